@@ -1,0 +1,148 @@
+// Generated from benchmark.proto by proto/generate-types.ts (npm run proto:types). Do not edit.
+
+/** google.protobuf.Timestamp */
+export interface Timestamp {
+  seconds?: number;
+  nanos?: number;
+}
+
+export interface Helm {
+  global?: Benchmark;
+}
+
+export interface Benchmarks {
+  benchmarks?: Benchmark[];
+}
+
+export interface Benchmark {
+  benchmark_case?: BenchmarkCase;
+  config?: BenchmarkConfig;
+  result?: BenchmarkResult;
+  start_time?: Timestamp;
+  name?: string;
+  base_benchmark_name?: string;
+}
+
+export interface BenchmarkCase {
+  name?: string;
+  description?: string;
+}
+
+export interface BenchmarkConfig {
+  load_balancer?: LoadBalancer;
+  model_server?: ModelServer;
+  benchmark_tool?: BenchmarkTool;
+  namespace?: string;
+}
+
+export interface ModelServer {
+  image?: string;
+  accelerator?: string;
+  replicas?: number;
+  vllm?: VLLM; // oneof type
+  sim?: Sim; // oneof type
+}
+
+export interface VLLM {
+  tensor_parallelism?: string;
+  max_loras?: string;
+  model?: string;
+  lora_rank?: string;
+  v1?: string;
+}
+
+export interface Sim {
+  model?: string;
+  time_to_first_token_ms?: number;
+  inter_token_latency_ms?: number;
+  max_num_seqs?: number;
+  max_model_len?: number;
+}
+
+export interface BenchmarkTool {
+  image?: string;
+  lpg?: LPG; // oneof Type
+}
+
+export interface LPG {
+  dataset?: string;
+  models?: string;
+  ip?: string;
+  port?: string;
+  request_rates?: string;
+  benchmark_time_seconds?: string;
+  output_length?: string;
+  tokenizer?: string;
+  warmup_seconds?: string;
+  input_length?: string;
+}
+
+export interface LoadBalancer {
+  k8s_service?: K8sService; // oneof type
+  gateway?: Gateway; // oneof type
+  k8s_service_enabled?: boolean;
+  gateway_enabled?: boolean;
+  gateway_envoy_enabled?: boolean;
+  gateway_gke_gateway_enabled?: boolean;
+  gateway_envoy_epp_enabled?: boolean;
+  gateway_envoy_lb_policy_enabled?: boolean;
+}
+
+export interface Gateway {
+  envoy?: Envoy; // oneof type
+  gke_gateway?: GKEGateway; // oneof type
+  full_duplex_streaming_enabled?: boolean;
+  inference_api?: InferenceApi;
+  gateway_class_name?: string;
+}
+
+export type InferenceApi = "INFERENCE_API_DEFAULT" | "V1" | "V1ALPHA2";
+
+export interface Envoy {
+  epp?: EPP; // oneof type
+  lb_policy?: string; // oneof type
+}
+
+export interface GKEGateway {
+  epp?: EPP;
+}
+
+export interface EPP {
+  image?: string;
+  refresh_metrics_interval?: string;
+}
+
+export interface K8sService {
+}
+
+export interface BenchmarkResult {
+  stats?: Stat[];
+}
+
+export interface Stat {
+  request_rate?: number;
+  request_latency?: Metric;
+  throughput?: Metric;
+  input_length?: Metric;
+  output_length?: Metric;
+  ttft?: Metric;
+  tpot?: Metric;
+  model_server_metrics?: Metric[];
+  throughput_rps?: number;
+  num_prompts_attempted?: number;
+  num_prompts_succeeded?: number;
+  benchmark_time_seconds?: number;
+  itl?: Metric;
+  source_file?: string;
+}
+
+export interface Metric {
+  name?: string;
+  mean?: number;
+  median?: number;
+  sd?: number;
+  min?: number;
+  max?: number;
+  p90?: number;
+  p99?: number;
+}

@@ -1,0 +1,22 @@
+# Source this file: `source scripts/setup.sh`. It puts Node.js 22 on PATH (installing it from
+# the npm registry into .tools/ when the machine's Node is older) and installs the project's
+# dependencies with `npm ci` when they are missing or older than package-lock.json.
+_ib_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+_ib_major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
+if [ "$_ib_major" -lt 22 ]; then
+  _ib_tools="$_ib_root/.tools/node22"
+  if [ ! -x "$_ib_tools/node_modules/.bin/node" ]; then
+    echo "setup: Node.js $(node --version 2>/dev/null || echo none) is older than 22; installing node@22 into .tools/" >&2
+    npm install --prefix "$_ib_tools" --no-audit --no-fund --loglevel=error node@22 >&2 || return 1 2>/dev/null || exit 1
+  fi
+  export PATH="$_ib_tools/node_modules/.bin:$PATH"
+  # Native addons (better-sqlite3) must build against Node 22's headers, which node@22 ships.
+  for _ib_headers in "$_ib_tools"/node_modules/node/node_modules/node-*; do
+    [ -d "$_ib_headers/include/node" ] && export npm_config_nodedir="$_ib_headers"
+  done
+fi
+if [ ! -f "$_ib_root/node_modules/.package-lock.json" ] || [ "$_ib_root/package-lock.json" -nt "$_ib_root/node_modules/.package-lock.json" ]; then
+  echo "setup: npm ci" >&2
+  (cd "$_ib_root" && npm ci --no-audit --no-fund --loglevel=error >&2) || return 1 2>/dev/null || exit 1
+fi
+unset _ib_root _ib_major _ib_tools _ib_headers

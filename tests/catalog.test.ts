@@ -1,0 +1,277 @@
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { loadCatalogs, mergeByPresence, resolveCatalogText, selectBenchmarks } from "../lib/catalog/catalog";
+import { AUTO_RATES, scaleRates } from "../lib/catalog/rates";
+import { UserError } from "../lib/errors";
+import { BenchmarkType } from "../proto/schema";
+import { type PlainMessage, parseTextFormat } from "../proto/textformat";
+import { PROJECT_ROOT, runCli, seededRandom, sharedDir, tempDir } from "./helpers";
+
+/** A complete, valid benchmark body; tests derive variations from it. */
+const BASE = `
+benchmarks {
+  name: "base"
+  config {
+    model_server {
+      image: "vllm/vllm-openai:v0.8.1"
+      accelerator: "nvidia-h100-80gb"
+      replicas: 2
+      vllm { tensor_parallelism: "2" model: "meta-llama/Llama-3.1-8B-Instruct" }
+    }
+    load_balancer { gateway { envoy { epp { image: "registry.k8s.io/gateway-api-inference-extension/epp:v1.5.0" } } full_duplex_streaming_enabled: true } }
+    benchmark_tool { image: "lpg@sha256:abc" lpg { models: "meta-llama/Llama-3.1-8B-Instruct" request_rates: "1,2" } }
+  }
+}
+`;
+
+const resolve = (text: string, file = "test.pbtxt") => resolveCatalogText(text, file);
+const byName = (text: string) => Object.fromEntries(resolve(text).map((b) => [b.name, b]));
+
+function errorOf(fn: () => unknown): UserError {
+  try {
+    fn();
+  } catch (error) {
+    assert.ok(error instanceof UserError, `expected a UserError, got ${(error as Error).stack}`);
+    return error;
+  }
+  assert.fail("expected an error");
+}
+
+describe("catalog: the reference catalogs", () => {
+  it("resolves base-model.pbtxt from ../shared: explicit false wins, rates are generated", function () {
+    const file = path.join(sharedDir(this), "reference", "catalog", "base-model.pbtxt");
+    const benchmarks = Object.fromEntries(loadCatalogs([file]).map((b) => [b.name, b]));
+    assert.deepEqual(Object.keys(benchmarks), ["r8-svc-vllmv1", "r8-epp-vllmv1", "r8-epp-no-streaming-vllmv1"]);
+    const noStreaming = benchmarks["r8-epp-no-streaming-vllmv1"].benchmark.config!.load_balancer!.gateway!;
+    assert.equal(noStreaming.full_duplex_streaming_enabled, false);
+    assert.equal(noStreaming.envoy!.epp!.refresh_metrics_interval, "50ms");
+    assert.equal(benchmarks["r8-epp-vllmv1"].benchmark.config!.load_balancer!.gateway!.full_duplex_streaming_enabled, true);
+    assert.equal(benchmarks["r8-svc-vllmv1"].benchmark.config!.benchmark_tool!.lpg!.request_rates, "80.0,160.0,240.0,320.0,480.0,560.0,640.0,720.0,800.0");
+    assert.equal(benchmarks["r8-svc-vllmv1"].totalGpus, 8);
+    // The catalog under catalog/ is the same file, unchanged.
+    assert.equal(fs.readFileSync(path.join(PROJECT_ROOT, "catalog", "base-model.pbtxt"), "utf8"), fs.readFileSync(file, "utf8"));
+  });
+
+  it("resolves the seed README's example: the child inherits everything but replicas", () => {
+    const benchmarks = Object.fromEntries(loadCatalogs([path.join(PROJECT_ROOT, "catalog", "readme-example.pbtxt")]).map((b) => [b.name, b]));
+    const child = benchmarks["new-benchmark"].benchmark;
+    assert.equal(child.config!.model_server!.replicas, 2);
+    assert.equal(child.config!.model_server!.vllm!.model, "meta-llama/Llama-2-7b-hf");
+    assert.equal(child.config!.model_server!.vllm!.tensor_parallelism, "1");
+    assert.equal(child.config!.model_server!.vllm!.v1, "0");
+    assert.equal(child.config!.benchmark_tool!.lpg!.request_rates, "20.0,40.0,60.0,80.0,120.0,140.0,160.0,180.0,200.0");
+    assert.equal(benchmarks["base-benchmark"].benchmark.config!.benchmark_tool!.lpg!.request_rates, "10.0,20.0,30.0,40.0,60.0,70.0,80.0,90.0,100.0");
+  });
+
+  it("loads a folder in file order and every catalog under catalog/ resolves", () => {
+    const names = loadCatalogs([path.join(PROJECT_ROOT, "catalog")]).map((b) => b.name);
+    assert.equal(names[0], "r8-svc-vllmv1");
+    assert.ok(names.includes("sim-svc") && names.includes("lb-gke-epp"));
+  });
+});
+
+describe("catalog: inheritance by presence", () => {
+  it("lets a child's explicit false, 0-like and empty values win and resolves chains in any order", () => {
+    const benchmarks = byName(`
+      benchmarks { name: "c" base_benchmark_name: "b" config { load_balancer { gateway { full_duplex_streaming_enabled: false } } } }
+      benchmarks { name: "b" base_benchmark_name: "base" config { model_server { vllm { max_loras: "" } } } }
+      ${BASE}`);
+    assert.equal(benchmarks.c.benchmark.config!.load_balancer!.gateway!.full_duplex_streaming_enabled, false);
+    assert.equal(benchmarks.b.benchmark.config!.load_balancer!.gateway!.full_duplex_streaming_enabled, true);
+    assert.equal(benchmarks.c.benchmark.config!.model_server!.vllm!.max_loras, "");
+    assert.equal(benchmarks.c.benchmark.config!.model_server!.vllm!.tensor_parallelism, "2");
+  });
+
+  it("resolves a 50-deep chain", () => {
+    const chain = Array.from({ length: 50 }, (_, i) => `benchmarks { name: "d${i + 1}" base_benchmark_name: "${i === 0 ? "base" : `d${i}`}" config { model_server { replicas: ${i + 1} } benchmark_tool { lpg { request_rates: "1" } } } }`);
+    const benchmarks = byName([...chain.reverse(), BASE].join("\n"));
+    assert.equal(benchmarks.d50.benchmark.config!.model_server!.replicas, 50);
+    assert.equal(benchmarks.d50.benchmark.config!.model_server!.vllm!.model, "meta-llama/Llama-3.1-8B-Instruct");
+  });
+
+  it("replaces the base's oneof member when the child sets another", () => {
+    const b = byName(`${BASE} benchmarks { name: "svc" base_benchmark_name: "base" config { load_balancer { k8s_service {} } benchmark_tool { lpg { request_rates: "3" } } } }`).svc;
+    assert.deepEqual(Object.keys(b.benchmark.config!.load_balancer!), ["k8s_service"]);
+    assert.equal(b.loadBalancer, "k8s_service");
+    const nested = byName(`${BASE} benchmarks { name: "lb" base_benchmark_name: "base" config { load_balancer { gateway { envoy { lb_policy: "RoundRobin" } } } benchmark_tool { lpg { request_rates: "3" } } } }`).lb;
+    const gateway = nested.benchmark.config!.load_balancer!.gateway!;
+    assert.equal(gateway.envoy!.epp, undefined);
+    assert.equal(gateway.envoy!.lb_policy, "RoundRobin");
+    assert.equal(gateway.full_duplex_streaming_enabled, true, "siblings of the oneof are still inherited");
+  });
+
+  it("does not inherit request rates: the child's are generated for its own deployment", () => {
+    const child = byName(`${BASE} benchmarks { name: "big" base_benchmark_name: "base" config { model_server { replicas: 4 } } }`).big;
+    assert.equal(child.benchmark.config!.benchmark_tool!.lpg!.request_rates, scaleRates(AUTO_RATES[5].baseRates, 4, 2, 1));
+    assert.match(child.benchmark.config!.benchmark_tool!.lpg!.request_rates!, /^80\.0,160\.0,/);
+  });
+
+  it("replaces repeated fields rather than appending to them", () => {
+    const base = parseTextFormat(BenchmarkType, "result { stats { request_rate: 1 } stats { request_rate: 2 } }") as PlainMessage;
+    const child = parseTextFormat(BenchmarkType, "result { stats { request_rate: 3 } }") as PlainMessage;
+    const merged = mergeByPresence(BenchmarkType, base, child) as { result: { stats: Array<{ request_rate: number }> } };
+    assert.deepEqual(merged.result.stats.map((s) => s.request_rate), [3]);
+    const untouched = mergeByPresence(BenchmarkType, base, parseTextFormat(BenchmarkType, 'name: "x"') as PlainMessage) as typeof merged;
+    assert.deepEqual(untouched.result.stats.map((s) => s.request_rate), [1, 2]);
+  });
+
+  it("applies defaults after merging and divides generated rates by the number of models", () => {
+    const b = byName(`benchmarks { name: "two" config {
+      model_server { accelerator: "nvidia-h100-80gb" replicas: 1 vllm { model: "meta-llama/Llama-2-7b-hf" } }
+      load_balancer { k8s_service {} }
+      benchmark_tool { lpg { models: "meta-llama/Llama-2-7b-hf, lora-a" } } } }`).two;
+    assert.equal(b.benchmark.config!.model_server!.vllm!.tensor_parallelism, "1");
+    assert.equal(b.benchmark.config!.model_server!.vllm!.v1, "0");
+    assert.equal(b.benchmark.config!.model_server!.image, "vllm/vllm-openai:latest");
+    assert.equal(b.benchmark.config!.benchmark_tool!.lpg!.request_rates, "5.0,10.0,15.0,20.0,30.0,35.0,40.0,45.0,50.0");
+    assert.equal(b.benchmark.config!.benchmark_tool!.lpg!.tokenizer, "meta-llama/Llama-2-7b-hf");
+    assert.ok(b.warnings.some((w) => w.includes("vllm/vllm-openai:latest") && w.includes('"two"')), "mutable image warning names the benchmark and image");
+  });
+
+  it("filters by name regex and refuses a regex that matches nothing", () => {
+    const all = resolve(`${BASE} benchmarks { name: "h100-x" base_benchmark_name: "base" }`);
+    assert.deepEqual(selectBenchmarks(all, "h100").map((b) => b.name), ["h100-x"]);
+    assert.match(errorOf(() => selectBenchmarks(all, "^nope$")).message, /matches none of: base, h100-x/);
+    assert.match(errorOf(() => selectBenchmarks(all, "(")).message, /regex "\(" is invalid/);
+  });
+
+  it("rejects the same name in two files of one run", () => {
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, "a.pbtxt"), BASE);
+    fs.writeFileSync(path.join(dir, "b.pbtxt"), BASE);
+    assert.match(errorOf(() => loadCatalogs([dir])).message, /b\.pbtxt:2: benchmark "base" is also defined at .*a\.pbtxt:2/);
+  });
+});
+
+/** [what is wrong, catalog text, the line the error must name, what the message must say]. */
+const BAD_CATALOGS: Array<[string, string, number, RegExp]> = [
+  ["unknown top-level field", "benchmark { }", 1, /unknown field "benchmark" in Benchmarks \(did you mean "benchmarks"\?\)/],
+  ["unknown nested field", 'benchmarks {\n name: "a"\n config { modelserver {} } }', 3, /unknown field "modelserver"/],
+  ["missing colon before scalar", 'benchmarks { name "a" }', 1, /expected ":" after "name"/],
+  ["unterminated string", 'benchmarks { name: "a }', 1, /unterminated string/],
+  ["newline in string", 'benchmarks { name: "a\n" }', 1, /unterminated string/],
+  ["unknown escape", 'benchmarks { name: "\\q" }', 1, /unknown escape \\q/],
+  ["short \\u escape", 'benchmarks { name: "\\u12" }', 1, /needs 4 hex digits/],
+  ["lone surrogate", 'benchmarks { name: "\\ud800" }', 1, /unpaired surrogate/],
+  ["octal escape too big", 'benchmarks { name: "\\777" }', 1, /larger than a byte/],
+  ["missing closing brace", 'benchmarks {\n name: "a"\n', 3, /expected "}" before end of input/],
+  ["mismatched delimiter", 'benchmarks < name: "a" }', 1, /unexpected "}"/],
+  ["stray closing brace", "}", 1, /unexpected "}"/],
+  ["int for a string", "benchmarks { name: 3 }", 1, /expected a string literal/],
+  ["string for an int", 'benchmarks { name: "a" config { model_server { replicas: "2" } } }', 1, /expected an integer/],
+  ["int32 overflow", 'benchmarks { name: "a" config { model_server { replicas: 99999999999 } } }', 1, /out of range for int32/],
+  ["bad bool", 'benchmarks { name: "a" config { load_balancer { gateway { full_duplex_streaming_enabled: yes } } } }', 1, /expected a bool/],
+  ["unknown enum", 'benchmarks { name: "a" config { load_balancer { gateway { inference_api: V9 } } } }', 1, /unknown InferenceApi value "V9"/],
+  ["list for a singular field", 'benchmarks { name: ["a"] }', 1, /not repeated/],
+  ["unterminated list", 'benchmarks { name: "a" } benchmarks: [ { name: "b" }', 1, /expected "," or "\]"/],
+  ["two oneof members", 'benchmarks { name: "a" config { load_balancer { k8s_service {}\n gateway {} } } }', 2, /both members of oneof "type"/],
+  ["field set twice", 'benchmarks { name: "a"\n\n name: "b" }', 3, /set twice \(first at line 1\)/],
+  ["extension syntax", "benchmarks { [foo.bar]: 1 }", 1, /extension and Any fields/],
+  ["garbage character", "benchmarks { name: \"a\" @ }", 1, /unexpected character "@"/],
+  ["number glued to identifier", 'benchmarks { name: "a" config { model_server { replicas: 3x } } }', 1, /invalid number/],
+  ["no name", "benchmarks { config {} }", 1, /benchmark has no name/],
+  ["duplicate name", `${BASE}\n${BASE}`, 18, /"base" is defined twice in this file \(first at line 2\)/],
+  ["unknown base", `${BASE}\nbenchmarks { name: "x"\n base_benchmark_name: "nope" }`, 17, /base benchmark "nope" is not defined in this file \(chain: x → nope\)/],
+  ["inheritance cycle", 'benchmarks { name: "a" base_benchmark_name: "c" }\nbenchmarks { name: "b" base_benchmark_name: "a" }\nbenchmarks { name: "c" base_benchmark_name: "b" }', 2, /inheritance cycle: a → c → b → a/],
+  ["self inheritance", 'benchmarks { name: "a"\n base_benchmark_name: "a" }', 2, /inheritance cycle: a → a/],
+  ["uppercase name", BASE.replace('"base"', '"Base"'), 3, /DNS-1123 label/],
+  ["name too long", BASE.replace('"base"', `"${"a".repeat(55)}"`), 3, /at most 54 characters/],
+  ["zero replicas", BASE.replace("replicas: 2", "replicas: 0"), 8, /replicas must be at least 1 \(got 0\)/],
+  ["negative replicas", BASE.replace("replicas: 2", "replicas: -1"), 8, /replicas must be at least 1/],
+  ["bad tensor parallelism", BASE.replace('tensor_parallelism: "2"', 'tensor_parallelism: "two"'), 9, /tensor_parallelism must be a positive integer \(got "two"\)/],
+  ["zero tensor parallelism", BASE.replace('tensor_parallelism: "2"', 'tensor_parallelism: "0"'), 9, /tensor_parallelism must be a positive integer/],
+  ["no model server type", BASE.replace(/vllm \{[^}]*\}/, ""), 5, /needs a type: vllm/],
+  ["no load balancer type", BASE.replace(/load_balancer \{.*\n/, "load_balancer {}\n"), 11, /config.load_balancer needs a type/],
+  ["no benchmark tool type", BASE.replace(/benchmark_tool \{.*\n/, 'benchmark_tool { image: "x:1" }\n'), 12, /config.benchmark_tool needs a type: lpg/],
+  ["no model server", 'benchmarks { name: "a" config { } }', 1, /config.model_server is missing/],
+  ["bad request rates", BASE.replace('request_rates: "1,2"', 'request_rates: "1,fast"'), 12, /request_rates must be comma-separated non-negative numbers/],
+  ["unknown model without rates", BASE.replace('request_rates: "1,2"', "").replace('model: "meta-llama/Llama-3.1-8B-Instruct"', 'model: "acme/unknown"'), 12, /no built-in rates for model "acme\/unknown" on accelerator "nvidia-h100-80gb".*meta-llama\/Llama-2-7b-hf on nvidia-l4/],
+  ["unknown accelerator without rates", BASE.replace('request_rates: "1,2"', "").replace("nvidia-h100-80gb", "tpu-v9"), 12, /on accelerator "tpu-v9"/],
+  ["bad lb policy", BASE.replace(/epp \{ image: "[^"]*" \}/, 'lb_policy: "Fastest"'), 11, /lb_policy "Fastest" is not an Envoy Gateway load balancer type/],
+  ["gke with v1alpha2", BASE.replace(/envoy \{ epp \{ image: "[^"]*" \} \}/, "gke_gateway {} inference_api: V1ALPHA2"), 11, /GKE Gateway routes to inference.networking.k8s.io\/v1/],
+  ["bad port", BASE.replace('request_rates: "1,2"', 'request_rates: "1" port: "99999"'), 12, /port must be a port number/],
+  ["bad refresh interval", BASE.replace('epp:v1.5.0"', 'epp:v1.5.0" refresh_metrics_interval: "often"'), 11, /refresh_metrics_interval must be a duration/],
+];
+
+describe("catalog: bad input", () => {
+  it(`gives a one-line error naming the file and line for each of ${BAD_CATALOGS.length} malformed catalogs`, () => {
+    assert.ok(BAD_CATALOGS.length >= 30);
+    const dir = tempDir();
+    for (const [i, [what, text, line, pattern]] of BAD_CATALOGS.entries()) {
+      const file = path.join(dir, `bad-${i}.pbtxt`);
+      fs.writeFileSync(file, text);
+      const error = errorOf(() => loadCatalogs([file]));
+      assert.doesNotMatch(error.message, /\n/, what);
+      assert.ok(error.message.startsWith(`${file}:${line}:`), `${what}: expected ${file}:${line}:…, got ${error.message}`);
+      assert.match(error.message, pattern, what);
+    }
+  });
+
+  it("names a missing path and an empty folder", () => {
+    assert.match(errorOf(() => loadCatalogs(["/nonexistent/x.pbtxt"])).message, /^\/nonexistent\/x\.pbtxt: no such catalog file or folder$/);
+    const empty = tempDir();
+    assert.match(errorOf(() => loadCatalogs([empty])).message, /folder holds no catalog/);
+  });
+
+  it("survives 3,000 mutated catalogs with only its own errors, never a crash or a hang", function () {
+    this.timeout(120_000);
+    const seed = fs.readFileSync(path.join(PROJECT_ROOT, "catalog", "load-balancers.pbtxt"), "utf8");
+    const random = seededRandom(7);
+    const fragments = ["{", "}", "<", ">", "[", "]", ":", ";", ",", '"', "'", "\\", "#", "\n", "-", "0x", "1e", ".", "inf", "gateway", "k8s_service {}", "base_benchmark_name: \"lb-svc\"", "\\u", "\\x", "00"];
+    let parsed = 0;
+    for (let i = 0; i < 3000; i++) {
+      let text = seed;
+      for (let m = 0; m < 1 + Math.floor(random() * 4); m++) {
+        const at = Math.floor(random() * text.length);
+        const op = random();
+        if (op < 0.33) text = text.slice(0, at) + text.slice(at + 1 + Math.floor(random() * 5));
+        else if (op < 0.66) text = text.slice(0, at) + fragments[Math.floor(random() * fragments.length)] + text.slice(at);
+        else text = text.slice(0, at) + String.fromCharCode(Math.floor(random() * 128)) + text.slice(at + 1);
+      }
+      try {
+        resolve(text, `fuzz-${i}.pbtxt`);
+        parsed++;
+      } catch (error) {
+        assert.ok(error instanceof UserError, `case ${i} threw ${(error as Error).stack}\n--- input:\n${text}`);
+        assert.match(error.message, new RegExp(`^fuzz-${i}\\.pbtxt:\\d+:\\d+: `), `case ${i}: ${error.message}`);
+      }
+    }
+    assert.ok(parsed > 0 && parsed < 3000, `some mutations parse and some fail (parsed ${parsed})`);
+  });
+});
+
+describe("catalog CLI", () => {
+  it("prints exactly one JSON object with proto field names and only the set oneof members", () => {
+    const result = runCli("catalog", ["--catalog", "catalog/base-model.pbtxt", "--json"]);
+    assert.equal(result.status, 0, result.stderr);
+    const json = JSON.parse(result.stdout) as { benchmarks: Array<Record<string, any>> };
+    assert.deepEqual(json.benchmarks.map((b) => b.name), ["r8-svc-vllmv1", "r8-epp-vllmv1", "r8-epp-no-streaming-vllmv1"]);
+    assert.deepEqual(Object.keys(json.benchmarks[0].config.load_balancer), ["k8s_service"]);
+    assert.equal(json.benchmarks[2].config.load_balancer.gateway.full_duplex_streaming_enabled, false);
+    assert.equal(json.benchmarks[0].config.model_server.vllm.tensor_parallelism, "1");
+    assert.match(result.stderr, /warning: benchmark "r8-epp-vllmv1": endpoint picker image .*epp:main" is mutable/);
+  });
+
+  it("prints resolved text that is itself a valid catalog, and filters with --regex", () => {
+    const result = runCli("catalog", ["--catalog", "catalog/readme-example.pbtxt", "--catalog", "catalog/sim.pbtxt", "--regex", "new|sim-svc"]);
+    assert.equal(result.status, 0, result.stderr);
+    const reparsed = resolve(result.stdout.replace(/base_benchmark_name: "[^"]*"/g, ""));
+    assert.deepEqual(reparsed.map((b) => b.name), ["new-benchmark", "sim-svc"]);
+  });
+
+  it("on error: exit 1, one line on stderr naming the file and line, nothing on stdout", () => {
+    const dir = tempDir();
+    const file = path.join(dir, "broken.pbtxt");
+    fs.writeFileSync(file, 'benchmarks {\n  name: "a"\n  config { model_server { replicas: "x" } }\n}\n');
+    const result = runCli("catalog", ["--catalog", file, "--json"]);
+    assert.equal(result.status, 1);
+    assert.equal(result.stdout, "");
+    assert.match(result.stderr, new RegExp(`^error: ${file}:3:\\d+: .*replicas: expected an integer`));
+    assert.equal(result.stderr.trim().split("\n").length, 1);
+    assert.doesNotMatch(result.stderr, /\s+at /);
+    const missing = runCli("catalog", ["--catalog", path.join(dir, "nope.pbtxt")]);
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, /nope\.pbtxt: no such catalog file or folder/);
+  });
+});
