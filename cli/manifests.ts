@@ -1,0 +1,29 @@
+// npm run -s manifests -- --catalog <path>... [--run-id ID] [--output DIR] [--regex RE] [--override]
+// Writes the manifest snapshot of each selected benchmark: what a run would deploy, exactly.
+import { Command } from "commander";
+import { newRunId, prepareRun } from "../lib/plan/prepare";
+import { writeSnapshots } from "../lib/snapshot/snapshot";
+import { collect, runCommand, warn } from "./common";
+
+const program = new Command("manifests")
+  .description("Write the manifest snapshot of each selected benchmark to <output>/<run id>/<name>-<run id>/")
+  .requiredOption("--catalog <path>", "a catalog file or folder (repeatable)", collect)
+  .option("--run-id <id>", "the run id (default: 8 new hex characters)")
+  .option("--output <dir>", "output folder", "output")
+  .option("--regex <re>", "only benchmarks whose name matches this regular expression")
+  .option("--override", "rewrite an existing snapshot of this run")
+  .option("--gcp-project <project>", "render for a GKE cluster in this GCP project (managed Prometheus, Workload Identity)")
+  .action((options: { catalog: string[]; runId?: string; output: string; regex?: string; override?: boolean; gcpProject?: string }) => {
+    const runId = options.runId ?? newRunId();
+    const prepared = prepareRun({ catalogs: options.catalog, runId, outputDir: options.output, regex: options.regex, gcpProject: options.gcpProject });
+    warn(prepared.flatMap((p) => p.resolved.warnings));
+    const report = writeSnapshots(prepared.flatMap((p) => p.files), options.override ?? false);
+    process.stdout.write(`run id: ${runId}\n`);
+    for (const p of prepared) {
+      const objects = Object.values(p.built.manifests).reduce((n, part) => n + part.length, 0);
+      process.stdout.write(`${p.paths.dir}/  ${objects} objects, ${p.resolved.totalGpus} GPUs, target ${p.built.target.split(",")[0]}\n`);
+    }
+    process.stdout.write(`${report.written.length} files written, ${report.unchanged.length} unchanged\n`);
+  });
+
+void runCommand(program);

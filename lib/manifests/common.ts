@@ -1,0 +1,87 @@
+// What every part of a benchmark shares: object names, labels, ports, the build context.
+import type { ResolvedBenchmark } from "../catalog/catalog";
+
+/** A plain Kubernetes object, as written to the snapshot and handed to Pulumi. */
+export interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+  [field: string]: unknown;
+}
+
+/** The parts of a benchmark, in deployment order; each is one snapshot file. */
+export const PARTS = ["namespace", "model-server", "load-balancer", "load-generator"] as const;
+export type Part = (typeof PARTS)[number];
+export type BenchmarkManifests = Record<Part, K8sObject[]>;
+
+/** Names the original tool used, kept so that dashboards and habits carry over. */
+export const NAMES = {
+  modelServer: "model-server-deployment",
+  modelServerContainer: "inference-server",
+  podMonitoring: "model-server-monitoring",
+  service: "model-server-service",
+  pool: "model-server-pool",
+  epp: "epp-deployment",
+  eppService: "epp-service",
+  eppServiceAccount: "epp",
+  eppRole: "epp-reader",
+  gateway: "inference-gateway",
+  listener: "llm-gw",
+  route: "llm-route",
+  loadGenerator: "benchmark-tool",
+  loadGeneratorScript: "benchmark-tool-script",
+  gatewayReaderRole: "gateway-reader",
+  hfSecret: "hf-token",
+  hfSecretKey: "token",
+} as const;
+
+export const PORTS = { modelServer: 8000, eppGrpc: 9002, eppHealth: 9003, eppMetrics: 9090 } as const;
+
+export const LABELS = {
+  partOf: "app.kubernetes.io/part-of",
+  component: "app.kubernetes.io/component",
+  benchmark: "inference-bench/benchmark",
+  runId: "inference-bench/run-id",
+} as const;
+export const PART_OF = "inference-bench";
+
+/** Everything a builder needs besides the benchmark. */
+export interface BuildContext {
+  benchmark: ResolvedBenchmark;
+  runId: string;
+  namespace: string;
+  /** Set when the run has a GCP project: managed Prometheus scraping and Workload Identity. */
+  gcp?: { project: string; metricsServiceAccount: string };
+}
+
+/** The namespace of a benchmark in a run. */
+export function namespaceOf(name: string, runId: string): string {
+  return `${name}-${runId}`;
+}
+
+/** Labels that let one selector pick a whole run, or one benchmark of it. */
+export function commonLabels(ctx: BuildContext, component: string): Record<string, string> {
+  return {
+    [LABELS.partOf]: PART_OF,
+    [LABELS.component]: component,
+    [LABELS.benchmark]: ctx.benchmark.name,
+    [LABELS.runId]: ctx.runId,
+  };
+}
+
+export function metadata(ctx: BuildContext, name: string, component: string, extraLabels: Record<string, string> = {}) {
+  return { name, namespace: ctx.namespace, labels: { ...commonLabels(ctx, component), ...extraLabels } };
+}
+
+/** Selects the model server pods; the Deployment, Service, pools and monitoring all use it. */
+export const MODEL_SERVER_SELECTOR = { app: NAMES.modelServer } as const;
+
+/** The address the load generator targets for a k8s_service benchmark. */
+export function serviceAddress(namespace: string): string {
+  return `${NAMES.service}.${namespace}.svc.cluster.local`;
+}

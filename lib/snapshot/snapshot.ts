@@ -1,0 +1,58 @@
+// The manifest snapshot: a faithful, immutable record of what a run deploys.
+import * as fs from "node:fs";
+import YAML from "yaml";
+import { BenchmarkType } from "../../proto/schema";
+import { printTextFormat } from "../../proto/textformat";
+import { SnapshotError } from "../errors";
+import type { BuiltBenchmark } from "../manifests";
+import { type K8sObject, type Part, PARTS } from "../manifests/common";
+import { benchmarkPaths } from "./layout";
+import { sameContent, writeReadOnly } from "./files";
+
+/** Multi-document YAML for one part; deterministic for the same objects. */
+export function manifestYaml(objects: K8sObject[]): string {
+  return objects.map((object) => YAML.stringify(object, { lineWidth: 0, aliasDuplicateObjects: false })).join("---\n");
+}
+
+export interface SnapshotFile {
+  path: string;
+  content: string;
+}
+
+/** Every file of a benchmark's snapshot, with its content. */
+export function snapshotFiles(outputDir: string, runId: string, built: BuiltBenchmark, name: string): SnapshotFile[] {
+  const paths = benchmarkPaths(outputDir, runId, name);
+  return [
+    { path: paths.benchmarkPbtxt, content: `# proto-file: proto/benchmark.proto\n# proto-message: Benchmark\n${printTextFormat(BenchmarkType, built.benchmark)}` },
+    ...PARTS.map((part: Part) => ({ path: paths.manifest(part), content: manifestYaml(built.manifests[part]) })),
+  ];
+}
+
+export interface SnapshotReport {
+  written: string[];
+  unchanged: string[];
+}
+
+/**
+ * Writes the snapshots of a run. Without `override`, a file that exists with other content is
+ * an error raised before anything is written, for every benchmark; identical files are left
+ * as they are (so that rerunning the same run resumes). With `override`, such files are rewritten.
+ */
+export function writeSnapshots(files: SnapshotFile[], override: boolean): SnapshotReport {
+  const changed = files.filter((file) => fs.existsSync(file.path) && !sameContent(file.path, file.content));
+  if (changed.length > 0 && !override) {
+    const more = changed.length > 1 ? ` and ${changed.length - 1} more file(s)` : "";
+    throw new SnapshotError(`${changed[0].path}: the snapshot of this run already exists with different content${more}; snapshots are immutable — use a new run id, or pass --override (config override: true) to rewrite it`);
+  }
+  const report: SnapshotReport = { written: [], unchanged: [] };
+  for (const file of files) {
+    if (sameContent(file.path, file.content)) {
+      report.unchanged.push(file.path);
+      continue;
+    }
+    if (fs.existsSync(file.path)) fs.chmodSync(file.path, 0o644);
+    writeReadOnly(file.path, file.content);
+    report.written.push(file.path);
+  }
+  return report;
+}
