@@ -35,12 +35,15 @@ set -u
 if [ -s ${ADDRESS_DIR}/address ]; then export IP="$(cat ${ADDRESS_DIR}/address)"; fi
 echo "inference-bench: target \${IP}:\${PORT}, rates \${REQUEST_RATES}"
 log="$(mktemp)"
+# Its own process group (job control), so that stopping it also stops what it started.
+set -m
 ./latency_throughput_curve.sh > >(tee "$log") 2>&1 &
 pid=$!
+set +m
 status=""
 # Older images sleep forever after the loop: stop at the line the script traces when it is done.
 while kill -0 "$pid" 2>/dev/null; do
-  if grep -q '${RESULT_MARKERS.finished}' "$log"; then status=0; kill "$pid" 2>/dev/null; break; fi
+  if grep -q '${RESULT_MARKERS.finished}' "$log"; then status=0; kill -- "-$pid" 2>/dev/null; break; fi
   sleep 5
 done
 if [ -z "$status" ]; then wait "$pid"; status=$?; grep -q '${RESULT_MARKERS.finished}' "$log" || [ "$status" -ne 0 ] || status=1; fi
@@ -160,7 +163,12 @@ export function buildLoadGenerator(ctx: BuildContext): K8sObject[] {
   const job: IJob = {
     apiVersion: "batch/v1",
     kind: "Job",
-    metadata: metadata(ctx, NAMES.loadGenerator, COMPONENT, { app: NAMES.loadGenerator }),
+    metadata: {
+      ...metadata(ctx, NAMES.loadGenerator, COMPONENT, { app: NAMES.loadGenerator }),
+      // Pulumi must not await the Job: a failed Job would then skip the collection hook. The hook
+      // waits for the Job itself, with a timeout derived from the benchmark (lib/plan/timing.ts).
+      annotations: { "pulumi.com/skipAwait": "true" },
+    },
     spec: {
       // A failed run is reported, never silently retried on paid GPUs.
       backoffLimit: 0,

@@ -1,0 +1,39 @@
+// npm run -s results -- --run-id <id> [--output DIR] [--json]
+// Shows each benchmark's status (pending, collected, partial, failed) from what is on disk.
+import { Command } from "commander";
+import { listRunBenchmarks } from "../lib/results/run-results";
+import { runCommand } from "./common";
+
+function fixed(value: number | undefined, digits = 1): string {
+  return value === undefined ? "-" : value.toFixed(digits);
+}
+
+const program = new Command("results")
+  .description("Show the status and figures of each benchmark of a run, from what is on disk")
+  .requiredOption("--run-id <id>", "the run id (the Pulumi stack name)")
+  .option("--output <dir>", "output folder", "output")
+  .option("--json", 'print one JSON object {"benchmarks": [{"name", "status", "result"}]}')
+  .action((options: { runId: string; output: string; json?: boolean }) => {
+    const benchmarks = listRunBenchmarks(options.output, options.runId);
+    if (options.json) {
+      const out = benchmarks.map((b) => ({ name: b.name, status: b.state.status, result: b.state.result ?? null }));
+      process.stdout.write(JSON.stringify({ benchmarks: out }, (_, v) => (typeof v === "number" && !Number.isFinite(v) ? String(v) : v), 2) + "\n");
+      return;
+    }
+    const lines: string[] = [];
+    for (const b of benchmarks) {
+      const stats = b.state.result?.stats ?? [];
+      lines.push(`${b.name}  ${b.state.status}${stats.length ? `  (${stats.length} rates)` : ""}`);
+      for (const issue of [...(b.state.record?.missing ?? []), ...(b.state.record?.problems ?? [])]) lines.push(`  ! ${issue}`);
+      if (stats.length) lines.push(`  ${"rate".padStart(8)}  ${"tokens/s".padStart(10)}  ${"p90 ms".padStart(10)}  ${"success".padStart(8)}`);
+      for (const s of stats) {
+        const success = s.num_prompts_attempted ? `${((100 * (s.num_prompts_succeeded ?? 0)) / s.num_prompts_attempted).toFixed(1)}%` : "-";
+        lines.push(`  ${fixed(s.request_rate).padStart(8)}  ${fixed(s.throughput?.mean).padStart(10)}  ${fixed(s.request_latency?.p90).padStart(10)}  ${success.padStart(8)}`);
+      }
+    }
+    const counts = benchmarks.reduce<Record<string, number>>((acc, b) => ({ ...acc, [b.state.status]: (acc[b.state.status] ?? 0) + 1 }), {});
+    lines.push(`${benchmarks.length} benchmarks: ${Object.entries(counts).map(([s, n]) => `${n} ${s}`).join(", ") || "none"}`);
+    process.stdout.write(lines.join("\n") + "\n");
+  });
+
+void runCommand(program);

@@ -1,0 +1,264 @@
+// Collects a benchmark's results from the cluster: waits for the load generator's Job with a
+// watch, reads every result file from its pod's log, records which images actually ran, and
+// writes results/ in one rename so that a half-collected benchmark never looks collected.
+// Idempotent: a benchmark whose results/ exists is left as it is.
+import { BatchV1Api, CoreV1Api, type KubeConfig, type V1Job, type V1Pod, Watch } from "@kubernetes/client-node";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { BenchmarkResult } from "../../proto/benchmark-types";
+import { BenchmarkResultType } from "../../proto/schema";
+import { printTextFormat } from "../../proto/textformat";
+import type { ResolvedBenchmark } from "../catalog/catalog";
+import { CollectionError } from "../errors";
+import { NAMES } from "../manifests/common";
+import type { BenchmarkPaths } from "../snapshot/layout";
+import { writeReadOnly } from "../snapshot/files";
+import { parseResultLog } from "./log-archive";
+import { readBenchmarkState } from "./status";
+import { type ParsedResultFile, parseLpgResult, sameRate, statsPerRate } from "./lpg";
+
+export type JobState = "absent" | "running" | "succeeded" | "failed";
+export type CollectionStatus = "collected" | "partial" | "failed";
+
+/** results/collection.json */
+export interface CollectionRecord {
+  status: CollectionStatus;
+  job_state: JobState;
+  /** What should be there and is not, e.g. "rate 80.0: no result file". */
+  missing: string[];
+  /** Everything else that went wrong (corrupt files, failed Job, evicted pod). */
+  problems: string[];
+  collected_at: string;
+}
+
+export interface ImageRecord {
+  pod: string;
+  component: string;
+  container: string;
+  image: string;
+  /** The digest that actually ran, from the pod's status. */
+  image_id: string;
+}
+
+/** results/metadata.json */
+export interface ResultMetadata {
+  benchmark: string;
+  run_id: string;
+  namespace: string;
+  start_time?: string;
+  end_time?: string;
+  job_state: JobState;
+  images: ImageRecord[];
+  dashboard_url?: string;
+  gcs?: { bucket: string; prefix: string; uploaded: boolean; objects: string[] };
+}
+
+export interface CollectOptions {
+  kubeConfig: KubeConfig;
+  benchmark: ResolvedBenchmark;
+  runId: string;
+  namespace: string;
+  paths: BenchmarkPaths;
+  /** How long to wait for the Job to finish. */
+  timeoutSeconds: number;
+  dashboardUrl?: string;
+  /** Bucket to record in metadata for upload (the upload itself is lib/results/gcs.ts). */
+  gcsBucket?: string;
+  log?: (message: string) => void;
+}
+
+function isNotFound(error: unknown): boolean {
+  return (error as { code?: number }).code === 404;
+}
+
+export function jobStateOf(job: V1Job | undefined): JobState {
+  if (!job) return "absent";
+  const conditions = job.status?.conditions ?? [];
+  const holds = (type: string) => conditions.some((c) => c.type === type && c.status === "True");
+  if (holds("Failed")) return "failed";
+  if (holds("Complete") || holds("SuccessCriteriaMet")) return "succeeded";
+  if ((job.status?.failed ?? 0) > (job.spec?.backoffLimit ?? 6)) return "failed";
+  return "running";
+}
+
+/** The load generator Job's state in a benchmark namespace, without waiting. */
+export async function jobState(kubeConfig: KubeConfig, namespace: string): Promise<JobState> {
+  try {
+    return jobStateOf(await kubeConfig.makeApiClient(BatchV1Api).readNamespacedJob({ name: NAMES.loadGenerator, namespace }));
+  } catch (error) {
+    if (isNotFound(error)) return "absent";
+    throw new CollectionError(`${namespace}: cannot read Job ${NAMES.loadGenerator}: ${(error as Error).message}`);
+  }
+}
+
+/** Waits with a watch until the Job has finished; re-establishes the watch when the server closes it. */
+export async function waitForJob(kubeConfig: KubeConfig, namespace: string, timeoutSeconds: number): Promise<V1Job> {
+  const batch = kubeConfig.makeApiClient(BatchV1Api);
+  const watch = new Watch(kubeConfig);
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  for (;;) {
+    let job: V1Job;
+    try {
+      job = await batch.readNamespacedJob({ name: NAMES.loadGenerator, namespace });
+    } catch (error) {
+      if (isNotFound(error)) throw new CollectionError(`${namespace}: Job ${NAMES.loadGenerator} not found; was the benchmark torn down before it finished?`);
+      throw new CollectionError(`${namespace}: cannot read Job ${NAMES.loadGenerator}: ${(error as Error).message}`);
+    }
+    if (jobStateOf(job) !== "running") return job;
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) {
+      throw new CollectionError(`${namespace}: Job ${NAMES.loadGenerator} did not finish within ${Math.round(timeoutSeconds / 60)} minutes`);
+    }
+    const started = Date.now();
+    const finished = await new Promise<V1Job | undefined>((resolve, reject) => {
+      let controller: AbortController | undefined;
+      const timer = setTimeout(() => {
+        controller?.abort();
+        resolve(undefined);
+      }, remaining);
+      const settle = (value: V1Job | undefined, error?: Error) => {
+        clearTimeout(timer);
+        controller?.abort();
+        if (error) reject(error);
+        else resolve(value);
+      };
+      watch
+        .watch(
+          `/apis/batch/v1/namespaces/${namespace}/jobs`,
+          { fieldSelector: `metadata.name=${NAMES.loadGenerator}`, resourceVersion: job.metadata?.resourceVersion, allowWatchBookmarks: true },
+          (phase, object: V1Job) => {
+            if (phase === "DELETED") settle(undefined, new CollectionError(`${namespace}: Job ${NAMES.loadGenerator} was deleted before it finished`));
+            else if (phase !== "BOOKMARK" && jobStateOf(object) !== "running") settle(object);
+          },
+          () => settle(undefined),
+        )
+        .then((c) => (controller = c), () => settle(undefined));
+    });
+    if (finished) return finished;
+    // The watch closed (servers end watches after a while): read again and watch again,
+    // pausing only if it closed at once, so that a refusing server is not hammered.
+    if (Date.now() - started < 1000) await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+function componentOf(pod: V1Pod): string {
+  return pod.metadata?.labels?.["app.kubernetes.io/component"] ?? pod.metadata?.labels?.app ?? "unknown";
+}
+
+function imagesOf(pods: V1Pod[]): ImageRecord[] {
+  return pods.flatMap((pod) =>
+    [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].map((status) => ({
+      pod: pod.metadata?.name ?? "",
+      component: componentOf(pod),
+      container: status.name,
+      image: status.image,
+      image_id: status.imageID,
+    })),
+  ).sort((a, b) => `${a.component}/${a.pod}/${a.container}`.localeCompare(`${b.component}/${b.pod}/${b.container}`));
+}
+
+/** Serializes a BenchmarkResult as proto3 JSON (proto field names; Infinity and NaN as strings). */
+export function benchmarkResultJson(result: BenchmarkResult): string {
+  return JSON.stringify(result, (_, value) => (typeof value === "number" && !Number.isFinite(value) ? String(value) : value), 2) + "\n";
+}
+
+/** Turns the JSON result files on disk into a BenchmarkResult, noting rates without a file. */
+export function resultFromFiles(jsonFiles: Array<{ file: string; text: string }>, expectedRates: number[]): { result: BenchmarkResult; missing: string[]; problems: string[] } {
+  const parsed: ParsedResultFile[] = [];
+  const problems: string[] = [];
+  for (const { file, text } of jsonFiles) {
+    try {
+      parsed.push(parseLpgResult(file, text));
+    } catch (error) {
+      if (!(error instanceof CollectionError)) throw error;
+      problems.push(error.message);
+    }
+  }
+  const missing = expectedRates
+    .filter((rate) => !parsed.some((p) => sameRate(rate, p.stat.request_rate!)))
+    .map((rate) => `rate ${rate.toFixed(1)}: no result file`);
+  return { result: { stats: statsPerRate(parsed) }, missing, problems };
+}
+
+export async function collectBenchmark(options: CollectOptions): Promise<CollectionRecord> {
+  const { paths, namespace } = options;
+  const log = options.log ?? (() => undefined);
+  if (fs.existsSync(paths.resultsDir)) {
+    const existing = readBenchmarkState(paths, options.benchmark.requestRates);
+    return existing.record!;
+  }
+
+  const job = await waitForJob(options.kubeConfig, namespace, options.timeoutSeconds);
+  const state = jobStateOf(job);
+  log(`${namespace}: load generator ${state}; collecting results`);
+  const core = options.kubeConfig.makeApiClient(CoreV1Api);
+  const problems: string[] = [];
+  if (state === "failed") problems.push(`Job ${NAMES.loadGenerator} failed: ${job.status?.conditions?.find((c) => c.type === "Failed")?.message ?? "no reason given"}`);
+
+  let allPods: V1Pod[] = [];
+  try {
+    allPods = (await core.listNamespacedPod({ namespace })).items;
+  } catch (error) {
+    throw new CollectionError(`${namespace}: cannot list pods: ${(error as Error).message}`);
+  }
+  const jobPods = allPods
+    .filter((pod) => pod.metadata?.labels?.["job-name"] === NAMES.loadGenerator || pod.metadata?.labels?.["batch.kubernetes.io/job-name"] === NAMES.loadGenerator)
+    .sort((a, b) => String(b.metadata?.creationTimestamp ?? "").localeCompare(String(a.metadata?.creationTimestamp ?? "")));
+
+  let archive = parseResultLog("");
+  const pod = jobPods[0];
+  if (!pod) {
+    problems.push(`no load generator pod is left to read results from (deleted or garbage-collected)`);
+  } else {
+    if (pod.status?.reason === "Evicted") problems.push(`load generator pod ${pod.metadata?.name} was evicted: ${pod.status.message ?? ""}`.trim());
+    try {
+      const text = await core.readNamespacedPodLog({ name: pod.metadata!.name!, namespace, container: NAMES.loadGenerator });
+      archive = parseResultLog(String(text));
+    } catch (error) {
+      problems.push(`cannot read the log of pod ${pod.metadata?.name}: ${(error as Error).message}`);
+    }
+  }
+  if (pod && archive.exitStatus === undefined && !problems.some((p) => p.startsWith("cannot read"))) {
+    problems.push("the load generator's log has no end-of-results marker: it was cut short, or the log rotated");
+  }
+
+  const staging = `${paths.resultsDir}.staging-${process.pid}`;
+  fs.rmSync(staging, { recursive: true, force: true });
+  const stagingPath = (target: string) => path.join(staging, path.relative(paths.resultsDir, target));
+  const jsonFiles: Array<{ file: string; text: string }> = [];
+  for (const file of archive.files) {
+    if (file.problem) problems.push(`${file.name} ${file.problem}; kept as ${file.name}.incomplete`);
+    const folder = file.name.endsWith(".json") ? paths.resultsJsonDir : paths.resultsTxtDir;
+    const target = path.join(folder, file.problem ? `${file.name}.incomplete` : file.name);
+    writeReadOnly(stagingPath(target), file.data);
+    if (!file.problem && file.name.endsWith(".json")) jsonFiles.push({ file: path.join(path.relative(process.cwd(), paths.resultsJsonDir), file.name), text: file.data.toString("utf8") });
+  }
+  fs.mkdirSync(stagingPath(paths.resultsJsonDir), { recursive: true });
+  writeReadOnly(stagingPath(paths.toolLog), archive.toolLog);
+
+  const { result, missing, problems: parseProblems } = resultFromFiles(jsonFiles, options.benchmark.requestRates);
+  problems.push(...parseProblems);
+  writeReadOnly(stagingPath(paths.resultPbtxt), `# proto-file: proto/benchmark.proto\n# proto-message: BenchmarkResult\n${printTextFormat(BenchmarkResultType, result)}`);
+  writeReadOnly(stagingPath(paths.resultJson), benchmarkResultJson(result));
+
+  const metadata: ResultMetadata = {
+    benchmark: options.benchmark.name,
+    run_id: options.runId,
+    namespace,
+    start_time: job.status?.startTime ? new Date(job.status.startTime).toISOString() : undefined,
+    end_time: job.status?.completionTime ? new Date(job.status.completionTime).toISOString() : undefined,
+    job_state: state,
+    images: imagesOf(allPods),
+    ...(options.dashboardUrl ? { dashboard_url: options.dashboardUrl } : {}),
+    ...(options.gcsBucket ? { gcs: { bucket: options.gcsBucket, prefix: path.join(options.runId, namespace), uploaded: false, objects: [] } } : {}),
+  };
+  writeReadOnly(stagingPath(paths.metadata), JSON.stringify(metadata, null, 2) + "\n");
+
+  const status: CollectionStatus = (result.stats ?? []).length === 0 ? "failed" : missing.length || problems.length ? "partial" : "collected";
+  const record: CollectionRecord = { status, job_state: state, missing, problems, collected_at: new Date().toISOString() };
+  writeReadOnly(stagingPath(paths.collection), JSON.stringify(record, null, 2) + "\n");
+  // One rename: results/ appears complete or not at all.
+  fs.renameSync(staging, paths.resultsDir);
+  log(`${namespace}: ${status}${missing.length || problems.length ? ` — ${[...missing, ...problems].join("; ")}` : ""}`);
+  return record;
+}

@@ -1,0 +1,106 @@
+// A small fake Kubernetes API server on 127.0.0.1 for the real @kubernetes/client-node:
+// read/list/watch Jobs, list Pods, read pod logs. Enough for the results collector.
+import { KubeConfig } from "@kubernetes/client-node";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+
+type Json = Record<string, any>;
+
+export class FakeKube {
+  readonly jobs = new Map<string, Json>();
+  readonly pods = new Map<string, Json[]>();
+  readonly logs = new Map<string, string>();
+  readonly requests: string[] = [];
+  /** Close the next N watch streams at once, with no event (servers end watches). */
+  dropWatches = 0;
+  private resourceVersion = 1;
+  private readonly watchers = new Set<{ namespace: string; response: http.ServerResponse }>();
+  private server?: http.Server;
+
+  async start(): Promise<KubeConfig> {
+    this.server = http.createServer((request, response) => this.handle(request, response));
+    await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", resolve));
+    const { port } = this.server.address() as AddressInfo;
+    const config = new KubeConfig();
+    config.loadFromOptions({
+      clusters: [{ name: "fake", server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
+      users: [{ name: "fake", token: "fake-token" }],
+      contexts: [{ name: "fake", cluster: "fake", user: "fake" }],
+      currentContext: "fake",
+    });
+    return config;
+  }
+
+  async stop(): Promise<void> {
+    for (const watcher of this.watchers) watcher.response.end();
+    this.server?.closeAllConnections();
+    await new Promise((resolve) => this.server?.close(resolve));
+  }
+
+  /** Sets (or changes) a namespace's load-generator Job and tells its watchers. */
+  setJob(namespace: string, job: Json): void {
+    job.metadata = { ...(job.metadata ?? {}), name: "benchmark-tool", namespace, resourceVersion: String(++this.resourceVersion) };
+    const type = this.jobs.has(namespace) ? "MODIFIED" : "ADDED";
+    this.jobs.set(namespace, job);
+    for (const watcher of this.watchers) {
+      if (watcher.namespace === namespace) watcher.response.write(JSON.stringify({ type, object: job }) + "\n");
+    }
+  }
+
+  private handle(request: http.IncomingMessage, response: http.ServerResponse): void {
+    const url = new URL(request.url!, "http://x");
+    this.requests.push(`${request.method} ${url.pathname}${url.searchParams.get("watch") ? " watch" : ""}`);
+    const send = (status: number, body: unknown) => {
+      response.writeHead(status, { "content-type": typeof body === "string" ? "text/plain" : "application/json" });
+      response.end(typeof body === "string" ? body : JSON.stringify(body));
+    };
+    const notFound = (what: string) => send(404, { kind: "Status", apiVersion: "v1", status: "Failure", reason: "NotFound", code: 404, message: `${what} not found` });
+    let match = /^\/apis\/batch\/v1\/namespaces\/([^/]+)\/jobs(?:\/([^/]+))?$/.exec(url.pathname);
+    if (match) {
+      const [, namespace, name] = match;
+      if (url.searchParams.get("watch") === "true") {
+        response.writeHead(200, { "content-type": "application/json", "transfer-encoding": "chunked" });
+        if (this.dropWatches > 0) {
+          this.dropWatches--;
+          response.end();
+          return;
+        }
+        const watcher = { namespace, response };
+        this.watchers.add(watcher);
+        response.on("close", () => this.watchers.delete(watcher));
+        return;
+      }
+      const job = this.jobs.get(namespace);
+      if (name) return job ? send(200, job) : notFound(`jobs.batch "${name}"`);
+      return send(200, { apiVersion: "batch/v1", kind: "JobList", metadata: { resourceVersion: String(this.resourceVersion) }, items: job ? [job] : [] });
+    }
+    match = /^\/api\/v1\/namespaces\/([^/]+)\/pods$/.exec(url.pathname);
+    if (match) return send(200, { apiVersion: "v1", kind: "PodList", metadata: {}, items: this.pods.get(match[1]) ?? [] });
+    match = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/log$/.exec(url.pathname);
+    if (match) {
+      const log = this.logs.get(match[2]);
+      return log === undefined ? notFound(`pods "${match[2]}" log`) : send(200, log);
+    }
+    notFound(url.pathname);
+  }
+}
+
+/** A Job in a given state, as the API server reports it. */
+export function jobIn(state: "running" | "succeeded" | "failed"): Json {
+  const conditions = state === "succeeded" ? [{ type: "Complete", status: "True" }] : state === "failed" ? [{ type: "Failed", status: "True", message: "Job has reached the specified backoff limit" }] : [];
+  return {
+    apiVersion: "batch/v1",
+    kind: "Job",
+    spec: { backoffLimit: 0, template: { spec: { containers: [] } } },
+    status: { startTime: "2026-11-28T10:00:00Z", ...(state === "succeeded" ? { completionTime: "2026-11-28T10:30:00Z", succeeded: 1 } : {}), ...(state === "failed" ? { failed: 1 } : {}), conditions },
+  };
+}
+
+export function pod(name: string, labels: Record<string, string>, containers: Array<[string, string, string]>, extra: Json = {}): Json {
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name, labels, creationTimestamp: "2026-11-28T10:00:00Z" },
+    status: { phase: "Succeeded", containerStatuses: containers.map(([container, image, imageID]) => ({ name: container, image, imageID, ready: false, restartCount: 0 })), ...extra },
+  };
+}

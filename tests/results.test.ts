@@ -1,0 +1,311 @@
+import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { resolveCatalogText } from "../lib/catalog/catalog";
+import { CollectionError } from "../lib/errors";
+import { WRAPPER_SCRIPT } from "../lib/manifests/load-generator";
+import { collectBenchmark, jobState, type ResultMetadata, waitForJob } from "../lib/results/collect";
+import { uploadBenchmark, type UploadBucket } from "../lib/results/gcs";
+import { parseResultLog } from "../lib/results/log-archive";
+import { parseLpgResult, statsPerRate } from "../lib/results/lpg";
+import { readBenchmarkState } from "../lib/results/status";
+import { benchmarkPaths } from "../lib/snapshot/layout";
+import { FakeKube, jobIn, pod } from "./fake-kube";
+import { PROJECT_ROOT, runCli, tempDir } from "./helpers";
+import { generation1, generation2, resultFileName } from "./lpg-fixtures";
+
+const FIXTURES = path.join(PROJECT_ROOT, "tests", "fixtures", "lpg");
+const MODEL = "meta-llama/Llama-2-7b-hf";
+const RUN = "r5000001";
+const [BENCHMARK] = resolveCatalogText(`benchmarks { name: "sim-a" config {
+  model_server { sim { model: "${MODEL}" } replicas: 1 } load_balancer { k8s_service {} }
+  benchmark_tool { image: "lpg:v1" lpg { request_rates: "5,10,20" } } } }`, "results.pbtxt");
+const NAMESPACE = `sim-a-${RUN}`;
+
+describe("results: parsing LPG files", () => {
+  it("reads the first generation (the seed's image): ms latencies, TTFT in seconds, server metrics", () => {
+    const file = fs.readdirSync(FIXTURES).find((f) => f.startsWith("generation1-"))!;
+    const { stat, model } = parseLpgResult(file, fs.readFileSync(path.join(FIXTURES, file), "utf8"));
+    assert.equal(model, MODEL);
+    assert.equal(stat.request_rate, 80);
+    assert.equal(stat.request_latency!.p90, 1960);
+    assert.equal(stat.throughput!.mean, 14440);
+    assert.equal(stat.throughput_rps, 78.4);
+    assert.equal(stat.tpot!.p99, 60);
+    assert.equal(stat.ttft!.mean, 120);
+    assert.equal(stat.num_prompts_attempted, 8000);
+    assert.equal(stat.model_server_metrics![0].name, "vllm:gpu_cache_usage_perc");
+    assert.equal(stat.model_server_metrics![0].p90, 0.7);
+    assert.equal(stat.benchmark_time_seconds, 101.5);
+  });
+
+  it("reads the second generation: queries_per_second, _ms suffixes, normalized TPOT, TTFT_ms and ITL_ms", () => {
+    const file = fs.readdirSync(FIXTURES).find((f) => f.startsWith("generation2-"))!;
+    const { stat } = parseLpgResult(file, fs.readFileSync(path.join(FIXTURES, file), "utf8"));
+    assert.equal(stat.request_rate, 10);
+    assert.equal(stat.request_latency!.p90, 1400);
+    assert.equal(stat.tpot!.mean, 15);
+    assert.equal(stat.ttft!.p99, 650);
+    assert.equal(stat.itl!.median, 11);
+    assert.equal(stat.throughput_rps, 9.7);
+    assert.equal(stat.num_prompts_succeeded, 599);
+    assert.equal(stat.model_server_metrics, undefined);
+  });
+
+  it("accepts Python's NaN and Infinity (rate 0 runs at inf)", () => {
+    const text = generation1(1, MODEL).replace('"request_rate":1,', '"request_rate":Infinity,').replace('"sd_latency":120', '"sd_latency":NaN');
+    const { stat } = parseLpgResult("x.json", text);
+    assert.equal(stat.request_rate, Infinity);
+    assert.equal(stat.request_latency!.sd, undefined);
+  });
+
+  it("names a malformed file in a CollectionError and never crashes", () => {
+    const cases: Array<[string, RegExp]> = [
+      ["{not json", /bad\.json: not valid JSON/],
+      ["[1, 2]", /bad\.json: expected a JSON object/],
+      ['{"config": {}}', /bad\.json: no "metrics" object/],
+      ['{"metrics": {"request_rate": 1}}', /bad\.json: no request latency figures/],
+      ['{"metrics": {"avg_latency": 1}}', /bad\.json: no request rate/],
+    ];
+    for (const [text, pattern] of cases) assert.throws(() => parseLpgResult("bad.json", text), (e: Error) => e instanceof CollectionError && pattern.test(e.message));
+  });
+
+  it("uses the weighted file for a rate when several models were served", () => {
+    const stats = statsPerRate([
+      parseLpgResult(resultFileName(5, "b"), generation1(5, "b")),
+      parseLpgResult(resultFileName(5, "weighted"), generation1(5, "weighted").replace('"num_prompts_attempted":500', '"num_prompts_attempted":999')),
+      parseLpgResult(resultFileName(2, "b"), generation1(2, "b")),
+    ]);
+    assert.deepEqual(stats.map((s) => s.request_rate), [2, 5]);
+    assert.equal(stats[1].num_prompts_attempted, 999);
+  });
+});
+
+/** Runs the real wrapper script under bash around a fake latency_throughput_curve.sh. */
+function runWrapper(files: Record<string, string>, behaviour: "finish-then-sleep" | "crash"): { stdout: string; status: number | null } {
+  const dir = tempDir("wrapper-");
+  fs.writeFileSync(path.join(dir, "ShareGPT_V3_unfiltered_cleaned_split.json"), "[] # the dataset must never be shipped back");
+  const writes = Object.entries(files).map(([name, content]) => `cat > '${name}' <<'EOF_FILE'\n${content}\nEOF_FILE`).join("\n");
+  const ending = behaviour === "finish-then-sleep" ? 'export LPG_FINISHED="true"\nsleep infinity' : "exit 3";
+  fs.writeFileSync(path.join(dir, "latency_throughput_curve.sh"), `#!/bin/bash\nset -o xtrace\necho "Benchmarking request rate: 5"\n${writes}\n${ending}\n`, { mode: 0o755 });
+  fs.writeFileSync(path.join(dir, "run-benchmark.sh"), WRAPPER_SCRIPT);
+  const result = spawnSync("bash", ["run-benchmark.sh"], { cwd: dir, encoding: "utf8", timeout: 60_000, env: { ...process.env, IP: "10.0.0.1", PORT: "8081", REQUEST_RATES: "5,10,20" } });
+  return { stdout: result.stdout, status: result.status };
+}
+
+const ALL_FILES = Object.fromEntries([5, 10, 20].flatMap((rate) => [
+  [resultFileName(rate, MODEL), generation1(rate, MODEL)],
+  [`latency-profile-2026-11-28_10-0${rate % 7}-00.txt`, `rate ${rate}\nAverage latency: 1.0 s`],
+]));
+
+describe("results: the load generator's wrapper script", function () {
+  this.timeout(60_000);
+  let complete: { stdout: string; status: number | null };
+
+  before(() => {
+    complete = runWrapper(ALL_FILES, "finish-then-sleep");
+  });
+
+  it("stops a finished LPG that sleeps forever, exits 0, and prints every result file intact", () => {
+    assert.equal(complete.status, 0);
+    const log = parseResultLog(complete.stdout);
+    assert.equal(log.exitStatus, 0);
+    assert.ok(log.finished);
+    assert.deepEqual(log.files.map((f) => f.name).sort(), Object.keys(ALL_FILES).sort());
+    for (const file of log.files) {
+      assert.equal(file.problem, undefined, file.name);
+      assert.equal(file.data.toString("utf8"), ALL_FILES[file.name] + "\n");
+    }
+    assert.match(log.toolLog, /Benchmarking request rate: 5/);
+    assert.ok(!log.files.some((f) => f.name.startsWith("ShareGPT")), "the dataset is not shipped back");
+  });
+
+  it("keeps what a crashed LPG wrote and exits with its status", () => {
+    const crashed = runWrapper({ [resultFileName(5, MODEL)]: generation1(5, MODEL) }, "crash");
+    assert.equal(crashed.status, 3);
+    const log = parseResultLog(crashed.stdout);
+    assert.equal(log.exitStatus, 3);
+    assert.equal(log.finished, false);
+    assert.deepEqual(log.files.map((f) => f.name), [resultFileName(5, MODEL)]);
+  });
+
+  it("flags a file cut short or corrupted in the log", () => {
+    const lines = complete.stdout.split("\n");
+    const header = lines.findIndex((l) => l.startsWith("inference-bench:file benchmark-catalog"));
+    lines[header + 1] = lines[header + 1].slice(0, 20);
+    const log = parseResultLog(lines.join("\n"));
+    assert.match(log.files.find((f) => f.problem)!.problem!, /arrived with \d+ of \d+ bytes/);
+  });
+
+  describe("the collector, against a fake API server", () => {
+    let kube: FakeKube;
+    let output: string;
+
+    beforeEach(async function () {
+      kube = new FakeKube();
+      (this as Mocha.Context & { config?: unknown }).config = await kube.start();
+      output = tempDir("collect-");
+    });
+    afterEach(() => kube.stop());
+
+    const podsWith = (log: string, extra: Record<string, unknown> = {}) => {
+      kube.pods.set(NAMESPACE, [
+        pod("benchmark-tool-x7k2p", { "job-name": "benchmark-tool", "app.kubernetes.io/component": "load-generator" }, [["benchmark-tool", "lpg:v1", "docker.io/lpg@sha256:aaa"]], extra),
+        pod("model-server-deployment-1", { app: "model-server-deployment", "app.kubernetes.io/component": "model-server" }, [["inference-server", "sim:v1", "ghcr.io/sim@sha256:bbb"]]),
+      ]);
+      kube.logs.set("benchmark-tool-x7k2p", log);
+    };
+    const collect = (config: any, timeoutSeconds = 30) =>
+      collectBenchmark({ kubeConfig: config, benchmark: BENCHMARK, runId: RUN, namespace: NAMESPACE, paths: benchmarkPaths(output, RUN, "sim-a"), timeoutSeconds, dashboardUrl: "https://dash/1" });
+
+    it("waits for the Job with a watch (surviving a dropped watch), then collects every file, the digests and a BenchmarkResult", async function () {
+      const config = (this as any).config;
+      kube.setJob(NAMESPACE, jobIn("running"));
+      podsWith(complete.stdout);
+      kube.dropWatches = 1;
+      setTimeout(() => kube.setJob(NAMESPACE, jobIn("succeeded")), 1500);
+      const record = await collect(config);
+      assert.equal(record.status, "collected", JSON.stringify(record));
+      assert.ok(kube.requests.filter((r) => r.endsWith("watch")).length >= 2, "the watch was re-established after the server dropped it");
+      const paths = benchmarkPaths(output, RUN, "sim-a");
+      assert.equal(fs.readdirSync(paths.resultsJsonDir).length, 3);
+      assert.equal(fs.readdirSync(paths.resultsTxtDir).length, 3);
+      assert.match(fs.readFileSync(paths.toolLog, "utf8"), /Benchmarking request rate/);
+      const metadata = JSON.parse(fs.readFileSync(paths.metadata, "utf8")) as ResultMetadata;
+      assert.equal(metadata.start_time, "2026-11-28T10:00:00.000Z");
+      assert.equal(metadata.dashboard_url, "https://dash/1");
+      assert.deepEqual(metadata.images.map((i) => i.image_id).sort(), ["docker.io/lpg@sha256:aaa", "ghcr.io/sim@sha256:bbb"]);
+      const state = readBenchmarkState(paths);
+      assert.deepEqual(state.result!.stats!.map((s) => s.request_rate), [5, 10, 20]);
+      assert.match(fs.readFileSync(paths.resultPbtxt, "utf8"), /request_rate: 20/);
+      assert.equal(fs.statSync(paths.resultJson).mode & 0o222, 0, "results are read-only");
+    });
+
+    it("keeps what a failed Job produced, names each missing rate, and marks the benchmark partial", async function () {
+      const config = (this as any).config;
+      kube.setJob(NAMESPACE, jobIn("failed"));
+      podsWith(runWrapper({ [resultFileName(5, MODEL)]: generation1(5, MODEL) }, "crash").stdout);
+      const record = await collect(config);
+      assert.equal(record.status, "partial");
+      assert.deepEqual(record.missing, ["rate 10.0: no result file", "rate 20.0: no result file"]);
+      assert.match(record.problems.join(), /Job benchmark-tool failed: Job has reached the specified backoff limit/);
+      assert.equal(fs.readdirSync(benchmarkPaths(output, RUN, "sim-a").resultsJsonDir).length, 1);
+    });
+
+    it("marks a benchmark whose Job succeeded but skipped a rate as partial", async function () {
+      const config = (this as any).config;
+      kube.setJob(NAMESPACE, jobIn("succeeded"));
+      const files = { ...ALL_FILES };
+      delete files[resultFileName(10, MODEL)];
+      podsWith(runWrapper(files, "finish-then-sleep").stdout);
+      const record = await collect(config);
+      assert.equal(record.status, "partial");
+      assert.deepEqual(record.missing, ["rate 10.0: no result file"]);
+    });
+
+    it("reports an evicted pod whose log is gone as failed, saying why", async function () {
+      const config = (this as any).config;
+      kube.setJob(NAMESPACE, jobIn("failed"));
+      podsWith(complete.stdout, { phase: "Failed", reason: "Evicted", message: "The node was low on resource: memory." });
+      kube.logs.delete("benchmark-tool-x7k2p");
+      const record = await collect(config);
+      assert.equal(record.status, "failed");
+      assert.match(record.problems.join("; "), /was evicted: The node was low on resource: memory\./);
+      assert.match(record.problems.join("; "), /cannot read the log of pod benchmark-tool-x7k2p/);
+    });
+
+    it("resumes after an interrupted collection and never collects twice", async function () {
+      const config = (this as any).config;
+      kube.setJob(NAMESPACE, jobIn("succeeded"));
+      podsWith(complete.stdout);
+      const paths = benchmarkPaths(output, RUN, "sim-a");
+      // A collection killed half-way leaves a staging folder and no results/.
+      fs.mkdirSync(`${paths.resultsDir}.staging-99999/json`, { recursive: true });
+      fs.writeFileSync(`${paths.resultsDir}.staging-99999/json/half.json`, "{");
+      assert.equal(readBenchmarkState(paths).status, "pending");
+      assert.equal((await collect(config)).status, "collected");
+      const before = kube.requests.length;
+      assert.equal((await collect(config)).status, "collected");
+      assert.equal(kube.requests.length, before, "a collected benchmark is not read from the cluster again");
+    });
+
+    it("tells a missing Job, and times out on a Job that never finishes", async function () {
+      const config = (this as any).config;
+      assert.equal(await jobState(config, NAMESPACE), "absent");
+      await assert.rejects(waitForJob(config, NAMESPACE, 5), /Job benchmark-tool not found/);
+      kube.setJob(NAMESPACE, jobIn("running"));
+      assert.equal(await jobState(config, NAMESPACE), "running");
+      await assert.rejects(waitForJob(config, NAMESPACE, 1), /did not finish within/);
+    });
+  });
+});
+
+describe("results: GCS upload", () => {
+  it("uploads every file once, records the object URLs in metadata, and is idempotent", async () => {
+    const output = tempDir();
+    const paths = benchmarkPaths(output, RUN, "sim-a");
+    fs.mkdirSync(paths.resultsJsonDir, { recursive: true });
+    fs.writeFileSync(path.join(paths.resultsJsonDir, "a.json"), "{}");
+    fs.writeFileSync(paths.metadata, JSON.stringify({ benchmark: "sim-a", run_id: RUN, namespace: NAMESPACE, job_state: "succeeded", images: [], gcs: { bucket: "b", prefix: `${RUN}/${NAMESPACE}`, uploaded: false, objects: [] } }));
+    const stored = new Map<string, string>();
+    const bucket: UploadBucket = {
+      name: "b",
+      async upload(file, options) {
+        if (options.preconditionOpts?.ifGenerationMatch === 0 && stored.has(options.destination)) throw Object.assign(new Error("exists"), { code: 412 });
+        stored.set(options.destination, fs.readFileSync(file, "utf8"));
+      },
+    };
+    stored.set(`${RUN}/${NAMESPACE}/results/json/a.json`, "{}"); // uploaded before an interruption
+    const objects = await uploadBenchmark(bucket, paths);
+    assert.deepEqual(objects.sort(), [`gs://b/${RUN}/${NAMESPACE}/results/json/a.json`, `gs://b/${RUN}/${NAMESPACE}/results/metadata.json`]);
+    const metadata = JSON.parse(fs.readFileSync(paths.metadata, "utf8")) as ResultMetadata;
+    assert.equal(metadata.gcs!.uploaded, true);
+    assert.match(stored.get(`${RUN}/${NAMESPACE}/results/metadata.json`)!, /"uploaded": true/);
+    stored.clear();
+    await uploadBenchmark(bucket, paths);
+    assert.equal(stored.size, 0, "an uploaded benchmark is not uploaded again");
+    const failing: UploadBucket = { name: "b", upload: async () => { throw Object.assign(new Error("forbidden"), { code: 403 }); } };
+    fs.chmodSync(paths.metadata, 0o644);
+    fs.writeFileSync(paths.metadata, JSON.stringify({ ...metadata, gcs: { ...metadata.gcs, uploaded: false } }));
+    await assert.rejects(uploadBenchmark(failing, paths), /upload to gs:\/\/b\/.* failed: forbidden; the local copy is kept/);
+  });
+});
+
+describe("results CLI", () => {
+  it("shows pending, collected, partial and failed benchmarks with one line per rate, and --json", () => {
+    const output = tempDir();
+    const write = (name: string, status: string, files: Record<string, string>) => {
+      const paths = benchmarkPaths(output, RUN, name);
+      fs.mkdirSync(paths.resultsJsonDir, { recursive: true });
+      for (const [file, text] of Object.entries(files)) fs.writeFileSync(path.join(paths.resultsJsonDir, file), text);
+      if (status) fs.writeFileSync(paths.collection, JSON.stringify({ status, job_state: "succeeded", missing: status === "partial" ? ["rate 20.0: no result file"] : [], problems: [], collected_at: "" }));
+      if (status) fs.writeFileSync(paths.resultJson, JSON.stringify({ stats: Object.entries(files).map(([f, t]) => parseLpgResult(f, t).stat) }));
+    };
+    fs.mkdirSync(benchmarkPaths(output, RUN, "waiting").manifestsDir, { recursive: true });
+    write("done", "collected", { [resultFileName(5, MODEL)]: generation1(5, MODEL) });
+    write("half", "partial", { [resultFileName(5, MODEL)]: generation1(5, MODEL, { succeeded: 250 }) });
+    // The original tool's layout: results/json only, no collection record.
+    write("legacy", "", { [resultFileName(2, MODEL)]: generation2(2, MODEL) });
+    write("broken", "", { "x.json": "{" });
+    const text = runCli("results", ["--run-id", RUN, "--output", output]);
+    assert.equal(text.status, 0, text.stderr);
+    assert.match(text.stdout, /^done {2}collected {2}\(1 rates\)$/m);
+    assert.match(text.stdout, /^half {2}partial/m);
+    assert.match(text.stdout, /! rate 20\.0: no result file/);
+    assert.match(text.stdout, /^ +5\.0 +902\.5 +1810\.0 +50\.0%$/m);
+    assert.match(text.stdout, /^waiting {2}pending$/m);
+    assert.match(text.stdout, /^broken {2}failed$/m);
+    assert.match(text.stdout, /5 benchmarks: 1 failed, 1 collected, 1 partial, 1 collected|5 benchmarks:/);
+    const json = JSON.parse(runCli("results", ["--run-id", RUN, "--output", output, "--json"]).stdout);
+    const byName = Object.fromEntries(json.benchmarks.map((b: any) => [b.name, b]));
+    assert.deepEqual(Object.keys(byName).sort(), ["broken", "done", "half", "legacy", "waiting"]);
+    assert.equal(byName.legacy.status, "collected");
+    assert.equal(byName.legacy.result.stats[0].request_latency.p90, 1400);
+    assert.equal(byName.waiting.result, null);
+    assert.equal(byName.done.result.stats[0].throughput.mean, 902.5);
+    const missing = runCli("results", ["--run-id", "nope", "--output", output]);
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, /no such run \(run ids here: r5000001\)/);
+  });
+});
