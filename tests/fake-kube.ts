@@ -37,6 +37,13 @@ export class FakeKube {
     await new Promise((resolve) => this.server?.close(resolve));
   }
 
+  /** Forgets every Job, pod and log. */
+  reset(): void {
+    this.jobs.clear();
+    this.pods.clear();
+    this.logs.clear();
+  }
+
   /** Sets (or changes) a namespace's load-generator Job and tells its watchers. */
   setJob(namespace: string, job: Json): void {
     job.metadata = { ...(job.metadata ?? {}), name: "benchmark-tool", namespace, resourceVersion: String(++this.resourceVersion) };

@@ -104,7 +104,7 @@ describe("manifests: what each part deploys", () => {
     assert.equal(container.readinessProbe.failureThreshold, 600);
     assert.equal(container.livenessProbe.httpGet.path, "/health");
     assert.deepEqual(pod.volumes.find((v: any) => v.name === "shm").emptyDir, { medium: "Memory" });
-    assert.deepEqual(container.env.find((e: any) => e.name === "HUGGING_FACE_HUB_TOKEN").valueFrom, { secretKeyRef: { name: "hf-token", key: "token" } });
+    assert.deepEqual(container.env.find((e: any) => e.name === "HUGGING_FACE_HUB_TOKEN").valueFrom, { secretKeyRef: { name: "hf-token", key: "token", optional: true } });
     assert.equal(container.env.find((e: any) => e.name === "VLLM_USE_V1").value, "0");
   });
 
@@ -139,7 +139,7 @@ describe("manifests: what each part deploys", () => {
     assert.equal(env.PORT, "9000");
     assert.equal(env.BACKEND, "vllm");
     assert.equal(env.PM_NAMESPACE, `svc-${RUN}`);
-    assert.deepEqual(env.HF_TOKEN, { secretKeyRef: { name: "hf-token", key: "token" } });
+    assert.deepEqual(env.HF_TOKEN, { secretKeyRef: { name: "hf-token", key: "token", optional: true } });
     assert.equal(job.spec.backoffLimit, 0);
   });
 

@@ -16,9 +16,11 @@ export interface BuildOptions {
   gcpProject?: string;
 }
 
-/** The metrics-reader Google service account of a project (created by components/gcp.ts). */
+/** The metrics-reader Google service account's id (created by components/gcp.ts). */
+export const METRICS_ACCOUNT_ID = "inference-bench-metrics";
+
 export function metricsServiceAccountEmail(project: string): string {
-  return `inference-bench-metrics@${project}.iam.gserviceaccount.com`;
+  return `${METRICS_ACCOUNT_ID}@${project}.iam.gserviceaccount.com`;
 }
 
 export interface BuiltBenchmark {

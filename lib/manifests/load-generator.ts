@@ -111,7 +111,7 @@ function environment(ctx: BuildContext): IEnvVar[] {
     { name: "PM_JOB", value: NAMES.podMonitoring },
     { name: "PROMPT_DATASET_FILE", value: "ShareGPT_V3_unfiltered_cleaned_split.json" },
     { name: "POST_BENCHMARK_SLEEP_TIME", value: "0" },
-    { name: "HF_TOKEN", valueFrom: { secretKeyRef: { name: NAMES.hfSecret, key: NAMES.hfSecretKey } } },
+    { name: "HF_TOKEN", valueFrom: { secretKeyRef: { name: NAMES.hfSecret, key: NAMES.hfSecretKey, optional: true } } },
   ];
 }
 

@@ -29,7 +29,7 @@ function vllmContainer(ctx: BuildContext): IContainer {
     ],
     env: [
       { name: "PORT", value: String(PORTS.modelServer) },
-      { name: "HUGGING_FACE_HUB_TOKEN", valueFrom: { secretKeyRef: { name: NAMES.hfSecret, key: NAMES.hfSecretKey } } },
+      { name: "HUGGING_FACE_HUB_TOKEN", valueFrom: { secretKeyRef: { name: NAMES.hfSecret, key: NAMES.hfSecretKey, optional: true } } },
       { name: "VLLM_ALLOW_RUNTIME_LORA_UPDATING", value: "true" },
       { name: "VLLM_USE_V1", value: vllm.v1! },
     ],

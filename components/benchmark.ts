@@ -1,0 +1,119 @@
+// One benchmark of a run: its namespace, model server, load balancer and load generator,
+// made from the very objects the snapshot holds, with the collection hooks on the Job.
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { BuiltBenchmark } from "../lib/manifests";
+import { type K8sObject, NAMES, PARTS } from "../lib/manifests/common";
+
+export const BENCHMARK_TYPE = "inference-bench:index:Benchmark";
+
+/** When the collection hooks run: after the Job is created or updated, and before it is deleted. */
+export type CollectPhase = "after-job" | "before-delete";
+
+export interface BenchmarkArgs {
+  /** The benchmark's Kubernetes objects, part by part, exactly as written to the snapshot. */
+  built: BuiltBenchmark;
+  /** Where the snapshot of this benchmark was written. */
+  snapshotDir: string;
+  /**
+   * Collects the results; the component calls it from its hooks. After the Job: waits for
+   * it to finish (or not, as the function decides) and collects. Before delete: collects
+   * anything still missing. Default: no hooks.
+   */
+  collect?: (phase: CollectPhase) => Promise<void>;
+  /** Hugging Face token, stored as Secret `hf-token` in the namespace. Default: no Secret (the model server's reference is optional). */
+  hfToken?: pulumi.Input<string>;
+  /** What must exist before the load balancer (CRDs, Envoy Gateway). Default: nothing. */
+  prerequisites?: pulumi.Resource[];
+  /** How long the model server may take to become ready. Default: 60 minutes. */
+  modelServerTimeout?: string;
+}
+
+/** Core kinds get the provider's typed classes (a CustomResource with apiVersion v1 is rejected). */
+type Constructor = new (name: string, args: any, opts: pulumi.CustomResourceOptions) => pulumi.CustomResource;
+export const CORE_KINDS: Record<string, Constructor> = {
+  "v1/Namespace": k8s.core.v1.Namespace,
+  "v1/Service": k8s.core.v1.Service,
+  "v1/ServiceAccount": k8s.core.v1.ServiceAccount,
+  "v1/ConfigMap": k8s.core.v1.ConfigMap,
+  "v1/Secret": k8s.core.v1.Secret,
+  "apps/v1/Deployment": k8s.apps.v1.Deployment,
+  "batch/v1/Job": k8s.batch.v1.Job,
+  "rbac.authorization.k8s.io/v1/Role": k8s.rbac.v1.Role,
+  "rbac.authorization.k8s.io/v1/RoleBinding": k8s.rbac.v1.RoleBinding,
+  "rbac.authorization.k8s.io/v1/ClusterRole": k8s.rbac.v1.ClusterRole,
+  "rbac.authorization.k8s.io/v1/ClusterRoleBinding": k8s.rbac.v1.ClusterRoleBinding,
+};
+
+/** Declares one object: a typed class for core kinds, a CustomResource for the rest. */
+export function declareObject(object: K8sObject, name: string, opts: pulumi.CustomResourceOptions): pulumi.CustomResource {
+  const Core = CORE_KINDS[`${object.apiVersion}/${object.kind}`];
+  if (Core) return new Core(name, object, opts);
+  return new k8s.apiextensions.CustomResource(name, object as k8s.apiextensions.CustomResourceArgs, opts);
+}
+
+/** A logical name unique in the run: benchmark, kind, object name. */
+export function logicalName(benchmark: string, object: K8sObject): string {
+  return `${benchmark}-${object.kind.toLowerCase()}-${object.metadata.name}`;
+}
+
+export class Benchmark extends pulumi.ComponentResource {
+  /** The benchmark's namespace: `{name}-{run_id}`. */
+  readonly namespace: pulumi.Output<string>;
+  /** Where the load generator sends its requests. */
+  readonly target: string;
+  readonly snapshotDir: string;
+  /** The load generator Job. */
+  readonly job: pulumi.CustomResource;
+
+  constructor(name: string, args: BenchmarkArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(BENCHMARK_TYPE, name, {}, opts);
+    const { built } = args;
+    const misplaced = PARTS.flatMap((part) => built.manifests[part]).filter((o) => o.kind !== "Namespace" && o.metadata.namespace !== built.namespace);
+    if (misplaced.length) {
+      throw new pulumi.ResourceError(`benchmark ${name}: ${misplaced[0].kind} ${misplaced[0].metadata.name} is not in namespace ${built.namespace}`, this);
+    }
+    const [namespaceObject] = built.manifests.namespace;
+    const jobObject = built.manifests["load-generator"].find((o) => o.kind === "Job");
+    if (!namespaceObject || !jobObject) throw new pulumi.ResourceError(`benchmark ${name}: the manifests need a Namespace and a Job`, this);
+
+    const namespace = declareObject(namespaceObject, logicalName(name, namespaceObject), { parent: this }) as k8s.core.v1.Namespace;
+    const inNamespace: pulumi.Resource[] = [namespace];
+    if (args.hfToken !== undefined) {
+      inNamespace.push(new k8s.core.v1.Secret(`${name}-secret-${NAMES.hfSecret}`, {
+        metadata: { name: NAMES.hfSecret, namespace: built.namespace, labels: namespaceObject.metadata.labels },
+        stringData: { [NAMES.hfSecretKey]: args.hfToken },
+      }, { parent: this, dependsOn: [namespace] }));
+    }
+
+    const declared: pulumi.Resource[] = [];
+    const declarePart = (objects: K8sObject[], dependsOn: pulumi.Resource[]) => {
+      for (const object of objects) {
+        const customTimeouts =
+          object.kind === "Deployment" && object.metadata.name === NAMES.modelServer ? { create: args.modelServerTimeout ?? "60m", update: args.modelServerTimeout ?? "60m" }
+          : object.kind === "Gateway" ? { create: "30m", update: "30m" }
+          : undefined;
+        declared.push(declareObject(object, logicalName(name, object), { parent: this, dependsOn, ...(customTimeouts ? { customTimeouts } : {}) }));
+      }
+    };
+    declarePart(built.manifests["model-server"], inNamespace);
+    declarePart(built.manifests["load-balancer"], [...inNamespace, ...(args.prerequisites ?? [])]);
+    declarePart(built.manifests["load-generator"].filter((o) => o !== jobObject), inNamespace);
+
+    // The load generator starts only once everything else is ready: the model server
+    // Deployment (awaited until its pods are ready) and the Gateway (awaited until Programmed).
+    const hooks: pulumi.ResourceHookBinding | undefined = args.collect
+      ? {
+          afterCreate: [new pulumi.ResourceHook(`collect-${name}`, () => args.collect!("after-job"))],
+          afterUpdate: [new pulumi.ResourceHook(`collect-after-update-${name}`, () => args.collect!("after-job"))],
+          beforeDelete: [new pulumi.ResourceHook(`collect-before-delete-${name}`, () => args.collect!("before-delete"))],
+        }
+      : undefined;
+    this.job = declareObject(jobObject, logicalName(name, jobObject), { parent: this, dependsOn: [...inNamespace, ...declared], ...(hooks ? { hooks } : {}) });
+
+    this.namespace = namespace.metadata.name;
+    this.target = built.target;
+    this.snapshotDir = args.snapshotDir;
+    this.registerOutputs({ namespace: this.namespace, target: this.target, snapshotDir: this.snapshotDir });
+  }
+}
