@@ -10,7 +10,9 @@ import { collectBenchmark, jobState } from "../lib/results/collect";
 import { defaultBucket, uploadBenchmark } from "../lib/results/gcs";
 import { loadKubeConfig } from "../lib/results/kube";
 import { hasResults, readBenchmarkState } from "../lib/results/status";
+import { listRunBenchmarks } from "../lib/results/run-results";
 import { runDir } from "../lib/snapshot/layout";
+import { databasePath, ResultStore } from "../lib/store/store";
 import { writeSnapshots } from "../lib/snapshot/snapshot";
 import { Benchmark, type CollectPhase } from "./benchmark";
 import { GcpMonitoring } from "./gcp";
@@ -72,10 +74,21 @@ async function catchUp(settings: RunSettings, prepared: PreparedBenchmark[], inF
     if (state === "succeeded" || state === "failed") {
       const record = await collectBenchmark({ kubeConfig, benchmark: p.resolved, runId: settings.runId, namespace: p.built.namespace, paths: p.paths, timeoutSeconds: 60, gcsBucket: settings.gcsBucket, log: (m) => pulumi.log.info(m) });
       pulumi.log.info(`${p.resolved.name}: collected what an earlier run left (${record.status})`);
+      storeRun(settings);
       if (settings.gcsBucket) uploads.push(p);
     }
   }
   for (const p of uploads) await uploadBenchmark(await defaultBucket(settings.gcsBucket!), p.paths);
+}
+
+/** Every collected result goes into the run's database too. */
+function storeRun(settings: RunSettings): void {
+  const store = new ResultStore(databasePath(settings.outputDir));
+  try {
+    store.importRun(settings.runId, settings.outputDir, listRunBenchmarks(settings.outputDir, settings.runId));
+  } finally {
+    store.close();
+  }
 }
 
 function collector(settings: RunSettings, p: PreparedBenchmark, dashboardUrl: Promise<string | undefined>) {
@@ -102,6 +115,7 @@ function collector(settings: RunSettings, p: PreparedBenchmark, dashboardUrl: Pr
       gcsBucket: settings.gcsBucket,
       log: (message) => pulumi.log.info(message),
     });
+    storeRun(settings);
     if (settings.gcsBucket) await uploadBenchmark(await defaultBucket(settings.gcsBucket), p.paths);
     if (record.status !== "collected") {
       pulumi.log.warn(`${p.resolved.name}: results ${record.status}: ${[...record.missing, ...record.problems].join("; ")} (kept in ${p.paths.resultsDir})`);
