@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { UserError } from "../lib/errors";
 import { type PreparedBenchmark, prepareRun } from "../lib/plan/prepare";
 import { loadGeneratorTimeoutSeconds, expectedDurationSeconds } from "../lib/plan/timing";
-import { planWindow } from "../lib/plan/window";
+import { type PlanItem, planWindow, simulateRun } from "../lib/plan/window";
 import { collectBenchmark, jobState } from "../lib/results/collect";
 import { defaultBucket, uploadBenchmark } from "../lib/results/gcs";
 import { loadKubeConfig } from "../lib/results/kube";
@@ -49,7 +49,7 @@ export interface RunOutputs {
   waiting: string[];
   /** With results on disk. */
   done: string[];
-  /** Expected seconds of the benchmarks still to run, one after another (an upper bound of the time left). */
+  /** Expected seconds until every benchmark still to run has finished, within the limits. */
   expectedSecondsLeft: number;
   dashboardUrl?: pulumi.Output<string>;
 }
@@ -133,6 +133,8 @@ export async function runProgram(settings: RunSettings): Promise<RunOutputs> {
   }
   for (const warning of prepared.flatMap((p) => p.resolved.warnings)) pulumi.log.warn(warning);
 
+  const limits = { parallelism: settings.parallelism, gpuBudget: settings.gpuBudget };
+  const planItems = (): PlanItem[] => prepared.map((p) => ({ name: p.resolved.name, gpus: p.resolved.totalGpus, seconds: expectedDurationSeconds(p.resolved), done: hasResults(p.paths) }));
   const outputs = (declared: PreparedBenchmark[], waiting: string[], dashboardUrl?: pulumi.Output<string>): RunOutputs => ({
     runId: settings.runId,
     outputDir: settings.outputDir,
@@ -145,7 +147,7 @@ export async function runProgram(settings: RunSettings): Promise<RunOutputs> {
     declared: declared.map((p) => p.resolved.name),
     waiting,
     done: prepared.filter((p) => hasResults(p.paths)).map((p) => p.resolved.name),
-    expectedSecondsLeft: Math.round(prepared.filter((p) => !hasResults(p.paths)).reduce((sum, p) => sum + expectedDurationSeconds(p.resolved), 0)),
+    expectedSecondsLeft: Math.round(simulateRun(planItems(), limits)),
     ...(dashboardUrl ? { dashboardUrl } : {}),
   });
   if (settings.dryRun) return outputs([], []);
@@ -161,11 +163,7 @@ export async function runProgram(settings: RunSettings): Promise<RunOutputs> {
   }
   let window;
   try {
-    window = planWindow(
-      prepared.map((p) => ({ name: p.resolved.name, gpus: p.resolved.totalGpus, seconds: expectedDurationSeconds(p.resolved), done: hasResults(p.paths) })),
-      { parallelism: settings.parallelism, gpuBudget: settings.gpuBudget },
-      inFlight,
-    );
+    window = planWindow(planItems(), limits, inFlight);
   } catch (error) {
     throw asRunError(error);
   }

@@ -50,8 +50,21 @@ export class FakeKube {
     const type = this.jobs.has(namespace) ? "MODIFIED" : "ADDED";
     this.jobs.set(namespace, job);
     for (const watcher of this.watchers) {
-      if (watcher.namespace === namespace) watcher.response.write(JSON.stringify({ type, object: job }) + "\n");
+      if (watcher.namespace === namespace || watcher.namespace === "*") watcher.response.write(JSON.stringify({ type, object: job }) + "\n");
     }
+  }
+
+  /** A watch stream on one namespace's Jobs, or on all of them ("*"). */
+  private startWatch(namespace: string, response: http.ServerResponse): void {
+    response.writeHead(200, { "content-type": "application/json", "transfer-encoding": "chunked" });
+    if (this.dropWatches > 0) {
+      this.dropWatches--;
+      response.end();
+      return;
+    }
+    const watcher = { namespace, response };
+    this.watchers.add(watcher);
+    response.on("close", () => this.watchers.delete(watcher));
   }
 
   private handle(request: http.IncomingMessage, response: http.ServerResponse): void {
@@ -62,21 +75,14 @@ export class FakeKube {
       response.end(typeof body === "string" ? body : JSON.stringify(body));
     };
     const notFound = (what: string) => send(404, { kind: "Status", apiVersion: "v1", status: "Failure", reason: "NotFound", code: 404, message: `${what} not found` });
+    if (url.pathname === "/apis/batch/v1/jobs") {
+      if (url.searchParams.get("watch") === "true") return this.startWatch("*", response);
+      return send(200, { apiVersion: "batch/v1", kind: "JobList", metadata: { resourceVersion: String(this.resourceVersion) }, items: [...this.jobs.values()] });
+    }
     let match = /^\/apis\/batch\/v1\/namespaces\/([^/]+)\/jobs(?:\/([^/]+))?$/.exec(url.pathname);
     if (match) {
       const [, namespace, name] = match;
-      if (url.searchParams.get("watch") === "true") {
-        response.writeHead(200, { "content-type": "application/json", "transfer-encoding": "chunked" });
-        if (this.dropWatches > 0) {
-          this.dropWatches--;
-          response.end();
-          return;
-        }
-        const watcher = { namespace, response };
-        this.watchers.add(watcher);
-        response.on("close", () => this.watchers.delete(watcher));
-        return;
-      }
+      if (url.searchParams.get("watch") === "true") return this.startWatch(namespace, response);
       const job = this.jobs.get(namespace);
       if (name) return job ? send(200, job) : notFound(`jobs.batch "${name}"`);
       return send(200, { apiVersion: "batch/v1", kind: "JobList", metadata: { resourceVersion: String(this.resourceVersion) }, items: job ? [job] : [] });

@@ -141,6 +141,42 @@ export async function waitForJob(kubeConfig: KubeConfig, namespace: string, time
   }
 }
 
+/**
+ * Resolves when any load-generator Job of the run in `namespaces` has finished (one cluster-wide
+ * watch, labelled by run), or when `signal` aborts.
+ */
+export async function waitForAnyJob(kubeConfig: KubeConfig, runId: string, namespaces: string[], signal: AbortSignal): Promise<void> {
+  const wanted = new Set(namespaces);
+  const path = "/apis/batch/v1/jobs";
+  const labelSelector = `inference-bench/run-id=${runId},app.kubernetes.io/component=load-generator`;
+  const finished = (job: V1Job) => wanted.has(job.metadata?.namespace ?? "") && jobStateOf(job) !== "running";
+  while (!signal.aborted) {
+    const list = await kubeConfig.makeApiClient(BatchV1Api).listJobForAllNamespaces({ labelSelector });
+    if (list.items.some(finished) || namespaces.every((ns) => !list.items.some((job) => job.metadata?.namespace === ns))) return;
+    const started = Date.now();
+    await new Promise<void>((resolve) => {
+      let controller: AbortController | undefined;
+      const stop = () => {
+        controller?.abort();
+        signal.removeEventListener("abort", stop);
+        resolve();
+      };
+      signal.addEventListener("abort", stop);
+      new Watch(kubeConfig)
+        .watch(path, { labelSelector, resourceVersion: list.metadata?.resourceVersion }, (phase, job: V1Job) => {
+          if (phase === "DELETED" || finished(job)) stop();
+        }, stop)
+        .then((c) => {
+          controller = c;
+          if (signal.aborted) c.abort();
+        }, stop);
+    });
+    if (Date.now() - started < 1000) await new Promise((r) => setTimeout(r, 1000));
+    const after = await kubeConfig.makeApiClient(BatchV1Api).listJobForAllNamespaces({ labelSelector });
+    if (after.items.some(finished)) return;
+  }
+}
+
 function componentOf(pod: V1Pod): string {
   return pod.metadata?.labels?.["app.kubernetes.io/component"] ?? pod.metadata?.labels?.app ?? "unknown";
 }
