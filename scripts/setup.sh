@@ -2,6 +2,10 @@
 # the npm registry into .tools/ when the machine's Node is older) and installs the project's
 # dependencies with `npm ci` when they are missing or older than package-lock.json.
 _ib_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# Node's own builds trust only their bundled CAs; let them trust the system's too (proxies, private registries).
+if [ -z "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f /etc/ssl/certs/ca-certificates.crt ]; then
+  export NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+fi
 _ib_major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
 if [ "$_ib_major" -lt 22 ]; then
   _ib_tools="$_ib_root/.tools/node22"

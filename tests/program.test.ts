@@ -272,6 +272,24 @@ describe("Pulumi program (mocks)", function () {
     await assert.rejects(run({ outputDir: tempDir(), gpuBudget: 4, benchmarkNameRegex: "^r8" }), /needs 8 GPUs, more than the GPU budget of 4.*nothing was deployed/);
   });
 
+  it("index.ts reads the stack's config, and the stack name is the run id", async () => {
+    const outputDir = tempDir();
+    await pulumi.runtime.setMocks({ newResource: (args) => ({ id: `${args.name}-id`, state: args.inputs }), call: (args) => args.inputs }, "inference-bench", "run-777", false);
+    pulumi.runtime.setAllConfig({
+      "inference-bench:catalog": path.join(PROJECT_ROOT, "catalog", "sim.pbtxt"),
+      "inference-bench:dryRun": "true",
+      "inference-bench:outputDir": outputDir,
+      "inference-bench:benchmarkNameRegex": "svc",
+    });
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const main = require("../index") as () => Promise<RunOutputs>;
+    const outputs = await main();
+    assert.equal(outputs.runId, "run-777");
+    assert.deepEqual(Object.keys(outputs.benchmarks), ["sim-svc"]);
+    assert.ok(fs.existsSync(path.join(outputDir, "run-777", "sim-svc-run-777", "benchmark.pbtxt")));
+    pulumi.runtime.setAllConfig({});
+  });
+
   it("reports a catalog error as one line, with nothing declared", async () => {
     await assert.rejects(run({ catalogs: [writeCatalog('benchmarks { name: "x" nme: 1 }')] }), (error: Error) => error instanceof pulumi.RunError && /unseen\.pbtxt:1:\d+: .*unknown field "nme"/.test(error.message));
   });
