@@ -47,6 +47,8 @@ describe("catalog: the reference catalogs", () => {
     assert.equal(noStreaming.full_duplex_streaming_enabled, false);
     assert.equal(noStreaming.envoy!.epp!.refresh_metrics_interval, "50ms");
     assert.equal(benchmarks["r8-epp-vllmv1"].benchmark.config!.load_balancer!.gateway!.full_duplex_streaming_enabled, true);
+    assert.ok(benchmarks["r8-epp-no-streaming-vllmv1"].warnings.some((w) => /full_duplex_streaming_enabled: false has no effect on the gateway in the v1 flavour/.test(w)), "says what the v1 flavour does with the flag");
+    assert.ok(!benchmarks["r8-epp-vllmv1"].warnings.some((w) => w.includes("has no effect")));
     assert.equal(benchmarks["r8-svc-vllmv1"].benchmark.config!.benchmark_tool!.lpg!.request_rates, "80.0,160.0,240.0,320.0,480.0,560.0,640.0,720.0,800.0");
     assert.equal(benchmarks["r8-svc-vllmv1"].totalGpus, 8);
     // The catalog under catalog/ is the same file, unchanged.

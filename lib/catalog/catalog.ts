@@ -283,6 +283,9 @@ function finish(file: string, merged: Benchmark): ResolvedBenchmark {
     } else {
       return fail(gateway, undefined, "config.load_balancer.gateway needs envoy { ... } or gke_gateway { ... }");
     }
+    if (loadBalancer === "gateway.envoy.epp" && inferenceFlavor === "v1" && gateway.full_duplex_streaming_enabled === false && sourcePosition(gateway, "full_duplex_streaming_enabled")) {
+      warnings.push(`benchmark "${name}": full_duplex_streaming_enabled: false has no effect on the gateway in the v1 flavour (Envoy Gateway's InferencePool support sets the processing mode; the flag only reaches the endpoint picker as USE_STREAMING); set inference_api: V1ALPHA2 to benchmark without streaming`);
+    }
     if (epp) {
       epp.image ??= inferenceFlavor === "v1" ? DEFAULT_IMAGES.eppV1 : DEFAULT_IMAGES.eppV1alpha2;
       epp.refresh_metrics_interval ??= DEFAULTS.refreshMetricsInterval;
