@@ -168,6 +168,12 @@ describe("Pulumi program (mocks)", function () {
     // The deployed objects are the snapshot's objects.
     const snapshot = YAML.parseAllDocuments(fs.readFileSync(path.join(outputs.benchmarks.base.snapshot, "manifests", "load-generator.yaml"), "utf8")).map((d) => d.toJS());
     assert.deepEqual(job.inputs.spec, snapshot.find((o: any) => o.kind === "Job").spec);
+    const svc = one(BENCHMARK_TYPE, "svc");
+    assert.deepEqual(resources.filter((r) => r.parent === svc.urn).map((r) => `${r.type} ${r.inputs.metadata?.name}`).sort(), [
+      "kubernetes:apps/v1:Deployment model-server-deployment", "kubernetes:batch/v1:Job benchmark-tool", "kubernetes:core/v1:ConfigMap benchmark-tool-script",
+      "kubernetes:core/v1:Namespace svc-run-123", "kubernetes:core/v1:Secret hf-token", "kubernetes:core/v1:Service model-server-service",
+      "kubernetes:core/v1:ServiceAccount benchmark-tool",
+    ], "a k8s_service benchmark has exactly these children");
     assert.equal(outputs.benchmarks.svc.target, "model-server-service.svc-run-123.svc.cluster.local");
     assert.deepEqual(outputs.declared.sort(), ["base", "no-stream", "sim", "svc"]);
   });

@@ -46,11 +46,6 @@ export interface ResolvedBenchmark {
   warnings: string[];
 }
 
-interface Entry {
-  raw: Benchmark;
-  file: string;
-}
-
 function isMessageField(field: protobuf.Field): field is protobuf.Field & { resolvedType: protobuf.Type } {
   field.resolve();
   return field.resolvedType instanceof protobuf.Type;
@@ -132,14 +127,14 @@ function at(file: string, message: object, field?: string): string {
 function resolveFile(file: string, text: string): Array<{ merged: Benchmark; raw: Benchmark }> {
   const catalog = parseTextFormat(BenchmarksType, text, file);
   const entries = catalog.benchmarks ?? [];
-  const byName = new Map<string, Entry>();
+  const byName = new Map<string, { raw: Benchmark }>();
   for (const raw of entries) {
     if (!raw.name) throw new CatalogError(`${at(file, raw)}: benchmark has no name`);
     const earlier = byName.get(raw.name);
     if (earlier) {
       throw new CatalogError(`${at(file, raw, "name")}: benchmark "${raw.name}" is defined twice in this file (first at line ${sourcePosition(earlier.raw)?.line})`);
     }
-    byName.set(raw.name, { raw, file });
+    byName.set(raw.name, { raw });
   }
   const merged = new Map<string, Benchmark>();
   const resolve = (name: string, chain: string[]): Benchmark => {
