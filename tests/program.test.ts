@@ -249,7 +249,7 @@ describe("Pulumi program (mocks)", function () {
     assert.equal(off.byType("inference-bench:index:Prerequisites").length, 0);
     assert.equal(off.byType("inference-bench:index:GcpMonitoring").length, 0);
     const on = await run({ catalogs: [UNSEEN], gcpProject: "my-proj", gcsBucket: "my-results", createGcsBucket: true });
-    const gcp = on.one("inference-bench:index:GcpMonitoring", "gcp");
+    assert.ok(on.one("inference-bench:index:GcpMonitoring", "gcp"));
     assert.deepEqual(on.byType("gcp:serviceaccount/iAMMember:IAMMember").map((m) => m.inputs.member).sort(), [
       "serviceAccount:my-proj.svc.id.goog[base-run-123/benchmark-tool]", "serviceAccount:my-proj.svc.id.goog[no-stream-run-123/benchmark-tool]",
       "serviceAccount:my-proj.svc.id.goog[sim-run-123/benchmark-tool]", "serviceAccount:my-proj.svc.id.goog[svc-run-123/benchmark-tool]",
@@ -258,7 +258,6 @@ describe("Pulumi program (mocks)", function () {
     assert.match(on.one("gcp:monitoring/dashboard:Dashboard", "gcp-dashboard").inputs.dashboardJson, /base-run-123\|no-stream-run-123/);
     assert.ok(on.one("gcp:storage/bucket:Bucket", "gcp-results").retainOnDelete);
     assert.ok(on.one(BENCHMARK_TYPE, "sim").dependencies.some((urn) => urn.includes("inference-bench:index:GcpMonitoring$")), "benchmarks wait for Workload Identity");
-    void gcp;
     const sa = on.one("kubernetes:core/v1:ServiceAccount", "sim-serviceaccount-benchmark-tool");
     assert.equal(sa.inputs.metadata.annotations["iam.gke.io/gcp-service-account"], "inference-bench-metrics@my-proj.iam.gserviceaccount.com");
     const url = await new Promise((resolve) => on.outputs.dashboardUrl!.apply(resolve));
