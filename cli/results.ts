@@ -2,6 +2,7 @@
 // Shows each benchmark's status (pending, collected, partial, failed) from what is on disk.
 import { Command } from "commander";
 import { listRunBenchmarks } from "../lib/results/run-results";
+import { stringifyProtoJson } from "../proto/json";
 import { runCommand } from "./common";
 
 function fixed(value: number | undefined, digits = 1): string {
@@ -17,7 +18,7 @@ const program = new Command("results")
     const benchmarks = listRunBenchmarks(options.output, options.runId);
     if (options.json) {
       const out = benchmarks.map((b) => ({ name: b.name, status: b.state.status, result: b.state.result ?? null }));
-      process.stdout.write(JSON.stringify({ benchmarks: out }, (_, v) => (typeof v === "number" && !Number.isFinite(v) ? String(v) : v), 2) + "\n");
+      process.stdout.write(stringifyProtoJson({ benchmarks: out }, 2) + "\n");
       return;
     }
     const lines: string[] = [];

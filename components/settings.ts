@@ -43,11 +43,20 @@ export const SETTING_DEFAULTS = {
   waitForResults: true,
 } as const;
 
-export function readSettings(config: pulumi.Config, runId: string): RunSettings {
+/** Where settings come from: a pulumi.Config, or nothing at all (defaults only). */
+interface ConfigSource {
+  get(key: string): string | undefined;
+  getBoolean(key: string): boolean | undefined;
+  getNumber(key: string, options?: { min: number }): number | undefined;
+  getSecret(key: string): pulumi.Output<string> | undefined;
+}
+
+const NO_CONFIG: ConfigSource = { get: () => undefined, getBoolean: () => undefined, getNumber: () => undefined, getSecret: () => undefined };
+
+function settingsFrom(config: ConfigSource, kubernetes: ConfigSource, runId: string): RunSettings {
   const text = (key: keyof typeof SETTING_DEFAULTS) => config.get(key) ?? (SETTING_DEFAULTS[key] as string);
   const flag = (key: keyof typeof SETTING_DEFAULTS) => config.getBoolean(key) ?? (SETTING_DEFAULTS[key] as boolean);
   const count = (key: keyof typeof SETTING_DEFAULTS) => config.getNumber(key, { min: 0 }) ?? (SETTING_DEFAULTS[key] as number);
-  const kubernetes = new pulumi.Config("kubernetes");
   return {
     runId,
     catalogs: text("catalog").split(",").map((p) => p.trim()).filter(Boolean),
@@ -68,4 +77,14 @@ export function readSettings(config: pulumi.Config, runId: string): RunSettings 
     kubeconfig: kubernetes.get("kubeconfig"),
     kubeContext: kubernetes.get("context"),
   };
+}
+
+/** The stack's settings: its config under the project namespace, and the Kubernetes provider's. */
+export function readSettings(config: pulumi.Config, runId: string): RunSettings {
+  return settingsFrom(config, new pulumi.Config("kubernetes"), runId);
+}
+
+/** The settings of a stack with no config at all. */
+export function defaultSettings(runId: string): RunSettings {
+  return settingsFrom(NO_CONFIG, NO_CONFIG, runId);
 }

@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import YAML from "yaml";
 import { BENCHMARK_TYPE } from "../components/benchmark";
 import { type RunOutputs, runProgram, windowFile } from "../components/program";
-import { type RunSettings, SETTING_DEFAULTS } from "../components/settings";
+import { defaultSettings, type RunSettings, SETTING_DEFAULTS } from "../components/settings";
 import { FakeKube, jobIn, pod } from "./fake-kube";
 import { PROJECT_ROOT, tempDir } from "./helpers";
 import { generation1, resultFileName } from "./lpg-fixtures";
@@ -44,22 +44,7 @@ after(() => kube.stop());
 afterEach(() => kube.reset());
 
 function settings(overrides: Partial<RunSettings>): RunSettings {
-  return {
-    runId: "run-123",
-    catalogs: [path.join(PROJECT_ROOT, "catalog")],
-    dryRun: false,
-    override: false,
-    skipTearDown: false,
-    outputDir: tempDir("program-"),
-    prerequisites: true,
-    createGcsBucket: false,
-    gcsBucketLocation: "US",
-    parallelism: 0,
-    gpuBudget: 0,
-    waitForResults: true,
-    kubeconfig,
-    ...overrides,
-  };
+  return { ...defaultSettings("run-123"), catalogs: [path.join(PROJECT_ROOT, "catalog")], outputDir: tempDir("program-"), kubeconfig, ...overrides };
 }
 
 /** Runs the program under Pulumi's mocks and records every registration as the engine would see it. */

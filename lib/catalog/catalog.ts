@@ -119,8 +119,9 @@ export function catalogFiles(paths: string[]): string[] {
   return [...new Set(files)];
 }
 
-function at(file: string, message: object, field?: string): string {
-  return location(file, (field && sourcePosition(message, field)) || sourcePosition(message));
+/** `file:line:column` of a field, else of its message, else of `fallback` (fields that defaults filled in have none). */
+function at(file: string, message: object, field?: string, fallback?: object): string {
+  return location(file, (field && sourcePosition(message, field)) || sourcePosition(message) || (fallback && sourcePosition(fallback)));
 }
 
 /** Parses one catalog file and resolves inheritance within it (no defaults yet). */
@@ -185,8 +186,7 @@ function finish(file: string, merged: Benchmark): ResolvedBenchmark {
   const name = merged.name!;
   const b = merged;
   const fail = (message: object, field: string | undefined, detail: string): never => {
-    const position = (field && sourcePosition(message, field)) || sourcePosition(message) || sourcePosition(b);
-    throw new CatalogError(`${location(file, position)}: benchmark "${name}": ${detail}`);
+    throw new CatalogError(`${at(file, message, field, b)}: benchmark "${name}": ${detail}`);
   };
   const warnings: string[] = [];
 

@@ -1,4 +1,5 @@
 // What every part of a benchmark shares: object names, labels, ports, the build context.
+import type { IRoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding";
 import type { ResolvedBenchmark } from "../catalog/catalog";
 
 /** A plain Kubernetes object, as written to the snapshot and handed to Pulumi. */
@@ -76,6 +77,18 @@ export function commonLabels(ctx: BuildContext, component: string): Record<strin
 
 export function metadata(ctx: BuildContext, name: string, component: string, extraLabels: Record<string, string> = {}) {
   return { name, namespace: ctx.namespace, labels: { ...commonLabels(ctx, component), ...extraLabels } };
+}
+
+/** Binds Role `role` to a ServiceAccount of the benchmark's namespace (the binding is named as the role). */
+export function roleBinding(ctx: BuildContext, role: string, component: string, serviceAccount: string): K8sObject {
+  const binding: IRoleBinding = {
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "RoleBinding",
+    metadata: metadata(ctx, role, component),
+    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role },
+    subjects: [{ kind: "ServiceAccount", name: serviceAccount, namespace: ctx.namespace }],
+  };
+  return binding as unknown as K8sObject;
 }
 
 /** Selects the model server pods; the Deployment, Service, pools and monitoring all use it. */

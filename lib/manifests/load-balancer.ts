@@ -5,11 +5,10 @@
 //   gateway.gke_gateway.epp  GKE Gateway + InferencePool + endpoint picker (v1)
 import type { IDeployment } from "kubernetes-models/apps/v1/Deployment";
 import type { IRole } from "kubernetes-models/rbac.authorization.k8s.io/v1/Role";
-import type { IRoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding";
 import type { IService } from "kubernetes-models/v1/Service";
 import type { IServiceAccount } from "kubernetes-models/v1/ServiceAccount";
 import type { EPP } from "../../proto/benchmark-types";
-import { type BuildContext, type K8sObject, metadata, MODEL_SERVER_SELECTOR, NAMES, PORTS } from "./common";
+import { type BuildContext, type K8sObject, metadata, MODEL_SERVER_SELECTOR, NAMES, PORTS, roleBinding } from "./common";
 
 const COMPONENT = "load-balancer";
 const GROUP_V1 = "inference.networking.k8s.io";
@@ -105,13 +104,6 @@ function endpointPicker(ctx: BuildContext, epp: EPP): K8sObject[] {
       ...(v1 ? [{ apiGroups: [GROUP_X], resources: ["inferenceobjectives"], verbs: ["get", "list", "watch"] }] : []),
     ],
   };
-  const roleBinding: IRoleBinding = {
-    apiVersion: "rbac.authorization.k8s.io/v1",
-    kind: "RoleBinding",
-    metadata: metadata(ctx, NAMES.eppRole, COMPONENT),
-    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: NAMES.eppRole },
-    subjects: [{ kind: "ServiceAccount", name: NAMES.eppServiceAccount, namespace: ctx.namespace }],
-  };
   const healthProbe = { grpc: { port: PORTS.eppHealth, service: "inference-extension" }, periodSeconds: 5 };
   const deployment: IDeployment = {
     apiVersion: "apps/v1",
@@ -157,7 +149,7 @@ function endpointPicker(ctx: BuildContext, epp: EPP): K8sObject[] {
       ],
     },
   };
-  return [serviceAccount, role, roleBinding, deployment, service] as K8sObject[];
+  return [serviceAccount, role, roleBinding(ctx, NAMES.eppRole, COMPONENT, NAMES.eppServiceAccount), deployment, service] as K8sObject[];
 }
 
 function inferencePoolV1(ctx: BuildContext): K8sObject {

@@ -8,12 +8,11 @@
 // volume, no pod that sleeps forever, and corruption is caught by the checksum.
 import type { IJob } from "kubernetes-models/batch/v1/Job";
 import type { IRole } from "kubernetes-models/rbac.authorization.k8s.io/v1/Role";
-import type { IRoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding";
 import type { IConfigMap } from "kubernetes-models/v1/ConfigMap";
 import type { IContainer } from "kubernetes-models/v1/Container";
 import type { IEnvVar } from "kubernetes-models/v1/EnvVar";
 import type { IServiceAccount } from "kubernetes-models/v1/ServiceAccount";
-import { type BuildContext, type K8sObject, metadata, NAMES, serviceAddress } from "./common";
+import { type BuildContext, type K8sObject, metadata, NAMES, roleBinding, serviceAddress } from "./common";
 
 const COMPONENT = "load-generator";
 const SCRIPT_DIR = "/inference-bench";
@@ -141,13 +140,7 @@ export function buildLoadGenerator(ctx: BuildContext): K8sObject[] {
           metadata: metadata(ctx, NAMES.gatewayReaderRole, COMPONENT),
           rules: [{ apiGroups: ["gateway.networking.k8s.io"], resources: ["gateways"], resourceNames: [NAMES.gateway], verbs: ["get"] }],
         } satisfies IRole as K8sObject,
-        {
-          apiVersion: "rbac.authorization.k8s.io/v1",
-          kind: "RoleBinding",
-          metadata: metadata(ctx, NAMES.gatewayReaderRole, COMPONENT),
-          roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: NAMES.gatewayReaderRole },
-          subjects: [{ kind: "ServiceAccount", name: NAMES.loadGenerator, namespace: ctx.namespace }],
-        } satisfies IRoleBinding as K8sObject,
+        roleBinding(ctx, NAMES.gatewayReaderRole, COMPONENT, NAMES.loadGenerator),
       ]
     : [];
   const scriptVolume = { name: "script", mountPath: SCRIPT_DIR, readOnly: true };

@@ -2,10 +2,11 @@
 // watch, reads every result file from its pod's log, records which images actually ran, and
 // writes results/ in one rename so that a half-collected benchmark never looks collected.
 // Idempotent: a benchmark whose results/ exists is left as it is.
-import { BatchV1Api, CoreV1Api, type KubeConfig, type V1Job, type V1Pod, Watch } from "@kubernetes/client-node";
+import { BatchV1Api, CoreV1Api, type KubeConfig, type V1Job, type V1Pod } from "@kubernetes/client-node";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { BenchmarkResult } from "../../proto/benchmark-types";
+import { stringifyProtoJson } from "../../proto/json";
 import { BenchmarkResultType } from "../../proto/schema";
 import { printTextFormat } from "../../proto/textformat";
 import type { ResolvedBenchmark } from "../catalog/catalog";
@@ -15,6 +16,7 @@ import type { BenchmarkPaths } from "../snapshot/layout";
 import { writeReadOnly } from "../snapshot/files";
 import { parseResultLog } from "./log-archive";
 import { readBenchmarkState } from "./status";
+import { watchOnce } from "./watch";
 import { type ParsedResultFile, parseLpgResult, sameRate, statsPerRate } from "./lpg";
 
 export type JobState = "absent" | "running" | "succeeded" | "failed";
@@ -94,7 +96,6 @@ export async function jobState(kubeConfig: KubeConfig, namespace: string): Promi
 /** Waits with a watch until the Job has finished; re-establishes the watch when the server closes it. */
 export async function waitForJob(kubeConfig: KubeConfig, namespace: string, timeoutSeconds: number): Promise<V1Job> {
   const batch = kubeConfig.makeApiClient(BatchV1Api);
-  const watch = new Watch(kubeConfig);
   const deadline = Date.now() + timeoutSeconds * 1000;
   for (;;) {
     let job: V1Job;
@@ -109,35 +110,18 @@ export async function waitForJob(kubeConfig: KubeConfig, namespace: string, time
     if (remaining <= 0) {
       throw new CollectionError(`${namespace}: Job ${NAMES.loadGenerator} did not finish within ${Math.round(timeoutSeconds / 60)} minutes`);
     }
-    const started = Date.now();
-    const finished = await new Promise<V1Job | undefined>((resolve, reject) => {
-      let controller: AbortController | undefined;
-      const timer = setTimeout(() => {
-        controller?.abort();
-        resolve(undefined);
-      }, remaining);
-      const settle = (value: V1Job | undefined, error?: Error) => {
-        clearTimeout(timer);
-        controller?.abort();
-        if (error) reject(error);
-        else resolve(value);
-      };
-      watch
-        .watch(
-          `/apis/batch/v1/namespaces/${namespace}/jobs`,
-          { fieldSelector: `metadata.name=${NAMES.loadGenerator}`, resourceVersion: job.metadata?.resourceVersion, allowWatchBookmarks: true },
-          (phase, object: V1Job) => {
-            if (phase === "DELETED") settle(undefined, new CollectionError(`${namespace}: Job ${NAMES.loadGenerator} was deleted before it finished`));
-            else if (phase !== "BOOKMARK" && jobStateOf(object) !== "running") settle(object);
-          },
-          () => settle(undefined),
-        )
-        .then((c) => (controller = c), () => settle(undefined));
-    });
+    const finished = await watchOnce(
+      kubeConfig,
+      `/apis/batch/v1/namespaces/${namespace}/jobs`,
+      { fieldSelector: `metadata.name=${NAMES.loadGenerator}`, resourceVersion: job.metadata?.resourceVersion, allowWatchBookmarks: true },
+      (phase, object: V1Job) => {
+        if (phase === "DELETED") throw new CollectionError(`${namespace}: Job ${NAMES.loadGenerator} was deleted before it finished`);
+        return jobStateOf(object) !== "running" ? object : undefined;
+      },
+      { timeoutMs: remaining },
+    );
     if (finished) return finished;
-    // The watch closed (servers end watches after a while): read again and watch again,
-    // pausing only if it closed at once, so that a refusing server is not hammered.
-    if (Date.now() - started < 1000) await new Promise((r) => setTimeout(r, 1000));
+    // The watch closed without an answer (servers end watches after a while): read again, watch again.
   }
 }
 
@@ -147,33 +131,15 @@ export async function waitForJob(kubeConfig: KubeConfig, namespace: string, time
  */
 export async function waitForAnyJob(kubeConfig: KubeConfig, runId: string, namespaces: string[], signal: AbortSignal): Promise<void> {
   const wanted = new Set(namespaces);
-  const path = "/apis/batch/v1/jobs";
   const labelSelector = `inference-bench/run-id=${runId},app.kubernetes.io/component=load-generator`;
   const finished = (job: V1Job) => wanted.has(job.metadata?.namespace ?? "") && jobStateOf(job) !== "running";
   while (!signal.aborted) {
     const list = await kubeConfig.makeApiClient(BatchV1Api).listJobForAllNamespaces({ labelSelector });
     if (list.items.some(finished) || namespaces.every((ns) => !list.items.some((job) => job.metadata?.namespace === ns))) return;
-    const started = Date.now();
-    await new Promise<void>((resolve) => {
-      let controller: AbortController | undefined;
-      const stop = () => {
-        controller?.abort();
-        signal.removeEventListener("abort", stop);
-        resolve();
-      };
-      signal.addEventListener("abort", stop);
-      new Watch(kubeConfig)
-        .watch(path, { labelSelector, resourceVersion: list.metadata?.resourceVersion }, (phase, job: V1Job) => {
-          if (phase === "DELETED" || finished(job)) stop();
-        }, stop)
-        .then((c) => {
-          controller = c;
-          if (signal.aborted) c.abort();
-        }, stop);
-    });
-    if (Date.now() - started < 1000) await new Promise((r) => setTimeout(r, 1000));
-    const after = await kubeConfig.makeApiClient(BatchV1Api).listJobForAllNamespaces({ labelSelector });
-    if (after.items.some(finished)) return;
+    // A deleted Job counts too: the next `up` sees what became of it.
+    const changed = await watchOnce(kubeConfig, "/apis/batch/v1/jobs", { labelSelector, resourceVersion: list.metadata?.resourceVersion },
+      (phase, job: V1Job) => (phase === "DELETED" || finished(job) ? true : undefined), { signal });
+    if (changed) return;
   }
 }
 
@@ -191,11 +157,6 @@ function imagesOf(pods: V1Pod[]): ImageRecord[] {
       image_id: status.imageID,
     })),
   ).sort((a, b) => `${a.component}/${a.pod}/${a.container}`.localeCompare(`${b.component}/${b.pod}/${b.container}`));
-}
-
-/** Serializes a BenchmarkResult as proto3 JSON (proto field names; Infinity and NaN as strings). */
-export function benchmarkResultJson(result: BenchmarkResult): string {
-  return JSON.stringify(result, (_, value) => (typeof value === "number" && !Number.isFinite(value) ? String(value) : value), 2) + "\n";
 }
 
 /** Turns the JSON result files on disk into a BenchmarkResult, noting rates without a file. */
@@ -275,7 +236,7 @@ export async function collectBenchmark(options: CollectOptions): Promise<Collect
   const { result, missing, problems: parseProblems } = resultFromFiles(jsonFiles, options.benchmark.requestRates);
   problems.push(...parseProblems);
   writeReadOnly(stagingPath(paths.resultPbtxt), `# proto-file: proto/benchmark.proto\n# proto-message: BenchmarkResult\n${printTextFormat(BenchmarkResultType, result)}`);
-  writeReadOnly(stagingPath(paths.resultJson), benchmarkResultJson(result));
+  writeReadOnly(stagingPath(paths.resultJson), stringifyProtoJson(result, 2) + "\n");
 
   const metadata: ResultMetadata = {
     benchmark: options.benchmark.name,

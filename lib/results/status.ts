@@ -2,6 +2,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { BenchmarkResult } from "../../proto/benchmark-types";
+import { parseProtoJson } from "../../proto/json";
 import type { BenchmarkPaths } from "../snapshot/layout";
 import { type CollectionRecord, resultFromFiles } from "./collect";
 
@@ -31,7 +32,7 @@ export function readBenchmarkState(paths: BenchmarkPaths, expectedRates: number[
   if (!fs.existsSync(paths.resultsDir)) return { status: "pending" };
   if (fs.existsSync(paths.collection)) {
     const record = JSON.parse(fs.readFileSync(paths.collection, "utf8")) as CollectionRecord;
-    const result = fs.existsSync(paths.resultJson) ? (JSON.parse(fs.readFileSync(paths.resultJson, "utf8"), (_, v) => (v === "Infinity" ? Infinity : v === "NaN" ? NaN : v)) as BenchmarkResult) : undefined;
+    const result = fs.existsSync(paths.resultJson) ? parseProtoJson<BenchmarkResult>(fs.readFileSync(paths.resultJson, "utf8")) : undefined;
     return { status: record.status, record, result };
   }
   const { result, missing, problems } = resultFromFiles(readJsonFiles(paths.resultsJsonDir), expectedRates);

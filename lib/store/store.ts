@@ -5,6 +5,7 @@ import Database from "better-sqlite3";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Stat } from "../../proto/benchmark-types";
+import { stringifyProtoJson } from "../../proto/json";
 import { BenchmarkType } from "../../proto/schema";
 import { printTextFormat } from "../../proto/textformat";
 import type { ResultMetadata } from "../results/collect";
@@ -170,7 +171,7 @@ export class ResultStore {
           const rate = Number.isFinite(stat.request_rate) ? stat.request_rate! : 0;
           if (seen.has(rate)) continue;
           seen.add(rate);
-          insertStat.run({ run_id: runId, name: b.name, request_rate: rate, ...statColumns(stat), stat_json: JSON.stringify(stat, (_, v) => (typeof v === "number" && !Number.isFinite(v) ? String(v) : v)) });
+          insertStat.run({ run_id: runId, name: b.name, request_rate: rate, ...statColumns(stat), stat_json: stringifyProtoJson(stat) });
         }
       }
     })();
