@@ -134,6 +134,27 @@ export interface Stat {
   benchmark_time_seconds?: number;
   itl?: Metric;
   source_file?: string;
+  ntpot?: Metric;
+  successful_rps?: number;
+  achieved_rate?: number;
+  errors?: ErrorCount[];
+  input_tokens_per_second?: number;
+  total_tokens_per_second?: number;
+  goodput?: Goodput;
+  load_generator?: string;
+}
+
+export interface ErrorCount {
+  type?: string;
+  count?: number;
+}
+
+export interface Goodput {
+  percentage?: number;
+  requests_per_second?: number;
+  tokens_per_second?: number;
+  good_requests?: number;
+  total_requests?: number;
 }
 
 export interface Metric {
@@ -145,4 +166,9 @@ export interface Metric {
   max?: number;
   p90?: number;
   p99?: number;
+  p95?: number;
+  sum?: number;
+  rate?: number;
+  increase?: number;
+  unit?: string;
 }

@@ -7,16 +7,14 @@
 // collector reads the files through the pods/log API: no exec into a running container, no
 // volume, no pod that sleeps forever, and corruption is caught by the checksum.
 import type { IJob } from "kubernetes-models/batch/v1/Job";
-import type { IRole } from "kubernetes-models/rbac.authorization.k8s.io/v1/Role";
 import type { IConfigMap } from "kubernetes-models/v1/ConfigMap";
-import type { IContainer } from "kubernetes-models/v1/Container";
 import type { IEnvVar } from "kubernetes-models/v1/EnvVar";
 import type { IServiceAccount } from "kubernetes-models/v1/ServiceAccount";
-import { type BuildContext, type K8sObject, metadata, NAMES, roleBinding, serviceAddress } from "./common";
+import { type BuildContext, type K8sObject, metadata, NAMES, serviceAddress } from "./common";
+import { ADDRESS_FILE, buildReadiness } from "./readiness";
 
 const COMPONENT = "load-generator";
 const SCRIPT_DIR = "/inference-bench";
-const ADDRESS_DIR = "/gateway";
 export const FILE_PREFIX = "benchmark-catalog";
 
 /** Markers the wrapper prints around the result files; the collector parses them. */
@@ -31,7 +29,7 @@ export const WRAPPER_SCRIPT = `#!/bin/bash
 # inference-bench: run the Latency Profile Generator, then print the result files it wrote
 # to the container log (base64 with a SHA-256), where they outlive the container.
 set -u
-if [ -s ${ADDRESS_DIR}/address ]; then export IP="$(cat ${ADDRESS_DIR}/address)"; fi
+if [ -s ${ADDRESS_FILE} ]; then export IP="$(cat ${ADDRESS_FILE})"; fi
 echo "inference-bench: target \${IP}:\${PORT}, rates \${REQUEST_RATES}"
 log="$(mktemp)"
 # Its own process group (job control), so that stopping it also stops what it started.
@@ -55,31 +53,6 @@ for f in ${FILE_PREFIX}-*.json latency-profile-*.txt; do
 done
 echo "${RESULT_MARKERS.end} status=$status"
 exit "$status"
-`;
-
-/** Waits until the benchmark's Gateway is programmed and writes its address for the wrapper. */
-export const GATEWAY_ADDRESS_SCRIPT = `import json, os, ssl, sys, time, urllib.request
-sa = "/var/run/secrets/kubernetes.io/serviceaccount"
-namespace = open(sa + "/namespace").read().strip()
-url = "https://kubernetes.default.svc/apis/gateway.networking.k8s.io/v1/namespaces/%s/gateways/%s" % (namespace, os.environ["GATEWAY_NAME"])
-context = ssl.create_default_context(cafile=sa + "/ca.crt")
-deadline = time.time() + int(os.environ.get("WAIT_SECONDS", "3600"))
-while True:
-    try:
-        request = urllib.request.Request(url, headers={"Authorization": "Bearer " + open(sa + "/token").read().strip()})
-        status = json.load(urllib.request.urlopen(request, context=context, timeout=10)).get("status", {})
-        programmed = any(c.get("type") == "Programmed" and c.get("status") == "True" for c in status.get("conditions", []))
-        addresses = [a["value"] for a in status.get("addresses", []) if a.get("value")]
-        if programmed and addresses:
-            open("${ADDRESS_DIR}/address", "w").write(addresses[0])
-            print("gateway address:", addresses[0])
-            break
-        print("waiting for the gateway to be programmed:", status.get("conditions", []))
-    except Exception as error:
-        print("waiting for the gateway:", error)
-    if time.time() > deadline:
-        sys.exit("the gateway was not programmed in time")
-    time.sleep(10)
 `;
 
 /** The address the load generator targets, as recorded in benchmark.pbtxt. */
@@ -116,7 +89,6 @@ function environment(ctx: BuildContext): IEnvVar[] {
 
 export function buildLoadGenerator(ctx: BuildContext): K8sObject[] {
   const tool = ctx.benchmark.benchmark.config!.benchmark_tool!;
-  const viaGateway = ctx.benchmark.loadBalancer !== "k8s_service";
   const small = ctx.benchmark.modelServer === "sim";
   const serviceAccount: IServiceAccount = {
     apiVersion: "v1",
@@ -126,32 +98,13 @@ export function buildLoadGenerator(ctx: BuildContext): K8sObject[] {
       ...(ctx.gcp ? { annotations: { "iam.gke.io/gcp-service-account": ctx.gcp.metricsServiceAccount } } : {}),
     },
   };
+  const scriptVolume = { name: "script", mountPath: SCRIPT_DIR, readOnly: true };
+  const readiness = buildReadiness(ctx, tool.image!, scriptVolume);
   const script: IConfigMap = {
     apiVersion: "v1",
     kind: "ConfigMap",
     metadata: metadata(ctx, NAMES.loadGeneratorScript, COMPONENT),
-    data: { "run-benchmark.sh": WRAPPER_SCRIPT, "gateway-address.py": GATEWAY_ADDRESS_SCRIPT },
-  };
-  const gatewayReader: K8sObject[] = viaGateway
-    ? [
-        {
-          apiVersion: "rbac.authorization.k8s.io/v1",
-          kind: "Role",
-          metadata: metadata(ctx, NAMES.gatewayReaderRole, COMPONENT),
-          rules: [{ apiGroups: ["gateway.networking.k8s.io"], resources: ["gateways"], resourceNames: [NAMES.gateway], verbs: ["get"] }],
-        } satisfies IRole as K8sObject,
-        roleBinding(ctx, NAMES.gatewayReaderRole, COMPONENT, NAMES.loadGenerator),
-      ]
-    : [];
-  const scriptVolume = { name: "script", mountPath: SCRIPT_DIR, readOnly: true };
-  const addressVolume = { name: "gateway-address", mountPath: ADDRESS_DIR };
-  const resolveAddress: IContainer = {
-    name: "resolve-gateway-address",
-    image: tool.image!,
-    imagePullPolicy: "IfNotPresent",
-    command: ["python3", `${SCRIPT_DIR}/gateway-address.py`],
-    env: [{ name: "GATEWAY_NAME", value: NAMES.gateway }],
-    volumeMounts: [scriptVolume, addressVolume],
+    data: { "run-benchmark.sh": WRAPPER_SCRIPT, ...readiness.scripts },
   };
   const job: IJob = {
     apiVersion: "batch/v1",
@@ -170,7 +123,7 @@ export function buildLoadGenerator(ctx: BuildContext): K8sObject[] {
         spec: {
           serviceAccountName: NAMES.loadGenerator,
           restartPolicy: "Never",
-          ...(viaGateway ? { initContainers: [resolveAddress] } : {}),
+          ...(readiness.initContainers.length ? { initContainers: readiness.initContainers } : {}),
           containers: [{
             name: NAMES.loadGenerator,
             image: tool.image!,
@@ -180,15 +133,15 @@ export function buildLoadGenerator(ctx: BuildContext): K8sObject[] {
             resources: small
               ? { requests: { cpu: "1", memory: "2Gi" } }
               : { requests: { cpu: "6", memory: "30Gi" }, limits: { cpu: "6", memory: "30Gi" } },
-            volumeMounts: viaGateway ? [scriptVolume, addressVolume] : [scriptVolume],
+            volumeMounts: [scriptVolume, ...readiness.mounts],
           }],
           volumes: [
             { name: "script", configMap: { name: NAMES.loadGeneratorScript } },
-            ...(viaGateway ? [{ name: "gateway-address", emptyDir: {} }] : []),
+            ...readiness.volumes,
           ],
         },
       },
     },
   };
-  return [serviceAccount, ...gatewayReader, script, job] as K8sObject[];
+  return [serviceAccount, ...readiness.objects, script, job] as K8sObject[];
 }

@@ -11,7 +11,7 @@ import { CollectionError } from "../errors";
 
 type Json = Record<string, unknown>;
 
-const STATISTICS: Array<[Exclude<keyof Metric, "name">, string]> = [
+const STATISTICS: Array<[Exclude<keyof Metric, "name" | "unit">, string]> = [
   ["mean", "avg"], ["median", "median"], ["sd", "sd"], ["min", "min"], ["max", "max"], ["p90", "p90"], ["p99", "p99"],
 ];
 
