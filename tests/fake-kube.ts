@@ -127,7 +127,7 @@ export class FakeKube {
 /** The API path of an object: /api/v1/... for core kinds, /apis/<group>/<version>/... else. */
 export function objectPath(object: Json): string {
   const kind = String(object.kind).toLowerCase();
-  const plural = kind.endsWith("s") ? `${kind}es` : kind.endsWith("y") ? `${kind.slice(0, -1)}ies` : `${kind}s`;
+  const plural = /(s|x)$/.test(kind) ? `${kind}es` : /[^aeiou]y$/.test(kind) ? `${kind.slice(0, -1)}ies` : `${kind}s`;
   const base = String(object.apiVersion).includes("/") ? `/apis/${object.apiVersion}` : `/api/${object.apiVersion}`;
   const namespace = object.metadata?.namespace ? `/namespaces/${object.metadata.namespace}` : "";
   return `${base}${namespace}/${plural}/${object.metadata.name}`;

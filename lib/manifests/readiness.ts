@@ -147,8 +147,7 @@ def finish(ok, checks, probed, failed=None, message=None):
         record["failed"] = failed
         record["message"] = message
     print(spec["marker"] + " " + json.dumps(record, sort_keys=True), flush=True)
-    if not ok:
-        sys.exit("readiness: " + message)
+    sys.exit(0 if ok else "readiness: " + message)
 
 deadline = started + spec["deadlineSeconds"]
 checks, probed, last = [], None, None
