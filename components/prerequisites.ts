@@ -7,6 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ResolvedBenchmark } from "../lib/catalog/catalog";
 import { infrastructureNeeds, needsAnything, requireInfrastructure } from "../lib/cluster/check";
+import { ClusterError } from "../lib/errors";
 import { eppClusterRoleBinding, eppMetricsReaderBinding } from "../lib/manifests/cluster";
 import { loadKubeConfig } from "../lib/results/kube";
 import { declareObject } from "./benchmark";
@@ -18,7 +19,14 @@ export const PREREQUISITES_TYPE = "inference-bench:index:Prerequisites";
 export async function checkPrerequisites(settings: Pick<RunSettings, "kubeconfig" | "kubeContext" | "gcpProject">, benchmarks: ResolvedBenchmark[]): Promise<void> {
   const needs = infrastructureNeeds(benchmarks, { gcp: Boolean(settings.gcpProject) });
   if (!needsAnything(needs)) return;
-  await requireInfrastructure(loadKubeConfig(settings.kubeconfig, settings.kubeContext), needs);
+  try {
+    await requireInfrastructure(loadKubeConfig(settings.kubeconfig, settings.kubeContext), needs);
+  } catch (error) {
+    if (error instanceof ClusterError && error.message.startsWith("cannot read")) {
+      throw new ClusterError(`${error.message}; to skip this check, \`pulumi config set prerequisites false\``);
+    }
+    throw error;
+  }
 }
 
 export interface PrerequisitesArgs {

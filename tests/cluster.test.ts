@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import YAML from "yaml";
 import { CLUSTER_SETTING_DEFAULTS, CLUSTER_TYPE, ClusterInfrastructure, runClusterProgram } from "../components/cluster";
+import { Prerequisites } from "../components/prerequisites";
 import { runProgram } from "../components/program";
 import { defaultSettings } from "../components/settings";
 import { resolveCatalogText } from "../lib/catalog/catalog";
@@ -294,6 +295,17 @@ describe("cluster: the ClusterInfrastructure component (mocks)", function () {
     const provider = resources.find((r) => r.type === "pulumi:providers:kubernetes")!;
     assert.equal(provider.inputs.upsertExistingObjects, "true");
     assert.ok(resources.filter((r) => r.type.startsWith("kubernetes:") && r.type !== CLUSTER_TYPE).every((r) => r.provider.startsWith(provider.urn)), "every object goes through the adopting provider");
+  });
+
+  it("a run declares only per-namespace bindings to the shared roles (the metrics reader's with a GCP project)", async () => {
+    const { resources } = await underMocks("run-1", async () => new Prerequisites("prerequisites", { eppNamespaces: ["b-r", "a-r", "a-r"], metricsReaderNamespaces: ["a-r"] }));
+    const bindings = resources.filter((r) => r.type === "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding");
+    assert.deepEqual(bindings.map((b) => `${b.inputs.metadata.name} → ${b.inputs.roleRef.name}: ${b.inputs.subjects[0].namespace}/${b.inputs.subjects[0].name}`), [
+      `${SHARED_NAMES.eppClusterRole}-a-r → ${SHARED_NAMES.eppClusterRole}: a-r/epp`,
+      `${SHARED_NAMES.eppClusterRole}-b-r → ${SHARED_NAMES.eppClusterRole}: b-r/epp`,
+      `${SHARED_NAMES.eppMetricsReaderClusterRole}-a-r → ${SHARED_NAMES.eppMetricsReaderClusterRole}: a-r/epp-metrics-reader`,
+    ]);
+    assert.equal(resources.filter((r) => r.type.startsWith("kubernetes:") && !r.type.endsWith("ClusterRoleBinding")).length, 0, "nothing shared");
   });
 
   it("declares every config key with the program's default", () => {
