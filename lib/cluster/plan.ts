@@ -99,7 +99,7 @@ export function planInstall(existing: ExistingInfrastructure, options: InstallOp
       reused.push(`Envoy Gateway in ${ENVOY_GATEWAY_CHART.namespace} (${eg.image ?? "unknown image"}), not installed by this stack`);
       const config = eg.config ?? {};
       if (!routesInferencePools(config)) {
-        warnings.push(`the existing Envoy Gateway has no extension manager listing InferencePool v1 as a backend: gateway.envoy.epp benchmarks (v1) will not route; give its release the values in ${"cluster/values/envoy-ai-gateway/v1.1.0/"} and install Envoy AI Gateway`);
+        warnings.push(`the existing Envoy Gateway has no extension manager listing InferencePool v1 as a backend: gateway.envoy.epp benchmarks (v1) will not route; give its release the values in cluster/values/envoy-ai-gateway/v1.1.0/ and install Envoy AI Gateway`);
       }
       if (!acceptsPatchPolicies(config)) {
         warnings.push("the existing Envoy Gateway does not enable EnvoyPatchPolicy and Backend (extensionApis): seed-era (V1ALPHA2) benchmarks will not route");
