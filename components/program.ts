@@ -16,7 +16,7 @@ import { databasePath, ResultStore } from "../lib/store/store";
 import { writeSnapshots } from "../lib/snapshot/snapshot";
 import { Benchmark, type CollectPhase } from "./benchmark";
 import { GcpMonitoring } from "./gcp";
-import { Prerequisites } from "./prerequisites";
+import { checkPrerequisites, Prerequisites } from "./prerequisites";
 import type { RunSettings } from "./settings";
 
 /** The benchmarks the last `up` declared, so that an interrupted run keeps them running. */
@@ -174,13 +174,18 @@ export async function runProgram(settings: RunSettings): Promise<RunOutputs> {
     fs.writeFileSync(windowFile(settings), JSON.stringify({ declared: window.declare }, null, 2) + "\n");
   }
 
-  const epp = prepared.filter((p) => p.resolved.loadBalancer === "gateway.envoy.epp" || p.resolved.loadBalancer === "gateway.gke_gateway.epp");
+  const epp = declared.filter((p) => p.resolved.loadBalancer === "gateway.envoy.epp" || p.resolved.loadBalancer === "gateway.gke_gateway.epp");
+  if (settings.prerequisites) {
+    try {
+      await checkPrerequisites(settings, declared.map((p) => p.resolved));
+    } catch (error) {
+      throw asRunError(error);
+    }
+  }
   const prerequisites = settings.prerequisites
     ? new Prerequisites("prerequisites", {
-        flavors: epp.map((p) => p.resolved.inferenceFlavor),
-        envoyGateway: prepared.some((p) => p.resolved.loadBalancer.startsWith("gateway.envoy")),
-        envoyPatchPolicies: prepared.some((p) => p.resolved.loadBalancer === "gateway.envoy.epp" && p.resolved.inferenceFlavor === "v1alpha2"),
-        eppNamespaces: epp.filter((p) => keep.has(p.resolved.name)).map((p) => p.built.namespace),
+        eppNamespaces: epp.map((p) => p.built.namespace),
+        metricsReaderNamespaces: settings.gcpProject ? epp.map((p) => p.built.namespace) : [],
       })
     : undefined;
   const gcp = settings.gcpProject

@@ -22,3 +22,6 @@ export class CollectionError extends UserError {}
 export function location(file: string, position?: { line: number; column: number }): string {
   return position ? `${file}:${position.line}:${position.column}` : file;
 }
+
+/** Shared cluster infrastructure that is missing, incompatible, or whose pinned files changed. */
+export class ClusterError extends UserError {}

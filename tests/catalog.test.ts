@@ -47,8 +47,10 @@ describe("catalog: the reference catalogs", () => {
     assert.equal(noStreaming.full_duplex_streaming_enabled, false);
     assert.equal(noStreaming.envoy!.epp!.refresh_metrics_interval, "50ms");
     assert.equal(benchmarks["r8-epp-vllmv1"].benchmark.config!.load_balancer!.gateway!.full_duplex_streaming_enabled, true);
-    assert.ok(benchmarks["r8-epp-no-streaming-vllmv1"].warnings.some((w) => /full_duplex_streaming_enabled: false has no effect on the gateway in the v1 flavour/.test(w)), "says what the v1 flavour does with the flag");
-    assert.ok(!benchmarks["r8-epp-vllmv1"].warnings.some((w) => w.includes("has no effect")));
+    // The v1 flavour deploys what the flag says (buffered), and says that pickers from v0.4 cannot serve it.
+    assert.ok(benchmarks["r8-epp-no-streaming-vllmv1"].warnings.some((w) => /deployed buffered as written, but .*implement only full-duplex streaming/.test(w)), "says what the v1 flavour does with the flag");
+    assert.ok(!benchmarks["r8-epp-vllmv1"].warnings.some((w) => w.includes("deployed buffered")));
+    assert.ok(benchmarks["r8-epp-vllmv1"].warnings.some((w) => /epp:main" is GIE's unmaintained staging build/.test(w)), "the staging :main picker is called out");
     assert.equal(benchmarks["r8-svc-vllmv1"].benchmark.config!.benchmark_tool!.lpg!.request_rates, "80.0,160.0,240.0,320.0,480.0,560.0,640.0,720.0,800.0");
     assert.equal(benchmarks["r8-svc-vllmv1"].totalGpus, 8);
     // The catalog under catalog/ is the same file, unchanged.
@@ -76,7 +78,7 @@ describe("catalog: the reference catalogs", () => {
 describe("catalog: inheritance by presence", () => {
   it("lets a child's explicit false, 0-like and empty values win and resolves chains in any order", () => {
     const benchmarks = byName(`
-      benchmarks { name: "c" base_benchmark_name: "b" config { load_balancer { gateway { full_duplex_streaming_enabled: false } } } }
+      benchmarks { name: "c" base_benchmark_name: "b" config { load_balancer { gateway { inference_api: V1ALPHA2 full_duplex_streaming_enabled: false } } } }
       benchmarks { name: "b" base_benchmark_name: "base" config { model_server { vllm { max_loras: "" } } } }
       ${BASE}`);
     assert.equal(benchmarks.c.benchmark.config!.load_balancer!.gateway!.full_duplex_streaming_enabled, false);
@@ -124,7 +126,8 @@ describe("catalog: inheritance by presence", () => {
       load_balancer { k8s_service {} }
       benchmark_tool { lpg { models: "meta-llama/Llama-2-7b-hf, lora-a" } } } }`).two;
     assert.equal(b.benchmark.config!.model_server!.vllm!.tensor_parallelism, "1");
-    assert.equal(b.benchmark.config!.model_server!.vllm!.v1, "0");
+    // :latest is vLLM 0.11+, which has no V0 engine: the default says what runs.
+    assert.equal(b.benchmark.config!.model_server!.vllm!.v1, "1");
     assert.equal(b.benchmark.config!.model_server!.image, "vllm/vllm-openai:latest");
     assert.equal(b.benchmark.config!.benchmark_tool!.lpg!.request_rates, "5.0,10.0,15.0,20.0,30.0,35.0,40.0,45.0,50.0");
     assert.equal(b.benchmark.config!.benchmark_tool!.lpg!.tokenizer, "meta-llama/Llama-2-7b-hf");

@@ -1,5 +1,7 @@
-// A small fake Kubernetes API server on 127.0.0.1 for the real @kubernetes/client-node:
-// read/list/watch Jobs, list Pods, read pod logs. Enough for the results collector.
+// A small fake Kubernetes API server on 127.0.0.1 for the real @kubernetes/client-node (and the
+// readiness script): read/list/watch Jobs, list Pods, read pod logs (per container), and GET any
+// object stored with setObject at its API path. Enough for the results collector, the shared
+// infrastructure checks and the readiness check.
 import { KubeConfig } from "@kubernetes/client-node";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -10,12 +12,21 @@ export class FakeKube {
   readonly jobs = new Map<string, Json>();
   readonly pods = new Map<string, Json[]>();
   readonly logs = new Map<string, string>();
+  /** Objects by API path (setObject). */
+  readonly objects = new Map<string, Json>();
   readonly requests: string[] = [];
+  /** The Authorization header of each request, in order. */
+  readonly authorizations: string[] = [];
   /** Close the next N watch streams at once, with no event (servers end watches). */
   dropWatches = 0;
   private resourceVersion = 1;
   private readonly watchers = new Set<{ namespace: string; response: http.ServerResponse }>();
   private server?: http.Server;
+
+  /** The server's URL (after start). */
+  get url(): string {
+    return `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
+  }
 
   async start(): Promise<KubeConfig> {
     this.server = http.createServer((request, response) => this.handle(request, response));
@@ -37,11 +48,21 @@ export class FakeKube {
     await new Promise((resolve) => this.server?.close(resolve));
   }
 
-  /** Forgets every Job, pod and log. */
+  /** Forgets every Job, pod, log and object. */
   reset(): void {
     this.jobs.clear();
     this.pods.clear();
     this.logs.clear();
+    this.objects.clear();
+  }
+
+  /** Stores (or replaces) an object; GET on its API path returns it. */
+  setObject(object: Json): void {
+    this.objects.set(objectPath(object), structuredClone(object));
+  }
+
+  deleteObject(object: Json): void {
+    this.objects.delete(objectPath(object));
   }
 
   /** Sets (or changes) a namespace's load-generator Job and tells its watchers. */
@@ -70,11 +91,14 @@ export class FakeKube {
   private handle(request: http.IncomingMessage, response: http.ServerResponse): void {
     const url = new URL(request.url!, "http://x");
     this.requests.push(`${request.method} ${url.pathname}${url.searchParams.get("watch") ? " watch" : ""}`);
+    this.authorizations.push(request.headers.authorization ?? "");
     const send = (status: number, body: unknown) => {
       response.writeHead(status, { "content-type": typeof body === "string" ? "text/plain" : "application/json" });
       response.end(typeof body === "string" ? body : JSON.stringify(body));
     };
     const notFound = (what: string) => send(404, { kind: "Status", apiVersion: "v1", status: "Failure", reason: "NotFound", code: 404, message: `${what} not found` });
+    const stored = request.method === "GET" ? this.objects.get(url.pathname) : undefined;
+    if (stored) return send(200, stored);
     if (url.pathname === "/apis/batch/v1/jobs") {
       if (url.searchParams.get("watch") === "true") return this.startWatch("*", response);
       return send(200, { apiVersion: "batch/v1", kind: "JobList", metadata: { resourceVersion: String(this.resourceVersion) }, items: [...this.jobs.values()] });
@@ -91,11 +115,22 @@ export class FakeKube {
     if (match) return send(200, { apiVersion: "v1", kind: "PodList", metadata: {}, items: this.pods.get(match[1]) ?? [] });
     match = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/log$/.exec(url.pathname);
     if (match) {
-      const log = this.logs.get(match[2]);
+      // A container's log is logs["pod/container"], else logs["pod"] (the main container's).
+      const container = url.searchParams.get("container");
+      const log = (container ? this.logs.get(`${match[2]}/${container}`) : undefined) ?? this.logs.get(match[2]);
       return log === undefined ? notFound(`pods "${match[2]}" log`) : send(200, log);
     }
     notFound(url.pathname);
   }
+}
+
+/** The API path of an object: /api/v1/... for core kinds, /apis/<group>/<version>/... else. */
+export function objectPath(object: Json): string {
+  const kind = String(object.kind).toLowerCase();
+  const plural = /(s|x)$/.test(kind) ? `${kind}es` : /[^aeiou]y$/.test(kind) ? `${kind.slice(0, -1)}ies` : `${kind}s`;
+  const base = String(object.apiVersion).includes("/") ? `/apis/${object.apiVersion}` : `/api/${object.apiVersion}`;
+  const namespace = object.metadata?.namespace ? `/namespaces/${object.metadata.namespace}` : "";
+  return `${base}${namespace}/${plural}/${object.metadata.name}`;
 }
 
 /** A Job in a given state, as the API server reports it. */

@@ -8,6 +8,7 @@ import { type RunOutputs, runProgram, windowFile } from "../components/program";
 import { defaultSettings, type RunSettings, SETTING_DEFAULTS } from "../components/settings";
 import { FakeKube, jobIn, pod } from "./fake-kube";
 import { PROJECT_ROOT, tempDir } from "./helpers";
+import { installSharedInfrastructure } from "./shared-infrastructure";
 import { generation1, resultFileName } from "./lpg-fixtures";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -42,6 +43,8 @@ before(async () => {
 });
 after(() => kube.stop());
 afterEach(() => kube.reset());
+// The cluster has the shared infrastructure (cluster/), which every run checks for.
+beforeEach(() => installSharedInfrastructure(kube));
 
 function settings(overrides: Partial<RunSettings>): RunSettings {
   return { ...defaultSettings("run-123"), catalogs: [path.join(PROJECT_ROOT, "catalog")], outputDir: tempDir("program-"), kubeconfig, ...overrides };
@@ -158,6 +161,7 @@ describe("Pulumi program (mocks)", function () {
       "kubernetes:apps/v1:Deployment model-server-deployment", "kubernetes:batch/v1:Job benchmark-tool", "kubernetes:core/v1:ConfigMap benchmark-tool-script",
       "kubernetes:core/v1:Namespace svc-run-123", "kubernetes:core/v1:Secret hf-token", "kubernetes:core/v1:Service model-server-service",
       "kubernetes:core/v1:ServiceAccount benchmark-tool",
+      "kubernetes:rbac.authorization.k8s.io/v1:Role readiness-reader", "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding readiness-reader",
     ], "a k8s_service benchmark has exactly these children");
     assert.equal(outputs.benchmarks.svc.target, "model-server-service.svc-run-123.svc.cluster.local");
     assert.deepEqual(outputs.declared.sort(), ["base", "no-stream", "sim", "svc"]);
@@ -168,9 +172,11 @@ describe("Pulumi program (mocks)", function () {
     assert.equal(byType(BENCHMARK_TYPE).length, 12);
     const prerequisites = one("inference-bench:index:Prerequisites", "prerequisites");
     assert.ok(prerequisites);
-    assert.ok(byType("kubernetes:yaml/v2:ConfigFile").length === 2, "CRDs for both inference API flavours");
-    assert.ok(byType("kubernetes:helm.sh/v3:Release").every((r) => r.retainOnDelete), "shared cluster infrastructure is retained");
-    assert.ok(byType("kubernetes:gateway.networking.k8s.io/v1:GatewayClass").length === 1);
+    // A run declares no shared object (cluster/ installs them), only its per-namespace bindings.
+    for (const shared of ["kubernetes:yaml/v2:ConfigFile", "kubernetes:helm.sh/v3:Release", "kubernetes:gateway.networking.k8s.io/v1:GatewayClass",
+      "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition", "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole"]) {
+      assert.equal(byType(shared).length, 0, shared);
+    }
     assert.ok(byType("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding").length >= 5);
     const gke = one(BENCHMARK_TYPE, "lb-gke-epp");
     assert.ok(byType("kubernetes:networking.gke.io/v1:HealthCheckPolicy").some((r) => r.parent === gke.urn));

@@ -28,9 +28,6 @@ function yamlFiles(dir: string): string[] {
   });
 }
 
-/** Kinds whose CRD is not in shared/schemas (GKE's own policies): checked by shape only. */
-export const KINDS_WITHOUT_CRD = new Set(["networking.gke.io/v1/HealthCheckPolicy", "networking.gke.io/v1/GCPBackendPolicy"]);
-
 export class ObjectValidator {
   private readonly crds = new Map<string, ValidateFunction>();
   private readonly ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
@@ -46,6 +43,11 @@ export class ObjectValidator {
     }
   }
 
+  /** Whether a CRD for `object`'s kind and version was loaded. */
+  hasCrd(object: K8sObject): boolean {
+    return this.crds.has(`${object.apiVersion}/${object.kind}`);
+  }
+
   /** The problems with `object`, empty when it is valid. */
   async problems(object: K8sObject): Promise<string[]> {
     const key = `${object.apiVersion}/${object.kind}`;
@@ -55,7 +57,6 @@ export class ObjectValidator {
       if (crd(object)) return [];
       return (crd.errors ?? []).map((e) => `${where}: ${e.instancePath || "/"} ${e.message}${e.params && "additionalProperty" in e.params ? ` (${e.params.additionalProperty})` : ""}`);
     }
-    if (KINDS_WITHOUT_CRD.has(key)) return [];
     const [group, version] = object.apiVersion.includes("/") ? object.apiVersion.split("/") : ["", object.apiVersion];
     const modulePath = group ? `kubernetes-models/${group}/${version}/${object.kind}` : `kubernetes-models/${version}/${object.kind}`;
     let Model: new (data: unknown) => { validate(): void };

@@ -7,7 +7,7 @@ import type { Benchmark, BenchmarkConfig, Gateway, LPG } from "../../proto/bench
 import { BenchmarkType, BenchmarksType } from "../../proto/schema";
 import { copyPosition, copyPositions, copyStartPosition, parseTextFormat, type PlainMessage, sourcePosition } from "../../proto/textformat";
 import { CatalogError, location } from "../errors";
-import { DEFAULT_IMAGES, DEFAULTS, ENVOY_LB_POLICIES, IP_PLACEHOLDER } from "./defaults";
+import { DEFAULT_IMAGES, DEFAULTS, ENVOY_LB_POLICIES, EPP_STAGING_MAIN, EPP_STREAMING_ONLY, IP_PLACEHOLDER, VLLM_V0_REMOVED, vllmRelease } from "./defaults";
 import { baseRatesFor, knownRateKeys, scaleRates } from "./rates";
 
 /** Run ids are 8 characters, so a name may use what is left of a 63-character namespace. */
@@ -208,6 +208,16 @@ function finish(file: string, merged: Benchmark): ResolvedBenchmark {
   if (server.vllm) {
     const vllm = server.vllm;
     vllm.tensor_parallelism ??= DEFAULTS.tensorParallelism;
+    // VLLM_USE_V1 must say what runs: releases from VLLM_V0_REMOVED have no V0 engine.
+    const release = vllmRelease(server.image);
+    const v1Only = release === "newest" || (release !== undefined && (release[0] > VLLM_V0_REMOVED[0] || (release[0] === VLLM_V0_REMOVED[0] && release[1] >= VLLM_V0_REMOVED[1])));
+    if (v1Only && vllm.v1 === "0") {
+      fail(vllm, "v1", `config.model_server.vllm.v1 is "0", but image "${server.image}" is vLLM v${VLLM_V0_REMOVED.join(".")}+ (or :latest), which has no V0 engine; set v1: "1" or use an older image`);
+    }
+    if (v1Only) vllm.v1 ??= "1";
+    else if (release === undefined && (vllm.v1 ?? DEFAULTS.vllmV1) === "0") {
+      warnings.push(`benchmark "${name}": VLLM_USE_V1=0 with image "${server.image}", whose vLLM release the tag does not show: from v${VLLM_V0_REMOVED.join(".")} vLLM has no V0 engine and runs V1 regardless; pin a release tag so that the recorded engine is the one that ran`);
+    }
     vllm.v1 ??= DEFAULTS.vllmV1;
     if (!positiveInteger(vllm.tensor_parallelism)) {
       fail(vllm, "tensor_parallelism", `config.model_server.vllm.tensor_parallelism must be a positive integer (got "${vllm.tensor_parallelism}")`);
@@ -253,7 +263,8 @@ function finish(file: string, merged: Benchmark): ResolvedBenchmark {
   } else if (lb.gateway) {
     const gateway: Gateway = lb.gateway;
     inferenceFlavor = gateway.inference_api === "V1ALPHA2" ? "v1alpha2" : "v1";
-    gateway.full_duplex_streaming_enabled ??= false;
+    const streamingWritten = gateway.full_duplex_streaming_enabled !== undefined;
+    gateway.full_duplex_streaming_enabled ??= DEFAULTS.fullDuplexStreaming[inferenceFlavor];
     let epp;
     if (gateway.envoy) {
       gateway.gateway_class_name ??= DEFAULTS.gatewayClass.envoy;
@@ -278,8 +289,8 @@ function finish(file: string, merged: Benchmark): ResolvedBenchmark {
     } else {
       return fail(gateway, undefined, "config.load_balancer.gateway needs envoy { ... } or gke_gateway { ... }");
     }
-    if (loadBalancer === "gateway.envoy.epp" && inferenceFlavor === "v1" && gateway.full_duplex_streaming_enabled === false && sourcePosition(gateway, "full_duplex_streaming_enabled")) {
-      warnings.push(`benchmark "${name}": full_duplex_streaming_enabled: false has no effect on the gateway in the v1 flavour (Envoy Gateway's InferencePool support sets the processing mode; the flag only reaches the endpoint picker as USE_STREAMING); set inference_api: V1ALPHA2 to benchmark without streaming`);
+    if (loadBalancer !== "gateway.envoy.epp" && streamingWritten) {
+      warnings.push(`benchmark "${name}": full_duplex_streaming_enabled has no effect on ${loadBalancer} (only Envoy's ext_proc to the endpoint picker has a body mode)`);
     }
     if (epp) {
       epp.image ??= inferenceFlavor === "v1" ? DEFAULT_IMAGES.eppV1 : DEFAULT_IMAGES.eppV1alpha2;
@@ -289,7 +300,18 @@ function finish(file: string, merged: Benchmark): ResolvedBenchmark {
       }
       const warning = mutableImageWarning(name, "endpoint picker", epp.image);
       if (warning) warnings.push(warning);
+      if (EPP_STAGING_MAIN.test(epp.image)) {
+        warnings.push(`benchmark "${name}": endpoint picker image "${epp.image}" is GIE's unmaintained staging build of main (the picker left GIE after v1.5.0); use ${DEFAULT_IMAGES.eppV1}`);
+      }
       const release = /:v(\d+)\.(\d+)/.exec(epp.image);
+      if (loadBalancer === "gateway.envoy.epp" && inferenceFlavor === "v1" && !gateway.full_duplex_streaming_enabled) {
+        // Buffered: Envoy sends the body only after the picker answers the headers, and v0.4.0+
+        // pickers answer the headers only after the whole body (GIE v1.5.0 pkg/epp/handlers/server.go).
+        const streamingOnly = release && (Number(release[1]) > EPP_STREAMING_ONLY[0] || (Number(release[1]) === EPP_STREAMING_ONLY[0] && Number(release[2]) >= EPP_STREAMING_ONLY[1]));
+        const why = `full_duplex_streaming_enabled: false makes Envoy AI Gateway buffer bodies for the picker, and pickers from v${EPP_STREAMING_ONLY.join(".")} implement only full-duplex streaming, so every request would stall until the 300 s ext_proc timeout`;
+        if (streamingOnly) fail(gateway, "full_duplex_streaming_enabled", `endpoint picker "${epp.image}": ${why}; set it to true, or benchmark without streaming in the seed-era flavour (inference_api: V1ALPHA2 with an epp:v0.3.0 picker)`);
+        warnings.push(`benchmark "${name}": deployed buffered as written, but ${why} if "${epp.image}" is such a picker; the readiness check then stops the run before any load`);
+      }
       if (release && (inferenceFlavor === "v1") !== Number(release[1]) >= 1) {
         warnings.push(`benchmark "${name}": endpoint picker image "${epp.image}" is from a release that serves the ${Number(release[1]) >= 1 ? "v1" : "v1alpha2"} InferencePool API, but the benchmark deploys ${inferenceFlavor}; set config.load_balancer.gateway.inference_api or change the image`);
       }

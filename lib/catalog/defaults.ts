@@ -3,7 +3,12 @@
 
 export const DEFAULT_IMAGES = {
   vllm: "vllm/vllm-openai:latest",
-  sim: "ghcr.io/llm-d/llm-d-inference-sim:v0.4.0",
+  /**
+   * The release GIE v1.5.0 pins (config/manifests/vllm/sim-deployment.yaml). v0.7.0+ exports
+   * vllm:kv_cache_usage_perc, the KV-cache metric the v1.5 picker reads (v0.6.1 and older only
+   * vllm:gpu_cache_usage_perc, which the picker dropped at v1.3.0).
+   */
+  sim: "ghcr.io/llm-d/llm-d-inference-sim:v0.8.2",
   /** The last Gateway API Inference Extension release that ships the endpoint picker. */
   eppV1: "registry.k8s.io/gateway-api-inference-extension/epp:v1.5.0",
   /** The seed era's endpoint picker (v1alpha2 API). */
@@ -15,7 +20,14 @@ export const DEFAULT_IMAGES = {
 export const DEFAULTS = {
   replicas: 3,
   tensorParallelism: "1",
+  /** VLLM_USE_V1 for vLLM releases that still have the V0 engine; newer ones run V1 only. */
   vllmV1: "0",
+  /**
+   * Full-duplex streaming between Envoy and the picker, where the catalog does not say: the only
+   * protocol v0.4.0+ pickers implement (GIE removed the buffered server at v0.4.0), so the default
+   * of the v1 flavour; the seed era's default (v1alpha2) is buffered, as it was.
+   */
+  fullDuplexStreaming: { v1: true, v1alpha2: false },
   refreshMetricsInterval: "50ms",
   sim: { timeToFirstTokenMs: 50, interTokenLatencyMs: 10, maxNumSeqs: 2048, maxModelLen: 4096 },
   lpg: {
@@ -28,6 +40,29 @@ export const DEFAULTS = {
   },
   gatewayClass: { envoy: "inference-bench-envoy", gke: "gke-l7-rilb" },
 } as const;
+
+/**
+ * The first vLLM release with no V0 engine: VLLM_USE_V1=0 has no effect from here on
+ * (vllm-project/vllm#25033 "[V0 Deprecation] Remove LLMEngine"; "the V0 engine has been completely
+ * removed from vLLM starting with version 0.11.0", huggingface/optimum-neuron#1027).
+ */
+export const VLLM_V0_REMOVED: readonly [number, number] = [0, 11];
+
+/** The release of a vLLM image: "newest" for :latest or no tag, undefined when the tag says nothing. */
+export function vllmRelease(image: string): [number, number] | "newest" | undefined {
+  if (image.includes("@sha256:")) return undefined;
+  const lastSegment = image.slice(image.lastIndexOf("/") + 1);
+  const tag = lastSegment.includes(":") ? lastSegment.slice(lastSegment.indexOf(":") + 1) : "";
+  if (tag === "" || tag === "latest") return "newest";
+  const release = /^v?(\d+)\.(\d+)/.exec(tag);
+  return release ? [Number(release[1]), Number(release[2])] : undefined;
+}
+
+/** The first endpoint picker release that implements only full-duplex streaming (v0.3.0 cmd/epp/main.go is the last to read USE_STREAMING). */
+export const EPP_STREAMING_ONLY: readonly [number, number] = [0, 4];
+
+/** The staging picker tag the seed's catalog uses: built from GIE main, which stopped shipping the picker after v1.5.0. */
+export const EPP_STAGING_MAIN = /\/k8s-staging-images\/gateway-api-inference-extension\/epp:main$/;
 
 /** The value the original tool's catalogs put in lpg.ip; the tool fills the real address in. */
 export const IP_PLACEHOLDER = "to-be-populated-automatically";

@@ -36,7 +36,15 @@ export const NAMES = {
   route: "llm-route",
   loadGenerator: "benchmark-tool",
   loadGeneratorScript: "benchmark-tool-script",
-  gatewayReaderRole: "gateway-reader",
+  /** Lets the load generator's readiness check read the objects it waits for. */
+  readinessRole: "readiness-reader",
+  /** The Gateway's own EnvoyProxy (Envoy flavours): ClusterIP Service, replicas sized for the rates. */
+  envoyProxy: "inference-gateway-proxy",
+  /** The endpoint picker's metrics, scraped by managed Prometheus with this ServiceAccount's token. */
+  eppMetricsReader: "epp-metrics-reader",
+  eppMetricsToken: "epp-metrics-reader-token",
+  eppMetricsTokenReader: "epp-metrics-reader-token-read",
+  eppPodMonitoring: "epp-monitoring",
   hfSecret: "hf-token",
   hfSecretKey: "token",
 } as const;

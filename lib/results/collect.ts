@@ -15,6 +15,7 @@ import { NAMES } from "../manifests/common";
 import type { BenchmarkPaths } from "../snapshot/layout";
 import { writeReadOnly } from "../snapshot/files";
 import { parseResultLog } from "./log-archive";
+import { readReadiness, type ReadinessRecord } from "./readiness";
 import { readBenchmarkState } from "./status";
 import { watchOnce } from "./watch";
 import { type ParsedResultFile, parseLpgResult, sameRate, statsPerRate } from "./lpg";
@@ -52,6 +53,8 @@ export interface ResultMetadata {
   job_state: JobState;
   images: ImageRecord[];
   dashboard_url?: string;
+  /** What the readiness check saw before the load started (or why it stopped the run). */
+  readiness?: ReadinessRecord;
   gcs?: { bucket: string; prefix: string; uploaded: boolean; objects: string[] };
 }
 
@@ -215,6 +218,8 @@ export async function collectBenchmark(options: CollectOptions): Promise<Collect
       problems.push(`cannot read the log of pod ${pod.metadata?.name}: ${(error as Error).message}`);
     }
   }
+  const readiness = pod ? await readReadiness(options.kubeConfig, namespace, pod.metadata!.name!) : undefined;
+  if (typeof readiness === "object" && !readiness.ok) problems.push(`readiness check failed: ${readiness.message}`);
   if (pod && archive.exitStatus === undefined && !problems.some((p) => p.startsWith("cannot read"))) {
     problems.push("the load generator's log has no end-of-results marker: it was cut short, or the log rotated");
   }
@@ -246,6 +251,7 @@ export async function collectBenchmark(options: CollectOptions): Promise<Collect
     end_time: job.status?.completionTime ? new Date(job.status.completionTime).toISOString() : undefined,
     job_state: state,
     images: imagesOf(allPods),
+    ...(typeof readiness === "object" ? { readiness } : {}),
     ...(options.dashboardUrl ? { dashboard_url: options.dashboardUrl } : {}),
     ...(options.gcsBucket ? { gcs: { bucket: options.gcsBucket, prefix: path.join(options.runId, namespace), uploaded: false, objects: [] } } : {}),
   };
