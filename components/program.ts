@@ -7,6 +7,7 @@ import { namespaceOf } from "../lib/manifests";
 import { type PreparedBenchmark, prepareRun } from "../lib/plan/prepare";
 import { expectedDurationSeconds } from "../lib/plan/timing";
 import { type PlanItem, planWindow, simulateRun } from "../lib/plan/window";
+import type { UploadBucket } from "../lib/results/gcs";
 import { ResultsService, type ResultsTarget } from "../lib/results/service";
 import { hasResults, readBenchmarkState } from "../lib/results/status";
 import { runDir } from "../lib/snapshot/layout";
@@ -72,7 +73,13 @@ function snapshotNames(settings: RunSettings): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory() && e.name.endsWith(suffix)).map((e) => e.name.slice(0, -suffix.length));
 }
 
-export async function runProgram(settings: RunSettings): Promise<RunOutputs> {
+/** What the program talks to besides Pulumi and the cluster (tests substitute them). */
+export interface ProgramServices {
+  /** Opens the results bucket. Default: @google-cloud/storage with the machine's Google credentials. */
+  openBucket?: (name: string) => Promise<UploadBucket>;
+}
+
+export async function runProgram(settings: RunSettings, services: ProgramServices = {}): Promise<RunOutputs> {
   // A preview changes nothing on disk: only `up` (and `npm run manifests`) writes snapshots.
   const preview = pulumi.runtime.isDryRun();
   let prepared: PreparedBenchmark[];
@@ -108,7 +115,7 @@ export async function runProgram(settings: RunSettings): Promise<RunOutputs> {
   });
   if (settings.dryRun) return outputs([], [], []);
 
-  const results = new ResultsService(settings, engineLog);
+  const results = new ResultsService(settings, engineLog, services.openBucket);
   const targets = new Map<string, ResultsTarget>(prepared.map((p) => [p.resolved.name, { benchmark: p.resolved, namespace: p.built.namespace, paths: p.paths }]));
   const inFlight = readInFlight(settings);
   if (!preview) await results.catchUp([...targets.values()], inFlight);

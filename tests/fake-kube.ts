@@ -1,5 +1,7 @@
 // A small fake Kubernetes API server on 127.0.0.1 for the real @kubernetes/client-node:
-// read/list/watch Jobs, list Pods, read pod logs. Enough for the results collector.
+// read/list/watch Jobs, list Pods, read pod logs. Enough for the results collector. It also
+// holds every other object the engine harness (tests/engine.ts) deploys, and deletes a
+// namespace the way the API server does: with everything in it.
 import { KubeConfig } from "@kubernetes/client-node";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -11,6 +13,8 @@ export class FakeKube {
   readonly pods = new Map<string, Json[]>();
   readonly logs = new Map<string, string>();
   readonly requests: string[] = [];
+  /** Every other object, by `apiVersion/kind/namespace/name` (namespace "" when cluster-scoped). */
+  readonly objects = new Map<string, Json>();
   /** Close the next N watch streams at once, with no event (servers end watches). */
   dropWatches = 0;
   private resourceVersion = 1;
@@ -37,11 +41,32 @@ export class FakeKube {
     await new Promise((resolve) => this.server?.close(resolve));
   }
 
-  /** Forgets every Job, pod and log. */
+  /** Forgets every Job, pod, log and object. */
   reset(): void {
     this.jobs.clear();
     this.pods.clear();
     this.logs.clear();
+    this.objects.clear();
+  }
+
+  /** Removes a namespace's Job and tells its watchers. */
+  deleteJob(namespace: string): void {
+    const job = this.jobs.get(namespace);
+    if (!job) return;
+    this.jobs.delete(namespace);
+    for (const watcher of this.watchers) {
+      if (watcher.namespace === namespace || watcher.namespace === "*") watcher.response.write(JSON.stringify({ type: "DELETED", object: job }) + "\n");
+    }
+  }
+
+  /** Deletes a namespace and everything in it (the namespace controller's cascade). */
+  deleteNamespace(namespace: string): void {
+    this.deleteJob(namespace);
+    for (const pod of this.pods.get(namespace) ?? []) this.logs.delete(pod.metadata?.name);
+    this.pods.delete(namespace);
+    for (const [key, object] of this.objects) {
+      if (object.metadata?.namespace === namespace || (object.kind === "Namespace" && object.metadata?.name === namespace)) this.objects.delete(key);
+    }
   }
 
   /** Sets (or changes) a namespace's load-generator Job and tells its watchers. */

@@ -41,11 +41,17 @@ describe("run planner", () => {
   });
 });
 
-/** A fake stack: each `up` collects what finished, plans the window and reports like the program. */
+/**
+ * A fake stack: each `up` collects what finished, plans the window and reports like the program;
+ * what the last `up` deployed stays deployed (holding its GPUs) until an `up` drops it.
+ */
 class FakeStack implements DriverStack {
   readonly finished = new Set<string>();
   readonly running = new Set<string>();
+  readonly deployed = new Set<string>();
   readonly calls: string[] = [];
+  /** GPUs deployed at once, at the end of each `up`'s creates (before its deletes). */
+  readonly peakGpus: number[] = [];
 
   constructor(private readonly items: PlanItem[], private readonly budget: number) {}
 
@@ -56,13 +62,20 @@ class FakeStack implements DriverStack {
   async up() {
     this.calls.push("up");
     const state = this.items.map((i) => ({ ...i, done: this.finished.has(i.name) }));
-    const window = planWindow(state, { parallelism: 0, gpuBudget: this.budget }, this.running);
+    const window = planWindow(state, { parallelism: 0, gpuBudget: this.budget }, this.deployed);
+    const gpus = (names: Iterable<string>) => [...names].reduce((sum, name) => sum + this.items.find((i) => i.name === name)!.gpus, 0);
+    this.peakGpus.push(gpus(new Set([...this.deployed, ...window.declare])));
     this.running.clear();
-    for (const name of window.declare) this.running.add(name);
+    this.deployed.clear();
+    for (const name of window.declare) {
+      this.running.add(name);
+      this.deployed.add(name);
+    }
     const value = {
       declared: window.declare,
       waiting: window.waiting,
       done: window.done,
+      tearingDown: window.holding,
       expectedSecondsLeft: simulateRun(state, { parallelism: 0, gpuBudget: this.budget }),
       benchmarks: Object.fromEntries(this.items.map((i) => [i.name, { namespace: `${i.name}-run`, status: this.finished.has(i.name) ? "collected" : "pending" }])),
     };
@@ -94,6 +107,8 @@ describe("run driver (fake stack)", () => {
     assert.equal(stack.calls.at(-1), "destroy runProgram=true");
     assert.equal(stack.calls[0], "refresh");
     assert.equal(waits, 4);
+    assert.ok(Math.max(...stack.peakGpus) <= 16, `never more than the budget deployed at once: ${stack.peakGpus}`);
+    assert.ok(stack.calls.filter((c) => c === "up").length > 5, "an update that tears down is followed by one that deploys");
     assert.match(lines[0], /^done 0\/4 · running 2 · pending 2 · about \d+h?\d*m left$/);
     assert.match(lines.at(-1)!, /tearing the run down/);
   });
