@@ -21,6 +21,7 @@ import { FakeKube } from "./fake-kube";
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const runtimeSettings = require("@pulumi/pulumi/runtime/settings");
+const runtimeResource = require("@pulumi/pulumi/runtime/resource");
 const pulumiLog = require("@pulumi/pulumi/log");
 const callbackRpc = require("@pulumi/pulumi/proto/callback_grpc_pb");
 const callbackProto = require("@pulumi/pulumi/proto/callback_pb");
@@ -173,6 +174,8 @@ export class Engine {
   private operation(name: string, kind: { mode: "update" | "destroy"; dryRun: boolean; runProgram: boolean }, options: OperationOptions): Promise<OperationResult> {
     return serially(async () => {
       const result: OperationResult = { outputs: {}, steps: [], diagnostics: [], hooksRun: [] };
+      const restoreLog = captureLog(result);
+      const started = Date.now();
       try {
         await this.execute(kind, options, result);
         this.history.push({ operation: name, result });
@@ -181,6 +184,9 @@ export class Engine {
         const message = error instanceof Error ? error.message : String(error);
         this.history.push({ operation: name, result, error: message });
         throw error instanceof EngineError ? error : new EngineError(message, result);
+      } finally {
+        restoreLog();
+        if (process.env.ENGINE_TIMING) console.log(`${name}: ${Date.now() - started} ms`);
       }
     });
   }
@@ -240,7 +246,7 @@ export class Engine {
       return;
     }
     const config = this.mergedConfig(true);
-    const { goals, hooks, outputs } = await this.runProgram(config, kind.dryRun, options, result);
+    const { goals, hooks, outputs } = await this.runProgram(config, kind.dryRun, options);
     result.outputs = outputs;
     const updated = await this.applyRegistrations(goals, hooks, old, kind, options.parallel ?? 16, result);
     const condemned = kind.mode === "destroy"
@@ -251,7 +257,7 @@ export class Engine {
   }
 
   /** Runs the program under the SDK's mocks; returns its goals (in registration order), its hooks and its outputs. */
-  private async runProgram(config: StackConfig, dryRun: boolean, options: OperationOptions, result: OperationResult) {
+  private async runProgram(config: StackConfig, dryRun: boolean, options: OperationOptions) {
     const goals: ResourceState[] = [];
     const hooks = new Map<string, RegisteredHook>();
     const byTypeAndName = (type: string, name: string) => this.checkpoint.find((r) => r.type === type && r.name === name);
@@ -318,9 +324,22 @@ export class Engine {
     const env = { ...(options.env ?? {}), PULUMI_NODEJS_PARALLEL: String(options.parallel ?? 16) };
     const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
     Object.assign(process.env, env);
-    const restoreLog = captureLog(result);
+    // The Node.js runtime signals the engine that the program is done only once its event loop is
+    // empty, so every hook registration it started has reached the engine by then, bound to a
+    // resource or not (sdk/nodejs/cmd/run/index.ts beforeExitHandler → signalAndWaitForShutdown);
+    // a registration that failed is an uncaught error, and the program fails.
+    const registrations: Promise<unknown>[] = [];
+    const registerResourceHook = runtimeResource.registerResourceHook;
+    runtimeResource.registerResourceHook = (hook: unknown) => {
+      const registration = registerResourceHook(hook);
+      registrations.push(registration);
+      return registration;
+    };
     try {
       const returned = await this.options.program();
+      await runtimeSettings.waitForRPCs();
+      const failed = (await Promise.allSettled(registrations)).find((r): r is PromiseRejectedResult => r.status === "rejected");
+      if (failed) throw new Error(`the program failed: ${failed.reason?.message ?? failed.reason}`);
       await runtimeSettings.waitForRPCs();
       for (const goal of goals) {
         goal.inputs = inputsOf.get(`${goal.type}::${goal.name}`) ?? {};
@@ -331,7 +350,7 @@ export class Engine {
       for (const [key, value] of Object.entries(returned ?? {})) outputs[key] = pulumi.Output.isInstance(value) ? await (value as any).promise() : value;
       return { goals, hooks, outputs };
     } finally {
-      restoreLog();
+      runtimeResource.registerResourceHook = registerResourceHook;
       for (const [k, v] of Object.entries(saved)) {
         if (v === undefined) delete process.env[k];
         else process.env[k] = v;

@@ -18,6 +18,8 @@ export class FakeKube {
   /** Close the next N watch streams at once, with no event (servers end watches). */
   dropWatches = 0;
   private resourceVersion = 1;
+  /** Job events, so that a watch from a resourceVersion gets what happened since, as the API server's does. */
+  private readonly events: Array<{ resourceVersion: number; namespace: string; type: string; object: Json }> = [];
   private readonly watchers = new Set<{ namespace: string; response: http.ServerResponse }>();
   private server?: http.Server;
 
@@ -47,6 +49,7 @@ export class FakeKube {
     this.pods.clear();
     this.logs.clear();
     this.objects.clear();
+    this.events.length = 0;
   }
 
   /** Removes a namespace's Job and tells its watchers. */
@@ -54,9 +57,8 @@ export class FakeKube {
     const job = this.jobs.get(namespace);
     if (!job) return;
     this.jobs.delete(namespace);
-    for (const watcher of this.watchers) {
-      if (watcher.namespace === namespace || watcher.namespace === "*") watcher.response.write(JSON.stringify({ type: "DELETED", object: job }) + "\n");
-    }
+    this.resourceVersion++;
+    this.publish(namespace, "DELETED", { ...job, metadata: { ...job.metadata, resourceVersion: String(this.resourceVersion) } });
   }
 
   /** Deletes a namespace and everything in it (the namespace controller's cascade). */
@@ -74,18 +76,28 @@ export class FakeKube {
     job.metadata = { ...(job.metadata ?? {}), name: "benchmark-tool", namespace, resourceVersion: String(++this.resourceVersion) };
     const type = this.jobs.has(namespace) ? "MODIFIED" : "ADDED";
     this.jobs.set(namespace, job);
+    this.publish(namespace, type, job);
+  }
+
+  private publish(namespace: string, type: string, object: Json): void {
+    this.events.push({ resourceVersion: this.resourceVersion, namespace, type, object });
     for (const watcher of this.watchers) {
-      if (watcher.namespace === namespace || watcher.namespace === "*") watcher.response.write(JSON.stringify({ type, object: job }) + "\n");
+      if (watcher.namespace === namespace || watcher.namespace === "*") watcher.response.write(JSON.stringify({ type, object }) + "\n");
     }
   }
 
-  /** A watch stream on one namespace's Jobs, or on all of them ("*"). */
-  private startWatch(namespace: string, response: http.ServerResponse): void {
+  /** A watch stream on one namespace's Jobs, or on all of them ("*"), from a resourceVersion. */
+  private startWatch(namespace: string, response: http.ServerResponse, from?: string | null): void {
     response.writeHead(200, { "content-type": "application/json", "transfer-encoding": "chunked" });
     if (this.dropWatches > 0) {
       this.dropWatches--;
       response.end();
       return;
+    }
+    if (from) {
+      for (const event of this.events) {
+        if (event.resourceVersion > Number(from) && (namespace === "*" || event.namespace === namespace)) response.write(JSON.stringify({ type: event.type, object: event.object }) + "\n");
+      }
     }
     const watcher = { namespace, response };
     this.watchers.add(watcher);
@@ -101,13 +113,13 @@ export class FakeKube {
     };
     const notFound = (what: string) => send(404, { kind: "Status", apiVersion: "v1", status: "Failure", reason: "NotFound", code: 404, message: `${what} not found` });
     if (url.pathname === "/apis/batch/v1/jobs") {
-      if (url.searchParams.get("watch") === "true") return this.startWatch("*", response);
+      if (url.searchParams.get("watch") === "true") return this.startWatch("*", response, url.searchParams.get("resourceVersion"));
       return send(200, { apiVersion: "batch/v1", kind: "JobList", metadata: { resourceVersion: String(this.resourceVersion) }, items: [...this.jobs.values()] });
     }
     let match = /^\/apis\/batch\/v1\/namespaces\/([^/]+)\/jobs(?:\/([^/]+))?$/.exec(url.pathname);
     if (match) {
       const [, namespace, name] = match;
-      if (url.searchParams.get("watch") === "true") return this.startWatch(namespace, response);
+      if (url.searchParams.get("watch") === "true") return this.startWatch(namespace, response, url.searchParams.get("resourceVersion"));
       const job = this.jobs.get(namespace);
       if (name) return job ? send(200, job) : notFound(`jobs.batch "${name}"`);
       return send(200, { apiVersion: "batch/v1", kind: "JobList", metadata: { resourceVersion: String(this.resourceVersion) }, items: job ? [job] : [] });
