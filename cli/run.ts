@@ -8,7 +8,6 @@ import { UserError } from "../lib/errors";
 import { prepareRun, validateRunId } from "../lib/plan/prepare";
 import { checkBudget } from "../lib/plan/window";
 import { expectedDurationSeconds } from "../lib/plan/timing";
-import { ResultsService } from "../lib/results/service";
 import { driveRun, formatDuration } from "../lib/run/driver";
 import { PULUMI_CLI_VERSION, PulumiCli } from "../lib/run/pulumi-cli";
 import { collect, runCommand } from "./common";
@@ -68,11 +67,18 @@ const program = new Command("run")
     if (options.gpuBudget) await cli.setConfig(key("gpuBudget"), options.gpuBudget);
     if (options.parallelism) await cli.setConfig(key("parallelism"), options.parallelism);
 
+    // Loaded once the checks have passed: the Kubernetes client and the database take seconds to load.
+    const { ResultsService } = await import("../lib/results/service");
     const results = new ResultsService({ runId: options.stack, outputDir, kubeconfig: config["kubernetes:kubeconfig"], kubeContext: config["kubernetes:context"], waitForResults: false },
       { info: (m) => process.stdout.write(`${m}\n`), warn: (m) => process.stderr.write(`warning: ${m}\n`) });
     const controller = new AbortController();
+    // One Ctrl-C can arrive more than once: the terminal signals every process of the foreground
+    // group, and npm and tsx also relay it to their child. Signals within a second count as one.
     let presses = 0;
+    let lastPress = 0;
     process.on("SIGINT", () => {
+      if (Date.now() - lastPress < 1000) return;
+      lastPress = Date.now();
       presses++;
       if (presses === 1) {
         process.stderr.write("\nstopping after the current step (Ctrl-C again cancels a running `pulumi`)\n");

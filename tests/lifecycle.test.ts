@@ -264,6 +264,21 @@ describe("a run's whole life under the engine's rules (tests/engine.ts)", functi
     assert.ok(jobs.a.size === 4 && jobs.b.size === 4);
   });
 
+  it("lets a run drop a deployed benchmark from its selection: the hook bound in state is still registered", async () => {
+    const cloud = new FakeCloud(kube);
+    const run = newRun(cloud, kubeconfig, "narrow", { "inference-bench:prerequisites": "false", "inference-bench:gpuBudget": "0", "inference-bench:benchmarkNameRegex": "^sim" });
+    await run.engine.up({ env: DRIVER_ENV });
+    assert.ok(kube.jobs.has("sim-epp-narrow"));
+    run.config.values["inference-bench:benchmarkNameRegex"] = "^sim-svc$";
+    await run.engine.preview();
+    const narrowed = await run.engine.up({ env: DRIVER_ENV });
+    assert.ok(warnings(narrowed).some((w) => w === "sim-epp: no longer selected, torn down with its load generator running; its results were not collected"), warnings(narrowed).join("\n"));
+    assert.ok(!kube.jobs.has("sim-epp-narrow"));
+    await run.engine.destroy({ runProgram: true });
+    assertAllSucceeded(run.engine);
+    assertTornDown(kube, "narrow");
+  });
+
   it("validates a stack without hfToken, refuses a token in plain text, and Pulumi.dev.yaml previews", async () => {
     const dev = YAML.parse(fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.dev.yaml"), "utf8")).config as Record<string, string | boolean>;
     const outputDir = tempDir("dev-");
