@@ -7,6 +7,8 @@ import { UserError } from "../lib/errors";
 import { type PlanItem, makespanLowerBound, planWindow, simulateRun } from "../lib/plan/window";
 import { waitForAnyJob } from "../lib/results/collect";
 import { type DriverStack, driveRun, formatDuration } from "../lib/run/driver";
+import { PULUMI_CLI_VERSION } from "../lib/run/pulumi-cli";
+import { PARALLEL_HEADROOM } from "../components/program";
 import { FakeKube, jobIn } from "./fake-kube";
 import { PROJECT_ROOT } from "./helpers";
 
@@ -172,12 +174,26 @@ describe("CI: GitHub Actions and Pulumi Deployments", () => {
     assert.ok(workflow.on.workflow_dispatch.inputs["run-id"].required);
   });
 
+  it("pins the CLI whose engine the harness models, and gives every update enough workers for its waiting hooks", () => {
+    const install = steps.find((s) => String(s.uses ?? "").startsWith("pulumi/actions@"))!;
+    assert.equal(install.with?.["pulumi-version"], PULUMI_CLI_VERSION);
+    const script = steps.map((s) => String(s.run ?? "")).join("\n");
+    const ups = script.split("\n").filter((line) => /^\s*pulumi up\b/.test(line));
+    assert.ok(ups.length >= 2 && ups.every((line) => line.includes('--parallel "$parallel"')), ups.join("\n"));
+    assert.ok(script.includes(`parallel=$((selected + ${PARALLEL_HEADROOM}))`), "the headroom the program asks for (components/program.ts)");
+  });
+
   it("configures Deployments for a stack: the repository, npm ci, Node 22", () => {
     const args = deploymentSettingsArgs({ organization: "acme", stack: "run-123", repository: "https://example.test/repo.git", branch: "refs/heads/main" }) as any;
     assert.equal(args.project, "inference-bench");
     assert.equal(args.stack, "run-123");
     assert.equal(args.sourceContext.git.repoUrl, "https://example.test/repo.git");
     assert.deepEqual(args.operationContext.preRunCommands, ["npm ci"]);
+    // A Deployments destroy must run the program, or the engine refuses (delete hooks).
+    assert.equal(args.operationContext.environmentVariables.PULUMI_RUN_PROGRAM, "true");
+    assert.equal(args.operationContext.environmentVariables.PULUMI_PARALLEL, "64");
+    assert.equal(args.executorContext.executorImage, `pulumi/pulumi-nodejs-22:${PULUMI_CLI_VERSION}`);
+    assert.equal((deploymentSettingsArgs({ organization: "acme", stack: "s", repository: "r", branch: "b", parallel: 200 }) as any).operationContext.environmentVariables.PULUMI_PARALLEL, "200");
     const project = YAML.parse(fs.readFileSync(path.join(PROJECT_ROOT, "deployments", "Pulumi.yaml"), "utf8"));
     assert.equal(project.runtime.name, "nodejs");
   });
