@@ -193,6 +193,28 @@ describe("Pulumi program (mocks)", function () {
     assert.equal(outputs.benchmarks["sim-svc"].status, "pending");
   });
 
+  it("in a preview writes nothing, and warns when the catalog no longer matches the run's snapshot", async () => {
+    const outputDir = tempDir();
+    const catalog = writeCatalog('benchmarks { name: "sim" config { model_server { sim { model: "m" } } load_balancer { k8s_service {} } benchmark_tool { lpg { request_rates: "1" } } } }');
+    await run({ outputDir, catalogs: [catalog] }, { preview: true });
+    assert.deepEqual(fs.readdirSync(outputDir), [], "nothing written by a preview");
+    await run({ outputDir, catalogs: [catalog] });
+    const written = fs.readFileSync(path.join(outputDir, "run-123", "sim-run-123", "benchmark.pbtxt"), "utf8");
+    const window = fs.readFileSync(windowFile({ outputDir, runId: "run-123" }), "utf8");
+    fs.writeFileSync(catalog, fs.readFileSync(catalog, "utf8").replace('request_rates: "1"', 'request_rates: "2"'));
+    const logged: string[] = [];
+    const warn = pulumi.log.warn;
+    (pulumi.log as { warn: (m: string) => Promise<void> }).warn = async (message: string) => void logged.push(message);
+    try {
+      await run({ outputDir, catalogs: [catalog] }, { preview: true });
+    } finally {
+      (pulumi.log as { warn: typeof warn }).warn = warn;
+    }
+    assert.ok(logged.some((m) => /benchmark\.pbtxt: the snapshot of this run already exists with different content.*\(`pulumi up` will refuse\)/.test(m)), logged.join("\n"));
+    assert.equal(fs.readFileSync(path.join(outputDir, "run-123", "sim-run-123", "benchmark.pbtxt"), "utf8"), written);
+    assert.equal(fs.readFileSync(windowFile({ outputDir, runId: "run-123" }), "utf8"), window);
+  });
+
   it("resumes: a benchmark with results is not declared (Pulumi tears it down) unless skipTearDown keeps it deployed", async () => {
     const outputDir = tempDir();
     const first = await run({ outputDir, skipTearDown: true });
@@ -314,6 +336,27 @@ describe("Pulumi.yaml and Pulumi.dev.yaml", () => {
       assert.deepEqual(declared.default, value, `${key}: Pulumi.yaml and components/settings.ts agree`);
       assert.ok(declared.description?.length > 10, key);
     }
+  });
+
+  it("gives every declared key a default unless the README says it is required, and no secret key a default", () => {
+    // A declared key without a default is required on every stack, used or not; a key declared
+    // secret with a default fails validation on every stack that leaves it unset, because the
+    // default is plain text (pulumi/pulumi@v3.259.0 pkg/workspace/config.go mergeConfig,
+    // validateStackConfigValue; tests/lifecycle.test.ts shows both under the engine harness).
+    const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8").split("\n");
+    const rowOf = (key: string) => readme.find((line) => /^\s*\|/.test(line) && line.split("|")[1].includes(`\`${key}\``));
+    const projects = { "Pulumi.yaml": project, "deployments/Pulumi.yaml": YAML.parse(fs.readFileSync(path.join(PROJECT_ROOT, "deployments", "Pulumi.yaml"), "utf8")) };
+    for (const [file, declared] of Object.entries(projects)) {
+      for (const [key, type] of Object.entries(declared.config as Record<string, { default?: unknown; value?: unknown; secret?: boolean }>)) {
+        const row = rowOf(key);
+        assert.ok(row, `${file}: ${key} is in a README config table`);
+        const required = row.split("|")[2].trim() === "required";
+        const hasDefault = type.default !== undefined || type.value !== undefined;
+        assert.equal(required, !hasDefault, `${file}: ${key} ${hasDefault ? "has a default but the README says it is required" : "has no default, so it is required on every stack: give it one, or say so in the README"}`);
+        assert.ok(!(type.secret && hasDefault), `${file}: ${key} is secret with a default, which no stack without it can validate`);
+      }
+    }
+    assert.equal(project.config.hfToken.default, "", "hfToken is optional");
   });
 
   it("has a dev stack whose keys are declared and namespaced inference-bench:", () => {
