@@ -8,6 +8,7 @@ import { type PreparedBenchmark, prepareRun } from "../lib/plan/prepare";
 import { expectedDurationSeconds } from "../lib/plan/timing";
 import { type PlanItem, planWindow, simulateRun } from "../lib/plan/window";
 import type { UploadBucket } from "../lib/results/gcs";
+import { listRunBenchmarks } from "../lib/results/run-results";
 import { ResultsService, type ResultsTarget } from "../lib/results/service";
 import { hasResults, readBenchmarkState } from "../lib/results/status";
 import { runDir } from "../lib/snapshot/layout";
@@ -67,10 +68,7 @@ export const PARALLEL_HEADROOM = 16;
 
 /** Names of benchmarks with a snapshot in this run's folder: everything an earlier `up` may have deployed. */
 function snapshotNames(settings: RunSettings): string[] {
-  const dir = runDir(settings.outputDir, settings.runId);
-  const suffix = `-${settings.runId}`;
-  if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory() && e.name.endsWith(suffix)).map((e) => e.name.slice(0, -suffix.length));
+  return fs.existsSync(runDir(settings.outputDir, settings.runId)) ? listRunBenchmarks(settings.outputDir, settings.runId).map((b) => b.name) : [];
 }
 
 /** What the program talks to besides Pulumi and the cluster (tests substitute them). */
@@ -113,10 +111,24 @@ export async function runProgram(settings: RunSettings, services: ProgramService
     expectedSecondsLeft: Math.round(simulateRun(planItems(), limits)),
     ...(dashboardUrl ? { dashboardUrl } : {}),
   });
-  if (settings.dryRun) return outputs([], [], []);
 
+  // Every benchmark's hooks, deployed or not, on every run (a dry run too, which tears down
+  // whatever an earlier `up` deployed): the engine looks up the names bound in its state whenever
+  // it deletes a resource (components/benchmark.ts CollectionHooks). Benchmarks an earlier `up`
+  // deployed that are no longer selected keep a before-delete hook too.
   const results = new ResultsService(settings, engineLog, services.openBucket);
   const targets = new Map<string, ResultsTarget>(prepared.map((p) => [p.resolved.name, { benchmark: p.resolved, namespace: p.built.namespace, paths: p.paths }]));
+  let setDashboardUrl: (url: string | undefined) => void = () => undefined;
+  const dashboardUrl = new Promise<string | undefined>((resolve) => (setDashboardUrl = resolve));
+  const hooks = new Map(prepared.map((p) => [p.resolved.name, collectionHooks(p.resolved.name, results.collector(targets.get(p.resolved.name)!, dashboardUrl))]));
+  for (const name of snapshotNames(settings).filter((n) => !targets.has(n))) {
+    new pulumi.ResourceHook(hookName(name, "collect-before-delete"), results.unselected(name, namespaceOf(name, settings.runId)), { ignoreErrors: true });
+  }
+  if (settings.dryRun) {
+    setDashboardUrl(undefined);
+    return outputs([], [], []);
+  }
+
   const inFlight = readInFlight(settings);
   if (!preview) await results.catchUp([...targets.values()], inFlight);
   let window;
@@ -156,16 +168,10 @@ export async function runProgram(settings: RunSettings, services: ProgramService
   const gcp = settings.gcpProject
     ? new GcpMonitoring("gcp", { project: settings.gcpProject, runId: settings.runId, namespaces: prepared.map((p) => p.built.namespace) })
     : undefined;
-  const dashboardUrl = new Promise<string | undefined>((resolve) => (gcp ? gcp.dashboardUrl.apply((url) => resolve(url)) : resolve(undefined)));
+  if (gcp) gcp.dashboardUrl.apply(setDashboardUrl);
+  else setDashboardUrl(undefined);
   if (settings.hfToken === undefined && declared.some((p) => p.resolved.modelServer === "vllm")) {
     pulumi.log.warn("hfToken is not set: gated models (such as meta-llama/*) will fail to download; set it with `pulumi config set --secret hfToken <token>`");
-  }
-  // Every benchmark's hooks, deployed or not: the engine looks up the names bound in its state
-  // whenever it deletes a resource (components/benchmark.ts CollectionHooks). Benchmarks an
-  // earlier `up` deployed that are no longer selected keep a before-delete hook too.
-  const hooks = new Map(prepared.map((p) => [p.resolved.name, collectionHooks(p.resolved.name, results.collector(targets.get(p.resolved.name)!, dashboardUrl))]));
-  for (const name of snapshotNames(settings).filter((n) => !targets.has(n))) {
-    new pulumi.ResourceHook(hookName(name, "collect-before-delete"), results.unselected(name, namespaceOf(name, settings.runId)), { ignoreErrors: true });
   }
   for (const p of declared) {
     new Benchmark(p.resolved.name, {

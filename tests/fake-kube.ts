@@ -17,6 +17,8 @@ export class FakeKube {
   readonly objects = new Map<string, Json>();
   /** Close the next N watch streams at once, with no event (servers end watches). */
   dropWatches = 0;
+  /** Answer every request 503, as an API server that is unreachable or overloaded. */
+  unavailable = false;
   private resourceVersion = 1;
   /** Job events, so that a watch from a resourceVersion gets what happened since, as the API server's does. */
   private readonly events: Array<{ resourceVersion: number; namespace: string; type: string; object: Json }> = [];
@@ -112,6 +114,7 @@ export class FakeKube {
       response.end(typeof body === "string" ? body : JSON.stringify(body));
     };
     const notFound = (what: string) => send(404, { kind: "Status", apiVersion: "v1", status: "Failure", reason: "NotFound", code: 404, message: `${what} not found` });
+    if (this.unavailable) return send(503, { kind: "Status", apiVersion: "v1", status: "Failure", reason: "ServiceUnavailable", code: 503, message: "the server is currently unable to handle the request" });
     if (url.pathname === "/apis/batch/v1/jobs") {
       if (url.searchParams.get("watch") === "true") return this.startWatch("*", response, url.searchParams.get("resourceVersion"));
       return send(200, { apiVersion: "batch/v1", kind: "JobList", metadata: { resourceVersion: String(this.resourceVersion) }, items: [...this.jobs.values()] });

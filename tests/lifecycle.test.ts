@@ -274,9 +274,31 @@ describe("a run's whole life under the engine's rules (tests/engine.ts)", functi
     const narrowed = await run.engine.up({ env: DRIVER_ENV });
     assert.ok(warnings(narrowed).some((w) => w === "sim-epp: no longer selected, torn down with its load generator running; its results were not collected"), warnings(narrowed).join("\n"));
     assert.ok(!kube.jobs.has("sim-epp-narrow"));
+    // Switched to a dry run, the program declares nothing: the update tears the rest down, hooks included.
+    run.config.values["inference-bench:dryRun"] = "true";
+    const dry = await run.engine.up({ env: DRIVER_ENV });
+    assert.ok(dry.hooksRun.includes("beforeDelete sim-svc:collect-before-delete"));
+    assert.equal(run.engine.checkpoint.length, 0);
     await run.engine.destroy({ runProgram: true });
     assertAllSucceeded(run.engine);
     assertTornDown(kube, "narrow");
+  });
+
+  it("tears a benchmark down even when its results cannot be collected: the before-delete hook only warns", async () => {
+    const cloud = new FakeCloud(kube, GPU_BUDGET);
+    const run = newRun(cloud, kubeconfig, "down-1", { "inference-bench:prerequisites": "false", "inference-bench:benchmarkNameRegex": "^mid-a$" });
+    await run.engine.up({ env: DRIVER_ENV });
+    assert.equal(cloud.gpusInUse(), 8);
+    kube.unavailable = true; // the collector cannot reach the API server; the provider still can
+    try {
+      const destroyed = await run.engine.destroy({ runProgram: true });
+      assert.ok(warnings(destroyed).some((w) => /^mid-a: results not collected \(before-delete\); the next `pulumi up` tries again: .*503/.test(w)), warnings(destroyed).join("\n"));
+    } finally {
+      kube.unavailable = false;
+    }
+    assertAllSucceeded(run.engine);
+    assertTornDown(kube, "down-1");
+    assert.equal(cloud.gpusInUse(), 0, "the model server is gone");
   });
 
   it("validates a stack without hfToken, refuses a token in plain text, and Pulumi.dev.yaml previews", async () => {
