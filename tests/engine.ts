@@ -548,7 +548,9 @@ function captureLog(result: OperationResult): () => void {
 
 /**
  * The cloud the providers act on: Kubernetes objects in the fake API server, and a GCP project.
- * Kubernetes: creating an object that exists fails, so does one in a namespace that does not;
+ * Kubernetes: creating an object that exists fails with AlreadyExists (pulumi-kubernetes creates
+ * client-side since v4.29.0, pulumi/pulumi-kubernetes#2926; we run 4.34), so does one in a
+ * namespace that does not exist;
  * deleting a namespace deletes its contents; a model server whose GPUs the cluster cannot
  * schedule never becomes ready, so its create fails (the provider awaits readiness). GCP: an
  * account id is unique in a project (409), an IAM member binding is one binding whoever adds it

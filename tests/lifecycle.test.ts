@@ -221,6 +221,8 @@ describe("a run's whole life under the engine's rules (tests/engine.ts)", functi
     const bucketOfA = new FakeBucket("results");
     bucketOfA.failAfter = 0;
     const bucketOfB = new FakeBucket("results");
+    // prerequisites off: shared cluster objects belong to the cluster project. A run's own
+    // Prerequisites retain theirs on destroy, so a second run creating them fails AlreadyExists.
     const gcp = { "inference-bench:gcpProject": "shared-proj", "inference-bench:gcsBucket": "results", "inference-bench:prerequisites": "false", "inference-bench:gpuBudget": "0", "inference-bench:benchmarkNameRegex": "^(sim|small)" };
     const a = newRun(cloud, kubeconfig, "run-a", gcp, { openBucket: async () => bucketOfA as UploadBucket });
     const b = newRun(cloud, kubeconfig, "run-b", gcp, { openBucket: async () => bucketOfB as UploadBucket });

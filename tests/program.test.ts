@@ -8,7 +8,7 @@ import { type RunOutputs, runProgram, windowFile } from "../components/program";
 import { defaultSettings, type RunSettings, SETTING_DEFAULTS } from "../components/settings";
 import { FakeKube, jobIn, pod } from "./fake-kube";
 import { PROJECT_ROOT, tempDir } from "./helpers";
-import { generation1, resultFileName } from "./lpg-fixtures";
+import { generation1, resultFileName, wrapperLog } from "./lpg-fixtures";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const runtimeSettings = require("@pulumi/pulumi/runtime/settings");
@@ -239,13 +239,8 @@ describe("Pulumi program (mocks)", function () {
     fs.mkdirSync(path.join(outputDir, "run-123"), { recursive: true });
     fs.writeFileSync(windowFile({ outputDir, runId: "run-123" }), JSON.stringify({ declared: ["sim-svc", "sim-envoy-epp"] }));
     kube.setJob(namespace, jobIn("succeeded"));
-    const files = [5, 10, 20].map((rate) => [resultFileName(rate, "m"), generation1(rate, "m")]);
-    const block = files.map(([name, text]) => {
-      const data = Buffer.from(text);
-      return `inference-bench:file ${name} ${require("node:crypto").createHash("sha256").update(data).digest("hex")} ${data.length}\n${data.toString("base64")}`;
-    });
     kube.pods.set(namespace, [pod("benchmark-tool-abc", { "job-name": "benchmark-tool" }, [["benchmark-tool", "lpg:v1", "lpg@sha256:1"]])]);
-    kube.logs.set("benchmark-tool-abc", ["LPG_FINISHED=true", "inference-bench:results-begin", ...block, "inference-bench:results-end status=0"].join("\n"));
+    kube.logs.set("benchmark-tool-abc", wrapperLog([5, 10, 20].map((rate) => [resultFileName(rate, "m"), generation1(rate, "m")])));
     const { outputs, byType } = await run({ outputDir, catalogs: [path.join(PROJECT_ROOT, "catalog", "sim.pbtxt")] });
     assert.equal(outputs.benchmarks["sim-svc"].status, "collected");
     assert.deepEqual(outputs.declared, ["sim-envoy-epp"]);
