@@ -63,6 +63,9 @@ const program = new Command("run")
       parallelism: budget(options.parallelism, config[key("parallelism")]),
       outputDir,
     });
+    if (config[key("waitForResults")] === "false") {
+      process.stderr.write("warning: the stack's config sets waitForResults to false (earlier versions of this command left it so), so a plain `pulumi up` will not collect; `pulumi config rm waitForResults` restores the default\n");
+    }
     if (options.catalog) await cli.setConfig(key("catalog"), options.catalog.join(","));
     if (options.gpuBudget) await cli.setConfig(key("gpuBudget"), options.gpuBudget);
     if (options.parallelism) await cli.setConfig(key("parallelism"), options.parallelism);

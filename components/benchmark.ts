@@ -4,6 +4,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { BuiltBenchmark } from "../lib/manifests";
 import { type K8sObject, NAMES, PARTS } from "../lib/manifests/common";
+import type { CollectPhase } from "../lib/results/service";
 
 export const BENCHMARK_TYPE = "inference-bench:index:Benchmark";
 
@@ -31,7 +32,7 @@ export function hookName(benchmark: string, when: "collect-after-create" | "coll
  * warning, never a failed step — a failed before-delete step would stop the teardown and keep
  * the model server's GPUs (deployment.go RunHooks honours IgnoreErrors).
  */
-export function collectionHooks(benchmark: string, collect: (phase: "after-job" | "before-delete") => Promise<void>): CollectionHooks {
+export function collectionHooks(benchmark: string, collect: (phase: CollectPhase) => Promise<void>): CollectionHooks {
   const options = { ignoreErrors: true };
   return {
     afterCreate: new pulumi.ResourceHook(hookName(benchmark, "collect-after-create"), () => collect("after-job"), options),

@@ -166,6 +166,15 @@ describe("Pulumi program (mocks)", function () {
     assert.deepEqual(outputs.declared.sort(), ["base", "no-stream", "sim", "svc"]);
   });
 
+  it("names hooks so that no two benchmarks' hooks can collide, and registers them for every benchmark, deployed or not", async () => {
+    // With `collect-${name}` and `collect-after-update-${name}`, "x" and "after-update-x" collided.
+    const catalog = writeCatalog(["x", "after-update-x", "collect-x"].map((name) => `benchmarks { name: "${name}" config { model_server { sim { model: "m" } } load_balancer { k8s_service {} } benchmark_tool { lpg { request_rates: "1" } } } }`).join("\n"));
+    const { hookNames, outputs } = await run({ catalogs: [catalog], parallelism: 1 });
+    assert.deepEqual(outputs.declared.length, 1);
+    assert.equal(new Set(hookNames).size, hookNames.length, hookNames.join());
+    assert.equal(hookNames.length, 9, "three hooks for each of the three benchmarks, though one is deployed");
+  });
+
   it("declares the right components for every catalog under catalog/", async () => {
     const { byType, one } = await run({});
     assert.equal(byType(BENCHMARK_TYPE).length, 12);
