@@ -1,18 +1,38 @@
 // npm run -s run -- --stack <run-id> [--catalog <path>...] [--gpu-budget N] [--parallelism N] [--verbose]
-// Runs a whole catalog to the end with the Automation API: `up` until every benchmark has
-// results, within the GPU budget, then `destroy --run-program`. Ctrl-C stops after the current
-// step; the same command resumes.
-import { LocalWorkspace } from "@pulumi/pulumi/automation";
+// Runs a whole catalog to the end: `pulumi up` until every benchmark has results, within the GPU
+// budget, then `pulumi destroy --run-program`. Ctrl-C stops after the current step (again: cancels
+// the running `pulumi`); the same command resumes.
 import { Command, InvalidArgumentError } from "commander";
 import * as path from "node:path";
-import { waitForAnyJob } from "../lib/results/collect";
-import { loadKubeConfig } from "../lib/results/kube";
-import { driveRun } from "../lib/run/driver";
+import { UserError } from "../lib/errors";
+import { prepareRun, validateRunId } from "../lib/plan/prepare";
+import { checkBudget } from "../lib/plan/window";
+import { expectedDurationSeconds } from "../lib/plan/timing";
+import { driveRun, formatDuration } from "../lib/run/driver";
+import { PULUMI_CLI_VERSION, PulumiCli } from "../lib/run/pulumi-cli";
 import { collect, runCommand } from "./common";
 
 function count(value: string): string {
   if (!/^[0-9]+$/.test(value)) throw new InvalidArgumentError("a whole number");
   return value;
+}
+
+const PROJECT_DIR = path.resolve(__dirname, "..");
+const key = (name: string) => `inference-bench:${name}`;
+
+interface RunOptions {
+  stack: string;
+  catalog?: string[];
+  gpuBudget?: string;
+  parallelism?: string;
+  verbose?: boolean;
+}
+
+/** Resolves the catalogs and checks the run fits its limits, writing nothing (as the program will, at `up`). */
+function checkCatalog(options: { stack: string; catalogs: string[]; regex?: string; gpuBudget: number; parallelism: number; outputDir: string }): number {
+  const prepared = prepareRun({ catalogs: options.catalogs.map((c) => path.resolve(PROJECT_DIR, c)), runId: options.stack, outputDir: options.outputDir, regex: options.regex });
+  checkBudget(prepared.map((p) => ({ name: p.resolved.name, gpus: p.resolved.totalGpus, seconds: expectedDurationSeconds(p.resolved), done: false })), { gpuBudget: options.gpuBudget, parallelism: options.parallelism });
+  return prepared.length;
 }
 
 const program = new Command("run")
@@ -22,33 +42,73 @@ const program = new Command("run")
   .option("--gpu-budget <n>", "GPUs at once (sets gpuBudget)", count)
   .option("--parallelism <n>", "benchmarks at once (sets parallelism)", count)
   .option("--verbose", "show Pulumi's own output")
-  .action(async (options: { stack: string; catalog?: string[]; gpuBudget?: string; parallelism?: string; verbose?: boolean }) => {
-    const workDir = path.resolve(__dirname, "..");
-    const stack = await LocalWorkspace.createOrSelectStack({ stackName: options.stack, workDir });
-    if (options.catalog) await stack.setConfig("inference-bench:catalog", { value: options.catalog.join(",") });
-    if (options.gpuBudget) await stack.setConfig("inference-bench:gpuBudget", { value: options.gpuBudget });
-    if (options.parallelism) await stack.setConfig("inference-bench:parallelism", { value: options.parallelism });
-    // Each `up` returns at once; the driver starts the next one when a benchmark finishes.
-    await stack.setConfig("inference-bench:waitForResults", { value: "false" });
-    const config = await stack.getAllConfig();
-    const kubeConfig = loadKubeConfig(config["kubernetes:kubeconfig"]?.value, config["kubernetes:context"]?.value);
+  .action(async (options: RunOptions) => {
+    // Before anything starts: the stack name, the CLI, the catalog.
+    validateRunId(options.stack, []);
+    const cli = new PulumiCli({ stack: options.stack, workDir: PROJECT_DIR, onOutput: options.verbose ? (out) => process.stdout.write(out) : undefined });
+    const version = await cli.version();
+    if (version !== PULUMI_CLI_VERSION) process.stderr.write(`warning: pulumi v${version} found; inference-bench is tested with v${PULUMI_CLI_VERSION}\n`);
+    const budget = (flag: string | undefined, config: string | undefined) => Number(flag ?? config ?? 0);
+    if (options.catalog) checkCatalog({ stack: options.stack, catalogs: options.catalog, gpuBudget: budget(options.gpuBudget, undefined), parallelism: budget(options.parallelism, undefined), outputDir: path.join(PROJECT_DIR, "output") });
+
+    await cli.selectStack();
+    const config = await cli.config();
+    const catalogs = options.catalog ?? (config[key("catalog")] ?? "catalog/").split(",").map((c) => c.trim()).filter(Boolean);
+    const outputDir = path.resolve(PROJECT_DIR, config[key("outputDir")] ?? "output");
+    const total = checkCatalog({
+      stack: options.stack,
+      catalogs,
+      regex: config[key("benchmarkNameRegex")] || undefined,
+      gpuBudget: budget(options.gpuBudget, config[key("gpuBudget")]),
+      parallelism: budget(options.parallelism, config[key("parallelism")]),
+      outputDir,
+    });
+    if (config[key("waitForResults")] === "false") {
+      process.stderr.write("warning: the stack's config sets waitForResults to false (earlier versions of this command left it so), so a plain `pulumi up` will not collect; `pulumi config rm waitForResults` restores the default\n");
+    }
+    if (options.catalog) await cli.setConfig(key("catalog"), options.catalog.join(","));
+    if (options.gpuBudget) await cli.setConfig(key("gpuBudget"), options.gpuBudget);
+    if (options.parallelism) await cli.setConfig(key("parallelism"), options.parallelism);
+
+    // Loaded once the checks have passed: the Kubernetes client and the database take seconds to load.
+    const { ResultsService } = await import("../lib/results/service");
+    const results = new ResultsService({ runId: options.stack, outputDir, kubeconfig: config["kubernetes:kubeconfig"], kubeContext: config["kubernetes:context"], waitForResults: false },
+      { info: (m) => process.stdout.write(`${m}\n`), warn: (m) => process.stderr.write(`warning: ${m}\n`) });
     const controller = new AbortController();
+    // One Ctrl-C can arrive more than once: the terminal signals every process of the foreground
+    // group, and npm and tsx also relay it to their child. Signals within a second count as one.
+    let presses = 0;
+    let lastPress = 0;
     process.on("SIGINT", () => {
-      if (controller.signal.aborted) process.exit(130);
-      process.stderr.write("\nstopping after the current step; run the same command to resume (Ctrl-C again to quit now)\n");
-      controller.abort();
+      if (Date.now() - lastPress < 1000) return;
+      lastPress = Date.now();
+      presses++;
+      if (presses === 1) {
+        process.stderr.write("\nstopping after the current step (Ctrl-C again cancels a running `pulumi`)\n");
+        controller.abort();
+      } else if (cli.interrupt()) {
+        process.stderr.write(presses === 2 ? "\ncancelling `pulumi` (it finishes the operations in flight; Ctrl-C again terminates it)\n" : "\nterminating `pulumi`\n");
+      } else {
+        process.exit(130);
+      }
     });
     const started = Date.now();
+    process.stdout.write(`run ${options.stack}: ${total} benchmark(s)\n`);
+    const resume = `npm run -s run -- ${process.argv.slice(2).join(" ")}`;
     const summary = await driveRun({
-      stack,
-      waitForAnyFinished: (namespaces, signal) => waitForAnyJob(kubeConfig, options.stack, namespaces, signal),
+      stack: cli,
+      waitForAnyFinished: (namespaces, signal) => results.waitForAnyFinished(namespaces, signal),
       print: (line) => process.stdout.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`),
-      onOutput: options.verbose ? (out) => process.stdout.write(out) : undefined,
-    }, { skipTearDown: config["inference-bench:skipTearDown"]?.value === "true", signal: controller.signal });
-    const elapsed = Math.round((Date.now() - started) / 60000);
+    }, { skipTearDown: config[key("skipTearDown")] === "true", signal: controller.signal }).catch((error: unknown) => {
+      throw error instanceof UserError ? new UserError(`${error.message}; once fixed, resume with: ${resume}`) : error;
+    });
     const lines = Object.entries(summary.statuses).map(([name, status]) => `  ${name.padEnd(40)} ${status}`);
-    process.stdout.write(`${summary.interrupted ? "interrupted" : "finished"} after ${summary.ups} update(s), ${elapsed} min${summary.tornDown ? ", torn down" : ""}\n${lines.join("\n")}\n`);
-    if (summary.interrupted) process.exitCode = 130;
+    const done = Object.values(summary.statuses).filter((s) => s !== "pending").length;
+    process.stdout.write(`${summary.interrupted ? "interrupted" : "finished"} after ${summary.ups} update(s), ${formatDuration((Date.now() - started) / 1000)}${summary.tornDown ? ", torn down" : ""}: ${done}/${Object.keys(summary.statuses).length} with results\n${lines.join("\n")}${lines.length ? "\n" : ""}`);
+    if (summary.interrupted) {
+      process.stdout.write(`the benchmarks deployed keep running; resume with: ${resume}\n`);
+      process.exitCode = 130;
+    }
   });
 
 void runCommand(program);

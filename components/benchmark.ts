@@ -4,23 +4,50 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { BuiltBenchmark } from "../lib/manifests";
 import { type K8sObject, NAMES, PARTS } from "../lib/manifests/common";
+import type { CollectPhase } from "../lib/results/service";
 
 export const BENCHMARK_TYPE = "inference-bench:index:Benchmark";
 
-/** When the collection hooks run: after the Job is created or updated, and before it is deleted. */
-export type CollectPhase = "after-job" | "before-delete";
+/**
+ * The named hooks that collect a benchmark's results, bound to its Job. The engine stores a
+ * resource's hook names in its state and, when it deletes the resource in a later run, looks the
+ * names up among the hooks that run registered: an unknown name fails `up`, `preview` and
+ * `destroy --run-program` (pulumi/pulumi@v3.259.0 pkg/resource/deploy/deployment.go RunHooks,
+ * step.go DeleteStep.Apply). So the program creates these for every benchmark of the run on every
+ * run, deployed or not (collectionHooks), and passes them to the benchmarks it declares.
+ */
+export interface CollectionHooks {
+  afterCreate: pulumi.ResourceHook;
+  afterUpdate: pulumi.ResourceHook;
+  beforeDelete: pulumi.ResourceHook;
+}
+
+/** Hook names: `<benchmark>:<when>`. Benchmark names are DNS labels, so ":" keeps them apart. */
+export function hookName(benchmark: string, when: "collect-after-create" | "collect-after-update" | "collect-before-delete"): string {
+  return `${benchmark}:${when}`;
+}
+
+/**
+ * Creates (registers) the collection hooks of one benchmark. `ignoreErrors`: a failing hook is a
+ * warning, never a failed step — a failed before-delete step would stop the teardown and keep
+ * the model server's GPUs (deployment.go RunHooks honours IgnoreErrors).
+ */
+export function collectionHooks(benchmark: string, collect: (phase: CollectPhase) => Promise<void>): CollectionHooks {
+  const options = { ignoreErrors: true };
+  return {
+    afterCreate: new pulumi.ResourceHook(hookName(benchmark, "collect-after-create"), () => collect("after-job"), options),
+    afterUpdate: new pulumi.ResourceHook(hookName(benchmark, "collect-after-update"), () => collect("after-job"), options),
+    beforeDelete: new pulumi.ResourceHook(hookName(benchmark, "collect-before-delete"), () => collect("before-delete"), options),
+  };
+}
 
 export interface BenchmarkArgs {
   /** The benchmark's Kubernetes objects, part by part, exactly as written to the snapshot. */
   built: BuiltBenchmark;
   /** Where the snapshot of this benchmark was written. */
   snapshotDir: string;
-  /**
-   * Collects the results; the component calls it from its hooks. After the Job: waits for
-   * it to finish (or not, as the function decides) and collects. Before delete: collects
-   * anything still missing. Default: no hooks.
-   */
-  collect?: (phase: CollectPhase) => Promise<void>;
+  /** The hooks bound to the load generator Job, which collect its results (collectionHooks). Default: no hooks. */
+  hooks?: CollectionHooks;
   /** Hugging Face token, stored as Secret `hf-token` in the namespace. Default: no Secret (the model server's reference is optional). */
   hfToken?: pulumi.Input<string>;
   /** What must exist before the load balancer (CRDs, Envoy Gateway). Default: nothing. */
@@ -78,12 +105,16 @@ export class Benchmark extends pulumi.ComponentResource {
     if (!namespaceObject || !jobObject) throw new pulumi.ResourceError(`benchmark ${name}: the manifests need a Namespace and a Job`, this);
 
     const namespace = declareObject(namespaceObject, logicalName(name, namespaceObject), { parent: this }) as k8s.core.v1.Namespace;
+    // Deleting the namespace deletes everything in it, so teardown is that one delete: the
+    // engine skips the provider's delete of a resource whose deletedWith is deleted in the same
+    // run, after running its before-delete hooks (step.go DeleteStep.Apply, isDeletedWith).
+    const inside = { parent: this, deletedWith: namespace };
     const inNamespace: pulumi.Resource[] = [namespace];
     if (args.hfToken !== undefined) {
       inNamespace.push(new k8s.core.v1.Secret(`${name}-secret-${NAMES.hfSecret}`, {
         metadata: { name: NAMES.hfSecret, namespace: built.namespace, labels: namespaceObject.metadata.labels },
         stringData: { [NAMES.hfSecretKey]: args.hfToken },
-      }, { parent: this, dependsOn: [namespace] }));
+      }, { ...inside, dependsOn: [namespace] }));
     }
 
     const declared: pulumi.Resource[] = [];
@@ -93,7 +124,7 @@ export class Benchmark extends pulumi.ComponentResource {
           object.kind === "Deployment" && object.metadata.name === NAMES.modelServer ? { create: args.modelServerTimeout ?? "60m", update: args.modelServerTimeout ?? "60m" }
           : object.kind === "Gateway" ? { create: "30m", update: "30m" }
           : undefined;
-        declared.push(declareObject(object, logicalName(name, object), { parent: this, dependsOn, ...(customTimeouts ? { customTimeouts } : {}) }));
+        declared.push(declareObject(object, logicalName(name, object), { ...inside, dependsOn, ...(customTimeouts ? { customTimeouts } : {}) }));
       }
     };
     declarePart(built.manifests["model-server"], inNamespace);
@@ -102,14 +133,10 @@ export class Benchmark extends pulumi.ComponentResource {
 
     // The load generator starts only once everything else is ready: the model server
     // Deployment (awaited until its pods are ready) and the Gateway (awaited until Programmed).
-    const hooks: pulumi.ResourceHookBinding | undefined = args.collect
-      ? {
-          afterCreate: [new pulumi.ResourceHook(`collect-${name}`, () => args.collect!("after-job"))],
-          afterUpdate: [new pulumi.ResourceHook(`collect-after-update-${name}`, () => args.collect!("after-job"))],
-          beforeDelete: [new pulumi.ResourceHook(`collect-before-delete-${name}`, () => args.collect!("before-delete"))],
-        }
+    const hooks: pulumi.ResourceHookBinding | undefined = args.hooks
+      ? { afterCreate: [args.hooks.afterCreate], afterUpdate: [args.hooks.afterUpdate], beforeDelete: [args.hooks.beforeDelete] }
       : undefined;
-    this.job = declareObject(jobObject, logicalName(name, jobObject), { parent: this, dependsOn: [...inNamespace, ...declared], ...(hooks ? { hooks } : {}) });
+    this.job = declareObject(jobObject, logicalName(name, jobObject), { ...inside, dependsOn: [...inNamespace, ...declared], ...(hooks ? { hooks } : {}) });
 
     this.namespace = namespace.metadata.name;
     this.target = built.target;

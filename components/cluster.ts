@@ -19,6 +19,7 @@ import { classEnvoyProxy, envoyGatewayClass, envoyGatewayPoolReader, eppClusterR
 import type { K8sObject } from "../lib/manifests/common";
 import { loadKubeConfig } from "../lib/results/kube";
 import { declareObject } from "./benchmark";
+import { ResultsBucket } from "./results-bucket";
 
 export const CLUSTER_TYPE = "inference-bench:cluster:Infrastructure";
 
@@ -109,9 +110,6 @@ export class ClusterInfrastructure extends pulumi.ComponentResource {
       }, { parent: this });
     }
 
-    // Shared GCP objects of the cluster (e.g. the results bucket) are declared here, beside the
-    // proxy-only subnet, so that they share this stack's lifetime rather than a run's.
-
     this.installed = installed;
     this.registerOutputs({});
   }
@@ -126,6 +124,11 @@ export interface ClusterSettings {
   gcpRegion?: string;
   gcpNetwork: string;
   proxyOnlySubnetCidr?: string;
+  /** The results bucket runs upload to (their `gcsBucket`); created here, in gcpProject. */
+  resultsBucket?: string;
+  resultsBucketLocation: string;
+  /** IAM members that upload results (roles/storage.objectAdmin on the bucket). */
+  resultsBucketWriters: string[];
   kubeconfig?: string;
   kubeContext?: string;
 }
@@ -137,6 +140,9 @@ export const CLUSTER_SETTING_DEFAULTS = {
   gcpRegion: "",
   gcpNetwork: "default",
   proxyOnlySubnetCidr: "",
+  resultsBucket: "",
+  resultsBucketLocation: "US",
+  resultsBucketWriters: "",
 } as const;
 
 export function readClusterSettings(config: pulumi.Config, stack: string): ClusterSettings {
@@ -150,6 +156,9 @@ export function readClusterSettings(config: pulumi.Config, stack: string): Clust
     gcpRegion: text("gcpRegion") || undefined,
     gcpNetwork: text("gcpNetwork"),
     proxyOnlySubnetCidr: text("proxyOnlySubnetCidr") || undefined,
+    resultsBucket: text("resultsBucket") || undefined,
+    resultsBucketLocation: text("resultsBucketLocation"),
+    resultsBucketWriters: text("resultsBucketWriters").split(",").map((member) => member.trim()).filter(Boolean),
     kubeconfig: kubernetes.get("kubeconfig"),
     kubeContext: kubernetes.get("context"),
   };
@@ -161,6 +170,8 @@ export interface ClusterOutputs {
   installed: string[];
   /** What already existed and is reused. */
   reused: string[];
+  /** The results bucket, when this stack declares one. */
+  resultsBucket?: pulumi.Output<string>;
 }
 
 /** Is there an active proxy-only subnet in the region and network? (GKE's regional Gateway classes need one.) */
@@ -193,6 +204,9 @@ export async function runClusterProgram(settings: ClusterSettings): Promise<Clus
   } else if (settings.proxyOnlySubnetCidr) {
     throw new pulumi.RunError("proxyOnlySubnetCidr needs gcpProject and gcpRegion (the cluster's project and region)");
   }
+  if (settings.resultsBucket && !settings.gcpProject) {
+    throw new pulumi.RunError("resultsBucket needs gcpProject (the project that owns the bucket)");
+  }
 
   const provider = new k8s.Provider("cluster", {
     // Objects named by this project (inference-bench-*) may exist from an earlier install (or an
@@ -208,9 +222,14 @@ export async function runClusterProgram(settings: ClusterSettings): Promise<Clus
     gatewayClassName: settings.gatewayClassName,
     proxyOnlySubnet,
   }, { providers: [provider] });
+  // Results outlive every run, so their bucket belongs to this stack (kept when it is destroyed).
+  const bucket = settings.resultsBucket
+    ? new ResultsBucket("results", { project: settings.gcpProject!, name: settings.resultsBucket, location: settings.resultsBucketLocation, writers: settings.resultsBucketWriters })
+    : undefined;
   return {
     gatewayClassName: settings.gatewayClassName,
     installed: infrastructure.installed,
     reused: plan.reused,
+    ...(bucket ? { resultsBucket: bucket.bucketName } : {}),
   };
 }

@@ -1,7 +1,10 @@
 // The stack's configuration, as the program uses it. Keys and defaults are declared in
 // Pulumi.yaml too (a test keeps the two the same); the defaults here apply where Pulumi's
-// do not (under mocks, or with an older CLI).
+// do not (under mocks, or with an older CLI). Every key has a default: Pulumi requires a
+// declared key without one on every stack, used or not (pulumi/pulumi@v3.259.0
+// pkg/workspace/config.go mergeConfig).
 import * as pulumi from "@pulumi/pulumi";
+import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 
 export interface RunSettings {
   /** The run id: the stack name. */
@@ -15,9 +18,8 @@ export interface RunSettings {
   prerequisites: boolean;
   hfToken?: pulumi.Output<string>;
   gcpProject?: string;
+  /** An existing bucket (the cluster project creates it: components/results-bucket.ts). */
   gcsBucket?: string;
-  createGcsBucket: boolean;
-  gcsBucketLocation: string;
   parallelism: number;
   gpuBudget: number;
   waitForResults: boolean;
@@ -34,10 +36,9 @@ export const SETTING_DEFAULTS = {
   skipTearDown: false,
   outputDir: "output",
   prerequisites: true,
+  hfToken: "",
   gcpProject: "",
   gcsBucket: "",
-  createGcsBucket: false,
-  gcsBucketLocation: "US",
   parallelism: 0,
   gpuBudget: 0,
   waitForResults: true,
@@ -66,21 +67,41 @@ function settingsFrom(config: ConfigSource, kubernetes: ConfigSource, runId: str
     skipTearDown: flag("skipTearDown"),
     outputDir: text("outputDir"),
     prerequisites: flag("prerequisites"),
-    hfToken: config.getSecret("hfToken"),
+    hfToken: text("hfToken") ? config.getSecret("hfToken") : undefined,
     gcpProject: text("gcpProject") || undefined,
     gcsBucket: text("gcsBucket") || undefined,
-    createGcsBucket: flag("createGcsBucket"),
-    gcsBucketLocation: text("gcsBucketLocation"),
     parallelism: count("parallelism"),
     gpuBudget: count("gpuBudget"),
-    waitForResults: flag("waitForResults"),
+    waitForResults: process.env[WAIT_FOR_RESULTS_ENV] === "false" ? false : flag("waitForResults"),
     kubeconfig: kubernetes.get("kubeconfig"),
     kubeContext: kubernetes.get("context"),
   };
 }
 
+/**
+ * The driver (`npm run run`) turns waitForResults off for its own `pulumi up`s through this
+ * environment variable, which the CLI passes on to the program: the stack's config is never
+ * changed, so an interrupted driver cannot leave it off.
+ */
+export const WAIT_FOR_RESULTS_ENV = "INFERENCE_BENCH_WAIT_FOR_RESULTS";
+
+/** Keys earlier versions declared, and where their job went. */
+const MOVED_KEYS: Record<string, string> = {
+  createGcsBucket: "the results bucket outlives runs, so the cluster project creates it (components/results-bucket.ts); set gcsBucket to its name",
+  gcsBucketLocation: "the results bucket outlives runs, so the cluster project creates it (components/results-bucket.ts)",
+};
+
 /** The stack's settings: its config under the project namespace, and the Kubernetes provider's. */
 export function readSettings(config: pulumi.Config, runId: string): RunSettings {
+  for (const [key, reason] of Object.entries(MOVED_KEYS)) {
+    if (config.get(key) !== undefined) throw new pulumi.RunError(`${key} is no longer a setting of a run: ${reason}; remove it with \`pulumi config rm ${key}\``);
+  }
+  // Pulumi.yaml cannot mark hfToken secret: a secret key with a default fails validation on
+  // every stack that leaves it unset (the default is plain text; pkg/workspace/config.go
+  // validateStackConfigValue). So the program refuses a token stored in plain text.
+  if (config.get("hfToken") && !(runtimeConfig as unknown as { isConfigSecret(key: string): boolean }).isConfigSecret(`${config.name}:hfToken`)) {
+    throw new pulumi.RunError("hfToken is stored in plain text in the stack's config; set it as a secret: `pulumi config set --secret hfToken <token>`");
+  }
   return settingsFrom(config, new pulumi.Config("kubernetes"), runId);
 }
 

@@ -1,6 +1,6 @@
 // Pulumi Deployments for inference-bench stacks, configured as code: each stack checks out the
-// repository, installs with `npm ci` and runs the program. A Deployments `destroy` runs the
-// program, so the before-delete hooks collect anything still missing.
+// repository, installs with `npm ci` and runs the program with the pinned CLI. A Deployments
+// `destroy` runs the program, so the before-delete hooks collect anything still missing.
 import * as pulumi from "@pulumi/pulumi";
 import * as service from "@pulumi/pulumiservice";
 import { deploymentSettingsArgs } from "./settings";
@@ -9,8 +9,9 @@ const config = new pulumi.Config();
 const organization = config.require("organization");
 const repository = config.get("repository") ?? "https://github.com/your-org/inference-bench.git";
 const branch = config.get("branch") ?? "refs/heads/main";
+const parallel = config.getNumber("parallel") ?? 64;
 
 export const stacks = config.require("stacks").split(",").map((s) => s.trim()).filter(Boolean);
 for (const stack of stacks) {
-  new service.DeploymentSettings(`deployment-settings-${stack}`, deploymentSettingsArgs({ organization, stack, repository, branch }));
+  new service.DeploymentSettings(`deployment-settings-${stack}`, deploymentSettingsArgs({ organization, stack, repository, branch, parallel }));
 }

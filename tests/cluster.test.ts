@@ -286,7 +286,7 @@ describe("cluster: the ClusterInfrastructure component (mocks)", function () {
   it("the cluster program detects what exists through the API, declares only the rest, and creates the proxy-only subnet when asked", async () => {
     const crd: any = loadCrd(INFERENCE_CRDS[0]);
     kube.setObject(crd); // GKE's own, unlabelled
-    const settings = { stack: "gke-1", envoyGateway: true, gatewayClassName: "inference-bench-envoy", gcpProject: "p", gcpRegion: "us-central1", gcpNetwork: "default", proxyOnlySubnetCidr: "10.129.0.0/23", kubeconfig: kubeConfig.exportConfig() };
+    const settings = { stack: "gke-1", envoyGateway: true, gatewayClassName: "inference-bench-envoy", gcpProject: "p", gcpRegion: "us-central1", gcpNetwork: "default", proxyOnlySubnetCidr: "10.129.0.0/23", resultsBucketLocation: "US", resultsBucketWriters: [], kubeconfig: kubeConfig.exportConfig() };
     const { resources, outputs } = await underMocks("gke-1", () => runClusterProgram(settings));
     assert.ok(!resources.some((r) => r.name === `cluster-crd-${crd.metadata.name}`), "GKE's CRD is reused");
     assert.deepEqual((outputs as any).reused, ["CRD inferencepools.inference.networking.k8s.io (serves v1)"]);
@@ -295,6 +295,17 @@ describe("cluster: the ClusterInfrastructure component (mocks)", function () {
     const provider = resources.find((r) => r.type === "pulumi:providers:kubernetes")!;
     assert.equal(provider.inputs.upsertExistingObjects, "true");
     assert.ok(resources.filter((r) => r.type.startsWith("kubernetes:") && r.type !== CLUSTER_TYPE).every((r) => r.provider.startsWith(provider.urn)), "every object goes through the adopting provider");
+  });
+
+  it("the cluster program declares the results bucket runs upload to, kept when the stack is destroyed, only with a project", async () => {
+    const base = { stack: "gke-2", envoyGateway: true, gatewayClassName: "inference-bench-envoy", gcpNetwork: "default", resultsBucketLocation: "EU", kubeconfig: kubeConfig.exportConfig() };
+    const { resources, outputs } = await underMocks("gke-2", () => runClusterProgram({ ...base, gcpProject: "p", resultsBucket: "bench-results", resultsBucketWriters: ["serviceAccount:ci@p.iam.gserviceaccount.com"] }));
+    const bucket = resources.find((r) => r.type === "gcp:storage/bucket:Bucket")!;
+    assert.deepEqual({ name: bucket.inputs.name, location: bucket.inputs.location, project: bucket.inputs.project, retained: bucket.retainOnDelete }, { name: "bench-results", location: "EU", project: "p", retained: true });
+    const writer = resources.find((r) => r.type === "gcp:storage/bucketIAMMember:BucketIAMMember")!;
+    assert.equal(writer.inputs.member, "serviceAccount:ci@p.iam.gserviceaccount.com");
+    assert.equal(await new Promise((resolve) => (outputs as any).resultsBucket.apply(resolve)), "bench-results");
+    await assert.rejects(underMocks("gke-3", () => runClusterProgram({ ...base, stack: "gke-3", resultsBucket: "bench-results", resultsBucketWriters: [] })), /resultsBucket needs gcpProject/);
   });
 
   it("a run declares only per-namespace bindings to the shared roles (the metrics reader's with a GCP project)", async () => {

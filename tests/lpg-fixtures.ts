@@ -1,5 +1,7 @@
 // SYNTHETIC Latency Profile Generator result files, written from the documented format
 // (deployment-facts.md and the LPG's save_json_results): no real benchmark produced them.
+import { createHash } from "node:crypto";
+import { RESULT_MARKERS } from "../lib/manifests/load-generator";
 
 const STATS = ["avg", "median", "sd", "min", "max", "p90", "p99"] as const;
 
@@ -77,4 +79,16 @@ export function generation2(rate: number, model: string): string {
 /** The LPG's file name for a rate and model. */
 export function resultFileName(rate: number, model: string): string {
   return `benchmark-catalog-vllm-${rate.toFixed(1)}qps-20261128-100000-${model.replace(/\//g, "-")}.json`;
+}
+
+/**
+ * The load generator container's log once the wrapper (lib/manifests/load-generator.ts) has
+ * printed these result files: the tool's output, then each file's header and base64 body.
+ */
+export function wrapperLog(files: Array<[name: string, text: string]>, status = 0): string {
+  const blocks = files.map(([name, text]) => {
+    const data = Buffer.from(text);
+    return `${RESULT_MARKERS.file} ${name} ${createHash("sha256").update(data).digest("hex")} ${data.length}\n${data.toString("base64")}`;
+  });
+  return [RESULT_MARKERS.finished, RESULT_MARKERS.begin, ...blocks, `${RESULT_MARKERS.end} status=${status}`].join("\n");
 }

@@ -7,6 +7,8 @@ import { UserError } from "../lib/errors";
 import { type PlanItem, makespanLowerBound, planWindow, simulateRun } from "../lib/plan/window";
 import { waitForAnyJob } from "../lib/results/collect";
 import { type DriverStack, driveRun, formatDuration } from "../lib/run/driver";
+import { PULUMI_CLI_VERSION } from "../lib/run/pulumi-cli";
+import { PARALLEL_HEADROOM } from "../components/program";
 import { FakeKube, jobIn } from "./fake-kube";
 import { PROJECT_ROOT } from "./helpers";
 
@@ -41,11 +43,17 @@ describe("run planner", () => {
   });
 });
 
-/** A fake stack: each `up` collects what finished, plans the window and reports like the program. */
+/**
+ * A fake stack: each `up` collects what finished, plans the window and reports like the program;
+ * what the last `up` deployed stays deployed (holding its GPUs) until an `up` drops it.
+ */
 class FakeStack implements DriverStack {
   readonly finished = new Set<string>();
   readonly running = new Set<string>();
+  readonly deployed = new Set<string>();
   readonly calls: string[] = [];
+  /** GPUs deployed at once, at the end of each `up`'s creates (before its deletes). */
+  readonly peakGpus: number[] = [];
 
   constructor(private readonly items: PlanItem[], private readonly budget: number) {}
 
@@ -56,13 +64,20 @@ class FakeStack implements DriverStack {
   async up() {
     this.calls.push("up");
     const state = this.items.map((i) => ({ ...i, done: this.finished.has(i.name) }));
-    const window = planWindow(state, { parallelism: 0, gpuBudget: this.budget }, this.running);
+    const window = planWindow(state, { parallelism: 0, gpuBudget: this.budget }, this.deployed);
+    const gpus = (names: Iterable<string>) => [...names].reduce((sum, name) => sum + this.items.find((i) => i.name === name)!.gpus, 0);
+    this.peakGpus.push(gpus(new Set([...this.deployed, ...window.declare])));
     this.running.clear();
-    for (const name of window.declare) this.running.add(name);
+    this.deployed.clear();
+    for (const name of window.declare) {
+      this.running.add(name);
+      this.deployed.add(name);
+    }
     const value = {
       declared: window.declare,
       waiting: window.waiting,
       done: window.done,
+      tearingDown: window.holding,
       expectedSecondsLeft: simulateRun(state, { parallelism: 0, gpuBudget: this.budget }),
       benchmarks: Object.fromEntries(this.items.map((i) => [i.name, { namespace: `${i.name}-run`, status: this.finished.has(i.name) ? "collected" : "pending" }])),
     };
@@ -94,6 +109,8 @@ describe("run driver (fake stack)", () => {
     assert.equal(stack.calls.at(-1), "destroy runProgram=true");
     assert.equal(stack.calls[0], "refresh");
     assert.equal(waits, 4);
+    assert.ok(Math.max(...stack.peakGpus) <= 16, `never more than the budget deployed at once: ${stack.peakGpus}`);
+    assert.ok(stack.calls.filter((c) => c === "up").length > 5, "an update that tears down is followed by one that deploys");
     assert.match(lines[0], /^done 0\/4 · running 2 · pending 2 · about \d+h?\d*m left$/);
     assert.match(lines.at(-1)!, /tearing the run down/);
   });
@@ -157,12 +174,26 @@ describe("CI: GitHub Actions and Pulumi Deployments", () => {
     assert.ok(workflow.on.workflow_dispatch.inputs["run-id"].required);
   });
 
+  it("pins the CLI whose engine the harness models, and gives every update enough workers for its waiting hooks", () => {
+    const install = steps.find((s) => String(s.uses ?? "").startsWith("pulumi/actions@"))!;
+    assert.equal(install.with?.["pulumi-version"], PULUMI_CLI_VERSION);
+    const script = steps.map((s) => String(s.run ?? "")).join("\n");
+    const ups = script.split("\n").filter((line) => /^\s*pulumi up\b/.test(line));
+    assert.ok(ups.length >= 2 && ups.every((line) => line.includes('--parallel "$parallel"')), ups.join("\n"));
+    assert.ok(script.includes(`parallel=$((selected + ${PARALLEL_HEADROOM}))`), "the headroom the program asks for (components/program.ts)");
+  });
+
   it("configures Deployments for a stack: the repository, npm ci, Node 22", () => {
     const args = deploymentSettingsArgs({ organization: "acme", stack: "run-123", repository: "https://example.test/repo.git", branch: "refs/heads/main" }) as any;
     assert.equal(args.project, "inference-bench");
     assert.equal(args.stack, "run-123");
     assert.equal(args.sourceContext.git.repoUrl, "https://example.test/repo.git");
     assert.deepEqual(args.operationContext.preRunCommands, ["npm ci"]);
+    // A Deployments destroy must run the program, or the engine refuses (delete hooks).
+    assert.equal(args.operationContext.environmentVariables.PULUMI_RUN_PROGRAM, "true");
+    assert.equal(args.operationContext.environmentVariables.PULUMI_PARALLEL, "64");
+    assert.equal(args.executorContext.executorImage, `pulumi/pulumi-nodejs-22:${PULUMI_CLI_VERSION}`);
+    assert.equal((deploymentSettingsArgs({ organization: "acme", stack: "s", repository: "r", branch: "b", parallel: 200 }) as any).operationContext.environmentVariables.PULUMI_PARALLEL, "200");
     const project = YAML.parse(fs.readFileSync(path.join(PROJECT_ROOT, "deployments", "Pulumi.yaml"), "utf8"));
     assert.equal(project.runtime.name, "nodejs");
   });

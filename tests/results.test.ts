@@ -6,11 +6,12 @@ import { resolveCatalogText } from "../lib/catalog/catalog";
 import { CollectionError } from "../lib/errors";
 import { WRAPPER_SCRIPT } from "../lib/manifests/load-generator";
 import { collectBenchmark, jobState, type ResultMetadata, waitForJob } from "../lib/results/collect";
-import { uploadBenchmark, type UploadBucket } from "../lib/results/gcs";
+import { uploadBenchmark } from "../lib/results/gcs";
 import { parseResultLog } from "../lib/results/log-archive";
 import { parseLpgResult, statsPerRate } from "../lib/results/lpg";
 import { readBenchmarkState } from "../lib/results/status";
 import { benchmarkPaths } from "../lib/snapshot/layout";
+import { FakeBucket } from "./fake-gcs";
 import { FakeKube, jobIn, pod } from "./fake-kube";
 import { PROJECT_ROOT, runCli, tempDir } from "./helpers";
 import { generation1, generation2, resultFileName } from "./lpg-fixtures";
@@ -242,33 +243,47 @@ describe("results: the load generator's wrapper script", function () {
 });
 
 describe("results: GCS upload", () => {
-  it("uploads every file once, records the object URLs in metadata, and is idempotent", async () => {
-    const output = tempDir();
+  const collected = (output: string, files: Record<string, string>) => {
     const paths = benchmarkPaths(output, RUN, "sim-a");
+    fs.rmSync(paths.resultsDir, { recursive: true, force: true });
     fs.mkdirSync(paths.resultsJsonDir, { recursive: true });
-    fs.writeFileSync(path.join(paths.resultsJsonDir, "a.json"), "{}");
+    for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(paths.resultsJsonDir, name), text);
     fs.writeFileSync(paths.metadata, JSON.stringify({ benchmark: "sim-a", run_id: RUN, namespace: NAMESPACE, job_state: "succeeded", images: [], gcs: { bucket: "b", prefix: `${RUN}/${NAMESPACE}`, uploaded: false, objects: [] } }));
-    const stored = new Map<string, string>();
-    const bucket: UploadBucket = {
-      name: "b",
-      async upload(file, options) {
-        if (options.preconditionOpts?.ifGenerationMatch === 0 && stored.has(options.destination)) throw Object.assign(new Error("exists"), { code: 412 });
-        stored.set(options.destination, fs.readFileSync(file, "utf8"));
-      },
-    };
-    stored.set(`${RUN}/${NAMESPACE}/results/json/a.json`, "{}"); // uploaded before an interruption
+    return paths;
+  };
+  const metadataOf = (paths: ReturnType<typeof benchmarkPaths>) => JSON.parse(fs.readFileSync(paths.metadata, "utf8")) as ResultMetadata;
+
+  it("uploads every file, then metadata.json saying uploaded, and does not upload an uploaded benchmark again", async () => {
+    const paths = collected(tempDir(), { "a.json": "{}" });
+    const bucket = new FakeBucket("b");
     const objects = await uploadBenchmark(bucket, paths);
     assert.deepEqual(objects.sort(), [`gs://b/${RUN}/${NAMESPACE}/results/json/a.json`, `gs://b/${RUN}/${NAMESPACE}/results/metadata.json`]);
-    const metadata = JSON.parse(fs.readFileSync(paths.metadata, "utf8")) as ResultMetadata;
-    assert.equal(metadata.gcs!.uploaded, true);
-    assert.match(stored.get(`${RUN}/${NAMESPACE}/results/metadata.json`)!, /"uploaded": true/);
-    stored.clear();
+    assert.equal(metadataOf(paths).gcs!.uploaded, true);
+    assert.match(bucket.objects.get(`${RUN}/${NAMESPACE}/results/metadata.json`)!, /"uploaded": true/);
+    const before = bucket.uploads;
     await uploadBenchmark(bucket, paths);
-    assert.equal(stored.size, 0, "an uploaded benchmark is not uploaded again");
-    const failing: UploadBucket = { name: "b", upload: async () => { throw Object.assign(new Error("forbidden"), { code: 403 }); } };
-    fs.chmodSync(paths.metadata, 0o644);
-    fs.writeFileSync(paths.metadata, JSON.stringify({ ...metadata, gcs: { ...metadata.gcs, uploaded: false } }));
-    await assert.rejects(uploadBenchmark(failing, paths), /upload to gs:\/\/b\/.* failed: forbidden; the local copy is kept/);
+    assert.equal(bucket.uploads, before, "an uploaded benchmark is not uploaded again");
+  });
+
+  it("replaces the objects of a benchmark collected again, leaving none of the old collection", async () => {
+    const output = tempDir();
+    const bucket = new FakeBucket("b");
+    await uploadBenchmark(bucket, collected(output, { "old-rate.json": "{\"old\": 1}", "both.json": "{\"v\": 1}" }));
+    // The user moved results/ away and ran the benchmark again: a new collection.
+    const paths = collected(output, { "both.json": "{\"v\": 2}", "new-rate.json": "{}" });
+    await uploadBenchmark(bucket, paths);
+    const prefix = `${RUN}/${NAMESPACE}/results/`;
+    assert.deepEqual([...bucket.objects.keys()].sort(), [`${prefix}json/both.json`, `${prefix}json/new-rate.json`, `${prefix}metadata.json`]);
+    assert.equal(bucket.objects.get(`${prefix}json/both.json`), "{\"v\": 2}");
+  });
+
+  it("says uploaded: true only once the last object is written, and fails with one line that keeps the local copy", async () => {
+    const paths = collected(tempDir(), { "a.json": "{}", "b.json": "{}" });
+    for (const failAfter of [0, 1, 2]) { // no access, a file, metadata.json
+      const bucket = Object.assign(new FakeBucket("b"), { failAfter });
+      await assert.rejects(uploadBenchmark(bucket, paths), (error: Error) => error instanceof CollectionError && /gs:\/\/b\/.*does not have storage.objects.create access.*the local copy is kept, the next `pulumi up` retries/.test(error.message) && !error.message.includes("\n"));
+      assert.equal(metadataOf(paths).gcs!.uploaded, false, `failing after ${failAfter} upload(s)`);
+    }
   });
 });
 

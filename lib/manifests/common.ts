@@ -64,8 +64,8 @@ export interface BuildContext {
   benchmark: ResolvedBenchmark;
   runId: string;
   namespace: string;
-  /** Set when the run has a GCP project: managed Prometheus scraping and Workload Identity. */
-  gcp?: { project: string; metricsServiceAccount: string };
+  /** Set when the run has a GCP project: managed Prometheus scraping and metrics through Workload Identity. */
+  gcp?: { project: string };
 }
 
 /** The namespace of a benchmark in a run. */

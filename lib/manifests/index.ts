@@ -16,13 +16,6 @@ export interface BuildOptions {
   gcpProject?: string;
 }
 
-/** The metrics-reader Google service account's id (created by components/gcp.ts). */
-export const METRICS_ACCOUNT_ID = "inference-bench-metrics";
-
-export function metricsServiceAccountEmail(project: string): string {
-  return `${METRICS_ACCOUNT_ID}@${project}.iam.gserviceaccount.com`;
-}
-
 export interface BuiltBenchmark {
   namespace: string;
   /** The resolved benchmark with `config.namespace` and `lpg.ip` filled in: benchmark.pbtxt. */
@@ -37,7 +30,7 @@ export function buildContext(benchmark: ResolvedBenchmark, options: BuildOptions
     benchmark,
     runId: options.runId,
     namespace: namespaceOf(benchmark.name, options.runId),
-    gcp: options.gcpProject ? { project: options.gcpProject, metricsServiceAccount: metricsServiceAccountEmail(options.gcpProject) } : undefined,
+    gcp: options.gcpProject ? { project: options.gcpProject } : undefined,
   };
 }
 

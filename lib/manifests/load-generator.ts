@@ -93,10 +93,9 @@ export function buildLoadGenerator(ctx: BuildContext): K8sObject[] {
   const serviceAccount: IServiceAccount = {
     apiVersion: "v1",
     kind: "ServiceAccount",
-    metadata: {
-      ...metadata(ctx, NAMES.loadGenerator, COMPONENT),
-      ...(ctx.gcp ? { annotations: { "iam.gke.io/gcp-service-account": ctx.gcp.metricsServiceAccount } } : {}),
-    },
+    // No Workload Identity annotation: the run grants its role to this Kubernetes service
+    // account directly (components/gcp.ts), so there is no Google service account to name.
+    metadata: metadata(ctx, NAMES.loadGenerator, COMPONENT),
   };
   const scriptVolume = { name: "script", mountPath: SCRIPT_DIR, readOnly: true };
   const readiness = buildReadiness(ctx, tool.image!, scriptVolume);

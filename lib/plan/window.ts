@@ -31,6 +31,8 @@ export interface Window {
   /** Still to run after these. */
   waiting: string[];
   done: string[];
+  /** Done, but deployed by the last `up` (in flight): they still hold their GPUs during this one. */
+  holding: string[];
 }
 
 /** Refuses, before anything is deployed, a benchmark that could never fit. */
@@ -48,12 +50,20 @@ export function checkBudget(items: PlanItem[], limits: PlanLimits): void {
  */
 export function planWindow(items: PlanItem[], limits: PlanLimits, inFlight: ReadonlySet<string> = new Set(), priority?: string[]): Window {
   checkBudget(items, limits);
+  // A finished benchmark that the last `up` deployed is deleted at the end of this one, only
+  // after every resource this `up` declares has been created: the engine schedules deletes once
+  // the program has exited, and the program exits only when all its registrations have completed
+  // (pulumi/pulumi@v3.259.0 pkg/resource/deploy/deployment_executor.go Execute → performPostSteps).
+  // Until then its model server holds its GPUs, so a new benchmark must not count on them.
+  const holding = items.filter((item) => item.done && inFlight.has(item.name));
   const chosen = new Set<string>();
-  let gpus = 0;
+  let count = holding.length;
+  let gpus = holding.reduce((sum, item) => sum + item.gpus, 0);
   const take = (item: PlanItem) => {
-    if (limits.parallelism > 0 && chosen.size >= limits.parallelism) return;
+    if (limits.parallelism > 0 && count >= limits.parallelism) return;
     if (limits.gpuBudget > 0 && gpus + item.gpus > limits.gpuBudget) return;
     chosen.add(item.name);
+    count++;
     gpus += item.gpus;
   };
   const pending = items.filter((item) => !item.done);
@@ -67,6 +77,7 @@ export function planWindow(items: PlanItem[], limits: PlanLimits, inFlight: Read
     declare: pending.filter((i) => chosen.has(i.name)).map((i) => i.name),
     waiting: pending.filter((i) => !chosen.has(i.name)).map((i) => i.name),
     done: items.filter((i) => i.done).map((i) => i.name),
+    holding: holding.map((i) => i.name),
   };
 }
 

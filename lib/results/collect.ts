@@ -5,7 +5,6 @@
 import { BatchV1Api, CoreV1Api, type KubeConfig, type V1Job, type V1Pod } from "@kubernetes/client-node";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { BenchmarkResult } from "../../proto/benchmark-types";
 import { stringifyProtoJson } from "../../proto/json";
 import { BenchmarkResultType } from "../../proto/schema";
 import { printTextFormat } from "../../proto/textformat";
@@ -16,23 +15,11 @@ import type { BenchmarkPaths } from "../snapshot/layout";
 import { writeReadOnly } from "../snapshot/files";
 import { parseResultLog } from "./log-archive";
 import { readReadiness, type ReadinessRecord } from "./readiness";
+import { type CollectionRecord, type CollectionStatus, type JobState, resultFromFiles } from "./record";
 import { readBenchmarkState } from "./status";
 import { watchOnce } from "./watch";
-import { type ParsedResultFile, parseLpgResult, sameRate, statsPerRate } from "./lpg";
 
-export type JobState = "absent" | "running" | "succeeded" | "failed";
-export type CollectionStatus = "collected" | "partial" | "failed";
-
-/** results/collection.json */
-export interface CollectionRecord {
-  status: CollectionStatus;
-  job_state: JobState;
-  /** What should be there and is not, e.g. "rate 80.0: no result file". */
-  missing: string[];
-  /** Everything else that went wrong (corrupt files, failed Job, evicted pod). */
-  problems: string[];
-  collected_at: string;
-}
+export { type CollectionRecord, type CollectionStatus, type JobState, resultFromFiles } from "./record";
 
 export interface ImageRecord {
   pod: string;
@@ -160,24 +147,6 @@ function imagesOf(pods: V1Pod[]): ImageRecord[] {
       image_id: status.imageID,
     })),
   ).sort((a, b) => `${a.component}/${a.pod}/${a.container}`.localeCompare(`${b.component}/${b.pod}/${b.container}`));
-}
-
-/** Turns the JSON result files on disk into a BenchmarkResult, noting rates without a file. */
-export function resultFromFiles(jsonFiles: Array<{ file: string; text: string }>, expectedRates: number[]): { result: BenchmarkResult; missing: string[]; problems: string[] } {
-  const parsed: ParsedResultFile[] = [];
-  const problems: string[] = [];
-  for (const { file, text } of jsonFiles) {
-    try {
-      parsed.push(parseLpgResult(file, text));
-    } catch (error) {
-      if (!(error instanceof CollectionError)) throw error;
-      problems.push(error.message);
-    }
-  }
-  const missing = expectedRates
-    .filter((rate) => !parsed.some((p) => sameRate(rate, p.stat.request_rate!)))
-    .map((rate) => `rate ${rate.toFixed(1)}: no result file`);
-  return { result: { stats: statsPerRate(parsed) }, missing, problems };
 }
 
 export async function collectBenchmark(options: CollectOptions): Promise<CollectionRecord> {

@@ -4,7 +4,7 @@ import * as path from "node:path";
 import type { BenchmarkResult } from "../../proto/benchmark-types";
 import { parseProtoJson } from "../../proto/json";
 import type { BenchmarkPaths } from "../snapshot/layout";
-import { type CollectionRecord, resultFromFiles } from "./collect";
+import { type CollectionRecord, resultFromFiles } from "./record";
 
 export type BenchmarkStatus = "pending" | "collected" | "partial" | "failed";
 

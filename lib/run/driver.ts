@@ -4,11 +4,12 @@
 // Interrupted (Ctrl-C), it stops after the current step; the same command resumes.
 import { UserError } from "../errors";
 
-/** The part of the Automation API's Stack the driver uses (injectable for tests). */
+/** The stack operations the driver runs (lib/run/pulumi-cli.ts; injectable for tests). */
 export interface DriverStack {
-  refresh(options: { clearPendingCreates: boolean; onOutput?: (out: string) => void }): Promise<unknown>;
-  up(options: { onOutput?: (out: string) => void }): Promise<{ outputs: Record<string, { value: unknown }> }>;
-  destroy(options: { runProgram: boolean; onOutput?: (out: string) => void }): Promise<unknown>;
+  refresh(options: { clearPendingCreates: boolean }): Promise<unknown>;
+  /** `pulumi up` with waitForResults off for this update only, then the stack's outputs. */
+  up(): Promise<{ outputs: Record<string, { value: unknown }> }>;
+  destroy(options: { runProgram: boolean }): Promise<unknown>;
 }
 
 export interface DriverDeps {
@@ -16,12 +17,11 @@ export interface DriverDeps {
   /** Resolves when any load generator in these namespaces has finished, or when `signal` aborts. */
   waitForAnyFinished(namespaces: string[], signal: AbortSignal): Promise<void>;
   print(line: string): void;
-  /** Pulumi's own output, for --verbose. */
-  onOutput?: (out: string) => void;
 }
 
 export interface DriverOptions {
   skipTearDown: boolean;
+  /** Aborted on Ctrl-C: the driver stops after the current step. */
   signal: AbortSignal;
 }
 
@@ -30,6 +30,7 @@ interface ProgramOutputs {
   declared: string[];
   waiting: string[];
   done: string[];
+  tearingDown: string[];
   expectedSecondsLeft: number;
   benchmarks: Record<string, { namespace: string; status: string }>;
 }
@@ -47,6 +48,7 @@ function readOutputs(outputs: Record<string, { value: unknown }>): ProgramOutput
     declared: value("declared", []),
     waiting: value("waiting", []),
     done: value("done", []),
+    tearingDown: value("tearingDown", []),
     expectedSecondsLeft: value("expectedSecondsLeft", 0),
     benchmarks: value("benchmarks", {}),
   };
@@ -59,23 +61,37 @@ export function formatDuration(seconds: number): string {
 
 export async function driveRun(deps: DriverDeps, options: DriverOptions): Promise<DriveSummary> {
   const { stack, print } = deps;
-  // A Ctrl-C'd `up` can leave creates pending; clear them so the next `up` can proceed.
-  await stack.refresh({ clearPendingCreates: true, onOutput: deps.onOutput });
   let ups = 0;
   let last: ProgramOutputs | undefined;
+  const interrupted = (): DriveSummary => ({ interrupted: true, ups, tornDown: false, statuses: statuses(last) });
+  // A step that Ctrl-C cancelled fails; that is an interruption, not an error.
+  const step = async <T>(operation: () => Promise<T>): Promise<{ value: T } | undefined> => {
+    try {
+      return { value: await operation() };
+    } catch (error) {
+      if (options.signal.aborted) return undefined;
+      throw error;
+    }
+  };
+  // An `up` cancelled or killed can leave creates pending; clear them so the next `up` can proceed.
+  if (!(await step(() => stack.refresh({ clearPendingCreates: true })))) return interrupted();
   let previousProgress = "";
   for (;;) {
-    if (options.signal.aborted) return { interrupted: true, ups, tornDown: false, statuses: statuses(last) };
-    const result = await stack.up({ onOutput: deps.onOutput });
+    if (options.signal.aborted) return interrupted();
+    const result = await step(() => stack.up());
+    if (!result) return interrupted();
     ups++;
-    last = readOutputs(result.outputs);
+    last = readOutputs(result.value.outputs);
     const running = last.declared.filter((name) => !last!.done.includes(name));
     const total = Object.keys(last.benchmarks).length;
     print(`done ${last.done.length}/${total} · running ${running.length} · pending ${last.waiting.length}${running.length || last.waiting.length ? ` · about ${formatDuration(last.expectedSecondsLeft)} left` : ""}`);
     if (running.length === 0 && last.waiting.length === 0) break;
+    // Finished benchmarks hold their GPUs until the end of the `up` that tears them down; what
+    // waits for those GPUs is deployed by the next one, at once.
+    if (last.tearingDown.length && last.waiting.length) continue;
     const progress = JSON.stringify([last.done, running]);
     if (running.length === 0 && progress === previousProgress) {
-      throw new UserError(`the run makes no progress: ${last.waiting.length} benchmark(s) wait but nothing can be deployed; check gpuBudget and parallelism`);
+      throw new UserError(`the run makes no progress: ${last.waiting.length} benchmark(s) wait but nothing can be deployed; check gpuBudget, parallelism and skipTearDown (which keeps finished benchmarks' GPUs)`);
     }
     previousProgress = progress;
     if (running.length > 0) {
@@ -87,7 +103,7 @@ export async function driveRun(deps: DriverDeps, options: DriverOptions): Promis
     return { interrupted: false, ups, tornDown: false, statuses: statuses(last) };
   }
   print("every benchmark has results; tearing the run down (pulumi destroy --run-program)");
-  await stack.destroy({ runProgram: true, onOutput: deps.onOutput });
+  if (!(await step(() => stack.destroy({ runProgram: true })))) return interrupted();
   return { interrupted: false, ups, tornDown: true, statuses: statuses(last) };
 }
 

@@ -28,6 +28,17 @@ export function snapshotFiles(outputDir: string, runId: string, built: BuiltBenc
   ];
 }
 
+/**
+ * Why these files cannot be written without `override` (an existing file of the run's snapshot
+ * has other content), or undefined when they can. Reads only.
+ */
+export function snapshotConflict(files: SnapshotFile[]): string | undefined {
+  const changed = files.filter((file) => fs.existsSync(file.path) && !sameContent(file.path, file.content));
+  if (changed.length === 0) return undefined;
+  const more = changed.length > 1 ? ` and ${changed.length - 1} more file(s)` : "";
+  return `${changed[0].path}: the snapshot of this run already exists with different content${more}; snapshots are immutable — use a new run id, or pass --override (config override: true) to rewrite it`;
+}
+
 export interface SnapshotReport {
   written: string[];
   unchanged: string[];
@@ -39,11 +50,8 @@ export interface SnapshotReport {
  * as they are (so that rerunning the same run resumes). With `override`, such files are rewritten.
  */
 export function writeSnapshots(files: SnapshotFile[], override: boolean): SnapshotReport {
-  const changed = files.filter((file) => fs.existsSync(file.path) && !sameContent(file.path, file.content));
-  if (changed.length > 0 && !override) {
-    const more = changed.length > 1 ? ` and ${changed.length - 1} more file(s)` : "";
-    throw new SnapshotError(`${changed[0].path}: the snapshot of this run already exists with different content${more}; snapshots are immutable — use a new run id, or pass --override (config override: true) to rewrite it`);
-  }
+  const conflict = snapshotConflict(files);
+  if (conflict && !override) throw new SnapshotError(conflict);
   const report: SnapshotReport = { written: [], unchanged: [] };
   for (const file of files) {
     if (sameContent(file.path, file.content)) {
