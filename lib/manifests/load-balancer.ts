@@ -8,6 +8,7 @@ import type { IRole } from "kubernetes-models/rbac.authorization.k8s.io/v1/Role"
 import type { IService } from "kubernetes-models/v1/Service";
 import type { IServiceAccount } from "kubernetes-models/v1/ServiceAccount";
 import type { EPP } from "../../proto/benchmark-types";
+import { toolModels, toolPort } from "../catalog/tool";
 import { type BuildContext, type K8sObject, metadata, MODEL_SERVER_SELECTOR, NAMES, PORTS, roleBinding } from "./common";
 
 const COMPONENT = "load-balancer";
@@ -20,7 +21,7 @@ const LONG_TIMEOUT = "24h";
 const CIRCUIT_BREAKER = { maxConnections: 40000, maxPendingRequests: 40000, maxParallelRequests: 40000 };
 
 function lpgPort(ctx: BuildContext): number {
-  return Number(ctx.benchmark.benchmark.config!.benchmark_tool!.lpg!.port);
+  return toolPort(ctx.benchmark.benchmark);
 }
 
 function gatewaySpec(ctx: BuildContext) {
@@ -175,7 +176,7 @@ export function modelObjectName(model: string): string {
 
 /** The seed's era (GIE v0.2–v0.5 API, Envoy Gateway wired by hand with extension and patch policies). */
 function v1alpha2Gateway(ctx: BuildContext, epp: EPP): K8sObject[] {
-  const models = ctx.benchmark.benchmark.config!.benchmark_tool!.lpg!.models!.split(",").map((m) => m.trim()).filter(Boolean);
+  const models = toolModels(ctx.benchmark.benchmark);
   const listenerName = `${ctx.namespace}/${NAMES.gateway}/${NAMES.listener}`;
   const dummyBackend = "backend-dummy";
   const objects: K8sObject[] = [
