@@ -5,7 +5,6 @@
 import { BatchV1Api, CoreV1Api, type KubeConfig, type V1Job, type V1Pod } from "@kubernetes/client-node";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { BenchmarkResult } from "../../proto/benchmark-types";
 import { stringifyProtoJson } from "../../proto/json";
 import { BenchmarkResultType } from "../../proto/schema";
 import { printTextFormat } from "../../proto/textformat";
@@ -17,7 +16,7 @@ import { writeReadOnly } from "../snapshot/files";
 import { parseResultLog } from "./log-archive";
 import { readBenchmarkState } from "./status";
 import { watchOnce } from "./watch";
-import { type ParsedResultFile, parseLpgResult, sameRate, statsPerRate } from "./lpg";
+import { displayPath, type LoadGeneratorRecord, resultFolder, scrubResultLog, statusOf, type ToolFile, toolResults } from "./tool-results";
 
 export type JobState = "absent" | "running" | "succeeded" | "failed";
 export type CollectionStatus = "collected" | "partial" | "failed";
@@ -53,6 +52,8 @@ export interface ResultMetadata {
   images: ImageRecord[];
   dashboard_url?: string;
   gcs?: { bucket: string; prefix: string; uploaded: boolean; objects: string[] };
+  /** Which load generator ran, streaming or not, its warm-up, what its wrapper noted. */
+  load_generator?: LoadGeneratorRecord;
 }
 
 export interface CollectOptions {
@@ -66,6 +67,8 @@ export interface CollectOptions {
   dashboardUrl?: string;
   /** Bucket to record in metadata for upload (the upload itself is lib/results/gcs.ts). */
   gcsBucket?: string;
+  /** Secret values to scrub from everything written (the token's shape is scrubbed regardless). */
+  secrets?: string[];
   log?: (message: string) => void;
 }
 
@@ -159,24 +162,6 @@ function imagesOf(pods: V1Pod[]): ImageRecord[] {
   ).sort((a, b) => `${a.component}/${a.pod}/${a.container}`.localeCompare(`${b.component}/${b.pod}/${b.container}`));
 }
 
-/** Turns the JSON result files on disk into a BenchmarkResult, noting rates without a file. */
-export function resultFromFiles(jsonFiles: Array<{ file: string; text: string }>, expectedRates: number[]): { result: BenchmarkResult; missing: string[]; problems: string[] } {
-  const parsed: ParsedResultFile[] = [];
-  const problems: string[] = [];
-  for (const { file, text } of jsonFiles) {
-    try {
-      parsed.push(parseLpgResult(file, text));
-    } catch (error) {
-      if (!(error instanceof CollectionError)) throw error;
-      problems.push(error.message);
-    }
-  }
-  const missing = expectedRates
-    .filter((rate) => !parsed.some((p) => sameRate(rate, p.stat.request_rate!)))
-    .map((rate) => `rate ${rate.toFixed(1)}: no result file`);
-  return { result: { stats: statsPerRate(parsed) }, missing, problems };
-}
-
 export async function collectBenchmark(options: CollectOptions): Promise<CollectionRecord> {
   const { paths, namespace } = options;
   const log = options.log ?? (() => undefined);
@@ -219,21 +204,25 @@ export async function collectBenchmark(options: CollectOptions): Promise<Collect
     problems.push("the load generator's log has no end-of-results marker: it was cut short, or the log rotated");
   }
 
+  const scrubbed = scrubResultLog(archive, options.secrets);
+  archive = scrubbed.archive;
+  problems.push(...scrubbed.problems);
+
   const staging = `${paths.resultsDir}.staging-${process.pid}`;
   fs.rmSync(staging, { recursive: true, force: true });
   const stagingPath = (target: string) => path.join(staging, path.relative(paths.resultsDir, target));
-  const jsonFiles: Array<{ file: string; text: string }> = [];
+  const toolFiles: ToolFile[] = [];
   for (const file of archive.files) {
     if (file.problem) problems.push(`${file.name} ${file.problem}; kept as ${file.name}.incomplete`);
-    const folder = file.name.endsWith(".json") ? paths.resultsJsonDir : paths.resultsTxtDir;
+    const folder = resultFolder(options.benchmark.loadGenerator, file.name, paths);
     const target = path.join(folder, file.problem ? `${file.name}.incomplete` : file.name);
     writeReadOnly(stagingPath(target), file.data);
-    if (!file.problem && file.name.endsWith(".json")) jsonFiles.push({ file: path.join(path.relative(process.cwd(), paths.resultsJsonDir), file.name), text: file.data.toString("utf8") });
+    if (!file.problem) toolFiles.push({ name: file.name, file: displayPath(folder, file.name), text: file.data.toString("utf8") });
   }
   fs.mkdirSync(stagingPath(paths.resultsJsonDir), { recursive: true });
   writeReadOnly(stagingPath(paths.toolLog), archive.toolLog);
 
-  const { result, missing, problems: parseProblems } = resultFromFiles(jsonFiles, options.benchmark.requestRates);
+  const { result, missing, problems: parseProblems, loadGenerator } = toolResults(options.benchmark, toolFiles, archive);
   problems.push(...parseProblems);
   writeReadOnly(stagingPath(paths.resultPbtxt), `# proto-file: proto/benchmark.proto\n# proto-message: BenchmarkResult\n${printTextFormat(BenchmarkResultType, result)}`);
   writeReadOnly(stagingPath(paths.resultJson), stringifyProtoJson(result, 2) + "\n");
@@ -246,12 +235,13 @@ export async function collectBenchmark(options: CollectOptions): Promise<Collect
     end_time: job.status?.completionTime ? new Date(job.status.completionTime).toISOString() : undefined,
     job_state: state,
     images: imagesOf(allPods),
+    load_generator: loadGenerator,
     ...(options.dashboardUrl ? { dashboard_url: options.dashboardUrl } : {}),
     ...(options.gcsBucket ? { gcs: { bucket: options.gcsBucket, prefix: path.join(options.runId, namespace), uploaded: false, objects: [] } } : {}),
   };
   writeReadOnly(stagingPath(paths.metadata), JSON.stringify(metadata, null, 2) + "\n");
 
-  const status: CollectionStatus = (result.stats ?? []).length === 0 ? "failed" : missing.length || problems.length ? "partial" : "collected";
+  const status: CollectionStatus = statusOf(result, missing, problems);
   const record: CollectionRecord = { status, job_state: state, missing, problems, collected_at: new Date().toISOString() };
   writeReadOnly(stagingPath(paths.collection), JSON.stringify(record, null, 2) + "\n");
   // One rename: results/ appears complete or not at all.
