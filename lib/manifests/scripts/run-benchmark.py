@@ -77,15 +77,18 @@ def on_sigterm(signum, frame):
 
 
 def archive(files, status):
-    say(BEGIN)
+    contents = []
     for path in files:
         with open(path, "rb") as f:
             data = f.read()
         clean = redact(data)
         if clean != data:
             say("%s a secret was found in %s and redacted before it was printed" % (NOTE, os.path.basename(path)))
-        say("%s %s %s %d" % (FILE, os.path.basename(path), hashlib.sha256(clean).hexdigest(), len(clean)))
-        encoded = base64.b64encode(clean).decode()
+        contents.append((os.path.basename(path), clean))
+    say(BEGIN)
+    for name, data in contents:
+        say("%s %s %s %d" % (FILE, name, hashlib.sha256(data).hexdigest(), len(data)))
+        encoded = base64.b64encode(data).decode()
         for start in range(0, len(encoded), 76):
             say(encoded[start:start + 76])
     say("%s status=%d" % (END, status))
