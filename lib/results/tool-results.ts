@@ -104,6 +104,23 @@ function crashLine(tool: string, crash: Crash): string {
   return `${where}${tool} crashed: ${crash.exception}${known ? ` (${known[1]})` : ""}`;
 }
 
+/**
+ * The LPG crashes that cost something: a rate's last traceback when that rate wrote no result
+ * file, the warm-up's when it exited non-zero, one before any rate when the wrapper did.
+ */
+function lpgCrashes(crashes: Crash[], stats: Stat[], warmupStatus: number | undefined, exitStatus: number | undefined): string[] {
+  const last = new Map<string, Crash>();
+  for (const crash of crashes) last.set(crash.section.kind === "rate" ? `rate ${crash.section.rate}` : crash.section.kind, crash);
+  return [...last.values()].filter((crash) => {
+    if (crash.section.kind === "rate") {
+      const rate = crash.section.rate;
+      return !stats.some((s) => sameRate(rate, s.request_rate!));
+    }
+    if (crash.section.kind === "warm-up") return warmupStatus !== undefined && warmupStatus !== 0;
+    return exitStatus !== undefined && exitStatus !== 0;
+  }).map((crash) => crashLine("LPG", crash));
+}
+
 /** The rate actually delivered: the tool's own figure when it has one, else prompts attempted ÷ duration. */
 export function achievedRate(stat: Stat): number | undefined {
   if (stat.achieved_rate !== undefined) return stat.achieved_rate;
@@ -147,7 +164,11 @@ export function toolResults(benchmark: ResolvedBenchmark, files: ToolFile[], arc
     const ip = tool.inference_perf!;
     const concurrent = ip.load_type === "concurrent";
     const parsed = parseInferencePerfReports(files, { requestRates: benchmark.requestRates, warmupStages: inferencePerfWarmupStages(ip), concurrent });
-    const problems = [...parsed.problems, ...facts.crashes.map((crash) => crashLine("inference-perf", { ...crash, section: { kind: "start" } })), ...checkStats(parsed.stats, !concurrent)];
+    // inference-perf logs a traceback for every failed request (logger.exception in
+    // client/modelserver/openai_client.py) and goes on: only a non-zero exit is a crash, and its
+    // traceback is the last one.
+    const fatal = archive.exitStatus !== undefined && archive.exitStatus !== 0 ? facts.crashes.at(-1) : undefined;
+    const problems = [...parsed.problems, ...(fatal ? [crashLine("inference-perf", { ...fatal, section: { kind: "start" } })] : []), ...checkStats(parsed.stats, !concurrent)];
     const warmup = parsed.warmup ? { ...parsed.warmup, seconds: ip.warmup_seconds ?? parsed.warmup.seconds } : undefined;
     return {
       result: { stats: parsed.stats },
@@ -158,7 +179,7 @@ export function toolResults(benchmark: ResolvedBenchmark, files: ToolFile[], arc
   }
   const json = files.filter((f) => f.name.endsWith(".json"));
   const { result, missing, problems } = resultFromFiles(json, benchmark.requestRates);
-  problems.push(...facts.crashes.map((crash) => crashLine("LPG", crash)), ...checkStats(result.stats ?? []));
+  problems.push(...lpgCrashes(facts.crashes, result.stats ?? [], facts.warmup?.exit_status, archive.exitStatus), ...checkStats(result.stats ?? []));
   return {
     result,
     missing,
