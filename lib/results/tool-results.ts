@@ -46,8 +46,9 @@ export interface ToolResults {
   loadGenerator: LoadGeneratorRecord;
 }
 
+/** "rate 5.0"; rate 0 (all prompts at once) is written as such, though the LPG records it as inf. */
 function rateLabel(rate: number): string {
-  return `rate ${rate.toFixed(1)}`;
+  return `rate ${(Number.isFinite(rate) ? rate : 0).toFixed(1)}`;
 }
 
 /** Where an archived file is kept: LPG files by kind under json/ and txt/, inference-perf's report unchanged under inference-perf/. */
