@@ -165,7 +165,7 @@ describe("Pulumi program (mocks)", function () {
 
   it("declares the right components for every catalog under catalog/", async () => {
     const { byType, one } = await run({});
-    assert.equal(byType(BENCHMARK_TYPE).length, 12);
+    assert.equal(byType(BENCHMARK_TYPE).length, 16);
     const prerequisites = one("inference-bench:index:Prerequisites", "prerequisites");
     assert.ok(prerequisites);
     assert.ok(byType("kubernetes:yaml/v2:ConfigFile").length === 2, "CRDs for both inference API flavours");

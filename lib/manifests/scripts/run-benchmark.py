@@ -48,7 +48,9 @@ def kill_group(process, sig):
 def stop(process):
     """SIGTERM to the whole process group (the script and what it started), SIGKILL 10 s later."""
     kill_group(process, signal.SIGTERM)
-    threading.Timer(10, kill_group, (process, signal.SIGKILL)).start()
+    timer = threading.Timer(10, kill_group, (process, signal.SIGKILL))
+    timer.daemon = True  # never keeps the wrapper alive once the tool is gone
+    timer.start()
 
 
 def run(command, env, stop_at=None, lines=None):
