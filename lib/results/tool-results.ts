@@ -94,9 +94,9 @@ export function scrubResultLog(archive: ResultLog, knownSecrets: readonly string
 
 /** What a known LPG crash means, by its exception line (AI-Hypercomputer/inference-benchmark history). */
 const KNOWN_CRASHES: Array<[RegExp, string]> = [
-  [/^TypeError: cannot unpack non-iterable NoneType object/, "a request failed: LPG builds up to 07628c9 crash then instead of counting it (fixed in d699be9); see README, Load generators"],
-  [/^KeyError: 'vllm:/, "a vLLM metric this build scrapes is missing (vLLM V1 dropped several): builds up to 07628c9 crash then (fixed in 030623c); see README, Load generators"],
-  [/^AttributeError: .*_end_time/, "this build's streaming path never sets its request counter (since fd39679); run it with streaming off"],
+  [/^TypeError: cannot unpack non-iterable NoneType object/, "a request failed: LPG builds up to 07628c9 crash then instead of counting it, fixed in d699be9; see README, Load generators"],
+  [/^KeyError: 'vllm:/, "a vLLM metric this build scrapes is missing, as vLLM V1 dropped several: builds up to 07628c9 crash then, fixed in 030623c; see README, Load generators"],
+  [/^AttributeError: .*_end_time/, "this build's streaming path never sets its request counter, since fd39679: run it with streaming off"],
 ];
 
 function crashLine(tool: string, crash: Crash): string {
