@@ -17,6 +17,8 @@ export interface RunSettings {
   outputDir: string;
   prerequisites: boolean;
   hfToken?: pulumi.Output<string>;
+  /** Secret values (the token's) the collector removes from anything it writes. In memory only. */
+  knownSecrets: string[];
   gcpProject?: string;
   /** An existing bucket (the cluster project creates it: components/results-bucket.ts). */
   gcsBucket?: string;
@@ -68,6 +70,7 @@ function settingsFrom(config: ConfigSource, kubernetes: ConfigSource, runId: str
     outputDir: text("outputDir"),
     prerequisites: flag("prerequisites"),
     hfToken: text("hfToken") ? config.getSecret("hfToken") : undefined,
+    knownSecrets: text("hfToken") ? [text("hfToken")] : [],
     gcpProject: text("gcpProject") || undefined,
     gcsBucket: text("gcsBucket") || undefined,
     parallelism: count("parallelism"),

@@ -62,6 +62,7 @@ export interface Sim {
 export interface BenchmarkTool {
   image?: string;
   lpg?: LPG; // oneof Type
+  inference_perf?: InferencePerf; // oneof Type
 }
 
 export interface LPG {
@@ -75,6 +76,68 @@ export interface LPG {
   tokenizer?: string;
   warmup_seconds?: string;
   input_length?: string;
+  streaming?: boolean;
+  max_num_prompts?: string;
+  pause_seconds?: string;
+}
+
+export interface InferencePerf {
+  load_type?: string;
+  request_rates?: string;
+  stage_duration_seconds?: number;
+  concurrency_levels?: string;
+  requests_per_stage?: number;
+  api?: string;
+  streaming?: boolean;
+  tokenizer?: string;
+  model?: string;
+  port?: string;
+  shared_prefix?: InferencePerfSharedPrefix; // oneof data
+  synthetic?: InferencePerfLengths; // oneof data
+  random?: InferencePerfLengths; // oneof data
+  share_gpt?: InferencePerfShareGpt; // oneof data
+  goodput?: InferencePerfGoodput;
+  warmup_seconds?: number;
+  num_workers?: number;
+  worker_max_concurrency?: number;
+  base_seed?: number;
+  request_timeout_seconds?: number;
+  prometheus_url?: string;
+  scrape_interval_seconds?: number;
+}
+
+export interface InferencePerfSharedPrefix {
+  num_groups?: number;
+  num_prompts_per_group?: number;
+  system_prompt_len?: number;
+  question_len?: number;
+  output_len?: number;
+  multi_turn?: boolean;
+}
+
+export interface InferencePerfLengths {
+  input?: InferencePerfDistribution;
+  output?: InferencePerfDistribution;
+}
+
+export interface InferencePerfDistribution {
+  min?: number;
+  max?: number;
+  mean?: number;
+  std_dev?: number;
+  type?: string;
+}
+
+export interface InferencePerfShareGpt {
+  path?: string;
+}
+
+export interface InferencePerfGoodput {
+  ttft_ms?: number;
+  tpot_ms?: number;
+  itl_ms?: number;
+  ntpot_ms?: number;
+  request_latency_ms?: number;
 }
 
 export interface LoadBalancer {

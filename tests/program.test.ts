@@ -181,7 +181,7 @@ describe("Pulumi program (mocks)", function () {
 
   it("declares the right components for every catalog under catalog/", async () => {
     const { byType, one } = await run({});
-    assert.equal(byType(BENCHMARK_TYPE).length, 12);
+    assert.equal(byType(BENCHMARK_TYPE).length, 16);
     const prerequisites = one("inference-bench:index:Prerequisites", "prerequisites");
     assert.ok(prerequisites);
     // A run declares no shared object (cluster/ installs them), only its per-namespace bindings.

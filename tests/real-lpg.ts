@@ -2,9 +2,11 @@
 // in ../shared/reference/lpg) against its fake OpenAI server, through run-lpg.sh, so that tests
 // parse files the real tool wrote. Needs Debian's python3 packages (see that folder's README);
 // CI installs them (.ci/run). The LPG serves its own Prometheus metrics on port 9090, so two runs
-// on one host collide ("Address already in use"): runs are queued, one at a time.
+// on one host collide ("Address already in use"): runs are queued, one at a time, under a host-wide
+// lock (flock), and a run that still met a busy port is repeated.
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { sharedDir, tempDir } from "./helpers";
 
@@ -47,18 +49,34 @@ export function lpgKit(context: Mocha.Context): string {
  */
 let queue: Promise<unknown> = Promise.resolve();
 
+/** Other test processes on the host (other checkouts, parallel CI jobs) take the same lock for port 9090. */
+const PORT_LOCK = path.join(os.tmpdir(), "inference-bench-lpg-port-9090.lock");
+const PORT_IN_USE = "[Errno 98] Address already in use";
+const ATTEMPTS = 3;
+
 export function runRealLpg(kit: string, commit: LpgCommit, options: { entry?: string; env?: Record<string, string>; workDir?: string } = {}): Promise<LpgRun> {
-  const run = queue.then(() => runNow(kit, commit, options));
+  const run = queue.then(() => runWithRetries(kit, commit, options));
   queue = run.catch(() => undefined);
   return run;
+}
+
+/** A process that does not take the lock may still hold port 9090: such a run is repeated, from a clean folder. */
+async function runWithRetries(kit: string, commit: LpgCommit, options: { entry?: string; env?: Record<string, string>; workDir?: string }): Promise<LpgRun> {
+  for (let attempt = 1; ; attempt++) {
+    if (options.workDir) fs.rmSync(options.workDir, { recursive: true, force: true });
+    const run = await runNow(kit, commit, options);
+    if (!run.podLog.includes(PORT_IN_USE) || attempt === ATTEMPTS) return run;
+    await new Promise((resolve) => setTimeout(resolve, 2000 * attempt));
+  }
 }
 
 function runNow(kit: string, commit: LpgCommit, options: { entry?: string; env?: Record<string, string>; workDir?: string }): Promise<LpgRun> {
   const workDir = options.workDir ?? tempDir(`lpg-${commit}-`);
   const args = [path.join(kit, "run-lpg.sh"), commit, workDir, ...(options.entry ? [options.entry] : []), ...Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`)];
+  const locked = fs.existsSync("/usr/bin/flock") ? ["/usr/bin/flock", [PORT_LOCK, "bash", ...args]] as const : ["bash", args] as const;
   return new Promise((resolve, reject) => {
     // run-lpg.sh starts the fake server with the `python3` on PATH: Debian's, which has the packages.
-    const child = spawn("bash", args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PATH: `/usr/bin:/bin:${process.env.PATH}` } });
+    const child = spawn(locked[0], [...locked[1]], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PATH: `/usr/bin:/bin:${process.env.PATH}` } });
     let stderr = "";
     child.stderr.on("data", (chunk) => (stderr += chunk));
     child.on("error", reject);

@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { resolveCatalogText } from "../lib/catalog/catalog";
 import { CollectionError } from "../lib/errors";
-import { WRAPPER_SCRIPT } from "../lib/manifests/load-generator";
+import { WRAPPER_FILES } from "../lib/manifests/load-generator";
 import { collectBenchmark, jobState, type ResultMetadata, waitForJob } from "../lib/results/collect";
 import { uploadBenchmark } from "../lib/results/gcs";
 import { parseResultLog } from "../lib/results/log-archive";
@@ -83,15 +83,15 @@ describe("results: parsing LPG files", () => {
   });
 });
 
-/** Runs the real wrapper script under bash around a fake latency_throughput_curve.sh. */
+/** Runs the real wrapper (sh + Python, as the Job does) around a fake latency_throughput_curve.sh. */
 function runWrapper(files: Record<string, string>, behaviour: "finish-then-sleep" | "crash"): { stdout: string; status: number | null } {
   const dir = tempDir("wrapper-");
   fs.writeFileSync(path.join(dir, "ShareGPT_V3_unfiltered_cleaned_split.json"), "[] # the dataset must never be shipped back");
   const writes = Object.entries(files).map(([name, content]) => `cat > '${name}' <<'EOF_FILE'\n${content}\nEOF_FILE`).join("\n");
   const ending = behaviour === "finish-then-sleep" ? 'export LPG_FINISHED="true"\nsleep infinity' : "exit 3";
   fs.writeFileSync(path.join(dir, "latency_throughput_curve.sh"), `#!/bin/bash\nset -o xtrace\necho "Benchmarking request rate: 5"\n${writes}\n${ending}\n`, { mode: 0o755 });
-  fs.writeFileSync(path.join(dir, "run-benchmark.sh"), WRAPPER_SCRIPT);
-  const result = spawnSync("bash", ["run-benchmark.sh"], { cwd: dir, encoding: "utf8", timeout: 60_000, env: { ...process.env, IP: "10.0.0.1", PORT: "8081", REQUEST_RATES: "5,10,20" } });
+  for (const [name, text] of Object.entries(WRAPPER_FILES)) fs.writeFileSync(path.join(dir, name), text);
+  const result = spawnSync("sh", ["run-benchmark.sh"], { cwd: dir, encoding: "utf8", timeout: 60_000, env: { ...process.env, LOAD_GENERATOR: "lpg", IP: "10.0.0.1", PORT: "8081", REQUEST_RATES: "5,10,20" } });
   return { stdout: result.stdout, status: result.status };
 }
 

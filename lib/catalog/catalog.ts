@@ -3,12 +3,12 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as protobuf from "protobufjs";
-import type { Benchmark, BenchmarkConfig, Gateway, LPG } from "../../proto/benchmark-types";
+import type { Benchmark, BenchmarkConfig, Gateway } from "../../proto/benchmark-types";
 import { BenchmarkType, BenchmarksType } from "../../proto/schema";
 import { copyPosition, copyPositions, copyStartPosition, parseTextFormat, type PlainMessage, sourcePosition } from "../../proto/textformat";
 import { CatalogError, location } from "../errors";
-import { DEFAULT_IMAGES, DEFAULTS, ENVOY_LB_POLICIES, EPP_STAGING_MAIN, EPP_STREAMING_ONLY, IP_PLACEHOLDER, VLLM_V0_REMOVED, vllmRelease } from "./defaults";
-import { baseRatesFor, knownRateKeys, scaleRates } from "./rates";
+import { DEFAULT_IMAGES, DEFAULTS, ENVOY_LB_POLICIES, EPP_STAGING_MAIN, EPP_STREAMING_ONLY, VLLM_V0_REMOVED, vllmRelease } from "./defaults";
+import { dropUninheritedToolFields, type LoadGeneratorKind, resolveBenchmarkTool } from "./tool";
 
 /** Run ids are 8 characters, so a name may use what is left of a 63-character namespace. */
 export const RUN_ID_LENGTH = 8;
@@ -39,8 +39,10 @@ export interface ResolvedBenchmark {
   gpusPerReplica: number;
   /** GPUs the whole benchmark needs at once. */
   totalGpus: number;
+  loadGenerator: LoadGeneratorKind;
+  /** One per measured stage: QPS, or the concurrency level of a concurrent inference-perf stage. */
   requestRates: number[];
-  /** The load generator's expected run time: rates × (benchmark time + warm-up). */
+  /** The load generator's expected run time: warm-up, every stage, the pauses between them. */
   expectedSeconds: number;
   /** Not errors, but worth a user's attention (mutable images, ignored fields). */
   warnings: string[];
@@ -156,7 +158,7 @@ function resolveFile(file: string, text: string): Array<{ merged: Benchmark; raw
       }
       const base = cloneMessage(BenchmarkType, resolve(baseName, nextChain) as PlainMessage) as Benchmark;
       // Request rates are not inherited: they depend on the deployment the child describes.
-      delete base.config?.benchmark_tool?.lpg?.request_rates;
+      dropUninheritedToolFields(base);
       result = mergeByPresence(BenchmarkType, base as PlainMessage, entry.raw as PlainMessage) as Benchmark;
     }
     merged.set(name, result);
@@ -167,10 +169,6 @@ function resolveFile(file: string, text: string): Array<{ merged: Benchmark; raw
 
 function positiveInteger(value: string | undefined): boolean {
   return value !== undefined && /^[1-9][0-9]*$/.test(value.trim());
-}
-
-function nonNegativeInteger(value: string | undefined): boolean {
-  return value !== undefined && /^[0-9]+$/.test(value.trim());
 }
 
 function mutableImageWarning(name: string, role: string, image: string): string | undefined {
@@ -322,46 +320,15 @@ function finish(file: string, merged: Benchmark): ResolvedBenchmark {
 
   const tool = config.benchmark_tool;
   if (!tool) return fail(config, undefined, "config.benchmark_tool is missing");
-  if (!tool.lpg) return fail(tool, undefined, "config.benchmark_tool needs a type: lpg { ... }");
-  tool.image ??= DEFAULT_IMAGES.lpg;
-  const lpg: LPG = tool.lpg;
-  lpg.dataset ??= DEFAULTS.lpg.dataset;
-  lpg.models ??= servedModel;
-  lpg.tokenizer ??= lpg.models.split(",")[0].trim();
-  lpg.ip ??= IP_PLACEHOLDER;
-  lpg.port ??= DEFAULTS.lpg.port;
-  lpg.benchmark_time_seconds ??= DEFAULTS.lpg.benchmarkTimeSeconds;
-  lpg.output_length ??= DEFAULTS.lpg.outputLength;
-  lpg.input_length ??= DEFAULTS.lpg.inputLength;
-  lpg.warmup_seconds ??= DEFAULTS.lpg.warmupSeconds;
-  const models = lpg.models.split(",").map((model) => model.trim()).filter(Boolean);
-  if (models.length === 0) fail(lpg, "models", "config.benchmark_tool.lpg.models is empty");
-  for (const field of ["benchmark_time_seconds", "output_length", "input_length"] as const) {
-    if (!positiveInteger(lpg[field])) fail(lpg, field, `config.benchmark_tool.lpg.${field} must be a positive integer (got "${lpg[field]}")`);
-  }
-  if (!nonNegativeInteger(lpg.warmup_seconds)) fail(lpg, "warmup_seconds", `config.benchmark_tool.lpg.warmup_seconds must be a whole number of seconds (got "${lpg.warmup_seconds}")`);
-  if (!positiveInteger(lpg.port) || Number(lpg.port) > 65535) fail(lpg, "port", `config.benchmark_tool.lpg.port must be a port number (got "${lpg.port}")`);
+  const { loadGenerator, requestRates, expectedSeconds } = resolveBenchmarkTool(tool, {
+    servedModel, accelerator: modelServer === "vllm" ? server.accelerator : undefined, replicas: server.replicas, gpusPerReplica, fail,
+  });
 
-  if (lpg.request_rates === undefined || lpg.request_rates.trim() === "") {
-    const accelerator = server.accelerator ?? "(none)";
-    const base = modelServer === "vllm" ? baseRatesFor(servedModel, accelerator) : undefined;
-    if (!base) {
-      fail(lpg, undefined, `no request_rates and no built-in rates for model "${servedModel}" on accelerator "${accelerator}"; set config.benchmark_tool.lpg.request_rates (built-in: ${knownRateKeys()})`);
-    }
-    lpg.request_rates = scaleRates(base!, server.replicas, gpusPerReplica, models.length);
-  }
-  const rateTexts = lpg.request_rates.split(",").map((rate) => rate.trim());
-  if (rateTexts.some((rate) => !/^[0-9]+(\.[0-9]+)?$/.test(rate))) {
-    fail(lpg, "request_rates", `config.benchmark_tool.lpg.request_rates must be comma-separated non-negative numbers (got "${lpg.request_rates}")`);
-  }
-  const requestRates = rateTexts.map(Number);
-
-  for (const [role, image] of [["model server", server.image], ["load generator", tool.image]] as const) {
+  for (const [role, image] of [["model server", server.image], ["load generator", tool.image!]] as const) {
     const warning = mutableImageWarning(name, role, image);
     if (warning) warnings.push(warning);
   }
 
-  const perRate = Number(lpg.benchmark_time_seconds) + Number(lpg.warmup_seconds);
   return {
     name,
     file,
@@ -372,8 +339,9 @@ function finish(file: string, merged: Benchmark): ResolvedBenchmark {
     inferenceFlavor,
     gpusPerReplica,
     totalGpus: gpusPerReplica * server.replicas,
+    loadGenerator,
     requestRates,
-    expectedSeconds: requestRates.length * perRate,
+    expectedSeconds,
     warnings,
   };
 }

@@ -15,6 +15,8 @@ export const DEFAULT_IMAGES = {
   eppV1alpha2: "registry.k8s.io/gateway-api-inference-extension/epp:v0.3.0",
   /** The load generator the seed README pins. */
   lpg: "us-docker.pkg.dev/gke-inference-gateway-dev/benchmark/benchmark-tool@sha256:1fe4991ec1e9379b261a62631e1321b8ea15772a6d9a74357932771cea7b0500",
+  /** The release the harness was built and tested against (config schema, output format). */
+  inferencePerf: "quay.io/inference-perf/inference-perf:v0.6.1",
 } as const;
 
 export const DEFAULTS = {
@@ -37,6 +39,30 @@ export const DEFAULTS = {
     outputLength: "1024",
     inputLength: "1024",
     warmupSeconds: "0",
+    streaming: true,
+    maxNumPrompts: "1000",
+    /** What the seed's image sleeps between rates whatever it is told; newer builds follow SLEEP_TIME. */
+    pauseSeconds: "30",
+  },
+  inferencePerf: {
+    loadType: "constant",
+    port: "8081",
+    stageDurationSeconds: 60,
+    /** Requests per concurrent stage = this × the stage's concurrency level. */
+    requestsPerConcurrencyLevel: 10,
+    /** A concurrent warm-up sends this × the first concurrency level requests. */
+    warmupRoundsConcurrent: 2,
+    api: "completion",
+    streaming: true,
+    warmupSeconds: 0,
+    numWorkers: 8,
+    workerMaxConcurrency: 100,
+    baseSeed: 42,
+    scrapeIntervalSeconds: 15,
+    /** inference-perf's own Distribution defaults (config/common.py), written out so the config is explicit. */
+    distribution: { min: 10, max: 1024, mean: 512, std_dev: 200, type: "normal" },
+    /** inference-perf's own SharedPrefix defaults (config/datagen/config.py). */
+    sharedPrefix: { num_groups: 10, num_prompts_per_group: 10, system_prompt_len: 100, question_len: 50, output_len: 50 },
   },
   gatewayClass: { envoy: "inference-bench-envoy", gke: "gke-l7-rilb" },
 } as const;

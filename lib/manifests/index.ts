@@ -18,7 +18,7 @@ export interface BuildOptions {
 
 export interface BuiltBenchmark {
   namespace: string;
-  /** The resolved benchmark with `config.namespace` and `lpg.ip` filled in: benchmark.pbtxt. */
+  /** The resolved benchmark with `config.namespace` (and the LPG's `ip`) filled in: benchmark.pbtxt. */
   benchmark: Benchmark;
   /** Where the load generator sends its requests. */
   target: string;
@@ -40,7 +40,7 @@ export function buildBenchmark(benchmark: ResolvedBenchmark, options: BuildOptio
   const target = targetAddress(ctx);
   const resolved: Benchmark = structuredClone(benchmark.benchmark);
   resolved.config!.namespace = ctx.namespace;
-  resolved.config!.benchmark_tool!.lpg!.ip = target;
+  if (resolved.config!.benchmark_tool!.lpg) resolved.config!.benchmark_tool!.lpg.ip = target;
   return {
     namespace: ctx.namespace,
     benchmark: resolved,

@@ -11,6 +11,7 @@ import type { IRoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v
 import type { IService } from "kubernetes-models/v1/Service";
 import type { IServiceAccount } from "kubernetes-models/v1/ServiceAccount";
 import type { EPP } from "../../proto/benchmark-types";
+import { stagesAreConcurrency, toolModels, toolPort, typicalOutputTokens } from "../catalog/tool";
 import { type BuildContext, type K8sObject, metadata, MODEL_SERVER_SELECTOR, NAMES, PORTS, roleBinding } from "./common";
 
 const COMPONENT = "load-balancer";
@@ -43,7 +44,7 @@ export const MAX_ENVOY_REPLICAS = 16;
 export const BODY_MODE_ANNOTATION = "aigateway.envoyproxy.io/processing-body-mode";
 
 function lpgPort(ctx: BuildContext): number {
-  return Number(ctx.benchmark.benchmark.config!.benchmark_tool!.lpg!.port);
+  return toolPort(ctx.benchmark.benchmark);
 }
 
 function gatewaySpec(ctx: BuildContext) {
@@ -76,14 +77,15 @@ function modelServerService(ctx: BuildContext): K8sObject {
  */
 export function envoyReplicas(ctx: BuildContext): number {
   const server = ctx.benchmark.benchmark.config!.model_server!;
-  const outputTokens = Number(ctx.benchmark.benchmark.config!.benchmark_tool!.lpg!.output_length);
+  const outputTokens = typicalOutputTokens(ctx.benchmark.benchmark);
   const latencySeconds = server.sim
     ? (server.sim.time_to_first_token_ms! + server.sim.inter_token_latency_ms! * outputTokens) / 1000
     : outputTokens * VLLM_SECONDS_PER_OUTPUT_TOKEN;
   const rates = ctx.benchmark.requestRates;
   // Rate 0 is "as fast as possible": bounded by what the servers hold at once.
   const unbounded = rates.includes(0);
-  const inFlight = unbounded ? Infinity : Math.max(...rates) * latencySeconds;
+  // Concurrent stages give requests in flight directly.
+  const inFlight = unbounded ? Infinity : stagesAreConcurrency(ctx.benchmark.benchmark) ? Math.max(...rates) : Math.max(...rates) * latencySeconds;
   return Math.min(MAX_ENVOY_REPLICAS, Math.max(1, Math.ceil(inFlight / EPP_STREAMS_PER_ENVOY)));
 }
 
@@ -352,7 +354,7 @@ export function extProcClusterName(namespace: string, policy: string): string {
  * first in the listener's http_filters.
  */
 function v1alpha2Gateway(ctx: BuildContext, epp: EPP): K8sObject[] {
-  const models = ctx.benchmark.benchmark.config!.benchmark_tool!.lpg!.models!.split(",").map((m) => m.trim()).filter(Boolean);
+  const models = toolModels(ctx.benchmark.benchmark);
   const listenerName = `${ctx.namespace}/${NAMES.gateway}/${NAMES.listener}`;
   const extProcPolicy = "ext-proc-policy";
   const dummyBackend = "backend-dummy";

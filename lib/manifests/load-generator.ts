@@ -1,59 +1,46 @@
-// The load generator: the Latency Profile Generator (LPG) as a batch/v1 Job.
+// The load generator as a batch/v1 Job: the Latency Profile Generator (LPG) or inference-perf
+// (its config.yml: lib/manifests/load-generator-inference-perf.ts).
 //
-// Getting results out after the container has exited: the Job runs the LPG through a small
-// wrapper that, once the LPG has finished, prints every result file it wrote to the container
-// log — a header line with name, SHA-256 and size, then the file in base64. The kubelet keeps
-// a terminated container's log for as long as the pod exists (the Job keeps its pod), so the
-// collector reads the files through the pods/log API: no exec into a running container, no
-// volume, no pod that sleeps forever, and corruption is caught by the checksum.
+// Getting results out after the container has exited: the Job runs the tool through a small
+// wrapper (scripts/run-benchmark.py) that redacts the Hugging Face token from everything the
+// tool prints and, once the tool has finished, prints every result file it wrote to the
+// container log — a header line with name, SHA-256 and size, then the file in base64. The
+// kubelet keeps a terminated container's log for as long as the pod exists (the Job keeps its
+// pod), so the collector reads the files through the pods/log API: no exec into a running
+// container, no volume, no pod that sleeps forever, and corruption is caught by the checksum.
+import * as fs from "node:fs";
+import * as path from "node:path";
 import type { IJob } from "kubernetes-models/batch/v1/Job";
 import type { IConfigMap } from "kubernetes-models/v1/ConfigMap";
 import type { IEnvVar } from "kubernetes-models/v1/EnvVar";
+import type { IResourceRequirements } from "kubernetes-models/v1/ResourceRequirements";
 import type { IServiceAccount } from "kubernetes-models/v1/ServiceAccount";
+import type { IVolume } from "kubernetes-models/v1/Volume";
+import type { IVolumeMount } from "kubernetes-models/v1/VolumeMount";
 import { type BuildContext, type K8sObject, metadata, NAMES, serviceAddress } from "./common";
+import { INFERENCE_PERF_CONFIG_KEY, INFERENCE_PERF_REPORT_DIR, inferencePerfConfigYaml } from "./load-generator-inference-perf";
 import { ADDRESS_FILE, buildReadiness } from "./readiness";
 
 const COMPONENT = "load-generator";
-const SCRIPT_DIR = "/inference-bench";
+export const SCRIPT_DIR = "/inference-bench";
 export const FILE_PREFIX = "benchmark-catalog";
 
-/** Markers the wrapper prints around the result files; the collector parses them. */
+/** Markers the wrapper prints (scripts/run-benchmark.py, same strings); the collector parses them. */
 export const RESULT_MARKERS = {
   begin: "inference-bench:results-begin",
   file: "inference-bench:file",
   end: "inference-bench:results-end",
   finished: "LPG_FINISHED=true",
+  note: "inference-bench:note",
+  warmup: "inference-bench:warmup",
+  streaming: "inference-bench:streaming",
 } as const;
 
-export const WRAPPER_SCRIPT = `#!/bin/bash
-# inference-bench: run the Latency Profile Generator, then print the result files it wrote
-# to the container log (base64 with a SHA-256), where they outlive the container.
-set -u
-if [ -s ${ADDRESS_FILE} ]; then export IP="$(cat ${ADDRESS_FILE})"; fi
-echo "inference-bench: target \${IP}:\${PORT}, rates \${REQUEST_RATES}"
-log="$(mktemp)"
-# Its own process group (job control), so that stopping it also stops what it started.
-set -m
-./latency_throughput_curve.sh > >(tee "$log") 2>&1 &
-pid=$!
-set +m
-status=""
-# Older images sleep forever after the loop: stop at the line the script traces when it is done.
-while kill -0 "$pid" 2>/dev/null; do
-  if grep -q '${RESULT_MARKERS.finished}' "$log"; then status=0; kill -- "-$pid" 2>/dev/null; break; fi
-  sleep 5
-done
-if [ -z "$status" ]; then wait "$pid"; status=$?; grep -q '${RESULT_MARKERS.finished}' "$log" || [ "$status" -ne 0 ] || status=1; fi
-sleep 1
-echo "${RESULT_MARKERS.begin}"
-for f in ${FILE_PREFIX}-*.json latency-profile-*.txt; do
-  [ -f "$f" ] || continue
-  echo "${RESULT_MARKERS.file} $f $(sha256sum "$f" | cut -d' ' -f1) $(stat -c %s "$f")"
-  base64 "$f"
-done
-echo "${RESULT_MARKERS.end} status=$status"
-exit "$status"
-`;
+/** The wrapper (lib/manifests/scripts): a POSIX sh entry point that starts the Python that does the work. */
+export const WRAPPER_FILES = {
+  "run-benchmark.sh": fs.readFileSync(path.join(__dirname, "scripts", "run-benchmark.sh"), "utf8"),
+  "run-benchmark.py": fs.readFileSync(path.join(__dirname, "scripts", "run-benchmark.py"), "utf8"),
+} as const;
 
 /** The address the load generator targets, as recorded in benchmark.pbtxt. */
 export function targetAddress(ctx: BuildContext): string {
@@ -62,15 +49,27 @@ export function targetAddress(ctx: BuildContext): string {
     : `status.addresses[0] of Gateway ${ctx.namespace}/${NAMES.gateway}, resolved when the load generator starts`;
 }
 
-function environment(ctx: BuildContext): IEnvVar[] {
+/** The Hugging Face token from the namespace's Secret; the wrapper redacts it from the log. */
+const HF_TOKEN_ENV: IEnvVar = { name: "HF_TOKEN", valueFrom: { secretKeyRef: { name: NAMES.hfSecret, key: NAMES.hfSecretKey, optional: true } } };
+
+function lpgEnvironment(ctx: BuildContext): IEnvVar[] {
   const lpg = ctx.benchmark.benchmark.config!.benchmark_tool!.lpg!;
   const viaGateway = ctx.benchmark.loadBalancer !== "k8s_service";
   return [
+    { name: "LOAD_GENERATOR", value: "lpg" },
+    { name: "ADDRESS_FILE", value: ADDRESS_FILE },
     ...(viaGateway ? [] : [{ name: "IP", value: serviceAddress(ctx.namespace) }]),
     { name: "PORT", value: lpg.port! },
     { name: "REQUEST_RATES", value: lpg.request_rates! },
     { name: "BENCHMARK_TIME_SECONDS", value: lpg.benchmark_time_seconds! },
+    // Read by our wrapper, which warms up before the first rate (no LPG build reads it).
     { name: "WARMUP_SECONDS", value: lpg.warmup_seconds! },
+    // For rate 0 (all prompts at once); without it the entry script passes --num-prompts=''.
+    { name: "MAX_NUM_PROMPTS", value: lpg.max_num_prompts! },
+    // The wrapper turns streaming off on builds whose streaming path crashes, and says so.
+    { name: "STREAM_REQUEST", value: String(lpg.streaming) },
+    // Seconds between rates (newer builds; the seed's image sleeps 30 s whatever this says).
+    { name: "SLEEP_TIME", value: lpg.pause_seconds! },
     { name: "TOKENIZER", value: lpg.tokenizer! },
     { name: "MODELS", value: lpg.models! },
     { name: "BACKEND", value: "vllm" },
@@ -83,13 +82,60 @@ function environment(ctx: BuildContext): IEnvVar[] {
     { name: "PM_JOB", value: NAMES.podMonitoring },
     { name: "PROMPT_DATASET_FILE", value: "ShareGPT_V3_unfiltered_cleaned_split.json" },
     { name: "POST_BENCHMARK_SLEEP_TIME", value: "0" },
-    { name: "HF_TOKEN", valueFrom: { secretKeyRef: { name: NAMES.hfSecret, key: NAMES.hfSecretKey, optional: true } } },
+    HF_TOKEN_ENV,
   ];
+}
+
+/** What differs between the two load generators' Jobs. */
+interface ToolParts {
+  env: IEnvVar[];
+  /** Extra entries of the script ConfigMap. */
+  files: Record<string, string>;
+  volumes: IVolume[];
+  mounts: IVolumeMount[];
+  resources: IResourceRequirements;
+}
+
+function lpgParts(ctx: BuildContext): ToolParts {
+  const small = ctx.benchmark.modelServer === "sim";
+  return {
+    env: lpgEnvironment(ctx),
+    files: {},
+    volumes: [],
+    mounts: [],
+    resources: small
+      ? { requests: { cpu: "1", memory: "2Gi" } }
+      : { requests: { cpu: "6", memory: "30Gi" }, limits: { cpu: "6", memory: "30Gi" } },
+  };
+}
+
+function inferencePerfParts(ctx: BuildContext): ToolParts {
+  const small = ctx.benchmark.modelServer === "sim";
+  const viaGateway = ctx.benchmark.loadBalancer !== "k8s_service";
+  return {
+    env: [
+      { name: "LOAD_GENERATOR", value: "inference-perf" },
+      { name: "ADDRESS_FILE", value: ADDRESS_FILE },
+      { name: "CONFIG_FILE", value: `${SCRIPT_DIR}/${INFERENCE_PERF_CONFIG_KEY}` },
+      { name: "REPORT_DIR", value: INFERENCE_PERF_REPORT_DIR },
+      // Through a gateway, the wrapper reads the address the readiness check wrote.
+      ...(viaGateway ? [] : [{ name: "TARGET_HOST", value: serviceAddress(ctx.namespace) }]),
+      { name: "PORT", value: ctx.benchmark.benchmark.config!.benchmark_tool!.inference_perf!.port! },
+      // transformers reads HF_TOKEN for gated tokenizers; the config file never holds the token.
+      HF_TOKEN_ENV,
+    ],
+    files: { [INFERENCE_PERF_CONFIG_KEY]: inferencePerfConfigYaml(ctx) },
+    volumes: [{ name: "reports", emptyDir: {} }],
+    mounts: [{ name: "reports", mountPath: INFERENCE_PERF_REPORT_DIR }],
+    resources: small
+      ? { requests: { cpu: "1", memory: "2Gi" } }
+      : { requests: { cpu: "8", memory: "16Gi" }, limits: { cpu: "8", memory: "16Gi" } },
+  };
 }
 
 export function buildLoadGenerator(ctx: BuildContext): K8sObject[] {
   const tool = ctx.benchmark.benchmark.config!.benchmark_tool!;
-  const small = ctx.benchmark.modelServer === "sim";
+  const parts = ctx.benchmark.loadGenerator === "inference-perf" ? inferencePerfParts(ctx) : lpgParts(ctx);
   const serviceAccount: IServiceAccount = {
     apiVersion: "v1",
     kind: "ServiceAccount",
@@ -103,7 +149,7 @@ export function buildLoadGenerator(ctx: BuildContext): K8sObject[] {
     apiVersion: "v1",
     kind: "ConfigMap",
     metadata: metadata(ctx, NAMES.loadGeneratorScript, COMPONENT),
-    data: { "run-benchmark.sh": WRAPPER_SCRIPT, ...readiness.scripts },
+    data: { ...WRAPPER_FILES, ...parts.files, ...readiness.scripts },
   };
   const job: IJob = {
     apiVersion: "batch/v1",
@@ -127,15 +173,14 @@ export function buildLoadGenerator(ctx: BuildContext): K8sObject[] {
             name: NAMES.loadGenerator,
             image: tool.image!,
             imagePullPolicy: "IfNotPresent",
-            command: ["bash", `${SCRIPT_DIR}/run-benchmark.sh`],
-            env: environment(ctx),
-            resources: small
-              ? { requests: { cpu: "1", memory: "2Gi" } }
-              : { requests: { cpu: "6", memory: "30Gi" }, limits: { cpu: "6", memory: "30Gi" } },
-            volumeMounts: [scriptVolume, ...readiness.mounts],
+            command: ["sh", `${SCRIPT_DIR}/run-benchmark.sh`],
+            env: parts.env,
+            resources: parts.resources,
+            volumeMounts: [scriptVolume, ...parts.mounts, ...readiness.mounts],
           }],
           volumes: [
             { name: "script", configMap: { name: NAMES.loadGeneratorScript } },
+            ...parts.volumes,
             ...readiness.volumes,
           ],
         },

@@ -13,6 +13,7 @@ import type { IRole } from "kubernetes-models/rbac.authorization.k8s.io/v1/Role"
 import type { IContainer } from "kubernetes-models/v1/Container";
 import type { IVolume } from "kubernetes-models/v1/Volume";
 import type { IVolumeMount } from "kubernetes-models/v1/VolumeMount";
+import { toolModels, toolPort } from "../catalog/tool";
 import { type BuildContext, type K8sObject, metadata, NAMES, roleBinding, serviceAddress } from "./common";
 
 const COMPONENT = "load-generator";
@@ -204,16 +205,15 @@ export function readinessSpec(ctx: BuildContext): ReadinessSpec {
   const lb = ctx.benchmark.loadBalancer;
   const viaGateway = lb !== "k8s_service";
   const epp = lb === "gateway.envoy.epp" || lb === "gateway.gke_gateway.epp";
-  const lpg = ctx.benchmark.benchmark.config!.benchmark_tool!.lpg!;
   return {
     namespace: ctx.namespace,
     deployment: NAMES.modelServer,
     ...(viaGateway ? { gateway: NAMES.gateway, route: NAMES.route } : { host: serviceAddress(ctx.namespace) }),
     // Only the v1 API has pool parent status; nothing writes the v1alpha2 pool's on Envoy Gateway.
     ...(epp && ctx.benchmark.inferenceFlavor === "v1" ? { pool: { group: "inference.networking.k8s.io", version: "v1", name: NAMES.pool } } : {}),
-    port: Number(lpg.port),
+    port: toolPort(ctx.benchmark.benchmark),
     path: PROBE_PATH,
-    models: lpg.models!.split(",").map((m) => m.trim()).filter(Boolean),
+    models: toolModels(ctx.benchmark.benchmark),
     ...(epp ? { eppHeader: EPP_PROOF_HEADER } : {}),
     deadlineSeconds: READINESS_DEADLINE_SECONDS,
     intervalSeconds: 5,

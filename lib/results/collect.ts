@@ -15,11 +15,13 @@ import type { BenchmarkPaths } from "../snapshot/layout";
 import { writeReadOnly } from "../snapshot/files";
 import { parseResultLog } from "./log-archive";
 import { readReadiness, type ReadinessRecord } from "./readiness";
-import { type CollectionRecord, type CollectionStatus, type JobState, resultFromFiles } from "./record";
+import type { CollectionRecord, CollectionStatus, JobState } from "./record";
 import { readBenchmarkState } from "./status";
 import { watchOnce } from "./watch";
+import { displayPath, type LoadGeneratorRecord, resultFolder, scrubResultLog, statusOf, type ToolFile, toolResults } from "./tool-results";
 
-export { type CollectionRecord, type CollectionStatus, type JobState, resultFromFiles } from "./record";
+export type { CollectionRecord, CollectionStatus, JobState } from "./record";
+export { resultFromFiles } from "./tool-results";
 
 export interface ImageRecord {
   pod: string;
@@ -43,6 +45,8 @@ export interface ResultMetadata {
   /** What the readiness check saw before the load started (or why it stopped the run). */
   readiness?: ReadinessRecord;
   gcs?: { bucket: string; prefix: string; uploaded: boolean; objects: string[] };
+  /** Which load generator ran, streaming or not, its warm-up, what its wrapper noted. */
+  load_generator?: LoadGeneratorRecord;
 }
 
 export interface CollectOptions {
@@ -56,6 +60,8 @@ export interface CollectOptions {
   dashboardUrl?: string;
   /** Bucket to record in metadata for upload (the upload itself is lib/results/gcs.ts). */
   gcsBucket?: string;
+  /** Secret values to scrub from everything written (the token's shape is scrubbed regardless). */
+  secrets?: string[];
   log?: (message: string) => void;
 }
 
@@ -193,21 +199,25 @@ export async function collectBenchmark(options: CollectOptions): Promise<Collect
     problems.push("the load generator's log has no end-of-results marker: it was cut short, or the log rotated");
   }
 
+  const scrubbed = scrubResultLog(archive, options.secrets);
+  archive = scrubbed.archive;
+  problems.push(...scrubbed.problems);
+
   const staging = `${paths.resultsDir}.staging-${process.pid}`;
   fs.rmSync(staging, { recursive: true, force: true });
   const stagingPath = (target: string) => path.join(staging, path.relative(paths.resultsDir, target));
-  const jsonFiles: Array<{ file: string; text: string }> = [];
+  const toolFiles: ToolFile[] = [];
   for (const file of archive.files) {
     if (file.problem) problems.push(`${file.name} ${file.problem}; kept as ${file.name}.incomplete`);
-    const folder = file.name.endsWith(".json") ? paths.resultsJsonDir : paths.resultsTxtDir;
+    const folder = resultFolder(options.benchmark.loadGenerator, file.name, paths);
     const target = path.join(folder, file.problem ? `${file.name}.incomplete` : file.name);
     writeReadOnly(stagingPath(target), file.data);
-    if (!file.problem && file.name.endsWith(".json")) jsonFiles.push({ file: path.join(path.relative(process.cwd(), paths.resultsJsonDir), file.name), text: file.data.toString("utf8") });
+    if (!file.problem) toolFiles.push({ name: file.name, file: displayPath(folder, file.name), text: file.data.toString("utf8") });
   }
   fs.mkdirSync(stagingPath(paths.resultsJsonDir), { recursive: true });
   writeReadOnly(stagingPath(paths.toolLog), archive.toolLog);
 
-  const { result, missing, problems: parseProblems } = resultFromFiles(jsonFiles, options.benchmark.requestRates);
+  const { result, missing, problems: parseProblems, loadGenerator } = toolResults(options.benchmark, toolFiles, archive);
   problems.push(...parseProblems);
   writeReadOnly(stagingPath(paths.resultPbtxt), `# proto-file: proto/benchmark.proto\n# proto-message: BenchmarkResult\n${printTextFormat(BenchmarkResultType, result)}`);
   writeReadOnly(stagingPath(paths.resultJson), stringifyProtoJson(result, 2) + "\n");
@@ -221,12 +231,13 @@ export async function collectBenchmark(options: CollectOptions): Promise<Collect
     job_state: state,
     images: imagesOf(allPods),
     ...(typeof readiness === "object" ? { readiness } : {}),
+    load_generator: loadGenerator,
     ...(options.dashboardUrl ? { dashboard_url: options.dashboardUrl } : {}),
     ...(options.gcsBucket ? { gcs: { bucket: options.gcsBucket, prefix: path.join(options.runId, namespace), uploaded: false, objects: [] } } : {}),
   };
   writeReadOnly(stagingPath(paths.metadata), JSON.stringify(metadata, null, 2) + "\n");
 
-  const status: CollectionStatus = (result.stats ?? []).length === 0 ? "failed" : missing.length || problems.length ? "partial" : "collected";
+  const status: CollectionStatus = statusOf(result, missing, problems);
   const record: CollectionRecord = { status, job_state: state, missing, problems, collected_at: new Date().toISOString() };
   writeReadOnly(stagingPath(paths.collection), JSON.stringify(record, null, 2) + "\n");
   // One rename: results/ appears complete or not at all.

@@ -4,6 +4,7 @@ import * as path from "node:path";
 import type { Benchmark } from "../../proto/benchmark-types";
 import { BenchmarkType } from "../../proto/schema";
 import { parseTextFormat } from "../../proto/textformat";
+import { requestRatesOf } from "../catalog/tool";
 import { SnapshotError } from "../errors";
 import { benchmarkPaths, type BenchmarkPaths, runDir } from "../snapshot/layout";
 import { type BenchmarkState, readBenchmarkState } from "./status";
@@ -27,7 +28,7 @@ export function listRunBenchmarks(outputDir: string, runId: string): RunBenchmar
       const name = entry.slice(0, -suffix.length);
       const paths = benchmarkPaths(outputDir, runId, name);
       const config = fs.existsSync(paths.benchmarkPbtxt) ? parseTextFormat(BenchmarkType, fs.readFileSync(paths.benchmarkPbtxt, "utf8"), paths.benchmarkPbtxt) : undefined;
-      const rates = (config?.config?.benchmark_tool?.lpg?.request_rates ?? "").split(",").filter((r) => r.trim()).map(Number);
+      const rates = config ? requestRatesOf(config) : [];
       return { name, paths, config, state: readBenchmarkState(paths, rates) };
     });
 }

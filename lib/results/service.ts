@@ -27,6 +27,8 @@ export interface ResultsSettings {
   gcsBucket?: string;
   /** After the Job is created, wait for it and collect (otherwise only collect a finished Job). */
   waitForResults: boolean;
+  /** Secret values (the Hugging Face token) scrubbed from everything collected, besides anything token-shaped. */
+  knownSecrets?: string[];
 }
 
 export interface ResultsLog {
@@ -68,7 +70,7 @@ export class ResultsService {
         const kubeConfig = loadKubeConfig(settings.kubeconfig, settings.kubeContext);
         const state = await jobState(kubeConfig, p.namespace);
         if (state === "succeeded" || state === "failed") {
-          const record = await collectBenchmark({ kubeConfig, benchmark: p.benchmark, runId: settings.runId, namespace: p.namespace, paths: p.paths, timeoutSeconds: 60, gcsBucket: settings.gcsBucket, log: (m) => this.log.info(m) });
+          const record = await collectBenchmark({ kubeConfig, benchmark: p.benchmark, runId: settings.runId, namespace: p.namespace, paths: p.paths, timeoutSeconds: 60, gcsBucket: settings.gcsBucket, secrets: settings.knownSecrets, log: (m) => this.log.info(m) });
           this.log.info(`${p.benchmark.name}: collected what an earlier run left (${record.status})`);
           this.storeRun();
           if (settings.gcsBucket) uploads.push(p);
@@ -141,6 +143,7 @@ export class ResultsService {
           timeoutSeconds: loadGeneratorTimeoutSeconds(p.benchmark),
           dashboardUrl: url,
           gcsBucket: settings.gcsBucket,
+          secrets: settings.knownSecrets,
           log: (message) => this.log.info(message),
         });
         this.storeRun();

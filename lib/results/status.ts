@@ -4,7 +4,8 @@ import * as path from "node:path";
 import type { BenchmarkResult } from "../../proto/benchmark-types";
 import { parseProtoJson } from "../../proto/json";
 import type { BenchmarkPaths } from "../snapshot/layout";
-import { type CollectionRecord, resultFromFiles } from "./record";
+import type { CollectionRecord } from "./record";
+import { resultFromFiles, statusOf } from "./tool-results";
 
 export type BenchmarkStatus = "pending" | "collected" | "partial" | "failed";
 
@@ -36,6 +37,6 @@ export function readBenchmarkState(paths: BenchmarkPaths, expectedRates: number[
     return { status: record.status, record, result };
   }
   const { result, missing, problems } = resultFromFiles(readJsonFiles(paths.resultsJsonDir), expectedRates);
-  const status = (result.stats ?? []).length === 0 ? "failed" : missing.length || problems.length ? "partial" : "collected";
+  const status = statusOf(result, missing, problems);
   return { status, result, record: { status, job_state: "absent", missing, problems, collected_at: "" } };
 }

@@ -4,6 +4,7 @@
 //     manifests/<part>.yaml           namespace, model-server, load-balancer, load-generator
 //     results/json/*.json             the load generator's per-rate result files
 //     results/txt/*.txt               its per-rate text output
+//     results/inference-perf/*        inference-perf's report files, unchanged (instead of json/ and txt/)
 //     results/benchmark-tool.log      its log
 //     results/metadata.json           times, image digests, dashboard, uploads
 //     results/benchmark-result.pbtxt  BenchmarkResult, text format
@@ -20,6 +21,7 @@ export interface BenchmarkPaths {
   resultsDir: string;
   resultsJsonDir: string;
   resultsTxtDir: string;
+  resultsInferencePerfDir: string;
   toolLog: string;
   metadata: string;
   resultPbtxt: string;
@@ -43,6 +45,7 @@ export function benchmarkPaths(outputDir: string, runId: string, name: string): 
     resultsDir,
     resultsJsonDir: path.join(resultsDir, "json"),
     resultsTxtDir: path.join(resultsDir, "txt"),
+    resultsInferencePerfDir: path.join(resultsDir, "inference-perf"),
     toolLog: path.join(resultsDir, "benchmark-tool.log"),
     metadata: path.join(resultsDir, "metadata.json"),
     resultPbtxt: path.join(resultsDir, "benchmark-result.pbtxt"),

@@ -1,0 +1,195 @@
+// From what the load generator's pod left in its log to a BenchmarkResult, for either load
+// generator: where each archived file is kept, parsing (LPG files: lib/results/lpg.ts;
+// inference-perf reports: lib/results/inference-perf.ts), and the checks that make a run's
+// figures trustworthy: a crash named by its exception, failed requests, load not delivered,
+// secrets scrubbed, and whether the benchmark counts as collected, partial or failed.
+import * as path from "node:path";
+import type { BenchmarkResult, Stat } from "../../proto/benchmark-types";
+import type { ResolvedBenchmark } from "../catalog/catalog";
+import type { LoadGeneratorKind } from "../catalog/tool";
+import { CollectionError } from "../errors";
+import { inferencePerfWarmupStages } from "../manifests/load-generator-inference-perf";
+import type { BenchmarkPaths } from "../snapshot/layout";
+import { parseInferencePerfReports } from "./inference-perf";
+import type { ResultLog } from "./log-archive";
+import { type ParsedResultFile, parseLpgResult, sameRate, statsPerRate } from "./lpg";
+import { scrubSecrets } from "./secrets";
+import { type Crash, readToolLog } from "./tool-log";
+
+export type ResultStatus = "collected" | "partial" | "failed";
+
+/** Below this share of the requested rate, the load was not delivered. */
+export const DELIVERED_SHARE = 0.95;
+
+/** results/metadata.json `load_generator`: how the load generator ran. */
+export interface LoadGeneratorRecord {
+  tool: LoadGeneratorKind;
+  /** Whether responses were streamed (so TTFT and ITL were measured). */
+  streaming?: boolean;
+  /** Our warm-up before the measured rates; none when warm-up was 0 s. */
+  warmup?: { rate: number; seconds: number; requests: number; succeeded?: number; exit_status?: number };
+  /** What the wrapper said about this build (streaming turned off, a pause it ignores, a redacted file). */
+  notes: string[];
+}
+
+/** One archived file that arrived whole: its name, its path for messages, its text. */
+export interface ToolFile {
+  name: string;
+  file: string;
+  text: string;
+}
+
+export interface ToolResults {
+  result: BenchmarkResult;
+  missing: string[];
+  problems: string[];
+  loadGenerator: LoadGeneratorRecord;
+}
+
+/** "rate 5.0"; rate 0 (all prompts at once) is written as such, though the LPG records it as inf. */
+function rateLabel(rate: number): string {
+  return `rate ${(Number.isFinite(rate) ? rate : 0).toFixed(1)}`;
+}
+
+/** Where an archived file is kept: LPG files by kind under json/ and txt/, inference-perf's report unchanged under inference-perf/. */
+export function resultFolder(kind: LoadGeneratorKind, name: string, paths: BenchmarkPaths): string {
+  if (kind === "inference-perf") return paths.resultsInferencePerfDir;
+  return name.endsWith(".json") ? paths.resultsJsonDir : paths.resultsTxtDir;
+}
+
+/** Turns LPG JSON result files into a BenchmarkResult, noting rates without a file. */
+export function resultFromFiles(jsonFiles: Array<{ file: string; text: string }>, expectedRates: number[]): { result: BenchmarkResult; missing: string[]; problems: string[] } {
+  const parsed: ParsedResultFile[] = [];
+  const problems: string[] = [];
+  for (const { file, text } of jsonFiles) {
+    try {
+      parsed.push(parseLpgResult(file, text));
+    } catch (error) {
+      if (!(error instanceof CollectionError)) throw error;
+      problems.push(error.message);
+    }
+  }
+  const missing = expectedRates
+    .filter((rate) => !parsed.some((p) => sameRate(rate, p.stat.request_rate!)))
+    .map((rate) => `${rateLabel(rate)}: no result file`);
+  return { result: { stats: statsPerRate(parsed) }, missing, problems };
+}
+
+/**
+ * Removes secrets from the tool log and every archived file before anything is written
+ * (lib/results/secrets.ts); a secret found is a problem, since the pod's log in the cluster holds it too.
+ */
+export function scrubResultLog(archive: ResultLog, knownSecrets: readonly string[] = []): { archive: ResultLog; problems: string[] } {
+  const problems: string[] = [];
+  const log = scrubSecrets(archive.toolLog, knownSecrets);
+  if (log.removed) problems.push(`the load generator's log held ${log.removed} secret(s), redacted before it was saved; the pod's log in the cluster still holds them`);
+  const files = archive.files.map((file) => {
+    const scrubbed = scrubSecrets(file.data.toString("utf8"), knownSecrets);
+    if (!scrubbed.removed) return file;
+    problems.push(`${file.name} held ${scrubbed.removed} secret(s), redacted before it was saved`);
+    return { ...file, data: Buffer.from(scrubbed.text, "utf8") };
+  });
+  return { archive: { ...archive, toolLog: log.text, files }, problems };
+}
+
+/** What a known LPG crash means, by its exception line (AI-Hypercomputer/inference-benchmark history). */
+const KNOWN_CRASHES: Array<[RegExp, string]> = [
+  [/^TypeError: cannot unpack non-iterable NoneType object/, "a request failed: LPG builds up to 07628c9 crash then instead of counting it, fixed in d699be9; see README, Load generators"],
+  [/^KeyError: 'vllm:/, "a vLLM metric this build scrapes is missing, as vLLM V1 dropped several: builds up to 07628c9 crash then, fixed in 030623c; see README, Load generators"],
+  [/^AttributeError: .*_end_time/, "this build's streaming path never sets its request counter, since fd39679: run it with streaming off"],
+];
+
+function crashLine(tool: string, crash: Crash): string {
+  const where = crash.section.kind === "rate" ? `${rateLabel(crash.section.rate)}: ` : crash.section.kind === "warm-up" ? "warm-up: " : "";
+  const known = KNOWN_CRASHES.find(([pattern]) => pattern.test(crash.exception));
+  return `${where}${tool} crashed: ${crash.exception}${known ? ` (${known[1]})` : ""}`;
+}
+
+/**
+ * The LPG crashes that cost something: a rate's last traceback when that rate wrote no result
+ * file, the warm-up's when it exited non-zero, one before any rate when the wrapper did.
+ */
+function lpgCrashes(crashes: Crash[], stats: Stat[], warmupStatus: number | undefined, exitStatus: number | undefined): string[] {
+  const last = new Map<string, Crash>();
+  for (const crash of crashes) last.set(crash.section.kind === "rate" ? `rate ${crash.section.rate}` : crash.section.kind, crash);
+  return [...last.values()].filter((crash) => {
+    if (crash.section.kind === "rate") {
+      const rate = crash.section.rate;
+      return !stats.some((s) => sameRate(rate, s.request_rate!));
+    }
+    if (crash.section.kind === "warm-up") return warmupStatus !== undefined && warmupStatus !== 0;
+    return exitStatus !== undefined && exitStatus !== 0;
+  }).map((crash) => crashLine("LPG", crash));
+}
+
+/** The rate actually delivered: the tool's own figure when it has one, else prompts attempted ÷ duration. */
+export function achievedRate(stat: Stat): number | undefined {
+  if (stat.achieved_rate !== undefined) return stat.achieved_rate;
+  if (stat.num_prompts_attempted !== undefined && stat.benchmark_time_seconds) return stat.num_prompts_attempted / stat.benchmark_time_seconds;
+  return undefined;
+}
+
+/** Failed requests and undelivered load, one line per rate. `rateIsLoad`: false when request_rate holds a concurrency level. */
+export function checkStats(stats: Stat[], rateIsLoad = true): string[] {
+  const lines: string[] = [];
+  for (const stat of stats) {
+    const label = rateLabel(stat.request_rate ?? 0);
+    const attempted = stat.num_prompts_attempted;
+    const succeeded = stat.num_prompts_succeeded;
+    if (attempted !== undefined && succeeded !== undefined && succeeded < attempted) {
+      const byType = (stat.errors ?? []).map((e) => `${e.type}: ${e.count}`).join(", ");
+      const what = succeeded === 0 ? `all ${attempted} requests failed` : `${attempted - succeeded} of ${attempted} requests failed`;
+      lines.push(`${label}: ${what}${byType ? ` (${byType})` : ""}`);
+    }
+    const requested = stat.request_rate;
+    const achieved = achievedRate(stat);
+    if (rateIsLoad && requested && Number.isFinite(requested) && achieved !== undefined && achieved < DELIVERED_SHARE * requested) {
+      lines.push(`${label}: load not delivered: ${achieved.toFixed(2)} requests/s achieved, ${Math.round((100 * achieved) / requested)}% of the ${requested} requested`);
+    }
+  }
+  return lines;
+}
+
+/** failed: nothing measured, or no request of any rate succeeded; partial: something missing or wrong; else collected. */
+export function statusOf(result: BenchmarkResult, missing: string[], problems: string[]): ResultStatus {
+  const stats = result.stats ?? [];
+  if (stats.length === 0 || stats.every((s) => s.num_prompts_succeeded === 0)) return "failed";
+  return missing.length || problems.length ? "partial" : "collected";
+}
+
+/** Parses what a benchmark's load generator left: its files and its log. */
+export function toolResults(benchmark: ResolvedBenchmark, files: ToolFile[], archive: ResultLog): ToolResults {
+  const facts = readToolLog(archive.toolLog);
+  const tool = benchmark.benchmark.config!.benchmark_tool!;
+  if (benchmark.loadGenerator === "inference-perf") {
+    const ip = tool.inference_perf!;
+    const concurrent = ip.load_type === "concurrent";
+    const parsed = parseInferencePerfReports(files, { requestRates: benchmark.requestRates, warmupStages: inferencePerfWarmupStages(ip), concurrent });
+    // inference-perf logs a traceback for every failed request (logger.exception in
+    // client/modelserver/openai_client.py) and goes on: only a non-zero exit is a crash, and its
+    // traceback is the last one.
+    const fatal = archive.exitStatus !== undefined && archive.exitStatus !== 0 ? facts.crashes.at(-1) : undefined;
+    const problems = [...parsed.problems, ...(fatal ? [crashLine("inference-perf", { ...fatal, section: { kind: "start" } })] : []), ...checkStats(parsed.stats, !concurrent)];
+    const warmup = parsed.warmup ? { ...parsed.warmup, seconds: ip.warmup_seconds ?? parsed.warmup.seconds } : undefined;
+    return {
+      result: { stats: parsed.stats },
+      missing: parsed.missing,
+      problems,
+      loadGenerator: { tool: "inference-perf", streaming: ip.streaming, ...(warmup ? { warmup } : {}), notes: facts.notes },
+    };
+  }
+  const json = files.filter((f) => f.name.endsWith(".json"));
+  const { result, missing, problems } = resultFromFiles(json, benchmark.requestRates);
+  problems.push(...lpgCrashes(facts.crashes, result.stats ?? [], facts.warmup?.exit_status, archive.exitStatus), ...checkStats(result.stats ?? []));
+  return {
+    result,
+    missing,
+    problems,
+    loadGenerator: { tool: "lpg", ...(facts.streaming !== undefined ? { streaming: facts.streaming } : {}), ...(facts.warmup ? { warmup: facts.warmup } : {}), notes: facts.notes },
+  };
+}
+
+/** A file's path for messages: relative to the working directory, as the user ran the command. */
+export function displayPath(folder: string, name: string): string {
+  return path.join(path.relative(process.cwd(), folder), name);
+}
