@@ -17,7 +17,7 @@ import { writeReadOnly } from "../snapshot/files";
 import { parseResultLog } from "./log-archive";
 import { readBenchmarkState } from "./status";
 import { watchOnce } from "./watch";
-import { type ParsedResultFile, parseLpgResult, sameRate, statsPerRate } from "./lpg";
+import { type ParsedResultFile, parseLpgResult, statsPerRate } from "./lpg";
 
 export type JobState = "absent" | "running" | "succeeded" | "failed";
 export type CollectionStatus = "collected" | "partial" | "failed";
@@ -171,10 +171,8 @@ export function resultFromFiles(jsonFiles: Array<{ file: string; text: string }>
       problems.push(error.message);
     }
   }
-  const missing = expectedRates
-    .filter((rate) => !parsed.some((p) => sameRate(rate, p.stat.request_rate!)))
-    .map((rate) => `rate ${rate.toFixed(1)}: no result file`);
-  return { result: { stats: statsPerRate(parsed) }, missing, problems };
+  const { stats, missing } = statsPerRate(parsed, expectedRates);
+  return { result: { stats }, missing, problems };
 }
 
 export async function collectBenchmark(options: CollectOptions): Promise<CollectionRecord> {

@@ -6,6 +6,7 @@ import { BenchmarkType } from "../../proto/schema";
 import { parseTextFormat } from "../../proto/textformat";
 import { SnapshotError } from "../errors";
 import { benchmarkPaths, type BenchmarkPaths, runDir } from "../snapshot/layout";
+import { upgradeLegacyState } from "./legacy";
 import { type BenchmarkState, readBenchmarkState } from "./status";
 
 export interface RunBenchmark {
@@ -28,6 +29,6 @@ export function listRunBenchmarks(outputDir: string, runId: string): RunBenchmar
       const paths = benchmarkPaths(outputDir, runId, name);
       const config = fs.existsSync(paths.benchmarkPbtxt) ? parseTextFormat(BenchmarkType, fs.readFileSync(paths.benchmarkPbtxt, "utf8"), paths.benchmarkPbtxt) : undefined;
       const rates = (config?.config?.benchmark_tool?.lpg?.request_rates ?? "").split(",").filter((r) => r.trim()).map(Number);
-      return { name, paths, config, state: readBenchmarkState(paths, rates) };
+      return { name, paths, config, state: upgradeLegacyState(paths, readBenchmarkState(paths, rates), rates) };
     });
 }
