@@ -87,11 +87,14 @@ export function compareSides(a: Side, b: Side, thresholdPercent?: number): Compa
         lost.push(`${name}: missing in run ${run.runId}${benchmark ? ` (${benchmark.status})` : ""}`);
         continue;
       }
-      if (benchmark.status === "failed" || benchmark.status === "partial") {
+      const missingRates = rates.filter((rate) => !rowsAt(run, name, rate));
+      const completeInA = a.runs.every((r) => r.benchmarks.find((bm) => bm.name === name)?.status === "collected");
+      // Partial in B where A was complete, and no missing rate says why: a failed Job, a corrupt file…
+      if (benchmark.status === "failed" || (benchmark.status === "partial" && completeInA && !missingRates.length)) {
         const why = [...JSON.parse(benchmark.missing), ...JSON.parse(benchmark.problems)] as string[];
         lost.push(`${name}: ${benchmark.status} in run ${run.runId}${why.length ? ` (${why.join("; ")})` : ""}`);
       }
-      for (const rate of rates) if (!rowsAt(run, name, rate)) lost.push(`${name} @ ${rate}: missing in run ${run.runId}`);
+      for (const rate of missingRates) lost.push(`${name} @ ${rate}: missing in run ${run.runId}`);
     }
     for (const rate of rates) {
       const aRows = a.runs.map((run) => rowsAt(run, name, rate)).filter((r): r is StatRow => r !== undefined);

@@ -217,7 +217,7 @@ function deltaSection(primary: ReportRun, compared: ReportRun): string {
   })]);
   return `<section class="deltas" id="delta-${escapeHtml(compared.runId)}"><h3>${escapeHtml(primary.runId)} against ${escapeHtml(compared.runId)}</h3>
 ${table(["benchmark", "rate (QPS)", ...metrics.map((m) => m.label)], rows, "delta")}
-${[...lost.map((l) => `missing here: ${l.replace(` in run ${primary.runId}`, "")}`), ...notes].map((n) => `<p class="note">${escapeHtml(n)}</p>`).join("")}
+${[...lost, ...notes].map((n) => `<p class="note">${escapeHtml(n)}</p>`).join("")}
 </section>`;
 }
 
