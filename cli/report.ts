@@ -40,9 +40,9 @@ const program = new Command("report")
     let html: string;
     try {
       refreshRuns(store, options.output, [options.runId, ...compare]);
-      const load = (runId: string): ReportRun => ({ runId, benchmarks: store.benchmarks(runId), stats: store.stats(runId) });
+      const load = (runId: string): ReportRun => ({ runId, benchmarks: store.benchmarks(runId), stats: store.stats(runId), details: store.statDetails(runId) });
       const primary = load(options.runId);
-      const capacities = slo ? sloCapacity(primary.benchmarks, store.statDetails(options.runId), slo, prices) : undefined;
+      const capacities = slo ? sloCapacity(primary.benchmarks, primary.details!, slo, prices) : undefined;
       html = renderReport(primary, compare.map(load), slo && capacities ? { slo: { slo, capacities } } : {});
     } finally {
       store.close();

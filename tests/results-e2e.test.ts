@@ -102,7 +102,7 @@ describe("results end to end, on the real LPG's files: results, report, slo, exp
     assert.ok(!ids.includes("tpot-p90"), "no chart of a TPOT nobody measured");
     const ttft = expected.find((c) => c.id === "curve-ttft-p90")!;
     assert.deepEqual(ttft.series.map((s) => s.name), ["epp-stream"], "TTFT only where the LPG streamed");
-    assert.deepEqual([ttft.x.label, ttft.y.label], ["TTFT (time to first token) p90", "output tokens/s"]);
+    assert.deepEqual([ttft.title, ttft.x.label, ttft.y.label, ttft.y.unit], ["Output tokens/s against TTFT p90", "TTFT (time to first token) p90", "output throughput", "tokens/s"]);
     const perGpu = expected.find((c) => c.id === "throughput-per-gpu")!.series.find((s) => s.name === "svc")!;
     const output8 = primary.stats.find((s) => s.name === "svc" && s.request_rate === 8)!.output_tokens_per_second!;
     assert.deepEqual(perGpu.points[2], [8, output8 / 2], "2 replicas × TP 1");
@@ -117,6 +117,10 @@ describe("results end to end, on the real LPG's files: results, report, slo, exp
       assert.match(await page.text("#slo"), /svc\s+ok\s+8\.0/);
       assert.match(await page.text("#benchmark-multi"), /rate 8\.0: no result file/);
       assert.match(await page.text("#benchmark-multi"), /ServerDisconnectedError \d+/);
+      assert.match(await page.text("#benchmark-multi .server-metrics"), /Model-server metrics \(\d+\)/);
+      const server = await page.page.locator("#benchmark-multi .server-metrics").evaluate((e) => e.textContent ?? "");
+      assert.match(server, /vllm:gpu_cache_usage_percfraction/);
+      assert.match(server, /vllm:generation_tokens_totaltokens\/s/);
     } finally {
       await page.close();
     }

@@ -5,7 +5,7 @@
 // SLO's capacity marked on the curves; per benchmark its figures, errors by type and sanity
 // checks; a delta table against the compared run; the SLO's capacity and cost; provenance.
 import * as fs from "node:fs";
-import type { BenchmarkRow, StatRow } from "../store/store";
+import type { BenchmarkRow, StatDetail, StatRow } from "../store/store";
 import { errorsByType, saturationRate, successRatio } from "./analysis";
 import { compareSides, describeDelta, GATE_METRICS } from "./compare";
 import type { Capacity, Slo } from "./slo";
@@ -14,6 +14,8 @@ export interface ReportRun {
   runId: string;
   benchmarks: BenchmarkRow[];
   stats: StatRow[];
+  /** Whole Stats, for the model-server metrics tables. */
+  details?: StatDetail[];
 }
 
 export interface ReportOptions {
@@ -39,11 +41,11 @@ export interface ChartSpec {
 }
 
 const RATE: Axis = { label: "request rate", unit: "QPS", value: (r) => r.request_rate };
-const OUTPUT: Axis = { label: "output tokens/s", unit: "tokens/s", value: (r) => r.output_tokens_per_second };
-const LATENCIES: Array<[string, string, Record<"p50" | "p90" | "p99", keyof StatRow>]> = [
-  ["ttft", "TTFT (time to first token)", { p50: "ttft_p50_ms", p90: "ttft_p90_ms", p99: "ttft_p99_ms" }],
-  ["ntpot", "NTPOT (request latency ÷ output tokens)", { p50: "ntpot_p50_ms", p90: "ntpot_p90_ms", p99: "ntpot_p99_ms" }],
-  ["latency", "request latency", { p50: "latency_p50_ms", p90: "latency_p90_ms", p99: "latency_p99_ms" }],
+const OUTPUT: Axis = { label: "output throughput", unit: "tokens/s", value: (r) => r.output_tokens_per_second };
+const LATENCIES: Array<[string, string, string, Record<"p50" | "p90" | "p99", keyof StatRow>]> = [
+  ["ttft", "TTFT", "TTFT (time to first token)", { p50: "ttft_p50_ms", p90: "ttft_p90_ms", p99: "ttft_p99_ms" }],
+  ["ntpot", "NTPOT", "NTPOT (latency ÷ output tokens)", { p50: "ntpot_p50_ms", p90: "ntpot_p90_ms", p99: "ntpot_p99_ms" }],
+  ["latency", "request latency", "request latency", { p50: "latency_p50_ms", p90: "latency_p90_ms", p99: "latency_p99_ms" }],
 ];
 
 function column(key: keyof StatRow): (row: StatRow) => number | null {
@@ -51,8 +53,8 @@ function column(key: keyof StatRow): (row: StatRow) => number | null {
 }
 
 export const CHARTS: ChartSpec[] = [
-  ...LATENCIES.flatMap(([id, label, keys]) => (["p50", "p90", "p99"] as const).map((p): ChartSpec => ({
-    id: `curve-${id}-${p}`, title: `Output tokens/s against ${label} ${p}`, group: "curve",
+  ...LATENCIES.flatMap(([id, short, label, keys]) => (["p50", "p90", "p99"] as const).map((p): ChartSpec => ({
+    id: `curve-${id}-${p}`, title: `Output tokens/s against ${short} ${p}`, group: "curve",
     x: { label: `${label} ${p}`, unit: "ms", value: column(keys[p]) }, y: OUTPUT,
   }))),
   { id: "output-throughput", title: "Output tokens/s", group: "rate", x: RATE, y: OUTPUT },
@@ -60,12 +62,12 @@ export const CHARTS: ChartSpec[] = [
   { id: "successful-rps", title: "Successful requests/s", group: "rate", x: RATE, y: { label: "successful requests/s", unit: "requests/s", value: column("successful_rps") } },
   { id: "latency-p90", title: "Request latency p90", group: "rate", x: RATE, y: { label: "request latency p90", unit: "ms", value: column("latency_p90_ms") } },
   { id: "ttft-p90", title: "TTFT p90", group: "rate", x: RATE, y: { label: "TTFT p90", unit: "ms", value: column("ttft_p90_ms") } },
-  { id: "ntpot-p90", title: "NTPOT p90 (request latency ÷ output tokens)", group: "rate", x: RATE, y: { label: "NTPOT p90", unit: "ms", value: column("ntpot_p90_ms") } },
-  { id: "tpot-p90", title: "TPOT p90 (true time per output token, first excluded)", group: "rate", x: RATE, y: { label: "TPOT p90", unit: "ms", value: column("tpot_p90_ms") } },
+  { id: "ntpot-p90", title: "NTPOT p90 (latency ÷ output tokens)", group: "rate", x: RATE, y: { label: "NTPOT p90", unit: "ms", value: column("ntpot_p90_ms") } },
+  { id: "tpot-p90", title: "TPOT p90 (first token excluded)", group: "rate", x: RATE, y: { label: "TPOT p90", unit: "ms", value: column("tpot_p90_ms") } },
   { id: "itl-p50", title: "ITL p50 (inter-token latency)", group: "rate", x: RATE, y: { label: "ITL p50", unit: "ms", value: column("itl_p50_ms") } },
   { id: "itl-p90", title: "ITL p90 (inter-token latency)", group: "rate", x: RATE, y: { label: "ITL p90", unit: "ms", value: column("itl_p90_ms") } },
   { id: "success", title: "Success ratio", group: "rate", x: RATE, y: { label: "successful ÷ attempted", unit: "%", value: (r) => { const s = successRatio(r); return s === null ? null : s * 100; } }, range: [0, 100] },
-  { id: "failed-requests", title: "Failed requests (all types; by type in the tables)", group: "rate", x: RATE, y: { label: "failed requests", unit: "requests", value: column("errors_total") } },
+  { id: "failed-requests", title: "Failed requests (by type in the tables)", group: "rate", x: RATE, y: { label: "failed requests", unit: "requests", value: column("errors_total") } },
 ];
 
 /** Distinct colours, one per benchmark name across every run in the report. */
@@ -151,7 +153,18 @@ function list(json: string): string[] {
   return JSON.parse(json) as string[];
 }
 
-function benchmarkSection(benchmark: BenchmarkRow, rows: StatRow[], capacity: Capacity | undefined): string {
+/** Model-server metrics per rate, as the load generator queried them (units in Metric.unit; counters' figures are per second, but sum and increase). */
+function serverMetricsTable(details: StatDetail[]): string {
+  const rows = details.flatMap((d) => (d.stat.model_server_metrics ?? []).map((m) => [
+    number(d.request_rate), `<code>${escapeHtml(m.name ?? "")}</code>`, escapeHtml(m.unit ?? ""),
+    ...[m.mean, m.median, m.p90, m.p95, m.p99, m.max, m.rate, m.increase].map((v) => number(v, 3)),
+  ]));
+  if (!rows.length) return "";
+  return `<details class="server-metrics"><summary>Model-server metrics (${rows.length}): as the load generator queried them over each rate's window</summary>
+${table(["rate (QPS)", "metric", "unit", "mean", "p50", "p90", "p95", "p99", "max", "rate /s", "increase"], rows)}</details>`;
+}
+
+function benchmarkSection(benchmark: BenchmarkRow, rows: StatRow[], capacity: Capacity | undefined, details: StatDetail[]): string {
   const saturation = saturationRate(rows);
   const issues = [...list(benchmark.missing), ...list(benchmark.problems)];
   const optional = (key: keyof StatRow) => rows.some((r) => r[key] !== null);
@@ -180,6 +193,7 @@ ${issues.length ? `<ul class="problems">${issues.map((p) => `<li>${escapeHtml(p)
 <p>${saturation === undefined ? "No saturation within the rates run." : `Saturates at <strong>${number(saturation)} QPS</strong>: beyond it throughput stops growing while p90 latency climbs.`}</p>
 <h4>Figures</h4>${figures}
 <h4>Sanity checks</h4>${sanity}
+${serverMetricsTable(details)}
 </section>`;
 }
 
@@ -225,7 +239,7 @@ function sloSection(slo: NonNullable<ReportOptions["slo"]>): string {
   const rows = slo.capacities.map((c) => [escapeHtml(c.name), escapeHtml(c.status), number(c.max_rate), number(c.output_tokens_per_second), c.gpus === null ? "–" : String(c.gpus), escapeHtml(c.accelerator ?? "–"), number(c.gpu_hour_price, 2), number(c.cost_per_million_output_tokens, 3), escapeHtml(c.detail ?? "")]);
   return `<section id="slo"><h2>Capacity under the SLO</h2>
 <p>SLO: <code>${escapeHtml(slo.slo.expression)}</code>${slo.slo.preset ? ` (preset ${escapeHtml(slo.slo.preset)})` : ""}. Capacity is the highest measured rate at which every term holds and no request failed; cost per million output tokens = GPUs × price per GPU-hour ÷ (output tokens/s × 3600) × 10⁶.</p>
-${table(["benchmark", "status", "max rate (QPS)", "output tokens/s", "GPUs", "accelerator", "$ per GPU-hour", "$ per 1M output tokens", "detail"], rows, "slo")}
+${table(["benchmark", "status", "max rate (QPS)", "output tokens/s", "GPUs", "accelerator", "$ per GPU-hour", "$ per 1M output tokens", "detail"], rows, "capacity")}
 </section>`;
 }
 
@@ -247,7 +261,7 @@ h1{font-size:1.6rem;margin-bottom:.2rem}h2{margin-top:2.5rem;border-bottom:1px s
 .dot{width:10px;height:10px;border-radius:50%;display:inline-block;border:2px solid #fff;box-shadow:0 0 0 1px #1f2328}.dot.sat{background:#bc4c00}.dot.slo{background:#1a7f37}
 table{border-collapse:collapse;font-size:.8rem;margin:.5rem 0 1rem}th,td{border:1px solid #d0d7de;padding:.25rem .5rem;text-align:right}
 th{background:#f6f8fa}td:first-child,th:first-child{text-align:left}.mark{border-radius:4px;padding:0 .3rem;font-size:.75rem}
-.sat{background:#fff1e5;color:#bc4c00}.slo{background:#dafbe1;color:#1a7f37}.worse{color:#cf222e}.better{color:#1a7f37}
+.mark.sat{background:#fff1e5;color:#bc4c00}.mark.slo{background:#dafbe1;color:#1a7f37}.worse{color:#cf222e}.better{color:#1a7f37}
 .status{font-size:.8rem;border-radius:1rem;padding:.1rem .6rem;vertical-align:middle}.status-collected{background:#dafbe1;color:#1a7f37}
 .status-partial{background:#fff8c5;color:#9a6700}.status-failed{background:#ffebe9;color:#cf222e}.status-pending{background:#eaeef2;color:#59636e}
 .problems{color:#cf222e}.note{color:#59636e;font-size:.85rem}code{font-size:.8rem}table.provenance td,table.images td{text-align:left}`;
@@ -263,7 +277,7 @@ for (const chart of REPORT.charts) {
     title: { text: chart.title, left: "center", textStyle: { fontSize: 13 } },
     tooltip: { trigger: "item", formatter: (p) => p.seriesName + "<br>" + chart.x.label + ": " + p.value[0].toFixed(2) + " " + chart.x.unit + "<br>" + chart.y.label + ": " + p.value[1].toFixed(2) + " " + chart.y.unit },
     legend: { show: false },
-    grid: { left: 70, right: 20, top: 40, bottom: 50 },
+    grid: { left: 70, right: 40, top: 50, bottom: 50 },
     xAxis: axis(chart.x, {}),
     yAxis: axis(chart.y, chart.range ? { min: chart.range[0], max: chart.range[1], scale: false } : { nameGap: 50 }),
     series: chart.series.map((s) => ({
@@ -290,7 +304,7 @@ export function renderReport(primary: ReportRun, compared: ReportRun[], options:
   const charts = chartData(primary, compared, options);
   const data = JSON.stringify({ run: primary.runId, compared: compared.map((c) => c.runId), charts }).replace(/</g, "\\u003c");
   const counts = primary.benchmarks.reduce<Record<string, number>>((acc, b) => ({ ...acc, [b.status]: (acc[b.status] ?? 0) + 1 }), {});
-  const sections = primary.benchmarks.map((b) => benchmarkSection(b, primary.stats.filter((s) => s.name === b.name), options.slo?.capacities.find((c) => c.name === b.name))).join("\n");
+  const sections = primary.benchmarks.map((b) => benchmarkSection(b, primary.stats.filter((s) => s.name === b.name), options.slo?.capacities.find((c) => c.name === b.name), (primary.details ?? []).filter((d) => d.name === b.name))).join("\n");
   const grid = (group: ChartSpec["group"]) => `<div class="charts">${charts.filter((c) => c.group === group).map((c) => `<div class="chart" id="chart-${c.id}" data-chart="${c.id}"></div>`).join("")}</div>`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
