@@ -5,7 +5,7 @@ import * as path from "node:path";
 import type { Stat } from "../proto/benchmark-types";
 import { saturationRate } from "../lib/report/analysis";
 import { compareSides, type Side } from "../lib/report/compare";
-import { chartData, PALETTE } from "../lib/report/html";
+import { chartData, PALETTE, renderReport } from "../lib/report/html";
 import { changeInterval, welchInterval } from "../lib/report/interval";
 import { listRunBenchmarks } from "../lib/results/run-results";
 import { benchmarkPaths } from "../lib/snapshot/layout";
@@ -238,6 +238,23 @@ describe("report: compare", () => {
     const regression = runCli("compare", [...baseline, "--against", "runr1", "--against", "runr2", "--against", "runr3", "--output", output, "--fail-on-regression", "5"]);
     assert.equal(regression.status, 1, regression.stdout);
     assert.match(regression.stdout, /REGRESSION: output tokens\/s -19\.6% \[-25\.2, -13\.6\]/);
+  });
+});
+
+describe("report: figures another load generator writes", () => {
+  it("a true TPOT and goodput (inference-perf) get their own chart and columns; NTPOT stays NTPOT", () => {
+    const stat: Stat = {
+      request_rate: 4, load_generator: "inference-perf", throughput: { mean: 900 }, request_latency: { median: 800, p90: 1000, p99: 1200 },
+      ntpot: { p90: 9 }, tpot: { mean: 6, median: 5.5, p90: 7, p99: 8 }, ttft: { p90: 120 }, num_prompts_attempted: 100, num_prompts_succeeded: 100,
+      goodput: { requests_per_second: 3.5, percentage: 87.5 },
+    };
+    const run = { runId: "ip000001", benchmarks: [benchmarkRow("ip")], stats: [row("ip", 4, stat)] };
+    const charts = chartData(run, []);
+    assert.deepEqual(charts.find((c) => c.id === "tpot-p90")!.series[0].points, [[4, 7]]);
+    assert.deepEqual(charts.find((c) => c.id === "ntpot-p90")!.series[0].points, [[4, 9]]);
+    const html = renderReport(run, []);
+    assert.match(html, /<th>TPOT p90 ms<\/th>.*<th>goodput req\/s<\/th><th>goodput<\/th>/s);
+    assert.match(html, /<td>3\.50<\/td><td>87\.5%<\/td>/);
   });
 });
 
