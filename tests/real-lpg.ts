@@ -5,6 +5,7 @@
 // on one host collide ("Address already in use"): runs are queued, one at a time.
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { sharedDir, tempDir } from "./helpers";
 
@@ -58,7 +59,8 @@ function runNow(kit: string, commit: LpgCommit, options: { entry?: string; env?:
   const args = [path.join(kit, "run-lpg.sh"), commit, workDir, ...(options.entry ? [options.entry] : []), ...Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`)];
   return new Promise((resolve, reject) => {
     // run-lpg.sh starts the fake server with the `python3` on PATH: Debian's, which has the packages.
-    const child = spawn("bash", args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PATH: `/usr/bin:/bin:${process.env.PATH}` } });
+    // flock(1) queues runs of other test processes on this machine too (port 9090 is machine-wide).
+    const child = spawn("flock", [path.join(os.tmpdir(), "inference-bench-lpg-9090.lock"), "bash", ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PATH: `/usr/bin:/bin:${process.env.PATH}` } });
     let stderr = "";
     child.stderr.on("data", (chunk) => (stderr += chunk));
     child.on("error", reject);
