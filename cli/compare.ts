@@ -1,46 +1,97 @@
-// npm run -s compare -- --run-id A --run-id B [--fail-on-regression PCT] [--output DIR] [--db FILE]
-// Per benchmark and rate, B against A; with --fail-on-regression, exits 1 when B is worse (for CI).
+// npm run -s compare -- --run-id A --run-id B [--fail-on-regression PCT] [--allow-missing] [--json] [--output DIR] [--db FILE]
+// npm run -s compare -- --run-id A1 --run-id A2 --against B1 --against B2 [...]   (repeated runs: 95% intervals)
+// Per benchmark and rate, B against the baseline A; with --fail-on-regression, exits 1 when B is
+// worse beyond PCT, or lost a benchmark or rate that A has (for CI).
 import { Command, InvalidArgumentError } from "commander";
 import { UserError } from "../lib/errors";
-import { compareRuns } from "../lib/report/compare";
+import { type Comparison, compareSides, GATE_METRICS, type Side } from "../lib/report/compare";
 import { refreshRuns } from "../lib/store/import";
 import { databasePath, ResultStore } from "../lib/store/store";
 import { collect, runCommand } from "./common";
 
+interface Options {
+  runId: string[];
+  against?: string[];
+  failOnRegression?: number;
+  allowMissing?: boolean;
+  json?: boolean;
+  output: string;
+  db?: string;
+}
+
 function percent(value: string): number {
   const number = Number(value);
-  if (!Number.isFinite(number) || number < 0) throw new InvalidArgumentError("a percentage such as 5");
+  if (value.trim() === "" || !Number.isFinite(number) || number < 0) throw new InvalidArgumentError("a percentage such as 5");
   return number;
 }
 
-function signed(value: number | null, unit = "%"): string {
-  return value === null ? "–" : `${value >= 0 ? "+" : ""}${value.toFixed(1)}${unit}`;
+function signed(value: number, unit: string): string {
+  return `${value >= 0 ? "+" : ""}${value.toFixed(1)}${unit}`;
+}
+
+/** Baseline and candidate run ids, checked before anything is opened. */
+function sides(options: Options): [string[], string[]] {
+  const [a, b] = options.against ? [options.runId, options.against] : [options.runId.slice(0, 1), options.runId.slice(1)];
+  if (!options.against && options.runId.length !== 2) throw new UserError(`give exactly two runs: --run-id A --run-id B, or repeated runs with --run-id A1 --run-id A2 --against B1 --against B2 (got ${options.runId.length} --run-id)`);
+  for (const [label, ids] of [["--run-id", a], ["--against", b]] as const) {
+    const repeated = ids.find((id, i) => ids.indexOf(id) !== i);
+    if (repeated) throw new UserError(`run ${repeated} is given twice in ${label}`);
+  }
+  const both = a.find((id) => b.includes(id));
+  if (both) throw new UserError(`run ${both} is on both sides: comparing a run with itself shows nothing`);
+  return [a, b];
+}
+
+function table(comparison: Comparison): string[] {
+  const columns = GATE_METRICS.filter((m) => comparison.deltas.some((d) => d.metrics[m.id]));
+  const rows = comparison.deltas.map((d) => [
+    d.name, d.rate.toFixed(1),
+    ...columns.map((m) => {
+      const delta = d.metrics[m.id];
+      if (!delta) return "–";
+      const unit = m.relative ? "%" : "pt";
+      return `${signed(delta.estimate, unit)}${delta.interval ? ` [${signed(delta.low, "")}, ${signed(delta.high, "")}]` : ""}`;
+    }),
+  ]);
+  const header = ["benchmark", "rate", ...columns.map((m) => m.label)];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+  return [line(header), ...rows.map((r, i) => `${line(r)}${comparison.deltas[i].regressions.length ? `  REGRESSION: ${comparison.deltas[i].regressions.join(", ")}` : ""}`)];
 }
 
 const program = new Command("compare")
-  .description("Compare run B with run A, benchmark by benchmark and rate by rate")
-  .requiredOption("--run-id <id>", "run A (the baseline), then run B", collect)
-  .option("--fail-on-regression <pct>", "exit 1 if throughput drops or p90 latency rises by more than this percentage", percent)
+  .description("Compare run B with the baseline run A (or repeated runs of each), benchmark by benchmark and rate by rate")
+  .requiredOption("--run-id <id>", "run A (the baseline), then run B; with --against, every baseline run (repeatable)", collect)
+  .option("--against <id>", "a run of the candidate side B, when each side has repeated runs (repeatable)", collect)
+  .option("--fail-on-regression <pct>", "exit 1 if a figure is worse by more than this percentage (with repeated runs: across its whole 95% interval), or if B lost a benchmark or rate that A has", percent)
+  .option("--allow-missing", "with --fail-on-regression: do not fail because B lacks, or has failed or partial, a benchmark or rate that A has")
+  .option("--json", 'print one JSON object {"a", "b", "threshold_percent", "deltas", "lost", "notes", "regressions", "passed"}')
   .option("--output <dir>", "output folder", "output")
   .option("--db <file>", "results database (default: <output>/results.db)")
-  .action((options: { runId: string[]; failOnRegression?: number; output: string; db: string }) => {
-    if (options.runId.length !== 2) throw new UserError(`give exactly two runs: --run-id A --run-id B (got ${options.runId.length})`);
-    const [a, b] = options.runId;
+  .action((options: Options) => {
+    const [a, b] = sides(options);
     const store = new ResultStore(options.db ?? databasePath(options.output));
     try {
-      refreshRuns(store, options.output, [a, b]);
-      const { deltas, unmatched } = compareRuns(store.stats(a), store.stats(b), options.failOnRegression);
-      const lines = [`${"benchmark".padEnd(32)} ${"rate".padStart(8)} ${"tokens/s".padStart(9)} ${"p90".padStart(9)} ${"TTFT p90".padStart(9)} ${"success".padStart(9)}`];
-      for (const d of deltas) {
-        lines.push(`${d.name.padEnd(32)} ${d.rate.toFixed(1).padStart(8)} ${signed(d.throughput).padStart(9)} ${signed(d.latencyP90).padStart(9)} ${signed(d.ttftP90).padStart(9)} ${signed(d.successPoints, "pt").padStart(9)}${d.regressions.length ? `  REGRESSION: ${d.regressions.join(", ")}` : ""}`);
+      refreshRuns(store, options.output, [...a, ...b]);
+      const side = (ids: string[]): Side => ({ runs: ids.map((runId) => ({ runId, benchmarks: store.benchmarks(runId), stats: store.stats(runId) })) });
+      const comparison = compareSides(side(a), side(b), options.failOnRegression);
+      const regressions = comparison.deltas.filter((d) => d.regressions.length);
+      const gate = options.failOnRegression !== undefined;
+      const failed = gate && (regressions.length > 0 || (comparison.lost.length > 0 && !options.allowMissing));
+      if (options.json) {
+        process.stdout.write(JSON.stringify({ a, b, threshold_percent: options.failOnRegression ?? null, ...comparison, regressions: regressions.length, passed: !failed }, null, 2) + "\n");
+      } else {
+        const lines = table(comparison);
+        if (a.length > 1 || b.length > 1) lines.push(`[low, high]: 95% Welch t interval over per-run values (A: ${a.length} runs, B: ${b.length} runs)`);
+        for (const lost of comparison.lost) lines.push(`LOST: ${lost}`);
+        for (const note of comparison.notes) lines.push(`note: ${note}`);
+        if (gate) {
+          lines.push(regressions.length ? `${regressions.length} regression(s) beyond ${options.failOnRegression}%` : `no regression beyond ${options.failOnRegression}%`);
+          if (comparison.lost.length) lines.push(`${comparison.lost.length} benchmark(s) or rate(s) lost in B${options.allowMissing ? " (allowed by --allow-missing)" : ""}`);
+        }
+        process.stdout.write(lines.join("\n") + "\n");
       }
-      for (const note of unmatched) lines.push(`note: ${note}`);
-      const regressions = deltas.filter((d) => d.regressions.length);
-      if (options.failOnRegression !== undefined) {
-        lines.push(regressions.length ? `${regressions.length} regression(s) beyond ${options.failOnRegression}%` : `no regression beyond ${options.failOnRegression}%`);
-      }
-      process.stdout.write(lines.join("\n") + "\n");
-      if (regressions.length && options.failOnRegression !== undefined) process.exitCode = 1;
+      if (failed) process.exitCode = 1;
     } finally {
       store.close();
     }

@@ -1,33 +1,57 @@
-// npm run -s report -- --run-id <id> [--compare <id>...] [--output DIR] [--db FILE]
+// npm run -s report -- --run-id <id> [--compare <id>...] [--slo EXPR | --preset NAME] [--gpu-hour-price ACCELERATOR=USD]... [--output DIR] [--db FILE]
 // Writes a self-contained DIR/<id>/report.html (no network needed to open it).
 import { Command } from "commander";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { UserError } from "../lib/errors";
 import { renderReport, type ReportRun } from "../lib/report/html";
+import { gpuHourPrices, resolveSlo, sloCapacity } from "../lib/report/slo";
 import { refreshRuns } from "../lib/store/import";
 import { databasePath, ResultStore } from "../lib/store/store";
 import { collect, runCommand } from "./common";
 
+interface Options {
+  runId: string;
+  compare?: string[];
+  slo?: string;
+  preset?: string;
+  gpuHourPrice?: string[];
+  output: string;
+  db?: string;
+}
+
 const program = new Command("report")
-  .description("Write an HTML report of a run, optionally compared with other runs")
+  .description("Write an HTML report of a run, optionally compared with other runs and with its capacity under an SLO")
   .requiredOption("--run-id <id>", "the run to report")
-  .option("--compare <id>", "another run to draw alongside (repeatable)", collect)
+  .option("--compare <id>", "another run to draw alongside, dashed, with a table of differences (repeatable)", collect)
+  .option("--slo <expr>", "mark each benchmark's capacity under this SLO (same terms as the slo command)")
+  .option("--preset <name>", "a named SLO (data/slo-presets.yaml)")
+  .option("--gpu-hour-price <accelerator=usd>", "GPU-hour price overriding data/gpu-prices.yaml (repeatable)", collect)
   .option("--output <dir>", "output folder (results are read from it and the report written to <dir>/<id>/)", "output")
   .option("--db <file>", "results database (default: <output>/results.db)")
-  .action((options: { runId: string; compare?: string[]; output: string; db: string }) => {
+  .action((options: Options) => {
+    const compare = options.compare ?? [];
+    if (compare.includes(options.runId)) throw new UserError(`--compare ${options.runId}: that is the run being reported`);
+    const withSlo = options.slo !== undefined || options.preset !== undefined;
+    if (!withSlo && options.gpuHourPrice) throw new UserError("--gpu-hour-price needs an SLO: give --slo or --preset too");
+    const slo = withSlo ? resolveSlo(options) : undefined;
+    const prices = withSlo ? gpuHourPrices(options.gpuHourPrice) : {};
     const store = new ResultStore(options.db ?? databasePath(options.output));
+    let html: string;
     try {
-      const ids = [options.runId, ...(options.compare ?? [])];
-      refreshRuns(store, options.output, ids);
-      const load = (runId: string): ReportRun => ({ runId, benchmarks: store.benchmarks(runId), stats: store.stats(runId) });
-      const html = renderReport(load(options.runId), (options.compare ?? []).map(load));
-      const file = path.join(options.output, options.runId, "report.html");
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-      fs.writeFileSync(file, html);
-      process.stdout.write(`${file}\n`);
+      refreshRuns(store, options.output, [options.runId, ...compare]);
+      const load = (runId: string): ReportRun => ({ runId, benchmarks: store.benchmarks(runId), stats: store.stats(runId), details: store.statDetails(runId) });
+      const primary = load(options.runId);
+      const capacities = slo ? sloCapacity(primary.benchmarks, primary.details!, slo, prices) : undefined;
+      html = renderReport(primary, compare.map(load), slo && capacities ? { slo: { slo, capacities } } : {});
     } finally {
       store.close();
     }
+    const file = path.join(options.output, options.runId, "report.html");
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(`${file}.tmp-${process.pid}`, html);
+    fs.renameSync(`${file}.tmp-${process.pid}`, file);
+    process.stdout.write(`${file}\n`);
   });
 
 void runCommand(program);

@@ -13,11 +13,11 @@ const program = new Command("results")
   .description("Show the status and figures of each benchmark of a run, from what is on disk")
   .requiredOption("--run-id <id>", "the run id (the Pulumi stack name)")
   .option("--output <dir>", "output folder", "output")
-  .option("--json", 'print one JSON object {"benchmarks": [{"name", "status", "result"}]}')
+  .option("--json", 'print one JSON object {"benchmarks": [{"name", "status", "missing", "problems", "result"}]}')
   .action((options: { runId: string; output: string; json?: boolean }) => {
     const benchmarks = listRunBenchmarks(options.output, options.runId);
     if (options.json) {
-      const out = benchmarks.map((b) => ({ name: b.name, status: b.state.status, result: b.state.result ?? null }));
+      const out = benchmarks.map((b) => ({ name: b.name, status: b.state.status, missing: b.state.record?.missing ?? [], problems: b.state.record?.problems ?? [], result: b.state.result ?? null }));
       process.stdout.write(stringifyProtoJson({ benchmarks: out }, 2) + "\n");
       return;
     }
@@ -26,10 +26,11 @@ const program = new Command("results")
       const stats = b.state.result?.stats ?? [];
       lines.push(`${b.name}  ${b.state.status}${stats.length ? `  (${stats.length} rates)` : ""}`);
       for (const issue of [...(b.state.record?.missing ?? []), ...(b.state.record?.problems ?? [])]) lines.push(`  ! ${issue}`);
-      if (stats.length) lines.push(`  ${"rate".padStart(8)}  ${"tokens/s".padStart(10)}  ${"p90 ms".padStart(10)}  ${"success".padStart(8)}`);
+      if (stats.length) lines.push(`  ${"rate".padStart(8)}  ${"tokens/s".padStart(10)}  ${"ok req/s".padStart(9)}  ${"p90 ms".padStart(10)}  ${"NTPOT p90".padStart(9)}  ${"success".padStart(8)}  errors`);
       for (const s of stats) {
         const success = s.num_prompts_attempted ? `${((100 * (s.num_prompts_succeeded ?? 0)) / s.num_prompts_attempted).toFixed(1)}%` : "-";
-        lines.push(`  ${fixed(s.request_rate).padStart(8)}  ${fixed(s.throughput?.mean).padStart(10)}  ${fixed(s.request_latency?.p90).padStart(10)}  ${success.padStart(8)}`);
+        const errors = (s.errors ?? []).map((e) => `${e.type} ${e.count}`).join(", ");
+        lines.push(`  ${fixed(s.request_rate).padStart(8)}  ${fixed(s.throughput?.mean).padStart(10)}  ${fixed(s.successful_rps, 2).padStart(9)}  ${fixed(s.request_latency?.p90).padStart(10)}  ${fixed(s.ntpot?.p90).padStart(9)}  ${success.padStart(8)}  ${errors}`.trimEnd());
       }
     }
     const counts = benchmarks.reduce<Record<string, number>>((acc, b) => ({ ...acc, [b.state.status]: (acc[b.state.status] ?? 0) + 1 }), {});

@@ -93,3 +93,19 @@ function runNow(kit: string, commit: LpgCommit, options: { entry?: string; env?:
     });
   });
 }
+
+/**
+ * An entry script that runs the LPG's own latency_throughput_curve.sh with `sleep` made instant:
+ * 07628c9 sleeps 30 s between rates and forever after the last, which only spaces its Cloud
+ * Monitoring queries apart and changes nothing in the files it writes. The script then ends by
+ * itself, as c29b163 does with POST_BENCHMARK_SLEEP_TIME=0.
+ */
+export function instantSleepEntry(): string {
+  const file = path.join(tempDir("lpg-entry-"), "instant-sleep.sh");
+  fs.writeFileSync(file, `#!/bin/bash
+shim="$(mktemp -d)"
+printf '#!/bin/sh\\nexit 0\\n' > "$shim/sleep"; chmod +x "$shim/sleep"
+PATH="$shim:$PATH" exec bash ./latency_throughput_curve.sh
+`, { mode: 0o755 });
+  return file;
+}

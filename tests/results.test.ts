@@ -13,10 +13,9 @@ import { readBenchmarkState } from "../lib/results/status";
 import { benchmarkPaths } from "../lib/snapshot/layout";
 import { FakeBucket } from "./fake-gcs";
 import { FakeKube, jobIn, pod } from "./fake-kube";
-import { PROJECT_ROOT, runCli, tempDir } from "./helpers";
+import { runCli, tempDir } from "./helpers";
 import { generation1, generation2, resultFileName } from "./lpg-fixtures";
 
-const FIXTURES = path.join(PROJECT_ROOT, "tests", "fixtures", "lpg");
 const MODEL = "meta-llama/Llama-2-7b-hf";
 const RUN = "r5000001";
 const [BENCHMARK] = resolveCatalogText(`benchmarks { name: "sim-a" config {
@@ -25,35 +24,6 @@ const [BENCHMARK] = resolveCatalogText(`benchmarks { name: "sim-a" config {
 const NAMESPACE = `sim-a-${RUN}`;
 
 describe("results: parsing LPG files", () => {
-  it("reads the first generation (the seed's image): ms latencies, TTFT in seconds, server metrics", () => {
-    const file = fs.readdirSync(FIXTURES).find((f) => f.startsWith("generation1-"))!;
-    const { stat, model } = parseLpgResult(file, fs.readFileSync(path.join(FIXTURES, file), "utf8"));
-    assert.equal(model, MODEL);
-    assert.equal(stat.request_rate, 80);
-    assert.equal(stat.request_latency!.p90, 1960);
-    assert.equal(stat.throughput!.mean, 14440);
-    assert.equal(stat.throughput_rps, 78.4);
-    assert.equal(stat.tpot!.p99, 60);
-    assert.equal(stat.ttft!.mean, 120);
-    assert.equal(stat.num_prompts_attempted, 8000);
-    assert.equal(stat.model_server_metrics![0].name, "vllm:gpu_cache_usage_perc");
-    assert.equal(stat.model_server_metrics![0].p90, 0.7);
-    assert.equal(stat.benchmark_time_seconds, 101.5);
-  });
-
-  it("reads the second generation: queries_per_second, _ms suffixes, normalized TPOT, TTFT_ms and ITL_ms", () => {
-    const file = fs.readdirSync(FIXTURES).find((f) => f.startsWith("generation2-"))!;
-    const { stat } = parseLpgResult(file, fs.readFileSync(path.join(FIXTURES, file), "utf8"));
-    assert.equal(stat.request_rate, 10);
-    assert.equal(stat.request_latency!.p90, 1400);
-    assert.equal(stat.tpot!.mean, 15);
-    assert.equal(stat.ttft!.p99, 650);
-    assert.equal(stat.itl!.median, 11);
-    assert.equal(stat.throughput_rps, 9.7);
-    assert.equal(stat.num_prompts_succeeded, 599);
-    assert.equal(stat.model_server_metrics, undefined);
-  });
-
   it("accepts Python's NaN and Infinity (rate 0 runs at inf)", () => {
     const text = generation1(1, MODEL).replace('"request_rate":1,', '"request_rate":Infinity,').replace('"sd_latency":120', '"sd_latency":NaN');
     const { stat } = parseLpgResult("x.json", text);
@@ -73,13 +43,14 @@ describe("results: parsing LPG files", () => {
   });
 
   it("uses the weighted file for a rate when several models were served", () => {
-    const stats = statsPerRate([
+    const { stats, missing } = statsPerRate([
       parseLpgResult(resultFileName(5, "b"), generation1(5, "b")),
       parseLpgResult(resultFileName(5, "weighted"), generation1(5, "weighted").replace('"num_prompts_attempted":500', '"num_prompts_attempted":999')),
       parseLpgResult(resultFileName(2, "b"), generation1(2, "b")),
-    ]);
+    ], [2, 5, 10]);
     assert.deepEqual(stats.map((s) => s.request_rate), [2, 5]);
     assert.equal(stats[1].num_prompts_attempted, 999);
+    assert.deepEqual(missing, ["rate 10.0: no result file"]);
   });
 });
 
@@ -308,7 +279,8 @@ describe("results CLI", () => {
     assert.match(text.stdout, /^done {2}collected {2}\(1 rates\)$/m);
     assert.match(text.stdout, /^half {2}partial/m);
     assert.match(text.stdout, /! rate 20\.0: no result file/);
-    assert.match(text.stdout, /^ +5\.0 +902\.5 +1810\.0 +50\.0%$/m);
+    assert.match(text.stdout, /^ +rate +tokens\/s +ok req\/s +p90 ms +NTPOT p90 +success +errors$/m);
+    assert.match(text.stdout, /^ +5\.0 +902\.5 +2\.46 +1810\.0 +30\.0 +50\.0%$/m);
     assert.match(text.stdout, /^waiting {2}pending$/m);
     assert.match(text.stdout, /^broken {2}failed$/m);
     assert.match(text.stdout, /^5 benchmarks: 1 failed, 2 collected, 1 partial, 1 pending$/m);
@@ -318,6 +290,8 @@ describe("results CLI", () => {
     assert.equal(byName.legacy.status, "collected");
     assert.equal(byName.legacy.result.stats[0].request_latency.p90, 1400);
     assert.equal(byName.waiting.result, null);
+    assert.deepEqual([byName.half.missing, byName.half.problems, byName.done.missing], [["rate 20.0: no result file"], [], []]);
+    assert.match(byName.broken.problems[0], /x\.json: not valid JSON/);
     assert.equal(byName.done.result.stats[0].throughput.mean, 902.5);
     const missing = runCli("results", ["--run-id", "nope", "--output", output]);
     assert.equal(missing.status, 1);

@@ -10,7 +10,7 @@ import type { K8sObject } from "../lib/manifests/common";
 type Schema = Record<string, unknown>;
 
 /** Adds additionalProperties: false wherever a schema lists properties and allows no unknown fields. */
-function closeSchema(schema: unknown): unknown {
+export function closeSchema(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(closeSchema);
   if (!schema || typeof schema !== "object") return schema;
   const copy: Schema = {};

@@ -24,8 +24,7 @@ export function successRatio(row: Pick<StatRow, "prompts_attempted" | "prompts_s
   return row.prompts_attempted ? (row.prompts_succeeded ?? 0) / row.prompts_attempted : null;
 }
 
-/** Relative change from `before` to `after` in percent; null when either is missing or before is 0. */
-export function percentChange(before: number | null, after: number | null): number | null {
-  if (before === null || after === null || before === 0) return null;
-  return ((after - before) / Math.abs(before)) * 100;
+/** Failed requests by type, from a stat row's errors_json. */
+export function errorsByType(row: Pick<StatRow, "errors_json">): Record<string, number> {
+  return JSON.parse(row.errors_json) as Record<string, number>;
 }

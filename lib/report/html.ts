@@ -1,65 +1,136 @@
 // A self-contained HTML report of a run (and runs to compare it with): ECharts inlined, data
-// inlined, no network. Per chart, one line per benchmark (and per compared run) against
-// request rate; the saturation point marked; the figures and the original notebook's sanity
-// checks in tables.
+// inlined, no network. First the throughput–latency curves (output tokens/s against TTFT, NTPOT
+// and request latency at p50/p90/p99), then figures against request rate; one colour per
+// benchmark across every run drawn (compared runs dashed in the same colour); saturation and the
+// SLO's capacity marked on the curves; per benchmark its figures, errors by type and sanity
+// checks; a delta table against the compared run; the SLO's capacity and cost; provenance.
 import * as fs from "node:fs";
-import type { BenchmarkRow, StatRow } from "../store/store";
-import { saturationRate, successRatio } from "./analysis";
+import type { BenchmarkRow, StatDetail, StatRow } from "../store/store";
+import { errorsByType, saturationRate, successRatio } from "./analysis";
+import { compareSides, describeDelta, GATE_METRICS } from "./compare";
+import type { Capacity, Slo } from "./slo";
 
 export interface ReportRun {
   runId: string;
   benchmarks: BenchmarkRow[];
   stats: StatRow[];
+  /** Whole Stats, for the model-server metrics tables. */
+  details?: StatDetail[];
+}
+
+export interface ReportOptions {
+  /** The SLO and each benchmark's capacity under it, marked on the curves. */
+  slo?: { slo: Slo; capacities: Capacity[] };
+}
+
+interface Axis {
+  label: string;
+  unit: string;
+  value: (row: StatRow, benchmark: BenchmarkRow) => number | null;
 }
 
 export interface ChartSpec {
   id: string;
   title: string;
-  unit: string;
-  value: (row: StatRow) => number | null;
-  /** Mark each series' saturation point on this chart. */
-  saturation: boolean;
+  /** "curve": throughput against a latency; "rate": a figure against request rate. */
+  group: "curve" | "rate";
+  x: Axis;
+  y: Axis;
   /** A fixed y range, where the quantity has one. */
   range?: [number, number];
 }
 
-export const CHARTS: ChartSpec[] = [
-  { id: "output-throughput", title: "Output throughput", unit: "tokens/s", value: (r) => r.output_tokens_per_second, saturation: true },
-  { id: "request-throughput", title: "Request throughput", unit: "requests/s", value: (r) => r.requests_per_second, saturation: false },
-  { id: "latency-p50", title: "Request latency p50", unit: "ms", value: (r) => r.latency_p50_ms, saturation: false },
-  { id: "latency-p90", title: "Request latency p90", unit: "ms", value: (r) => r.latency_p90_ms, saturation: true },
-  { id: "latency-p99", title: "Request latency p99", unit: "ms", value: (r) => r.latency_p99_ms, saturation: false },
-  { id: "tpot-p90", title: "Time per output token p90", unit: "ms", value: (r) => r.tpot_p90_ms, saturation: false },
-  { id: "ttft-p90", title: "Time to first token p90", unit: "ms", value: (r) => r.ttft_p90_ms, saturation: false },
-  { id: "success", title: "Success ratio", unit: "%", value: (r) => { const s = successRatio(r); return s === null ? null : s * 100; }, saturation: false, range: [0, 100] },
+const RATE: Axis = { label: "request rate", unit: "QPS", value: (r) => r.request_rate };
+const OUTPUT: Axis = { label: "output throughput", unit: "tokens/s", value: (r) => r.output_tokens_per_second };
+const LATENCIES: Array<[string, string, string, Record<"p50" | "p90" | "p99", keyof StatRow>]> = [
+  ["ttft", "TTFT", "TTFT (time to first token)", { p50: "ttft_p50_ms", p90: "ttft_p90_ms", p99: "ttft_p99_ms" }],
+  ["ntpot", "NTPOT", "NTPOT (latency ÷ output tokens)", { p50: "ntpot_p50_ms", p90: "ntpot_p90_ms", p99: "ntpot_p99_ms" }],
+  ["latency", "request latency", "request latency", { p50: "latency_p50_ms", p90: "latency_p90_ms", p99: "latency_p99_ms" }],
 ];
+
+function column(key: keyof StatRow): (row: StatRow) => number | null {
+  return (row) => row[key] as number | null;
+}
+
+export const CHARTS: ChartSpec[] = [
+  ...LATENCIES.flatMap(([id, short, label, keys]) => (["p50", "p90", "p99"] as const).map((p): ChartSpec => ({
+    id: `curve-${id}-${p}`, title: `Output tokens/s against ${short} ${p}`, group: "curve",
+    x: { label: `${label} ${p}`, unit: "ms", value: column(keys[p]) }, y: OUTPUT,
+  }))),
+  { id: "output-throughput", title: "Output tokens/s", group: "rate", x: RATE, y: OUTPUT },
+  { id: "throughput-per-gpu", title: "Output tokens/s per GPU", group: "rate", x: RATE, y: { label: "output tokens/s per GPU", unit: "tokens/s/GPU", value: (r, b) => (r.output_tokens_per_second === null || !b.gpus ? null : r.output_tokens_per_second / b.gpus) } },
+  { id: "successful-rps", title: "Successful requests/s", group: "rate", x: RATE, y: { label: "successful requests/s", unit: "requests/s", value: column("successful_rps") } },
+  { id: "latency-p90", title: "Request latency p90", group: "rate", x: RATE, y: { label: "request latency p90", unit: "ms", value: column("latency_p90_ms") } },
+  { id: "ttft-p90", title: "TTFT p90", group: "rate", x: RATE, y: { label: "TTFT p90", unit: "ms", value: column("ttft_p90_ms") } },
+  { id: "ntpot-p90", title: "NTPOT p90 (latency ÷ output tokens)", group: "rate", x: RATE, y: { label: "NTPOT p90", unit: "ms", value: column("ntpot_p90_ms") } },
+  { id: "tpot-p90", title: "TPOT p90 (first token excluded)", group: "rate", x: RATE, y: { label: "TPOT p90", unit: "ms", value: column("tpot_p90_ms") } },
+  { id: "itl-p50", title: "ITL p50 (inter-token latency)", group: "rate", x: RATE, y: { label: "ITL p50", unit: "ms", value: column("itl_p50_ms") } },
+  { id: "itl-p90", title: "ITL p90 (inter-token latency)", group: "rate", x: RATE, y: { label: "ITL p90", unit: "ms", value: column("itl_p90_ms") } },
+  { id: "success", title: "Success ratio", group: "rate", x: RATE, y: { label: "successful ÷ attempted", unit: "%", value: (r) => { const s = successRatio(r); return s === null ? null : s * 100; } }, range: [0, 100] },
+  { id: "failed-requests", title: "Failed requests (by type in the tables)", group: "rate", x: RATE, y: { label: "failed requests", unit: "requests", value: column("errors_total") } },
+];
+
+/** Distinct colours, one per benchmark name across every run in the report. */
+export const PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#393b79", "#637939"];
+
+export interface SeriesData {
+  name: string;
+  benchmark: string;
+  runId: string;
+  color: string;
+  /** Compared runs are dashed. */
+  dashed: boolean;
+  points: Array<[number, number]>;
+  /** Marked points: "saturation" (throughput stops growing while p90 latency climbs), "SLO capacity". */
+  marks: Array<{ name: string; coord: [number, number] }>;
+}
 
 /** What the page draws: per chart, its series and their points. Also what the browser test checks. */
 export interface ChartData {
   id: string;
   title: string;
-  unit: string;
+  group: ChartSpec["group"];
+  x: { label: string; unit: string };
+  y: { label: string; unit: string };
   range?: [number, number];
-  series: Array<{ name: string; points: Array<[number, number]>; saturation?: [number, number]; compared: boolean }>;
+  series: SeriesData[];
 }
 
-export function chartData(primary: ReportRun, compared: ReportRun[]): ChartData[] {
+export function benchmarkColors(runs: ReportRun[]): Map<string, string> {
+  const names = [...new Set(runs.flatMap((r) => r.benchmarks.map((b) => b.name)))].sort();
+  return new Map(names.map((name, i) => [name, PALETTE[i % PALETTE.length]]));
+}
+
+export function chartData(primary: ReportRun, compared: ReportRun[], options: ReportOptions = {}): ChartData[] {
   const runs = [primary, ...compared];
+  const colors = benchmarkColors(runs);
   const multiRun = compared.length > 0;
   return CHARTS.map((chart) => ({
     id: chart.id,
     title: chart.title,
-    unit: chart.unit,
+    group: chart.group,
+    x: { label: chart.x.label, unit: chart.x.unit },
+    y: { label: chart.y.label, unit: chart.y.unit },
     ...(chart.range ? { range: chart.range } : {}),
     series: runs.flatMap((run, runIndex) =>
       run.benchmarks
         .filter((b) => runIndex === 0 || primary.benchmarks.some((p) => p.name === b.name))
-        .map((b) => {
+        .map((b): SeriesData => {
           const rows = run.stats.filter((s) => s.name === b.name).sort((x, y) => x.request_rate - y.request_rate);
-          const points = rows.map((r) => [r.request_rate, chart.value(r)] as [number, number | null]).filter((p): p is [number, number] => p[1] !== null);
-          const rate = chart.saturation ? saturationRate(rows) : undefined;
-          const at = rate === undefined ? undefined : points.find((p) => p[0] === rate);
-          return { name: multiRun ? `${b.name} @ ${run.runId}` : b.name, points, ...(at ? { saturation: at } : {}), compared: runIndex > 0 };
+          const point = (r: StatRow): [number, number] | undefined => {
+            const [x, y] = [chart.x.value(r, b), chart.y.value(r, b)];
+            return x === null || y === null ? undefined : [x, y];
+          };
+          const points = rows.map(point).filter((p): p is [number, number] => p !== undefined);
+          const marks: SeriesData["marks"] = [];
+          const saturation = saturationRate(rows);
+          const capacity = runIndex === 0 ? options.slo?.capacities.find((c) => c.name === b.name)?.max_rate : undefined;
+          for (const [name, rate] of [["saturation", saturation], ["SLO capacity", capacity]] as const) {
+            const row = rate === undefined || rate === null ? undefined : rows.find((r) => r.request_rate === rate);
+            const at = row && point(row);
+            if (at && (chart.group === "curve" || chart.y === OUTPUT || chart.id === "latency-p90")) marks.push({ name, coord: at });
+          }
+          return { name: multiRun ? `${b.name} @ ${run.runId}` : b.name, benchmark: b.name, runId: run.runId, color: colors.get(b.name)!, dashed: runIndex > 0, points, marks };
         })
         .filter((s) => s.points.length > 0),
     ),
@@ -70,76 +141,158 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 }
 
-function number(value: number | null, digits = 1): string {
-  return value === null ? "–" : value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+function number(value: number | null | undefined, digits = 1): string {
+  return value === null || value === undefined ? "–" : value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }
 
-function table(headers: string[], rows: string[][]): string {
-  return `<table><thead><tr>${headers.map((h) => `<th>${escapeHtml(h)}</th>`).join("")}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join("")}</tr>`).join("")}</tbody></table>`;
+function table(headers: string[], rows: string[][], className = ""): string {
+  return `<table${className ? ` class="${className}"` : ""}><thead><tr>${headers.map((h) => `<th>${escapeHtml(h)}</th>`).join("")}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join("")}</tr>`).join("")}</tbody></table>`;
 }
 
-function benchmarkSection(benchmark: BenchmarkRow, rows: StatRow[]): string {
+function list(json: string): string[] {
+  return JSON.parse(json) as string[];
+}
+
+/** Model-server metrics per rate, as the load generator queried them (units in Metric.unit; counters' figures are per second, but sum and increase). */
+function serverMetricsTable(details: StatDetail[]): string {
+  const rows = details.flatMap((d) => (d.stat.model_server_metrics ?? []).map((m) => [
+    number(d.request_rate), `<code>${escapeHtml(m.name ?? "")}</code>`, escapeHtml(m.unit ?? ""),
+    ...[m.mean, m.median, m.p90, m.p95, m.p99, m.max, m.rate, m.increase].map((v) => number(v, 3)),
+  ]));
+  if (!rows.length) return "";
+  return `<details class="server-metrics"><summary>Model-server metrics (${rows.length}): as the load generator queried them over each rate's window</summary>
+${table(["rate (QPS)", "metric", "unit", "mean", "p50", "p90", "p95", "p99", "max", "rate /s", "increase"], rows)}</details>`;
+}
+
+function benchmarkSection(benchmark: BenchmarkRow, rows: StatRow[], capacity: Capacity | undefined, details: StatDetail[]): string {
   const saturation = saturationRate(rows);
-  const problems = JSON.parse(benchmark.problems) as string[];
-  const facts = [
-    benchmark.model && `model ${escapeHtml(benchmark.model)}`,
-    benchmark.model_server && `${escapeHtml(benchmark.model_server)} × ${benchmark.replicas ?? "?"}${benchmark.accelerator ? ` on ${escapeHtml(benchmark.accelerator)}` : ""}`,
-    benchmark.load_balancer && `load balancer ${escapeHtml(benchmark.load_balancer)}`,
-    benchmark.start_time && `ran ${escapeHtml(benchmark.start_time)} → ${escapeHtml(benchmark.end_time ?? "?")}`,
-    benchmark.dashboard_url && `<a href="${escapeHtml(benchmark.dashboard_url)}">dashboard</a>`,
-  ].filter(Boolean);
-  const figures = table(
-    ["rate (QPS)", "tokens/s", "requests/s", "p50 ms", "p90 ms", "p99 ms", "TPOT p90 ms", "TTFT p90 ms", "success"],
-    rows.map((r) => [
-      `${number(r.request_rate)}${r.request_rate === saturation ? ' <span class="sat">saturation</span>' : ""}`,
-      number(r.output_tokens_per_second), number(r.requests_per_second, 2), number(r.latency_p50_ms), number(r.latency_p90_ms), number(r.latency_p99_ms),
-      number(r.tpot_p90_ms), number(r.ttft_p90_ms), successRatio(r) === null ? "–" : `${(successRatio(r)! * 100).toFixed(1)}%`,
-    ]),
-  );
+  const issues = [...list(benchmark.missing), ...list(benchmark.problems)];
+  const optional = (key: keyof StatRow) => rows.some((r) => r[key] !== null);
+  const columns: Array<[string, (r: StatRow) => string]> = [
+    ["rate (QPS)", (r) => `${number(r.request_rate)}${r.request_rate === saturation ? ' <span class="mark sat">saturation</span>' : ""}${r.request_rate === capacity?.max_rate ? ' <span class="mark slo">SLO capacity</span>' : ""}`],
+    ["output tokens/s", (r) => number(r.output_tokens_per_second)],
+    ["tokens/s per GPU", (r) => number(r.output_tokens_per_second === null || !benchmark.gpus ? null : r.output_tokens_per_second / benchmark.gpus)],
+    ["successful req/s", (r) => number(r.successful_rps, 2)],
+    ["attempted req/s", (r) => number(r.requests_per_second, 2)],
+    ["latency p50 ms", (r) => number(r.latency_p50_ms)], ["latency p90 ms", (r) => number(r.latency_p90_ms)], ["latency p99 ms", (r) => number(r.latency_p99_ms)],
+    ...(optional("ttft_p90_ms") ? [["TTFT p90 ms", (r: StatRow) => number(r.ttft_p90_ms)] as [string, (r: StatRow) => string]] : []),
+    ["NTPOT p90 ms", (r) => number(r.ntpot_p90_ms)],
+    ...(optional("tpot_p90_ms") ? [["TPOT p90 ms", (r: StatRow) => number(r.tpot_p90_ms)] as [string, (r: StatRow) => string]] : []),
+    ...(optional("itl_p90_ms") ? [["ITL p90 ms", (r: StatRow) => number(r.itl_p90_ms)] as [string, (r: StatRow) => string]] : []),
+    ...(optional("goodput_rps") ? [["goodput req/s", (r: StatRow) => number(r.goodput_rps, 2)] as [string, (r: StatRow) => string], ["goodput", (r: StatRow) => (r.goodput_percentage === null ? "–" : `${r.goodput_percentage.toFixed(1)}%`)] as [string, (r: StatRow) => string]] : []),
+    ["success", (r) => (successRatio(r) === null ? "–" : `${(successRatio(r)! * 100).toFixed(1)}%`)],
+    ["errors by type", (r) => Object.entries(errorsByType(r)).map(([type, count]) => `${escapeHtml(type)} ${count}`).join(", ") || "none"],
+  ];
+  const figures = table(columns.map(([h]) => h), rows.map((r) => columns.map(([, cell]) => cell(r))));
   const sanity = table(
-    ["rate (QPS)", "benchmark time s", "prompts attempted", "prompts succeeded", "avg input length", "avg output length"],
-    rows.map((r) => [number(r.request_rate), number(r.benchmark_time_seconds), number(r.prompts_attempted, 0), number(r.prompts_succeeded, 0), number(r.input_length_mean), number(r.output_length_mean)]),
+    ["rate (QPS)", "benchmark time s", "prompts attempted", "prompts succeeded", "achieved rate QPS", "avg input tokens", "avg output tokens"],
+    rows.map((r) => [number(r.request_rate), number(r.benchmark_time_seconds), number(r.prompts_attempted, 0), number(r.prompts_succeeded, 0), number(r.achieved_rate, 2), number(r.input_length_mean), number(r.output_length_mean)]),
   );
   return `<section class="benchmark" id="benchmark-${escapeHtml(benchmark.name)}">
 <h3>${escapeHtml(benchmark.name)} <span class="status status-${escapeHtml(benchmark.status)}">${escapeHtml(benchmark.status)}</span></h3>
-<p class="facts">${facts.join(" · ")}</p>
-${problems.length ? `<ul class="problems">${problems.map((p) => `<li>${escapeHtml(p)}</li>`).join("")}</ul>` : ""}
+${issues.length ? `<ul class="problems">${issues.map((p) => `<li>${escapeHtml(p)}</li>`).join("")}</ul>` : ""}
 <p>${saturation === undefined ? "No saturation within the rates run." : `Saturates at <strong>${number(saturation)} QPS</strong>: beyond it throughput stops growing while p90 latency climbs.`}</p>
 <h4>Figures</h4>${figures}
 <h4>Sanity checks</h4>${sanity}
+${serverMetricsTable(details)}
 </section>`;
 }
 
+function short(digest: string | null): string {
+  return digest ? `<code title="${escapeHtml(digest)}">${escapeHtml(digest.slice(0, 12))}</code>` : "–";
+}
+
+function provenanceSection(run: ReportRun): string {
+  const rows = run.benchmarks.map((b) => [
+    escapeHtml(b.name),
+    b.start_time ? `${escapeHtml(b.start_time)} → ${escapeHtml(b.end_time ?? "?")}` : "–",
+    escapeHtml(b.accelerator ?? "–"),
+    b.replicas === null ? "–" : `${b.replicas} × ${b.tensor_parallelism ?? "?"} = ${b.gpus ?? "?"}`,
+    escapeHtml(b.model_server ?? "–"), escapeHtml(b.load_balancer ?? "–"), escapeHtml(b.load_generator ?? "–"),
+    short(b.config_sha256), short(b.snapshot_sha256), escapeHtml(b.metadata_file ?? "–"),
+    b.dashboard_url ? `<a href="${escapeHtml(b.dashboard_url)}">dashboard</a>` : "–",
+  ]);
+  const images = run.benchmarks.flatMap((b) => (JSON.parse(b.images) as Array<{ component: string; pod: string; container: string; image: string; image_id: string }>)
+    .map((i) => [escapeHtml(b.name), escapeHtml(i.component), escapeHtml(`${i.pod}/${i.container}`), escapeHtml(i.image), `<code>${escapeHtml(i.image_id)}</code>`]));
+  return `<section id="provenance"><h2>Provenance of run ${escapeHtml(run.runId)}</h2>
+${table(["benchmark", "ran", "accelerator", "replicas × TP = GPUs", "model server", "load balancer", "load generator", "catalog entry SHA-256", "snapshot SHA-256", "times from", "monitoring"], rows, "provenance")}
+<h4>Images that ran (digests from the pods' status)</h4>
+${images.length ? table(["benchmark", "component", "pod/container", "image", "digest that ran"], images, "images") : "<p>No image digests recorded (results in the original tool's layout, or collected without pod status).</p>"}
+</section>`;
+}
+
+function deltaSection(primary: ReportRun, compared: ReportRun): string {
+  const { deltas, lost, notes } = compareSides({ runs: [compared] }, { runs: [primary] });
+  const metrics = GATE_METRICS.filter((m) => deltas.some((d) => d.metrics[m.id]));
+  const rows = deltas.map((d) => [escapeHtml(d.name), number(d.rate), ...metrics.map((m) => {
+    const delta = d.metrics[m.id];
+    if (!delta) return "–";
+    const worse = m.worse === "lower" ? delta.estimate < 0 : delta.estimate > 0;
+    return `<span class="${Math.abs(delta.estimate) < 0.05 ? "" : worse ? "worse" : "better"}">${escapeHtml(describeDelta(m, delta).slice(m.label.length + 1))}</span>`;
+  })]);
+  return `<section class="deltas" id="delta-${escapeHtml(compared.runId)}"><h3>${escapeHtml(primary.runId)} against ${escapeHtml(compared.runId)}</h3>
+${table(["benchmark", "rate (QPS)", ...metrics.map((m) => m.label)], rows, "delta")}
+${[...lost, ...notes].map((n) => `<p class="note">${escapeHtml(n)}</p>`).join("")}
+</section>`;
+}
+
+function sloSection(slo: NonNullable<ReportOptions["slo"]>): string {
+  const rows = slo.capacities.map((c) => [escapeHtml(c.name), escapeHtml(c.status), number(c.max_rate), number(c.output_tokens_per_second), c.gpus === null ? "–" : String(c.gpus), escapeHtml(c.accelerator ?? "–"), number(c.gpu_hour_price, 2), number(c.cost_per_million_output_tokens, 3), escapeHtml(c.detail ?? "")]);
+  return `<section id="slo"><h2>Capacity under the SLO</h2>
+<p>SLO: <code>${escapeHtml(slo.slo.expression)}</code>${slo.slo.preset ? ` (preset ${escapeHtml(slo.slo.preset)})` : ""}. Capacity is the highest measured rate at which every term holds and no request failed; cost per million output tokens = GPUs × price per GPU-hour ÷ (output tokens/s × 3600) × 10⁶.</p>
+${table(["benchmark", "status", "max rate (QPS)", "output tokens/s", "GPUs", "accelerator", "$ per GPU-hour", "$ per 1M output tokens", "detail"], rows, "capacity")}
+</section>`;
+}
+
+function legend(primary: ReportRun, compared: ReportRun[]): string {
+  const colors = benchmarkColors([primary, ...compared]);
+  const names = [...colors.keys()].filter((name) => primary.benchmarks.some((b) => b.name === name));
+  return `<div class="legend">${names.map((name) => `<span class="key"><span class="swatch" style="background:${colors.get(name)}"></span>${escapeHtml(name)}</span>`).join("")}
+<span class="key"><span class="line solid"></span>run ${escapeHtml(primary.runId)}</span>${compared.map((c) => `<span class="key"><span class="line dashed"></span>run ${escapeHtml(c.runId)}</span>`).join("")}
+<span class="key"><span class="dot sat"></span>saturation</span><span class="key"><span class="dot slo"></span>SLO capacity</span></div>`;
+}
+
 const STYLE = `
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1200px;color:#1f2328;padding:0 1rem}
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1280px;color:#1f2328;padding:0 1rem}
 h1{font-size:1.6rem;margin-bottom:.2rem}h2{margin-top:2.5rem;border-bottom:1px solid #d0d7de;padding-bottom:.3rem}
-.subtitle{color:#59636e;margin-top:0}.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(540px,1fr));gap:1rem}
-.chart{height:340px;border:1px solid #d0d7de;border-radius:6px;padding:.5rem}
-table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0 1rem}th,td{border:1px solid #d0d7de;padding:.25rem .6rem;text-align:right}
-th{background:#f6f8fa}td:first-child,th:first-child{text-align:left}.sat{background:#fff1e5;color:#bc4c00;border-radius:4px;padding:0 .3rem;font-size:.75rem}
+.subtitle{color:#59636e;margin-top:0}.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(400px,1fr));gap:1rem}
+.chart{height:320px;border:1px solid #d0d7de;border-radius:6px;padding:.5rem}
+.legend{display:flex;flex-wrap:wrap;gap:.4rem 1.2rem;margin:.5rem 0 1rem;font-size:.9rem}.key{display:inline-flex;align-items:center;gap:.35rem}
+.swatch{width:14px;height:14px;border-radius:3px;display:inline-block}.line{width:28px;border-top:2px solid #1f2328;display:inline-block}.line.dashed{border-top-style:dashed}
+.dot{width:10px;height:10px;border-radius:50%;display:inline-block;border:2px solid #fff;box-shadow:0 0 0 1px #1f2328}.dot.sat{background:#bc4c00}.dot.slo{background:#1a7f37}
+table{border-collapse:collapse;font-size:.8rem;margin:.5rem 0 1rem}th,td{border:1px solid #d0d7de;padding:.25rem .5rem;text-align:right}
+th{background:#f6f8fa}td:first-child,th:first-child{text-align:left}.mark{border-radius:4px;padding:0 .3rem;font-size:.75rem}
+.mark.sat{background:#fff1e5;color:#bc4c00}.mark.slo{background:#dafbe1;color:#1a7f37}.worse{color:#cf222e}.better{color:#1a7f37}
 .status{font-size:.8rem;border-radius:1rem;padding:.1rem .6rem;vertical-align:middle}.status-collected{background:#dafbe1;color:#1a7f37}
 .status-partial{background:#fff8c5;color:#9a6700}.status-failed{background:#ffebe9;color:#cf222e}.status-pending{background:#eaeef2;color:#59636e}
-.facts{color:#59636e;font-size:.9rem}.problems{color:#cf222e}`;
+.problems{color:#cf222e}.note{color:#59636e;font-size:.85rem}code{font-size:.8rem}table.provenance td,table.images td{text-align:left}`;
 
 const RENDER = `
+const MARK_COLORS = { "saturation": "#bc4c00", "SLO capacity": "#1a7f37" };
 for (const chart of REPORT.charts) {
   const element = document.getElementById("chart-" + chart.id);
   const instance = echarts.init(element, null, { renderer: "canvas" });
+  const axis = (a, extra) => Object.assign({ type: "value", name: a.label + " (" + a.unit + ")", nameLocation: "middle", nameGap: 32, scale: true }, extra);
   instance.setOption({
     animation: false,
-    title: { text: chart.title + " (" + chart.unit + ")", left: "center", textStyle: { fontSize: 14 } },
-    tooltip: { trigger: "axis" },
-    legend: { bottom: 0, type: "scroll" },
-    grid: { left: 60, right: 20, top: 40, bottom: 60 },
-    xAxis: { type: "value", name: "request rate (QPS)", nameLocation: "middle", nameGap: 25 },
-    yAxis: chart.range ? { type: "value", min: chart.range[0], max: chart.range[1] } : { type: "value", scale: true },
+    title: { text: chart.title, left: "center", textStyle: { fontSize: 13 } },
+    tooltip: { trigger: "item", formatter: (p) => p.seriesName + "<br>" + chart.x.label + ": " + p.value[0].toFixed(2) + " " + chart.x.unit + "<br>" + chart.y.label + ": " + p.value[1].toFixed(2) + " " + chart.y.unit },
+    legend: { show: false },
+    grid: { left: 70, right: 40, top: 50, bottom: 50 },
+    xAxis: axis(chart.x, {}),
+    yAxis: axis(chart.y, chart.range ? { min: chart.range[0], max: chart.range[1], scale: false } : { nameGap: 50 }),
     series: chart.series.map((s) => ({
       name: s.name,
       type: "line",
       data: s.points,
+      color: s.color,
       symbolSize: 6,
-      lineStyle: s.compared ? { type: "dashed" } : {},
-      markPoint: s.saturation ? { symbol: "pin", symbolSize: 36, data: [{ name: "saturation", coord: s.saturation, value: "sat" }] } : undefined,
+      lineStyle: { type: s.dashed ? "dashed" : "solid", width: 2 },
+      markPoint: s.marks.length ? {
+        symbol: "circle", symbolSize: 14,
+        data: s.marks.map((m) => ({ name: m.name, coord: m.coord, itemStyle: { color: MARK_COLORS[m.name], borderColor: "#fff", borderWidth: 2 },
+          label: { show: true, position: "top", formatter: m.name, color: MARK_COLORS[m.name], fontSize: 11 } })),
+      } : undefined,
     })),
   });
   element.dataset.rendered = "true";
@@ -147,22 +300,30 @@ for (const chart of REPORT.charts) {
 
 let echartsSource: string | undefined;
 
-export function renderReport(primary: ReportRun, compared: ReportRun[]): string {
+export function renderReport(primary: ReportRun, compared: ReportRun[], options: ReportOptions = {}): string {
   echartsSource ??= fs.readFileSync(require.resolve("echarts/dist/echarts.min.js"), "utf8");
-  const charts = chartData(primary, compared);
+  const charts = chartData(primary, compared, options);
   const data = JSON.stringify({ run: primary.runId, compared: compared.map((c) => c.runId), charts }).replace(/</g, "\\u003c");
   const counts = primary.benchmarks.reduce<Record<string, number>>((acc, b) => ({ ...acc, [b.status]: (acc[b.status] ?? 0) + 1 }), {});
-  const sections = primary.benchmarks.map((b) => benchmarkSection(b, primary.stats.filter((s) => s.name === b.name))).join("\n");
+  const sections = primary.benchmarks.map((b) => benchmarkSection(b, primary.stats.filter((s) => s.name === b.name), options.slo?.capacities.find((c) => c.name === b.name), (primary.details ?? []).filter((d) => d.name === b.name))).join("\n");
+  const grid = (group: ChartSpec["group"]) => `<div class="charts">${charts.filter((c) => c.group === group).map((c) => `<div class="chart" id="chart-${c.id}" data-chart="${c.id}"></div>`).join("")}</div>`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>inference-bench run ${escapeHtml(primary.runId)}</title><style>${STYLE}</style></head>
 <body>
 <h1>inference-bench run ${escapeHtml(primary.runId)}</h1>
 <p class="subtitle">${primary.benchmarks.length} benchmarks (${Object.entries(counts).map(([s, n]) => `${n} ${escapeHtml(s)}`).join(", ")})${compared.length ? ` · compared with ${compared.map((c) => escapeHtml(c.runId)).join(", ")} (dashed)` : ""}</p>
+${legend(primary, compared)}
+<h2>Throughput against latency</h2>
+<p class="note">Each point is one request rate. NTPOT is request latency ÷ output tokens (queueing and TTFT included); TTFT exists only for streaming runs; TPOT (first token excluded) only where the load generator writes it.</p>
+${grid("curve")}
 <h2>Against request rate</h2>
-<div class="charts">${charts.map((c) => `<div class="chart" id="chart-${c.id}" data-chart="${c.id}"></div>`).join("")}</div>
+${grid("rate")}
+${options.slo ? sloSection(options.slo) : ""}
+${compared.length ? `<h2>Differences</h2>${compared.map((c) => deltaSection(primary, c)).join("\n")}` : ""}
 <h2>Benchmarks</h2>
 ${sections}
+${provenanceSection(primary)}
 <script>${echartsSource}</script>
 <script>const REPORT = ${data};${RENDER}</script>
 </body></html>

@@ -7,6 +7,7 @@ import { parseTextFormat } from "../../proto/textformat";
 import { requestRatesOf } from "../catalog/tool";
 import { SnapshotError } from "../errors";
 import { benchmarkPaths, type BenchmarkPaths, runDir } from "../snapshot/layout";
+import { upgradeLegacyState } from "./legacy";
 import { type BenchmarkState, readBenchmarkState } from "./status";
 
 export interface RunBenchmark {
@@ -29,6 +30,6 @@ export function listRunBenchmarks(outputDir: string, runId: string): RunBenchmar
       const paths = benchmarkPaths(outputDir, runId, name);
       const config = fs.existsSync(paths.benchmarkPbtxt) ? parseTextFormat(BenchmarkType, fs.readFileSync(paths.benchmarkPbtxt, "utf8"), paths.benchmarkPbtxt) : undefined;
       const rates = config ? requestRatesOf(config) : [];
-      return { name, paths, config, state: readBenchmarkState(paths, rates) };
+      return { name, paths, config, state: upgradeLegacyState(paths, readBenchmarkState(paths, rates), rates) };
     });
 }

@@ -15,7 +15,7 @@ export interface BenchmarkState {
   result?: BenchmarkResult;
 }
 
-function readJsonFiles(dir: string): Array<{ file: string; text: string }> {
+export function readJsonFiles(dir: string): Array<{ file: string; text: string }> {
   if (!fs.existsSync(dir)) return [];
   return fs.readdirSync(dir).filter((name) => name.endsWith(".json")).sort().map((name) => ({ file: path.join(dir, name), text: fs.readFileSync(path.join(dir, name), "utf8") }));
 }

@@ -12,7 +12,7 @@ import { inferencePerfWarmupStages } from "../manifests/load-generator-inference
 import type { BenchmarkPaths } from "../snapshot/layout";
 import { parseInferencePerfReports } from "./inference-perf";
 import type { ResultLog } from "./log-archive";
-import { type ParsedResultFile, parseLpgResult, sameRate, statsPerRate } from "./lpg";
+import { type ParsedResultFile, parseLpgResult, rateLabel, sameRate, statsPerRate } from "./lpg";
 import { scrubSecrets } from "./secrets";
 import { type Crash, readToolLog } from "./tool-log";
 
@@ -46,11 +46,6 @@ export interface ToolResults {
   loadGenerator: LoadGeneratorRecord;
 }
 
-/** "rate 5.0"; rate 0 (all prompts at once) is written as such, though the LPG records it as inf. */
-function rateLabel(rate: number): string {
-  return `rate ${(Number.isFinite(rate) ? rate : 0).toFixed(1)}`;
-}
-
 /** Where an archived file is kept: LPG files by kind under json/ and txt/, inference-perf's report unchanged under inference-perf/. */
 export function resultFolder(kind: LoadGeneratorKind, name: string, paths: BenchmarkPaths): string {
   if (kind === "inference-perf") return paths.resultsInferencePerfDir;
@@ -69,10 +64,8 @@ export function resultFromFiles(jsonFiles: Array<{ file: string; text: string }>
       problems.push(error.message);
     }
   }
-  const missing = expectedRates
-    .filter((rate) => !parsed.some((p) => sameRate(rate, p.stat.request_rate!)))
-    .map((rate) => `${rateLabel(rate)}: no result file`);
-  return { result: { stats: statsPerRate(parsed) }, missing, problems };
+  const { stats, missing } = statsPerRate(parsed, expectedRates);
+  return { result: { stats }, missing, problems };
 }
 
 /**

@@ -1,0 +1,65 @@
+// npm run -s export -- --run-id ID --format br-v0.2.1|csv [--output DIR]
+// br-v0.2.1: DIR/ID/export/br-v0.2.1/<benchmark>-<rate>qps.yaml, one llm-d Benchmark Report per benchmark and rate.
+// csv: DIR/ID/export/stats.csv, one row per benchmark and rate, the header naming each column with its unit.
+// Written whole or not at all: into a staging folder, then renamed over the previous export.
+import { Command, Option } from "commander";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { stringify } from "yaml";
+import { benchmarkReport } from "../lib/export/br";
+import { statsCsv } from "../lib/export/csv";
+import { readProvenance } from "../lib/results/provenance";
+import { listRunBenchmarks } from "../lib/results/run-results";
+import { runCommand } from "./common";
+
+function rateName(rate: number | undefined): string {
+  return rate !== undefined && Number.isFinite(rate) ? `${rate.toFixed(1)}qps` : "inf-qps";
+}
+
+/** Writes `files` (name → content) as the folder `target`, replacing it in one rename. */
+function writeWhole(target: string, files: Record<string, string>): void {
+  const staging = `${target}.staging-${process.pid}`;
+  fs.rmSync(staging, { recursive: true, force: true });
+  try {
+    fs.mkdirSync(staging, { recursive: true });
+    for (const [name, content] of Object.entries(files)) {
+      fs.writeFileSync(path.join(staging, name), content);
+    }
+    fs.rmSync(target, { recursive: true, force: true });
+    fs.renameSync(staging, target);
+  } finally {
+    fs.rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+const program = new Command("export")
+  .description("Export a run's results for other tools: llm-d Benchmark Report v0.2.1 (YAML per benchmark and rate) or one CSV")
+  .requiredOption("--run-id <id>", "the run")
+  .addOption(new Option("--format <format>", "what to write").choices(["br-v0.2.1", "csv"]).makeOptionMandatory())
+  .option("--output <dir>", "output folder (results are read from <dir>/<id>/, the export written to <dir>/<id>/export/)", "output")
+  .action((options: { runId: string; format: "br-v0.2.1" | "csv"; output: string }) => {
+    const benchmarks = listRunBenchmarks(options.output, options.runId);
+    const exportDir = path.join(options.output, options.runId, "export");
+    if (options.format === "csv") {
+      const file = path.join(exportDir, "stats.csv");
+      const csv = statsCsv(benchmarks);
+      fs.mkdirSync(exportDir, { recursive: true });
+      fs.writeFileSync(`${file}.tmp-${process.pid}`, csv);
+      fs.renameSync(`${file}.tmp-${process.pid}`, file);
+      process.stdout.write(`${file}\n`);
+      return;
+    }
+    const files: Record<string, string> = {};
+    for (const benchmark of benchmarks) {
+      const provenance = readProvenance(benchmark.paths);
+      (benchmark.state.result?.stats ?? []).forEach((stat, stage) => {
+        files[`${benchmark.name}-${rateName(stat.request_rate)}.yaml`] = stringify(benchmarkReport(options.runId, benchmark, provenance, stat, stage));
+      });
+    }
+    const dir = path.join(exportDir, "br-v0.2.1");
+    fs.mkdirSync(exportDir, { recursive: true });
+    writeWhole(dir, files);
+    for (const name of Object.keys(files).sort()) process.stdout.write(`${path.join(dir, name)}\n`);
+  });
+
+void runCommand(program);

@@ -1,0 +1,59 @@
+// npm run -s slo -- --run-id ID (--slo EXPR | --preset NAME) [--gpu-hour-price ACCELERATOR=USD]... [--output DIR] [--db FILE] [--json]
+// Per benchmark: the highest measured rate that meets every SLO term, the output throughput
+// there, the GPUs and the cost per million output tokens.
+import { Command } from "commander";
+import { gpuHourPrices, resolveSlo, sloCapacity, sloJson } from "../lib/report/slo";
+import { refreshRuns } from "../lib/store/import";
+import { databasePath, ResultStore } from "../lib/store/store";
+import { collect, runCommand } from "./common";
+
+interface Options {
+  runId: string;
+  slo?: string;
+  preset?: string;
+  gpuHourPrice?: string[];
+  output: string;
+  db?: string;
+  json?: boolean;
+}
+
+function fixed(value: number | null, digits: number): string {
+  return value === null ? "–" : value.toFixed(digits);
+}
+
+const program = new Command("slo")
+  .description("Capacity under a latency SLO and its cost: per benchmark, the highest rate that meets every term")
+  .requiredOption("--run-id <id>", "the run")
+  .option("--slo <expr>", "comma-separated terms METRIC_PCT<=VALUE with a unit (ms, s); METRIC: request_latency, ttft, ntpot, tpot, itl; PCT: p50, p90, p95, p99, mean. E.g. ttft_p99<=2s,ntpot_p90<=100ms")
+  .option("--preset <name>", "a named SLO, e.g. mlperf-llama3.1-8b (data/slo-presets.yaml); --slo terms add to it")
+  .option("--gpu-hour-price <accelerator=usd>", "price of one GPU-hour for an accelerator, overriding data/gpu-prices.yaml (repeatable)", collect)
+  .option("--output <dir>", "output folder", "output")
+  .option("--db <file>", "results database (default: <output>/results.db)")
+  .option("--json", 'print {"slo": …, "benchmarks": [{"name", "status", "max_rate", "output_tokens_per_second", "gpus", "cost_per_million_output_tokens", "accelerator", "gpu_hour_price", "detail"}]}')
+  .action((options: Options) => {
+    const slo = resolveSlo(options);
+    const prices = gpuHourPrices(options.gpuHourPrice);
+    const store = new ResultStore(options.db ?? databasePath(options.output));
+    try {
+      refreshRuns(store, options.output, [options.runId]);
+      const capacities = sloCapacity(store.benchmarks(options.runId), store.statDetails(options.runId), slo, prices);
+      if (options.json) {
+        process.stdout.write(JSON.stringify(sloJson(slo, capacities), null, 2) + "\n");
+        return;
+      }
+      const header = ["benchmark", "status", "max rate", "tokens/s", "GPUs", "$/GPU-h", "$/1M out tok"];
+      const rows = capacities.map((c) => [c.name, c.status, fixed(c.max_rate, 1), fixed(c.output_tokens_per_second, 1), c.gpus === null ? "–" : String(c.gpus), fixed(c.gpu_hour_price, 2), fixed(c.cost_per_million_output_tokens, 3)]);
+      const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+      const line = (cells: string[]) => cells.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join("  ");
+      const lines = [`SLO: ${slo.expression}${slo.preset ? ` (preset ${slo.preset})` : ""}; a rate with failed requests does not meet it`, line(header)];
+      capacities.forEach((c, i) => {
+        lines.push(line(rows[i]));
+        if (c.detail) lines.push(`  ${c.detail}`);
+      });
+      process.stdout.write(lines.join("\n") + "\n");
+    } finally {
+      store.close();
+    }
+  });
+
+void runCommand(program);

@@ -1,0 +1,34 @@
+// Results written before Stat said which load generator wrote it: their `tpot` holds the LPG's
+// per_output_token_latency, which is NTPOT (request latency ÷ output tokens), under the name
+// `time_per_output_token_ms`. They are read honestly: re-derived from the raw result files,
+// which are always kept, or, where those are gone, with that figure moved to `ntpot`.
+import type { Stat } from "../../proto/benchmark-types";
+import type { BenchmarkPaths } from "../snapshot/layout";
+import { resultFromFiles } from "./collect";
+import { FIGURE_NAMES } from "./lpg";
+import { type BenchmarkState, readJsonFiles } from "./status";
+
+/** A Stat as earlier versions wrote it: no `load_generator`, NTPOT in `tpot`. */
+export function isLegacyStat(stat: Stat): boolean {
+  return !stat.load_generator;
+}
+
+/** The same figures, named as they are: NTPOT in `ntpot`, no TPOT (the LPG wrote none). */
+export function migrateLegacyStat(stat: Stat): Stat {
+  if (!isLegacyStat(stat)) return stat;
+  const { tpot, ...rest } = stat;
+  return { ...rest, ...(tpot ? { ntpot: { ...tpot, ...FIGURE_NAMES.ntpot } } : {}), load_generator: "lpg" };
+}
+
+/** A benchmark's state with any legacy result re-derived from results/json (or migrated in place). */
+export function upgradeLegacyState(paths: BenchmarkPaths, state: BenchmarkState, expectedRates: number[]): BenchmarkState {
+  const stats = state.result?.stats ?? [];
+  if (!stats.some(isLegacyStat)) return state;
+  const files = readJsonFiles(paths.resultsJsonDir);
+  if (!files.length) return { ...state, result: { ...state.result, stats: stats.map(migrateLegacyStat) } };
+  const fresh = resultFromFiles(files, expectedRates);
+  const missing = fresh.missing;
+  const problems = [...new Set([...(state.record?.problems ?? []), ...fresh.problems])];
+  const status = (fresh.result.stats ?? []).length === 0 ? "failed" : missing.length || problems.length ? "partial" : "collected";
+  return { status, result: fresh.result, record: state.record ? { ...state.record, status, missing, problems } : undefined };
+}

@@ -1,0 +1,102 @@
+// Test helpers for the results' outputs: the llm-d Benchmark Report validator, and the HTML
+// report opened in a real Chromium with every chart's drawn data checked against chartData().
+import * as assert from "node:assert/strict";
+import Ajv2020, { type ValidateFunction } from "ajv/dist/2020";
+import addFormats from "ajv-formats";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { type Browser, chromium, type Page } from "playwright-core";
+import type { ChartData } from "../lib/report/html";
+import { PROJECT_ROOT } from "./helpers";
+import { closeSchema } from "./validators";
+
+/**
+ * llm-d's Benchmark Report v0.2.1 schema (JSON Schema 2020-12, from pydantic), with every object
+ * that lists properties closed (fields it does not declare are errors; objects the schema leaves
+ * open on purpose, `additionalProperties: true`, stay open). pydantic's `ge` is enforced;
+ * `discriminator` is an annotation over a oneOf that ajv checks anyway.
+ */
+export function brValidator(shared: string): ValidateFunction {
+  const schema = JSON.parse(fs.readFileSync(path.join(shared, "schemas", "llm-d-benchmark-report", "br_v0_2_1_json_schema.json"), "utf8"));
+  const ajv = new Ajv2020({ allErrors: true, strict: true, strictTypes: false });
+  addFormats(ajv);
+  ajv.addKeyword({ keyword: "ge", type: "number", schemaType: "number", validate: (limit: number, data: number) => data >= limit });
+  ajv.addKeyword({ keyword: "discriminator" });
+  return ajv.compile(closeSchema(schema) as object);
+}
+
+export interface OpenReport {
+  /** The marked points of one series of one chart, as drawn: [name, coord]. */
+  marks(chart: string, series: string): Array<[string, [number, number]]>;
+  text(selector: string): Promise<string>;
+  page: Page;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens a report in Chromium with no network, checks there are no console errors and no request
+ * leaves the file, and that every chart draws exactly `expected` (series, colours, dash, points,
+ * marks). A visible skip (a failure in CI) without Chromium.
+ */
+export async function openReport(context: Mocha.Context, file: string, expected: ChartData[]): Promise<OpenReport> {
+  const executablePath = process.env.CHROMIUM ?? "/usr/bin/chromium";
+  if (!fs.existsSync(executablePath)) {
+    const reason = `no Chromium at ${executablePath} (apt-get install chromium, or set CHROMIUM)`;
+    if (process.env.CI) throw new Error(reason);
+    console.log(`      skipped: ${reason}`);
+    context.skip();
+  }
+  const html = fs.readFileSync(file, "utf8");
+  assert.doesNotMatch(html, /<script[^>]+src=|<link[^>]+href=["']?http/, "nothing is loaded from elsewhere");
+  const browser: Browser = await chromium.launch({ executablePath, args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"] });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const errors: string[] = [];
+    const requests: string[] = [];
+    page.on("console", (message) => message.type() === "error" && errors.push(message.text()));
+    page.on("pageerror", (error) => errors.push(error.message));
+    page.on("request", (request) => !request.url().startsWith("file:") && requests.push(request.url()));
+    await page.goto(`file://${file}`);
+    await page.waitForFunction((count) => document.querySelectorAll('.chart[data-rendered="true"]').length === count, expected.length);
+    const drawn = await page.evaluate(() =>
+      [...document.querySelectorAll<HTMLElement>(".chart")].map((element) => {
+        const option = (window as any).echarts.getInstanceByDom(element).getOption();
+        return {
+          id: element.dataset.chart!,
+          title: option.title[0].text,
+          axes: [option.xAxis[0].name, option.yAxis[0].name],
+          legendShown: option.legend[0].show,
+          series: option.series.map((s: any) => ({ name: s.name, color: s.color, dash: s.lineStyle.type, points: s.data, marks: (s.markPoint?.data ?? []).map((m: any) => [m.name, m.coord]) })),
+        };
+      }));
+    assert.deepEqual(errors, []);
+    assert.deepEqual(requests, []);
+    assert.deepEqual(drawn.map((c) => c.id), expected.map((c) => c.id));
+    for (const chart of expected) {
+      const got = drawn.find((c) => c.id === chart.id)!;
+      assert.equal(got.title, chart.title);
+      assert.deepEqual(got.axes, [`${chart.x.label} (${chart.x.unit})`, `${chart.y.label} (${chart.y.unit})`], chart.id);
+      assert.equal(got.legendShown, false, "the page's own legend: never paged");
+      assert.deepEqual(got.series.map((s: any) => s.name), chart.series.map((s) => s.name), chart.id);
+      for (const [i, series] of chart.series.entries()) {
+        const s = got.series[i];
+        assert.deepEqual(s.points, series.points, `${chart.id} ${series.name}`);
+        assert.equal(s.color, series.color, `${chart.id} ${series.name} colour`);
+        assert.equal(s.dash, series.dashed ? "dashed" : "solid", `${chart.id} ${series.name} dash`);
+        assert.deepEqual(s.marks, series.marks.map((m) => [m.name, m.coord]), `${chart.id} ${series.name} marks`);
+      }
+    }
+    const artifacts = path.join(PROJECT_ROOT, "tests", ".artifacts");
+    fs.mkdirSync(artifacts, { recursive: true });
+    await page.screenshot({ path: path.join(artifacts, `${path.basename(path.dirname(file))}-report.png`), fullPage: true });
+    return {
+      page,
+      marks: (chart, series) => drawn.find((c) => c.id === chart)!.series.find((s: any) => s.name === series)!.marks,
+      text: async (selector) => (await page.locator(selector).innerText()).replace(/[ \t]+/g, " "),
+      close: () => browser.close(),
+    };
+  } catch (error) {
+    await browser.close();
+    throw error;
+  }
+}
