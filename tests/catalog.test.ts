@@ -142,7 +142,7 @@ describe("catalog: inheritance by presence", () => {
     const dir = tempDir();
     fs.writeFileSync(path.join(dir, "a.pbtxt"), BASE);
     fs.writeFileSync(path.join(dir, "b.pbtxt"), BASE);
-    assert.match(errorOf(() => loadCatalogs([dir])).message, /b\.pbtxt:2: benchmark "base" is also defined at .*a\.pbtxt:2/);
+    assert.match(errorOf(() => loadCatalogs([dir])).message, /b\.pbtxt:3:3: benchmark "base" is also defined at .*a\.pbtxt:3:3; names must be unique/);
   });
 });
 
@@ -151,15 +151,15 @@ const BAD_CATALOGS: Array<[string, string, number, RegExp]> = [
   ["unknown top-level field", "benchmark { }", 1, /unknown field "benchmark" in Benchmarks \(did you mean "benchmarks"\?\)/],
   ["unknown nested field", 'benchmarks {\n name: "a"\n config { modelserver {} } }', 3, /unknown field "modelserver"/],
   ["missing colon before scalar", 'benchmarks { name "a" }', 1, /expected ":" after "name"/],
-  ["unterminated string", 'benchmarks { name: "a }', 1, /unterminated string/],
-  ["newline in string", 'benchmarks { name: "a\n" }', 1, /unterminated string/],
-  ["unknown escape", 'benchmarks { name: "\\q" }', 1, /unknown escape \\q/],
+  ["unterminated string", 'benchmarks { name: "a }', 1, /string is not closed/],
+  ["newline in string", 'benchmarks { name: "a\n" }', 1, /string is not closed on its line/],
+  ["unknown escape", 'benchmarks { name: "\\q" }', 1, /unknown escape "\\\\q"/],
   ["short \\u escape", 'benchmarks { name: "\\u12" }', 1, /needs 4 hex digits/],
   ["lone surrogate", 'benchmarks { name: "\\ud800" }', 1, /unpaired surrogate/],
   ["octal escape too big", 'benchmarks { name: "\\777" }', 1, /larger than a byte/],
-  ["missing closing brace", 'benchmarks {\n name: "a"\n', 3, /expected "}" before end of input/],
-  ["mismatched delimiter", 'benchmarks < name: "a" }', 1, /unexpected "}"/],
-  ["stray closing brace", "}", 1, /unexpected "}"/],
+  ["missing closing brace", 'benchmarks {\n name: "a"\n', 3, /expected "}" before the end of the input \(the message opened at line 1\)/],
+  ["mismatched delimiter", 'benchmarks < name: "a" }', 1, /expected ">", found "}"/],
+  ["stray closing brace", "}", 1, /unexpected "}": no message is open/],
   ["int for a string", "benchmarks { name: 3 }", 1, /expected a string literal/],
   ["string for an int", 'benchmarks { name: "a" config { model_server { replicas: "2" } } }', 1, /expected an integer/],
   ["int32 overflow", 'benchmarks { name: "a" config { model_server { replicas: 99999999999 } } }', 1, /out of range for int32/],
@@ -188,27 +188,66 @@ const BAD_CATALOGS: Array<[string, string, number, RegExp]> = [
   ["no benchmark tool type", BASE.replace(/benchmark_tool \{.*\n/, 'benchmark_tool { image: "x:1" }\n'), 12, /config.benchmark_tool needs a type: lpg/],
   ["no model server", 'benchmarks { name: "a" config { } }', 1, /config.model_server is missing/],
   ["bad request rates", BASE.replace('request_rates: "1,2"', 'request_rates: "1,fast"'), 12, /request_rates must be comma-separated non-negative numbers/],
-  ["unknown model without rates", BASE.replace('request_rates: "1,2"', "").replace('model: "meta-llama/Llama-3.1-8B-Instruct"', 'model: "acme/unknown"'), 12, /no built-in rates for model "acme\/unknown" on accelerator "nvidia-h100-80gb".*meta-llama\/Llama-2-7b-hf on nvidia-l4/],
-  ["unknown accelerator without rates", BASE.replace('request_rates: "1,2"', "").replace("nvidia-h100-80gb", "tpu-v9"), 12, /on accelerator "tpu-v9"/],
-  ["bad lb policy", BASE.replace(/epp \{ image: "[^"]*" \}/, 'lb_policy: "Fastest"'), 11, /lb_policy "Fastest" is not an Envoy Gateway load balancer type/],
+  ["unknown model without rates", BASE.replace('request_rates: "1,2"', "").replace('model: "meta-llama/Llama-3.1-8B-Instruct"', 'model: "acme/unknown"'), 12, /no built-in rates for "acme\/unknown" on "nvidia-h100-80gb" \(7 known pairs in lib\/catalog\/rates\.ts\); set lpg\.request_rates/],
+  ["unknown accelerator without rates", BASE.replace('request_rates: "1,2"', "").replace("nvidia-h100-80gb", "tpu-v9"), 12, /on "tpu-v9"/],
+  ["bad lb policy", BASE.replace(/epp \{ image: "[^"]*" \}/, 'lb_policy: "Fastest"'), 11, /lb_policy "Fastest" is not an Envoy Gateway load balancer type \(ConsistentHash, LeastRequest, Random, RoundRobin\)/],
   ["gke with v1alpha2", BASE.replace(/envoy \{ epp \{ image: "[^"]*" \} \}/, "gke_gateway {} inference_api: V1ALPHA2"), 11, /GKE Gateway routes to inference.networking.k8s.io\/v1/],
   ["bad port", BASE.replace('request_rates: "1,2"', 'request_rates: "1" port: "99999"'), 12, /port must be a port number/],
   ["bad refresh interval", BASE.replace('epp:v1.5.0"', 'epp:v1.5.0" refresh_metrics_interval: "often"'), 11, /refresh_metrics_interval must be a duration/],
+  ["empty catalog", "", 1, /defines no benchmarks \(it is empty or holds only comments\)/],
+  ["only comments", "# proto-file: proto/benchmark.proto\n# nothing else\n", 1, /defines no benchmarks/],
+  ["an empty list of benchmarks", "benchmarks []", 1, /defines no benchmarks/],
+  ["prototype name as a field", 'benchmarks { name: "a"\n constructor {} }', 2, /unknown field "constructor" in Benchmark/],
+  ["prototype name as a value", 'benchmarks { name: "a" config { load_balancer { gateway {\n inference_api: toString } } } }', 2, /unknown InferenceApi value "toString"/],
+  ["__proto__ as a field", 'benchmarks { __proto__ { name: "x" } }', 1, /unknown field "__proto__"/],
+  ["enum number outside the enum", 'benchmarks { name: "a" config { load_balancer { gateway { inference_api: 9 } } } }', 1, /9 is not a number of InferenceApi/],
+  ["empty model server image", BASE.replace('image: "vllm/vllm-openai:v0.8.1"', 'image: ""'), 6, /config\.model_server\.image is empty; it must name a container image/],
+  ["blank endpoint picker image", BASE.replace('epp:v1.5.0"', '" image: ""').replace('image: "registry.k8s.io/gateway-api-inference-extension/" image: ""', 'image: " "'), 11, /config\.load_balancer\.gateway\.envoy\.epp\.image is empty/],
+  ["empty load generator image", BASE.replace('image: "lpg@sha256:abc"', 'image: ""'), 12, /config\.benchmark_tool\.image is empty/],
+  ["empty model", BASE.replace('model: "meta-llama/Llama-3.1-8B-Instruct"', 'model: ""'), 9, /config\.model_server\.vllm\.model is empty; it must name a model/],
+  ["empty tokenizer", BASE.replace('request_rates: "1,2"', 'request_rates: "1,2" tokenizer: ""'), 12, /config\.benchmark_tool\.lpg\.tokenizer is empty; it must name a tokenizer/],
+  ["empty dataset", BASE.replace('request_rates: "1,2"', 'request_rates: "1,2" dataset: ""'), 12, /config\.benchmark_tool\.lpg\.dataset is empty/],
+  ["empty gateway class", BASE.replace("full_duplex_streaming_enabled: true", 'full_duplex_streaming_enabled: true gateway_class_name: ""'), 11, /gateway_class_name is empty; it must name a GatewayClass/],
+  ["duplicate explicit rates", BASE.replace('request_rates: "1,2"', 'request_rates: "1,2,1.0"'), 12, /request_rates: rate 1 appears twice/],
+  ["generated rates that round to zero", BASE.replace('models: "meta-llama/Llama-3.1-8B-Instruct" request_rates: "1,2"', 'models: "' + Array.from({ length: 1000 }, (_, i) => `m${i}`).join(",") + '"'), 12, /generated rates "0\.0,.*: a rate rounds to 0\.0 \(built-in × 2 replicas × 2 GPUs ÷ 1000 models\); set lpg\.request_rates/],
+  ["generated rates that collide", BASE.replace('models: "meta-llama/Llama-3.1-8B-Instruct" request_rates: "1,2"', 'models: "' + Array.from({ length: 800 }, (_, i) => `m${i}`).join(",") + '"'), 12, /generated rates "0\.1,0\.1,.*: rate 0\.1 appears twice/],
+  ["a 1 MB name", `benchmarks { name: "${"x".repeat(1_048_576)}" }`, 1, /benchmark "x{30}…" \(1,048,576 characters\): name must be a DNS-1123 label/],
+  ["a long inheritance cycle", Array.from({ length: 1000 }, (_, i) => `benchmarks { name: "c${i}" base_benchmark_name: "c${(i + 1) % 1000}" }`).join("\n"), 1000, /inheritance cycle: c0 → c1 → c2 → … \(996 more\) → c999 → c0/],
+  ["a Latin-1 byte", 'benchmarks {\n  name: "caf\u00e9"\n}'.replace("\u00e9", "\udce9"), 2, /the text holds a lone UTF-16 surrogate|not valid UTF-8/],
+  ["\\X escape", 'benchmarks { name: "\\X41" }', 1, /unknown escape \\X/],
+  ["hex float", 'benchmarks { name: "a" result { stats { request_rate: 0x10 } } }', 1, /a float field takes decimal numbers only/],
 ];
 
 describe("catalog: bad input", () => {
   it(`gives a one-line error naming the file and line for each of ${BAD_CATALOGS.length} malformed catalogs`, () => {
     assert.ok(BAD_CATALOGS.length >= 30);
-    const dir = tempDir();
-    for (const [i, [what, text, line, pattern]] of BAD_CATALOGS.entries()) {
-      const file = path.join(dir, `bad-${i}.pbtxt`);
-      fs.writeFileSync(file, text);
-      const error = errorOf(() => loadCatalogs([file]));
-      assert.doesNotMatch(error.message, /\n/, what);
-      assert.ok(error.message.startsWith(`${file}:${line}:`), `${what}: expected ${file}:${line}:…, got ${error.message}`);
-      assert.match(error.message, pattern, what);
+    // Relative paths, as a user types them (the 200-character limit includes the path).
+    const cwd = process.cwd();
+    process.chdir(tempDir());
+    try {
+      checkBadCatalogs();
+    } finally {
+      process.chdir(cwd);
     }
   });
+});
+
+/** Each BAD_CATALOGS case, written under ./catalog/: one line, ≤ 200 characters, file:line first. */
+function checkBadCatalogs(): void {
+  fs.mkdirSync("catalog", { recursive: true });
+  for (const [i, [what, text, line, pattern]] of BAD_CATALOGS.entries()) {
+    const file = `catalog/bad-${i}.pbtxt`;
+    // "\udce9" marks where the file gets a raw Latin-1 byte (0xff), which no JavaScript string can hold.
+    fs.writeFileSync(file, text.includes("\udce9") ? Buffer.from(text.replace("\udce9", "\u00ff"), "latin1") : text);
+    const error = errorOf(() => loadCatalogs([file]));
+    assert.ok(error.message.length <= 200, `${what}: ${error.message.length} characters: ${error.message}`);
+    assert.doesNotMatch(error.message, /\n/, what);
+    assert.ok(error.message.startsWith(`${file}:${line}:`), `${what}: expected ${file}:${line}:…, got ${error.message}`);
+    assert.match(error.message, pattern, `${what}: ${error.message}`);
+  }
+}
+
+describe("catalog: bad input (more)", () => {
 
   it("names a missing path and an empty folder", () => {
     assert.match(errorOf(() => loadCatalogs(["/nonexistent/x.pbtxt"])).message, /^\/nonexistent\/x\.pbtxt: no such catalog file or folder$/);
