@@ -83,6 +83,8 @@ interface MessagePositions {
   start: number;
   /** Where each field was first written, as pairs: name, then an offset in `source` or a ForeignPoint. */
   fields: Array<string | number | ForeignPoint>;
+  /** `fields` is shared with a copy: copy it before changing it. */
+  shared?: boolean;
 }
 
 const positions = new WeakMap<object, MessagePositions>();
@@ -108,6 +110,10 @@ export function sourcePosition(message: object, field?: string): SourcePosition 
 
 function setFieldPoint(target: MessagePositions, field: string, point: ForeignPoint): void {
   const value = point.source === target.source ? point.offset : point;
+  if (target.shared) {
+    target.fields = [...target.fields];
+    target.shared = false;
+  }
   const fields = target.fields;
   for (let i = 0; i < fields.length; i += 2) {
     if (fields[i] === field) {
@@ -144,7 +150,9 @@ export function copyStartPosition(from: object, to: object): void {
 /** Gives `to` the start and field positions of `from` (for copies of parsed messages). */
 export function copyPositions(from: object, to: object): void {
   const source = positions.get(from);
-  if (source) positions.set(to, { source: source.source, start: source.start, fields: [...source.fields] });
+  if (!source) return;
+  source.shared = true;
+  positions.set(to, { source: source.source, start: source.start, fields: source.fields, shared: true });
 }
 
 // ---------------------------------------------------------------------------------------
