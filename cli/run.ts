@@ -2,30 +2,28 @@
 // Runs a whole catalog to the end with the Automation API: `up` until every benchmark has
 // results, within the GPU budget, then `destroy --run-program`. Ctrl-C stops after the current
 // step; the same command resumes.
-import { LocalWorkspace } from "@pulumi/pulumi/automation";
-import { Command, InvalidArgumentError } from "commander";
+import { Command } from "commander";
 import * as path from "node:path";
-import { waitForAnyJob } from "../lib/results/collect";
-import { loadKubeConfig } from "../lib/results/kube";
-import { driveRun } from "../lib/run/driver";
-import { collect, runCommand } from "./common";
-
-function count(value: string): string {
-  if (!/^[0-9]+$/.test(value)) throw new InvalidArgumentError("a whole number");
-  return value;
-}
+import { collect, countOption, requireExecutable, runCommand, runIdOption } from "./common";
 
 const program = new Command("run")
   .description("Run every selected benchmark of a stack's catalogs to the end, then tear the run down")
-  .requiredOption("--stack <run-id>", "the stack, whose name is the run id")
-  .option("--catalog <path>", "catalog file or folder (repeatable; sets the stack's catalog config)", collect)
-  .option("--gpu-budget <n>", "GPUs at once (sets gpuBudget)", count)
-  .option("--parallelism <n>", "benchmarks at once (sets parallelism)", count)
+  .requiredOption("--stack <run-id>", "the stack, whose name is the run id (1 to 8 characters of a-z, 0-9 and -)", runIdOption)
+  .option("--catalog <paths...>", "catalog files or folders (sets the stack's catalog config)", collect)
+  .option("--gpu-budget <n>", "GPUs at once (sets gpuBudget)", countOption("--gpu-budget"))
+  .option("--parallelism <n>", "benchmarks at once (sets parallelism)", countOption("--parallelism"))
   .option("--verbose", "show Pulumi's own output")
   .action(async (options: { stack: string; catalog?: string[]; gpuBudget?: string; parallelism?: string; verbose?: boolean }) => {
+    requireExecutable("pulumi", "install the Pulumi CLI (https://www.pulumi.com/docs/iac/download-install/)");
+    // Loaded once the options are checked: the Automation API and the Kubernetes client take seconds.
+    const { LocalWorkspace } = require("@pulumi/pulumi/automation") as typeof import("@pulumi/pulumi/automation");
+    const { waitForAnyJob } = require("../lib/results/collect") as typeof import("../lib/results/collect");
+    const { loadKubeConfig } = require("../lib/results/kube") as typeof import("../lib/results/kube");
+    const { driveRun } = require("../lib/run/driver") as typeof import("../lib/run/driver");
     const workDir = path.resolve(__dirname, "..");
     const stack = await LocalWorkspace.createOrSelectStack({ stackName: options.stack, workDir });
-    if (options.catalog) await stack.setConfig("inference-bench:catalog", { value: options.catalog.join(",") });
+    // The program reads catalog paths from the project folder; the user typed them from theirs.
+    if (options.catalog) await stack.setConfig("inference-bench:catalog", { value: options.catalog.map((p) => path.relative(workDir, path.resolve(p)) || ".").join(",") });
     if (options.gpuBudget) await stack.setConfig("inference-bench:gpuBudget", { value: options.gpuBudget });
     if (options.parallelism) await stack.setConfig("inference-bench:parallelism", { value: options.parallelism });
     // Each `up` returns at once; the driver starts the next one when a benchmark finishes.

@@ -371,7 +371,9 @@ export function resolveCatalogText(text: string | Uint8Array, file: string): Res
 
 function compileRegex(pattern: string): RegExp {
   try {
-    return new RegExp(pattern);
+    const regex = new RegExp(pattern);
+    regex.test(""); // V8 compiles lazily: a pattern too large to compile fails here.
+    return regex;
   } catch (error) {
     throw catalogError(`benchmark name regex ${quoted(pattern)} is invalid: ${(error as Error).message.replace(pattern, "…")}`);
   }
