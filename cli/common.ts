@@ -6,7 +6,7 @@
 import { Command } from "commander";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { oneLine, quoted, UserError } from "../lib/errors";
+import { fileSystemProblem, oneLine, quoted, UserError } from "../lib/errors";
 import { gcpProjectProblem, runIdProblem } from "../lib/ids";
 
 /** Collects a repeatable, variadic option (`--catalog a b --catalog c`). */
@@ -39,33 +39,6 @@ export function countOption(name: string): (value: string) => string {
     if (!/^[0-9]{1,9}$/.test(value)) throw new UserError(`${name} takes a whole number such as 8 (got ${quoted(value, 24)})`);
     return value;
   };
-}
-
-/** The file-system fault behind `error`, for a message about `target`: what happened and what to do. */
-export function fileSystemProblem(error: NodeJS.ErrnoException, target: string): string {
-  const where = error.path ?? target;
-  switch (error.code) {
-    case "EACCES":
-    case "EPERM":
-      return `${where}: permission denied; fix its permissions or choose another path`;
-    case "EROFS":
-      return `${where}: the file system is read-only; choose another path`;
-    case "ENOSPC":
-    case "EDQUOT":
-      return `${where}: no space left on the device; free some space or choose another path`;
-    case "ENOTDIR":
-      return `${where}: a part of this path is a file, not a folder`;
-    case "EISDIR":
-      return `${where}: is a folder, not a file`;
-    case "ENOENT":
-      return `${where}: no such file or folder`;
-    case "EEXIST":
-      return `${where}: already exists`;
-    case "ENAMETOOLONG":
-      return `${quoted(where, 60)}: the name is too long`;
-    default:
-      return `${where}: ${error.code ?? "file system error"} (${oneLine(error.message)})`;
-  }
 }
 
 function isFileSystemError(error: unknown): error is NodeJS.ErrnoException {
@@ -181,7 +154,7 @@ export async function runCommand(program: Command, argv = process.argv): Promise
       return;
     }
     const message = error instanceof UserError ? error.message
-      : isFileSystemError(error) ? fileSystemProblem(error, "")
+      : isFileSystemError(error) ? fileSystemProblem(error)
       : `internal error: ${oneLine(String((error as Error).message ?? error))} (set DEBUG=1 for the stack trace)`;
     process.stderr.write(`error: ${message}\n`);
     if (process.env.DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);

@@ -67,3 +67,30 @@ export function oneLine(message: string, maxLength = MAX_ERROR_LENGTH): string {
   const tail = 60;
   return `${characters.slice(0, maxLength - tail - 1).join("")}…${characters.slice(-tail).join("")}`;
 }
+
+/** The file-system fault behind `error`, for a message about `target`: what happened and what to do. */
+export function fileSystemProblem(error: NodeJS.ErrnoException, target = ""): string {
+  const where = target || error.path || "(unknown path)";
+  switch (error.code) {
+    case "EACCES":
+    case "EPERM":
+      return `${where}: permission denied; fix its permissions or choose another path`;
+    case "EROFS":
+      return `${where}: the file system is read-only; choose another path`;
+    case "ENOSPC":
+    case "EDQUOT":
+      return `${where}: no space left on the device; free some space or choose another path`;
+    case "ENOTDIR":
+      return `${where}: a part of this path is a file, not a folder`;
+    case "EISDIR":
+      return `${where}: is a folder, not a file`;
+    case "ENOENT":
+      return `${where}: no such file or folder`;
+    case "EEXIST":
+      return `${where}: already exists`;
+    case "ENAMETOOLONG":
+      return `${quoted(where, 60)}: the name is too long`;
+    default:
+      return `${where}: ${error.code ?? "file system error"} (${oneLine(error.message)})`;
+  }
+}
