@@ -183,6 +183,17 @@ describe("catalog: what a child inherits and what follows a switched oneof membe
     }
   });
 
+  it("never lets a base's defaults reach its child: they are applied to each benchmark after merging", () => {
+    const text = `benchmarks { name: "a" config { model_server { accelerator: "nvidia-h100-80gb" vllm { model: "meta-llama/Llama-2-7b-hf" } } load_balancer { k8s_service {} } benchmark_tool { lpg {} } } }
+      benchmarks { name: "b" base_benchmark_name: "a" config { model_server { vllm { model: "meta-llama/Llama-3.1-8B-Instruct" } } } }`;
+    for (const benchmarks of [loadCatalogsFromText(text), resolve(text)]) {
+      const lpg = benchmarks[1].benchmark.config!.benchmark_tool!.lpg!;
+      assert.equal(lpg.models, "meta-llama/Llama-3.1-8B-Instruct");
+      assert.equal(lpg.tokenizer, "meta-llama/Llama-3.1-8B-Instruct");
+      assert.equal(benchmarks[0].benchmark.config!.benchmark_tool!.lpg!.tokenizer, "meta-llama/Llama-2-7b-hf");
+    }
+  });
+
   it("extends config and the description, never result, start_time or the case name of a past run", () => {
     const b = byName(`benchmarks { name: "old" benchmark_case { name: "case-1" description: "H100 sweep" }
         start_time { seconds: 1700000000 } result { stats { request_rate: 1 } }

@@ -3,11 +3,11 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Benchmark, BenchmarkConfig, Gateway, LPG } from "../../proto/benchmark-types";
-import { BenchmarksType } from "../../proto/schema";
+import { BenchmarksType, BenchmarkType } from "../../proto/schema";
 import { parseTextFormat, type PlainMessage, sourcePosition } from "../../proto/textformat";
 import { CatalogError, listed, location, MAX_ERROR_LENGTH, quoted } from "../errors";
 import { DEFAULT_IMAGES, DEFAULTS, ENVOY_LB_POLICIES, IP_PLACEHOLDER } from "./defaults";
-import { type InheritanceEntry, resolveChain } from "./inherit";
+import { cloneMessage, type InheritanceEntry, resolveChain } from "./inherit";
 import { baseRatesFor, knownRateKeys, rateProblem, scaleRates } from "./rates";
 import { MUST_NAME_SOMETHING, valueAt } from "./rules";
 
@@ -142,10 +142,10 @@ function parseCatalog(file: string, text: string | Uint8Array): CatalogFile {
   return { file, entries, byName, resolved: new Map() };
 }
 
-/** Resolves one benchmark of a parsed file over its bases (no defaults yet). */
+/** Resolves one benchmark of a parsed file over its bases (no defaults yet): a copy, which finish() may fill in. */
 function inherit(catalog: CatalogFile, name: string, definedIn: ReadonlyMap<string, string>): Benchmark {
   const result = resolveChain(name, catalog.byName, catalog.resolved);
-  if (!("kind" in result)) return result;
+  if (!("kind" in result)) return cloneMessage(BenchmarkType, result as PlainMessage) as Benchmark;
   const where = at(catalog.file, result.at, "base_benchmark_name");
   if (result.kind === "cycle") throw catalogError(`${where}: inheritance cycle: ${chainText(result.chain)}`);
   const elsewhere = definedIn.get(result.base);
