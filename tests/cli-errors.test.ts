@@ -176,10 +176,20 @@ function buildFixture(root: string): void {
   write("snapshots/abc/sim-svc-abc/benchmark.pbtxt", "# an older snapshot\n", 0o444);
 }
 
-/** Permissions a copy does not keep: a file no one may read, a folder no one may list or write in. */
-function restrict(root: string): void {
+/**
+ * Permissions a copy does not keep: a file no one may read, a folder no one may list or write in.
+ * For an unprivileged case run by a user other than root, every folder becomes read-only too
+ * (as root, such a case runs as nobody, for whom the copy is read-only already).
+ */
+function restrict(root: string, unprivileged: boolean): void {
   fs.chmodSync(path.join(root, "secret.pbtxt"), 0o000);
-  fs.chmodSync(path.join(root, "lockeddir"), 0o311);
+  fs.chmodSync(path.join(root, "lockeddir"), 0o111);
+  if (!unprivileged || isRoot) return;
+  const folders = [root];
+  for (let dir = folders.pop(); dir !== undefined; dir = folders.pop()) {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory() && entry.name !== "lockeddir") folders.push(path.join(dir, entry.name));
+    fs.chmodSync(dir, 0o555);
+  }
 }
 
 /** Every path under `dir` with its size and content hash: what "nothing changed" compares. */
@@ -190,7 +200,7 @@ function listing(dir: string): string[] {
       const full = path.join(current, entry.name);
       const stat = fs.lstatSync(full);
       out.push(`${path.relative(dir, full)} ${stat.mode.toString(8)} ${stat.isFile() ? `${stat.size} ${stat.mtimeMs}` : ""}`);
-      if (entry.isDirectory() && (stat.mode & 0o444) === 0o444) walk(full);
+      if (entry.isDirectory() && (stat.mode & 0o444) !== 0) walk(full);
     }
   };
   walk(dir);
@@ -250,7 +260,7 @@ describe("CLI error contract", () => {
     await pool(CASES.map(([command, args, expected, options], i) => async () => {
       const dir = path.join(root, `case-${i}`);
       fs.cpSync(template, dir, { recursive: true, preserveTimestamps: true });
-      restrict(dir);
+      restrict(dir, options?.unprivileged ?? false);
       const before = listing(dir);
       const result = await runCase(command, args, dir, options);
       const label = `case ${i}: ${command} ${args.map((a) => (a.length > 40 ? `${a.slice(0, 20)}…` : JSON.stringify(a))).join(" ")}`;
