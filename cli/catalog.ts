@@ -1,18 +1,18 @@
-// npm run -s catalog -- --catalog <path> [--catalog <path>...] [--regex RE] [--json]
+// npm run -s catalog -- --catalog <path>... [--catalog <path>...] [--regex RE] [--json]
 // Prints the resolved benchmarks (inheritance, defaults and request rates applied) in file order.
 import { Command } from "commander";
-import { loadCatalogs, selectBenchmarks } from "../lib/catalog/catalog";
+import { loadCatalogs } from "../lib/catalog/catalog";
 import { BenchmarksType } from "../proto/schema";
 import { printTextFormat } from "../proto/textformat";
 import { collect, runCommand, warn } from "./common";
 
 const program = new Command("catalog")
   .description("Print the resolved benchmarks of one or more catalogs")
-  .requiredOption("--catalog <path>", "a catalog file or folder (repeatable)", collect)
+  .requiredOption("--catalog <paths...>", "catalog files or folders (several after one flag, or the flag repeated)", collect)
   .option("--regex <re>", "only benchmarks whose name matches this regular expression")
   .option("--json", "print one JSON object {\"benchmarks\": [...]} with proto field names")
   .action((options: { catalog: string[]; regex?: string; json?: boolean }) => {
-    const benchmarks = selectBenchmarks(loadCatalogs(options.catalog), options.regex);
+    const benchmarks = loadCatalogs(options.catalog, options.regex);
     warn(benchmarks.flatMap((b) => b.warnings));
     if (options.json) {
       process.stdout.write(JSON.stringify({ benchmarks: benchmarks.map((b) => b.benchmark) }, null, 2) + "\n");

@@ -1,16 +1,157 @@
-// What every command shares: one-line errors, no stack traces for a user's mistakes.
+// What every command shares: its error contract and the checks of the options commands share.
+// The contract: a user's mistake is one line on stderr (`error: ...`), exit 1, nothing on stdout,
+// nothing written or half-written; a fault of the file system or the database names the path
+// and what to do; a closed stdout (`... | head`) ends the command quietly. Only a bug prints
+// "internal error" (DEBUG=1 adds its stack trace).
 import { Command } from "commander";
-import { UserError } from "../lib/errors";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { fileSystemProblem, oneLine, quoted, UserError } from "../lib/errors";
+import { gcpProjectProblem, runIdProblem } from "../lib/ids";
 
-/** Collects a repeatable option (`--catalog a --catalog b`). */
+/** Collects a repeatable, variadic option (`--catalog a b --catalog c`). */
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
-/** Runs a command's action; a user's error prints as one line on stderr and exits 1. */
+/** `--run-id` and friends: a valid run id (see lib/ids.ts), else one clear line. */
+export function runIdOption(value: string): string {
+  const problem = runIdProblem(value);
+  if (problem) throw new UserError(problem);
+  return value;
+}
+
+/** A repeatable run id option. */
+export function runIdsOption(value: string, previous: string[] = []): string[] {
+  return [...previous, runIdOption(value)];
+}
+
+/** `--gcp-project`: a GCP project id. */
+export function gcpProjectOption(value: string): string {
+  const problem = gcpProjectProblem(value);
+  if (problem) throw new UserError(problem);
+  return value;
+}
+
+/** A whole number option (GPU budget, parallelism). */
+export function countOption(name: string): (value: string) => string {
+  return (value) => {
+    if (!/^[0-9]{1,9}$/.test(value)) throw new UserError(`${name} takes a whole number such as 8 (got ${quoted(value, 24)})`);
+    return value;
+  };
+}
+
+function isFileSystemError(error: unknown): error is NodeJS.ErrnoException {
+  return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === "string" && typeof (error as NodeJS.ErrnoException).syscall === "string";
+}
+
+/** The nearest existing ancestor of `target` (itself if it exists). */
+function existingAncestor(target: string): string {
+  let current = path.resolve(target);
+  while (!fs.existsSync(current) && path.dirname(current) !== current) current = path.dirname(current);
+  return current;
+}
+
+/**
+ * Checks, before anything is written, that `dir` is (or can be created as) a writable folder.
+ * `option` names the flag that chose it, for the message.
+ */
+export function checkWritableFolder(dir: string, option = "--output"): void {
+  const stat = fs.statSync(dir, { throwIfNoEntry: false });
+  if (stat && !stat.isDirectory()) throw new UserError(`${dir}: is a file, not a folder; choose another ${option}`);
+  const existing = existingAncestor(dir);
+  if (!fs.statSync(existing).isDirectory()) throw new UserError(`${dir}: ${existing} is a file, not a folder; choose another ${option}`);
+  try {
+    fs.accessSync(existing, fs.constants.W_OK | fs.constants.X_OK);
+  } catch (error) {
+    throw new UserError(`${dir}: cannot write in ${existing} (${(error as NodeJS.ErrnoException).code === "EROFS" ? "read-only file system" : "permission denied"}); fix its permissions or choose another ${option}`);
+  }
+}
+
+/** Checks that `dir` is an existing folder to read runs from. */
+export function checkReadableFolder(dir: string, option = "--output"): void {
+  const stat = fs.statSync(dir, { throwIfNoEntry: false });
+  if (!stat) throw new UserError(`${dir}: no such folder; pass the ${option} folder that holds the runs`);
+  if (!stat.isDirectory()) throw new UserError(`${dir}: is a file, not a folder; pass the ${option} folder that holds the runs`);
+}
+
+/**
+ * Runs `fn`; if it fails, removes whatever of `paths` (files, and the folders leading to them)
+ * did not exist before, so that a failed command leaves nothing behind.
+ */
+export function removeOnFailure<T>(paths: string[], fn: () => T): T {
+  const created = new Set<string>();
+  for (const target of paths) {
+    const stop = existingAncestor(target);
+    for (let current = path.resolve(target); current !== stop; current = path.dirname(current)) created.add(current);
+  }
+  try {
+    return fn();
+  } catch (error) {
+    // Deepest first: files, then the folders that held only them.
+    for (const target of [...created].sort((a, b) => b.length - a.length)) {
+      try {
+        const stat = fs.lstatSync(target, { throwIfNoEntry: false });
+        if (stat?.isDirectory()) fs.rmdirSync(target);
+        else if (stat) fs.rmSync(target, { force: true });
+      } catch {
+        // A folder that holds something else stays.
+      }
+    }
+    throw error;
+  }
+}
+
+/** Refuses a run whose benchmarks have no results yet, saying what they are and where to look. */
+export function requireResults(store: { stats(runId: string): unknown[]; benchmarks(runId: string): Array<{ status: string }> }, runId: string): void {
+  if (store.stats(runId).length > 0) return;
+  const benchmarks = store.benchmarks(runId);
+  throw new UserError(`run "${runId}" has no results yet (${benchmarks.length} benchmarks: ${[...new Set(benchmarks.map((b) => b.status))].join(", ") || "none"}); see npm run -s results -- --run-id ${runId}`);
+}
+
+/** The files SQLite writes next to a database. */
+export function databaseFiles(file: string): string[] {
+  return [file, `${file}-wal`, `${file}-shm`, `${file}-journal`];
+}
+
+/**
+ * Runs `fn` on the database `file`: an SQLite fault (not a database, locked, read-only, disk
+ * full) becomes one line naming the file.
+ */
+export function withDatabase<T>(file: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? "";
+    if (!code.startsWith("SQLITE_")) throw error;
+    const why = code.startsWith("SQLITE_NOTADB") ? "is not an SQLite database (move it away, or pass another --db)"
+      : code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED") ? "is locked by another process; try again when it has finished"
+      : code.startsWith("SQLITE_READONLY") || code.startsWith("SQLITE_PERM") ? "is read-only; fix its permissions or pass another --db"
+      : code.startsWith("SQLITE_FULL") ? "cannot grow: no space left on the device"
+      : code.startsWith("SQLITE_CANTOPEN") ? "cannot be opened (its folder is missing or not writable); pass another --db"
+      : code.startsWith("SQLITE_CORRUPT") ? "is corrupt; move it away and run import again"
+      : `failed (${code}: ${oneLine((error as Error).message)})`;
+    throw new UserError(`${file}: the results database ${why}`);
+  }
+}
+
+/** Where npm was called from, when this process is the npm script of this very command (`./ib`, `npm run` in a subfolder). */
+function callerDirectory(program: Command): string | undefined {
+  const caller = process.env.INIT_CWD;
+  return caller && process.env.npm_lifecycle_event === program.name() ? caller : undefined;
+}
+
+/** Runs a command's action under the error contract above. */
 export async function runCommand(program: Command, argv = process.argv): Promise<void> {
+  // Relative paths are the caller's: npm runs scripts in the project folder.
+  const caller = callerDirectory(program);
+  if (caller && caller !== process.cwd()) process.chdir(caller);
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw error;
+  });
   program.exitOverride();
-  program.configureOutput({ writeErr: (text) => process.stderr.write(text) });
+  program.configureOutput({ writeErr: (text) => process.stderr.write(`${oneLine(text.trimEnd())}\n`) });
   try {
     await program.parseAsync(argv);
   } catch (error) {
@@ -19,10 +160,24 @@ export async function runCommand(program: Command, argv = process.argv): Promise
       process.exitCode = exitCode ?? 1;
       return;
     }
-    const message = error instanceof UserError ? error.message : `internal error: ${(error as Error).message ?? error} (set DEBUG=1 for the stack trace)`;
+    const message = error instanceof UserError ? error.message
+      : isFileSystemError(error) ? fileSystemProblem(error)
+      : `internal error: ${oneLine(String((error as Error).message ?? error))} (set DEBUG=1 for the stack trace)`;
     process.stderr.write(`error: ${message}\n`);
     if (process.env.DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
     process.exitCode = exitCode ?? 1;
+  }
+}
+
+/** Writes `file` whole or not at all (a temporary file renamed over it). */
+export function writeFileAtomically(file: string, content: string): void {
+  const temporary = `${file}.tmp-${process.pid}`;
+  try {
+    fs.writeFileSync(temporary, content);
+    fs.renameSync(temporary, file);
+  } catch (error) {
+    fs.rmSync(temporary, { force: true });
+    throw error;
   }
 }
 

@@ -2,12 +2,12 @@
 // npm run -s compare -- --run-id A1 --run-id A2 --against B1 --against B2 [...]   (repeated runs: 95% intervals)
 // Per benchmark and rate, B against the baseline A; with --fail-on-regression, exits 1 when B is
 // worse beyond PCT, or lost a benchmark or rate that A has (for CI).
-import { Command, InvalidArgumentError } from "commander";
-import { UserError } from "../lib/errors";
+import { Command } from "commander";
+import * as path from "node:path";
+import { quoted, UserError } from "../lib/errors";
 import { type Comparison, compareSides, GATE_METRICS, type Side } from "../lib/report/compare";
-import { refreshRuns } from "../lib/store/import";
 import { databasePath, ResultStore } from "../lib/store/store";
-import { collect, runCommand } from "./common";
+import { checkReadableFolder, checkWritableFolder, databaseFiles, removeOnFailure, runCommand, runIdsOption, withDatabase } from "./common";
 
 interface Options {
   runId: string[];
@@ -21,7 +21,7 @@ interface Options {
 
 function percent(value: string): number {
   const number = Number(value);
-  if (value.trim() === "" || !Number.isFinite(number) || number < 0) throw new InvalidArgumentError("a percentage such as 5");
+  if (value.trim() === "" || !Number.isFinite(number) || number < 0) throw new UserError(`--fail-on-regression takes a percentage such as 5 (got ${quoted(value, 24)})`);
   return number;
 }
 
@@ -61,8 +61,8 @@ function table(comparison: Comparison): string[] {
 
 const program = new Command("compare")
   .description("Compare run B with the baseline run A (or repeated runs of each), benchmark by benchmark and rate by rate")
-  .requiredOption("--run-id <id>", "run A (the baseline), then run B; with --against, every baseline run (repeatable)", collect)
-  .option("--against <id>", "a run of the candidate side B, when each side has repeated runs (repeatable)", collect)
+  .requiredOption("--run-id <id>", "run A (the baseline), then run B; with --against, every baseline run (repeatable)", runIdsOption)
+  .option("--against <id>", "a run of the candidate side B, when each side has repeated runs (repeatable)", runIdsOption)
   .option("--fail-on-regression <pct>", "exit 1 if a figure is worse by more than this percentage (with repeated runs: across its whole 95% interval), or if B lost a benchmark or rate that A has", percent)
   .option("--allow-missing", "with --fail-on-regression: do not fail because B lacks, or has failed or partial, a benchmark or rate that A has")
   .option("--json", 'print one JSON object {"a", "b", "threshold_percent", "deltas", "lost", "notes", "regressions", "passed"}')
@@ -70,31 +70,40 @@ const program = new Command("compare")
   .option("--db <file>", "results database (default: <output>/results.db)")
   .action((options: Options) => {
     const [a, b] = sides(options);
-    const store = new ResultStore(options.db ?? databasePath(options.output));
-    try {
-      refreshRuns(store, options.output, [...a, ...b]);
-      const side = (ids: string[]): Side => ({ runs: ids.map((runId) => ({ runId, benchmarks: store.benchmarks(runId), stats: store.stats(runId) })) });
-      const comparison = compareSides(side(a), side(b), options.failOnRegression);
-      const regressions = comparison.deltas.filter((d) => d.regressions.length);
-      const gate = options.failOnRegression !== undefined;
-      const failed = gate && (regressions.length > 0 || (comparison.lost.length > 0 && !options.allowMissing));
-      if (options.json) {
-        process.stdout.write(JSON.stringify({ a, b, threshold_percent: options.failOnRegression ?? null, ...comparison, regressions: regressions.length, passed: !failed }, null, 2) + "\n");
-      } else {
-        const lines = table(comparison);
-        if (a.length > 1 || b.length > 1) lines.push(`[low, high]: 95% Welch t interval over per-run values (A: ${a.length} runs, B: ${b.length} runs)`);
-        for (const lost of comparison.lost) lines.push(`LOST: ${lost}`);
-        for (const note of comparison.notes) lines.push(`note: ${note}`);
-        if (gate) {
-          lines.push(regressions.length ? `${regressions.length} regression(s) beyond ${options.failOnRegression}%` : `no regression beyond ${options.failOnRegression}%`);
-          if (comparison.lost.length) lines.push(`${comparison.lost.length} benchmark(s) or rate(s) lost in B${options.allowMissing ? " (allowed by --allow-missing)" : ""}`);
-        }
-        process.stdout.write(lines.join("\n") + "\n");
+    checkReadableFolder(options.output);
+    // Loaded once the options are checked: it pulls in the Kubernetes client, which takes seconds.
+    const { refreshRuns } = require("../lib/store/import") as typeof import("../lib/store/import");
+    const db = options.db ?? databasePath(options.output);
+    checkWritableFolder(path.dirname(db), "--db");
+    const comparison = removeOnFailure(databaseFiles(db), () => withDatabase(db, () => {
+      const store = new ResultStore(db);
+      try {
+        refreshRuns(store, options.output, [...a, ...b]);
+        // A baseline without results gives nothing to compare; a candidate without them is what the gate reports as lost.
+        for (const id of a) if (store.stats(id).length === 0) throw new UserError(`run "${id}" has no results to compare; see npm run -s results -- --run-id ${id}`);
+        const side = (ids: string[]): Side => ({ runs: ids.map((runId) => ({ runId, benchmarks: store.benchmarks(runId), stats: store.stats(runId) })) });
+        return compareSides(side(a), side(b), options.failOnRegression);
+      } finally {
+        store.close();
       }
-      if (failed) process.exitCode = 1;
-    } finally {
-      store.close();
+    }));
+    const regressions = comparison.deltas.filter((d) => d.regressions.length);
+    const gate = options.failOnRegression !== undefined;
+    const failed = gate && (regressions.length > 0 || (comparison.lost.length > 0 && !options.allowMissing));
+    if (options.json) {
+      process.stdout.write(JSON.stringify({ a, b, threshold_percent: options.failOnRegression ?? null, ...comparison, regressions: regressions.length, passed: !failed }, null, 2) + "\n");
+    } else {
+      const lines = table(comparison);
+      if (a.length > 1 || b.length > 1) lines.push(`[low, high]: 95% Welch t interval over per-run values (A: ${a.length} runs, B: ${b.length} runs)`);
+      for (const lost of comparison.lost) lines.push(`LOST: ${lost}`);
+      for (const note of comparison.notes) lines.push(`note: ${note}`);
+      if (gate) {
+        lines.push(regressions.length ? `${regressions.length} regression(s) beyond ${options.failOnRegression}%` : `no regression beyond ${options.failOnRegression}%`);
+        if (comparison.lost.length) lines.push(`${comparison.lost.length} benchmark(s) or rate(s) lost in B${options.allowMissing ? " (allowed by --allow-missing)" : ""}`);
+      }
+      process.stdout.write(lines.join("\n") + "\n");
     }
+    if (failed) process.exitCode = 1;
   });
 
 void runCommand(program);

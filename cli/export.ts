@@ -10,7 +10,8 @@ import { benchmarkReport } from "../lib/export/br";
 import { statsCsv } from "../lib/export/csv";
 import { readProvenance } from "../lib/results/provenance";
 import { listRunBenchmarks } from "../lib/results/run-results";
-import { runCommand } from "./common";
+import { UserError } from "../lib/errors";
+import { checkReadableFolder, checkWritableFolder, removeOnFailure, runCommand, runIdOption, writeFileAtomically } from "./common";
 
 function rateName(rate: number | undefined): string {
   return rate !== undefined && Number.isFinite(rate) ? `${rate.toFixed(1)}qps` : "inf-qps";
@@ -34,18 +35,24 @@ function writeWhole(target: string, files: Record<string, string>): void {
 
 const program = new Command("export")
   .description("Export a run's results for other tools: llm-d Benchmark Report v0.2.1 (YAML per benchmark and rate) or one CSV")
-  .requiredOption("--run-id <id>", "the run")
+  .requiredOption("--run-id <id>", "the run", runIdOption)
   .addOption(new Option("--format <format>", "what to write").choices(["br-v0.2.1", "csv"]).makeOptionMandatory())
   .option("--output <dir>", "output folder (results are read from <dir>/<id>/, the export written to <dir>/<id>/export/)", "output")
   .action((options: { runId: string; format: "br-v0.2.1" | "csv"; output: string }) => {
+    checkReadableFolder(options.output);
     const benchmarks = listRunBenchmarks(options.output, options.runId);
+    if (!benchmarks.some((b) => b.state.result?.stats?.length)) {
+      throw new UserError(`run "${options.runId}" has no results to export yet (${benchmarks.length} benchmarks); see npm run -s results -- --run-id ${options.runId}`);
+    }
     const exportDir = path.join(options.output, options.runId, "export");
+    checkWritableFolder(exportDir);
     if (options.format === "csv") {
       const file = path.join(exportDir, "stats.csv");
       const csv = statsCsv(benchmarks);
-      fs.mkdirSync(exportDir, { recursive: true });
-      fs.writeFileSync(`${file}.tmp-${process.pid}`, csv);
-      fs.renameSync(`${file}.tmp-${process.pid}`, file);
+      removeOnFailure([file], () => {
+        fs.mkdirSync(exportDir, { recursive: true });
+        writeFileAtomically(file, csv);
+      });
       process.stdout.write(`${file}\n`);
       return;
     }
@@ -57,8 +64,10 @@ const program = new Command("export")
       });
     }
     const dir = path.join(exportDir, "br-v0.2.1");
-    fs.mkdirSync(exportDir, { recursive: true });
-    writeWhole(dir, files);
+    removeOnFailure([dir], () => {
+      fs.mkdirSync(exportDir, { recursive: true });
+      writeWhole(dir, files);
+    });
     for (const name of Object.keys(files).sort()) process.stdout.write(`${path.join(dir, name)}\n`);
   });
 

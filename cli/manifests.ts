@@ -3,21 +3,23 @@
 import { Command } from "commander";
 import { newRunId, prepareRun } from "../lib/plan/prepare";
 import { writeSnapshots } from "../lib/snapshot/snapshot";
-import { collect, runCommand, warn } from "./common";
+import { checkWritableFolder, collect, gcpProjectOption, removeOnFailure, runCommand, runIdOption, warn } from "./common";
 
 const program = new Command("manifests")
   .description("Write the manifest snapshot of each selected benchmark to <output>/<run id>/<name>-<run id>/")
-  .requiredOption("--catalog <path>", "a catalog file or folder (repeatable)", collect)
-  .option("--run-id <id>", "the run id (default: 8 new hex characters)")
+  .requiredOption("--catalog <paths...>", "catalog files or folders (several after one flag, or the flag repeated)", collect)
+  .option("--run-id <id>", "the run id: 1 to 8 characters of a-z, 0-9 and - (default: 8 new hex characters)", runIdOption)
   .option("--output <dir>", "output folder", "output")
   .option("--regex <re>", "only benchmarks whose name matches this regular expression")
   .option("--override", "rewrite an existing snapshot of this run")
-  .option("--gcp-project <project>", "render for a GKE cluster in this GCP project (managed Prometheus, Workload Identity)")
+  .option("--gcp-project <project>", "render for a GKE cluster in this GCP project (managed Prometheus, Workload Identity)", gcpProjectOption)
   .action((options: { catalog: string[]; runId?: string; output: string; regex?: string; override?: boolean; gcpProject?: string }) => {
     const runId = options.runId ?? newRunId();
+    checkWritableFolder(options.output);
     const prepared = prepareRun({ catalogs: options.catalog, runId, outputDir: options.output, regex: options.regex, gcpProject: options.gcpProject });
     warn(prepared.flatMap((p) => p.resolved.warnings));
-    const report = writeSnapshots(prepared.flatMap((p) => p.files), options.override ?? false);
+    const files = prepared.flatMap((p) => p.files);
+    const report = removeOnFailure(files.map((file) => file.path), () => writeSnapshots(files, options.override ?? false));
     process.stdout.write(`run id: ${runId}\n`);
     for (const p of prepared) {
       const objects = Object.values(p.built.manifests).reduce((n, part) => n + part.length, 0);

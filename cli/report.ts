@@ -6,9 +6,8 @@ import * as path from "node:path";
 import { UserError } from "../lib/errors";
 import { renderReport, type ReportRun } from "../lib/report/html";
 import { gpuHourPrices, resolveSlo, sloCapacity } from "../lib/report/slo";
-import { refreshRuns } from "../lib/store/import";
 import { databasePath, ResultStore } from "../lib/store/store";
-import { collect, runCommand } from "./common";
+import { checkReadableFolder, checkWritableFolder, collect, databaseFiles, removeOnFailure, requireResults, runCommand, runIdOption, runIdsOption, withDatabase, writeFileAtomically } from "./common";
 
 interface Options {
   runId: string;
@@ -22,8 +21,8 @@ interface Options {
 
 const program = new Command("report")
   .description("Write an HTML report of a run, optionally compared with other runs and with its capacity under an SLO")
-  .requiredOption("--run-id <id>", "the run to report")
-  .option("--compare <id>", "another run to draw alongside, dashed, with a table of differences (repeatable)", collect)
+  .requiredOption("--run-id <id>", "the run to report", runIdOption)
+  .option("--compare <id>", "another run to draw alongside, dashed, with a table of differences (repeatable)", runIdsOption)
   .option("--slo <expr>", "mark each benchmark's capacity under this SLO (same terms as the slo command)")
   .option("--preset <name>", "a named SLO (data/slo-presets.yaml)")
   .option("--gpu-hour-price <accelerator=usd>", "GPU-hour price overriding data/gpu-prices.yaml (repeatable)", collect)
@@ -36,21 +35,28 @@ const program = new Command("report")
     if (!withSlo && options.gpuHourPrice) throw new UserError("--gpu-hour-price needs an SLO: give --slo or --preset too");
     const slo = withSlo ? resolveSlo(options) : undefined;
     const prices = withSlo ? gpuHourPrices(options.gpuHourPrice) : {};
-    const store = new ResultStore(options.db ?? databasePath(options.output));
-    let html: string;
-    try {
-      refreshRuns(store, options.output, [options.runId, ...compare]);
-      const load = (runId: string): ReportRun => ({ runId, benchmarks: store.benchmarks(runId), stats: store.stats(runId), details: store.statDetails(runId) });
-      const primary = load(options.runId);
-      const capacities = slo ? sloCapacity(primary.benchmarks, primary.details!, slo, prices) : undefined;
-      html = renderReport(primary, compare.map(load), slo && capacities ? { slo: { slo, capacities } } : {});
-    } finally {
-      store.close();
-    }
+    checkReadableFolder(options.output);
+    // Loaded once the options are checked: it pulls in the Kubernetes client, which takes seconds.
+    const { refreshRuns } = require("../lib/store/import") as typeof import("../lib/store/import");
+    const db = options.db ?? databasePath(options.output);
     const file = path.join(options.output, options.runId, "report.html");
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(`${file}.tmp-${process.pid}`, html);
-    fs.renameSync(`${file}.tmp-${process.pid}`, file);
+    checkWritableFolder(path.dirname(db), "--db");
+    removeOnFailure([...databaseFiles(db), file], () => withDatabase(db, () => {
+      const store = new ResultStore(db);
+      try {
+        const ids = [options.runId, ...compare];
+        refreshRuns(store, options.output, ids);
+        for (const id of ids) requireResults(store, id);
+        const load = (runId: string): ReportRun => ({ runId, benchmarks: store.benchmarks(runId), stats: store.stats(runId), details: store.statDetails(runId) });
+        const primary = load(options.runId);
+        const capacities = slo ? sloCapacity(primary.benchmarks, primary.details!, slo, prices) : undefined;
+        const html = renderReport(primary, compare.map(load), slo && capacities ? { slo: { slo, capacities } } : {});
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        writeFileAtomically(file, html);
+      } finally {
+        store.close();
+      }
+    }));
     process.stdout.write(`${file}\n`);
   });
 

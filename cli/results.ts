@@ -1,9 +1,8 @@
 // npm run -s results -- --run-id <id> [--output DIR] [--json]
 // Shows each benchmark's status (pending, collected, partial, failed) from what is on disk.
 import { Command } from "commander";
-import { listRunBenchmarks } from "../lib/results/run-results";
 import { stringifyProtoJson } from "../proto/json";
-import { runCommand } from "./common";
+import { checkReadableFolder, runCommand, runIdOption } from "./common";
 
 function fixed(value: number | undefined, digits = 1): string {
   return value === undefined ? "-" : value.toFixed(digits);
@@ -11,10 +10,13 @@ function fixed(value: number | undefined, digits = 1): string {
 
 const program = new Command("results")
   .description("Show the status and figures of each benchmark of a run, from what is on disk")
-  .requiredOption("--run-id <id>", "the run id (the Pulumi stack name)")
+  .requiredOption("--run-id <id>", "the run id (the Pulumi stack name)", runIdOption)
   .option("--output <dir>", "output folder", "output")
   .option("--json", 'print one JSON object {"benchmarks": [{"name", "status", "missing", "problems", "result"}]}')
   .action((options: { runId: string; output: string; json?: boolean }) => {
+    checkReadableFolder(options.output);
+    // Loaded once the options are checked: it pulls in the Kubernetes client, which takes seconds.
+    const { listRunBenchmarks } = require("../lib/results/run-results") as typeof import("../lib/results/run-results");
     const benchmarks = listRunBenchmarks(options.output, options.runId);
     if (options.json) {
       const out = benchmarks.map((b) => ({ name: b.name, status: b.state.status, missing: b.state.record?.missing ?? [], problems: b.state.record?.problems ?? [], result: b.state.result ?? null }));

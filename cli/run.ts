@@ -2,7 +2,7 @@
 // Runs a whole catalog to the end: `pulumi up` until every benchmark has results, within the GPU
 // budget, then `pulumi destroy --run-program`. Ctrl-C stops after the current step (again: cancels
 // the running `pulumi`); the same command resumes.
-import { Command, InvalidArgumentError } from "commander";
+import { Command } from "commander";
 import * as path from "node:path";
 import { UserError } from "../lib/errors";
 import { prepareRun, validateRunId } from "../lib/plan/prepare";
@@ -10,12 +10,7 @@ import { checkBudget } from "../lib/plan/window";
 import { expectedDurationSeconds } from "../lib/plan/timing";
 import { driveRun, formatDuration } from "../lib/run/driver";
 import { PULUMI_CLI_VERSION, PulumiCli } from "../lib/run/pulumi-cli";
-import { collect, runCommand } from "./common";
-
-function count(value: string): string {
-  if (!/^[0-9]+$/.test(value)) throw new InvalidArgumentError("a whole number");
-  return value;
-}
+import { collect, countOption, runCommand, runIdOption } from "./common";
 
 const PROJECT_DIR = path.resolve(__dirname, "..");
 const key = (name: string) => `inference-bench:${name}`;
@@ -28,32 +23,35 @@ interface RunOptions {
   verbose?: boolean;
 }
 
-/** Resolves the catalogs and checks the run fits its limits, writing nothing (as the program will, at `up`). */
+/** Resolves the catalogs (absolute paths) and checks the run fits its limits, writing nothing (as the program will, at `up`). */
 function checkCatalog(options: { stack: string; catalogs: string[]; regex?: string; gpuBudget: number; parallelism: number; outputDir: string }): number {
-  const prepared = prepareRun({ catalogs: options.catalogs.map((c) => path.resolve(PROJECT_DIR, c)), runId: options.stack, outputDir: options.outputDir, regex: options.regex });
+  const prepared = prepareRun({ catalogs: options.catalogs, runId: options.stack, outputDir: options.outputDir, regex: options.regex });
   checkBudget(prepared.map((p) => ({ name: p.resolved.name, gpus: p.resolved.totalGpus, seconds: expectedDurationSeconds(p.resolved), done: false })), { gpuBudget: options.gpuBudget, parallelism: options.parallelism });
   return prepared.length;
 }
 
 const program = new Command("run")
   .description("Run every selected benchmark of a stack's catalogs to the end, then tear the run down")
-  .requiredOption("--stack <run-id>", "the stack, whose name is the run id")
-  .option("--catalog <path>", "catalog file or folder (repeatable; sets the stack's catalog config)", collect)
-  .option("--gpu-budget <n>", "GPUs at once (sets gpuBudget)", count)
-  .option("--parallelism <n>", "benchmarks at once (sets parallelism)", count)
+  .requiredOption("--stack <run-id>", "the stack, whose name is the run id (1 to 8 characters of a-z, 0-9 and -)", runIdOption)
+  .option("--catalog <paths...>", "catalog files or folders (sets the stack's catalog config)", collect)
+  .option("--gpu-budget <n>", "GPUs at once (sets gpuBudget)", countOption("--gpu-budget"))
+  .option("--parallelism <n>", "benchmarks at once (sets parallelism)", countOption("--parallelism"))
   .option("--verbose", "show Pulumi's own output")
   .action(async (options: RunOptions) => {
     // Before anything starts: the stack name, the CLI, the catalog.
-    validateRunId(options.stack, []);
+    validateRunId(options.stack);
     const cli = new PulumiCli({ stack: options.stack, workDir: PROJECT_DIR, onOutput: options.verbose ? (out) => process.stdout.write(out) : undefined });
     const version = await cli.version();
     if (version !== PULUMI_CLI_VERSION) process.stderr.write(`warning: pulumi v${version} found; inference-bench is tested with v${PULUMI_CLI_VERSION}\n`);
     const budget = (flag: string | undefined, config: string | undefined) => Number(flag ?? config ?? 0);
-    if (options.catalog) checkCatalog({ stack: options.stack, catalogs: options.catalog, gpuBudget: budget(options.gpuBudget, undefined), parallelism: budget(options.parallelism, undefined), outputDir: path.join(PROJECT_DIR, "output") });
+    // Catalogs on the command line are the caller's paths (cli/common.ts runs from the caller's
+    // folder); the stack's config holds them relative to the project, where the program runs.
+    const flagCatalogs = options.catalog?.map((c) => path.resolve(c));
+    if (flagCatalogs) checkCatalog({ stack: options.stack, catalogs: flagCatalogs, gpuBudget: budget(options.gpuBudget, undefined), parallelism: budget(options.parallelism, undefined), outputDir: path.join(PROJECT_DIR, "output") });
 
     await cli.selectStack();
     const config = await cli.config();
-    const catalogs = options.catalog ?? (config[key("catalog")] ?? "catalog/").split(",").map((c) => c.trim()).filter(Boolean);
+    const catalogs = flagCatalogs ?? (config[key("catalog")] ?? "catalog/").split(",").map((c) => c.trim()).filter(Boolean).map((c) => path.resolve(PROJECT_DIR, c));
     const outputDir = path.resolve(PROJECT_DIR, config[key("outputDir")] ?? "output");
     const total = checkCatalog({
       stack: options.stack,
@@ -66,7 +64,7 @@ const program = new Command("run")
     if (config[key("waitForResults")] === "false") {
       process.stderr.write("warning: the stack's config sets waitForResults to false (earlier versions of this command left it so), so a plain `pulumi up` will not collect; `pulumi config rm waitForResults` restores the default\n");
     }
-    if (options.catalog) await cli.setConfig(key("catalog"), options.catalog.join(","));
+    if (flagCatalogs) await cli.setConfig(key("catalog"), flagCatalogs.map((c) => path.relative(PROJECT_DIR, c) || ".").join(","));
     if (options.gpuBudget) await cli.setConfig(key("gpuBudget"), options.gpuBudget);
     if (options.parallelism) await cli.setConfig(key("parallelism"), options.parallelism);
 

@@ -2,10 +2,10 @@
 // Per benchmark: the highest measured rate that meets every SLO term, the output throughput
 // there, the GPUs and the cost per million output tokens.
 import { Command } from "commander";
+import * as path from "node:path";
 import { gpuHourPrices, resolveSlo, sloCapacity, sloJson } from "../lib/report/slo";
-import { refreshRuns } from "../lib/store/import";
 import { databasePath, ResultStore } from "../lib/store/store";
-import { collect, runCommand } from "./common";
+import { checkReadableFolder, checkWritableFolder, collect, databaseFiles, removeOnFailure, requireResults, runCommand, runIdOption, withDatabase } from "./common";
 
 interface Options {
   runId: string;
@@ -23,7 +23,7 @@ function fixed(value: number | null, digits: number): string {
 
 const program = new Command("slo")
   .description("Capacity under a latency SLO and its cost: per benchmark, the highest rate that meets every term")
-  .requiredOption("--run-id <id>", "the run")
+  .requiredOption("--run-id <id>", "the run", runIdOption)
   .option("--slo <expr>", "comma-separated terms METRIC_PCT<=VALUE with a unit (ms, s); METRIC: request_latency, ttft, ntpot, tpot, itl; PCT: p50, p90, p95, p99, mean. E.g. ttft_p99<=2s,ntpot_p90<=100ms")
   .option("--preset <name>", "a named SLO, e.g. mlperf-llama3.1-8b (data/slo-presets.yaml); --slo terms add to it")
   .option("--gpu-hour-price <accelerator=usd>", "price of one GPU-hour for an accelerator, overriding data/gpu-prices.yaml (repeatable)", collect)
@@ -33,27 +33,35 @@ const program = new Command("slo")
   .action((options: Options) => {
     const slo = resolveSlo(options);
     const prices = gpuHourPrices(options.gpuHourPrice);
-    const store = new ResultStore(options.db ?? databasePath(options.output));
-    try {
-      refreshRuns(store, options.output, [options.runId]);
-      const capacities = sloCapacity(store.benchmarks(options.runId), store.statDetails(options.runId), slo, prices);
-      if (options.json) {
-        process.stdout.write(JSON.stringify(sloJson(slo, capacities), null, 2) + "\n");
-        return;
+    checkReadableFolder(options.output);
+    // Loaded once the options are checked: it pulls in the Kubernetes client, which takes seconds.
+    const { refreshRuns } = require("../lib/store/import") as typeof import("../lib/store/import");
+    const db = options.db ?? databasePath(options.output);
+    checkWritableFolder(path.dirname(db), "--db");
+    const capacities = removeOnFailure(databaseFiles(db), () => withDatabase(db, () => {
+      const store = new ResultStore(db);
+      try {
+        refreshRuns(store, options.output, [options.runId]);
+        requireResults(store, options.runId);
+        return sloCapacity(store.benchmarks(options.runId), store.statDetails(options.runId), slo, prices);
+      } finally {
+        store.close();
       }
-      const header = ["benchmark", "status", "max rate", "tokens/s", "GPUs", "$/GPU-h", "$/1M out tok"];
-      const rows = capacities.map((c) => [c.name, c.status, fixed(c.max_rate, 1), fixed(c.output_tokens_per_second, 1), c.gpus === null ? "–" : String(c.gpus), fixed(c.gpu_hour_price, 2), fixed(c.cost_per_million_output_tokens, 3)]);
-      const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-      const line = (cells: string[]) => cells.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join("  ");
-      const lines = [`SLO: ${slo.expression}${slo.preset ? ` (preset ${slo.preset})` : ""}; a rate with failed requests does not meet it`, line(header)];
-      capacities.forEach((c, i) => {
-        lines.push(line(rows[i]));
-        if (c.detail) lines.push(`  ${c.detail}`);
-      });
-      process.stdout.write(lines.join("\n") + "\n");
-    } finally {
-      store.close();
+    }));
+    if (options.json) {
+      process.stdout.write(JSON.stringify(sloJson(slo, capacities), null, 2) + "\n");
+      return;
     }
+    const header = ["benchmark", "status", "max rate", "tokens/s", "GPUs", "$/GPU-h", "$/1M out tok"];
+    const rows = capacities.map((c) => [c.name, c.status, fixed(c.max_rate, 1), fixed(c.output_tokens_per_second, 1), c.gpus === null ? "–" : String(c.gpus), fixed(c.gpu_hour_price, 2), fixed(c.cost_per_million_output_tokens, 3)]);
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+    const line = (cells: string[]) => cells.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join("  ");
+    const lines = [`SLO: ${slo.expression}${slo.preset ? ` (preset ${slo.preset})` : ""}; a rate with failed requests does not meet it`, line(header)];
+    capacities.forEach((c, i) => {
+      lines.push(line(rows[i]));
+      if (c.detail) lines.push(`  ${c.detail}`);
+    });
+    process.stdout.write(lines.join("\n") + "\n");
   });
 
 void runCommand(program);

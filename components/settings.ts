@@ -5,6 +5,7 @@
 // pkg/workspace/config.go mergeConfig).
 import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
+import { gcpProjectProblem } from "../lib/ids";
 
 export interface RunSettings {
   /** The run id: the stack name. */
@@ -105,6 +106,9 @@ export function readSettings(config: pulumi.Config, runId: string): RunSettings 
   if (config.get("hfToken") && !(runtimeConfig as unknown as { isConfigSecret(key: string): boolean }).isConfigSecret(`${config.name}:hfToken`)) {
     throw new pulumi.RunError("hfToken is stored in plain text in the stack's config; set it as a secret: `pulumi config set --secret hfToken <token>`");
   }
+  const gcpProject = config.get("gcpProject");
+  const problem = gcpProject ? gcpProjectProblem(gcpProject) : undefined;
+  if (problem) throw new pulumi.RunError(`gcpProject: ${problem}`);
   return settingsFrom(config, new pulumi.Config("kubernetes"), runId);
 }
 

@@ -2,7 +2,8 @@
 
 /** google.protobuf.Timestamp */
 export interface Timestamp {
-  seconds?: number;
+  /** int64 as a decimal string: 64-bit integers keep their full range. */
+  seconds?: string;
   nanos?: number;
 }
 

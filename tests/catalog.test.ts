@@ -2,28 +2,17 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { loadCatalogs, mergeByPresence, resolveCatalogText, selectBenchmarks } from "../lib/catalog/catalog";
-import { AUTO_RATES, scaleRates } from "../lib/catalog/rates";
+import { spawnSync } from "node:child_process";
+import * as protobuf from "protobufjs";
+import { DEFAULT_IMAGES, DEFAULTS } from "../lib/catalog/defaults";
+import { AUTO_RATES, formatRate, rateProblem, scaleRates } from "../lib/catalog/rates";
+import { INHERITED, MEMBER_DEPENDENT } from "../lib/catalog/rules";
 import { UserError } from "../lib/errors";
 import { BenchmarkType } from "../proto/schema";
 import { type PlainMessage, parseTextFormat } from "../proto/textformat";
+import { BAD_CATALOGS, BASE } from "./bad-catalogs";
 import { PROJECT_ROOT, runCli, seededRandom, sharedDir, tempDir } from "./helpers";
 
-/** A complete, valid benchmark body; tests derive variations from it. */
-const BASE = `
-benchmarks {
-  name: "base"
-  config {
-    model_server {
-      image: "vllm/vllm-openai:v0.8.1"
-      accelerator: "nvidia-h100-80gb"
-      replicas: 2
-      vllm { tensor_parallelism: "2" model: "meta-llama/Llama-3.1-8B-Instruct" }
-    }
-    load_balancer { gateway { envoy { epp { image: "registry.k8s.io/gateway-api-inference-extension/epp:v1.5.0" } } full_duplex_streaming_enabled: true } }
-    benchmark_tool { image: "lpg@sha256:abc" lpg { models: "meta-llama/Llama-3.1-8B-Instruct" request_rates: "1,2" } }
-  }
-}
-`;
 
 const resolve = (text: string, file = "test.pbtxt") => resolveCatalogText(text, file);
 const byName = (text: string) => Object.fromEntries(resolve(text).map((b) => [b.name, b]));
@@ -145,73 +134,172 @@ describe("catalog: inheritance by presence", () => {
     const dir = tempDir();
     fs.writeFileSync(path.join(dir, "a.pbtxt"), BASE);
     fs.writeFileSync(path.join(dir, "b.pbtxt"), BASE);
-    assert.match(errorOf(() => loadCatalogs([dir])).message, /b\.pbtxt:2: benchmark "base" is also defined at .*a\.pbtxt:2/);
+    assert.match(errorOf(() => loadCatalogs([dir])).message, /b\.pbtxt:3:3: benchmark "base" is also defined at .*a\.pbtxt:3:3; names must be unique/);
   });
 });
 
-/** [what is wrong, catalog text, the line the error must name, what the message must say]. */
-const BAD_CATALOGS: Array<[string, string, number, RegExp]> = [
-  ["unknown top-level field", "benchmark { }", 1, /unknown field "benchmark" in Benchmarks \(did you mean "benchmarks"\?\)/],
-  ["unknown nested field", 'benchmarks {\n name: "a"\n config { modelserver {} } }', 3, /unknown field "modelserver"/],
-  ["missing colon before scalar", 'benchmarks { name "a" }', 1, /expected ":" after "name"/],
-  ["unterminated string", 'benchmarks { name: "a }', 1, /unterminated string/],
-  ["newline in string", 'benchmarks { name: "a\n" }', 1, /unterminated string/],
-  ["unknown escape", 'benchmarks { name: "\\q" }', 1, /unknown escape \\q/],
-  ["short \\u escape", 'benchmarks { name: "\\u12" }', 1, /needs 4 hex digits/],
-  ["lone surrogate", 'benchmarks { name: "\\ud800" }', 1, /unpaired surrogate/],
-  ["octal escape too big", 'benchmarks { name: "\\777" }', 1, /larger than a byte/],
-  ["missing closing brace", 'benchmarks {\n name: "a"\n', 3, /expected "}" before end of input/],
-  ["mismatched delimiter", 'benchmarks < name: "a" }', 1, /unexpected "}"/],
-  ["stray closing brace", "}", 1, /unexpected "}"/],
-  ["int for a string", "benchmarks { name: 3 }", 1, /expected a string literal/],
-  ["string for an int", 'benchmarks { name: "a" config { model_server { replicas: "2" } } }', 1, /expected an integer/],
-  ["int32 overflow", 'benchmarks { name: "a" config { model_server { replicas: 99999999999 } } }', 1, /out of range for int32/],
-  ["bad bool", 'benchmarks { name: "a" config { load_balancer { gateway { full_duplex_streaming_enabled: yes } } } }', 1, /expected a bool/],
-  ["unknown enum", 'benchmarks { name: "a" config { load_balancer { gateway { inference_api: V9 } } } }', 1, /unknown InferenceApi value "V9"/],
-  ["list for a singular field", 'benchmarks { name: ["a"] }', 1, /not repeated/],
-  ["unterminated list", 'benchmarks { name: "a" } benchmarks: [ { name: "b" }', 1, /expected "," or "\]"/],
-  ["two oneof members", 'benchmarks { name: "a" config { load_balancer { k8s_service {}\n gateway {} } } }', 2, /both members of oneof "type"/],
-  ["field set twice", 'benchmarks { name: "a"\n\n name: "b" }', 3, /set twice \(first at line 1\)/],
-  ["extension syntax", "benchmarks { [foo.bar]: 1 }", 1, /extension and Any fields/],
-  ["garbage character", "benchmarks { name: \"a\" @ }", 1, /unexpected character "@"/],
-  ["number glued to identifier", 'benchmarks { name: "a" config { model_server { replicas: 3x } } }', 1, /invalid number/],
-  ["no name", "benchmarks { config {} }", 1, /benchmark has no name/],
-  ["duplicate name", `${BASE}\n${BASE}`, 18, /"base" is defined twice in this file \(first at line 2\)/],
-  ["unknown base", `${BASE}\nbenchmarks { name: "x"\n base_benchmark_name: "nope" }`, 17, /base benchmark "nope" is not defined in this file \(chain: x → nope\)/],
-  ["inheritance cycle", 'benchmarks { name: "a" base_benchmark_name: "c" }\nbenchmarks { name: "b" base_benchmark_name: "a" }\nbenchmarks { name: "c" base_benchmark_name: "b" }', 2, /inheritance cycle: a → c → b → a/],
-  ["self inheritance", 'benchmarks { name: "a"\n base_benchmark_name: "a" }', 2, /inheritance cycle: a → a/],
-  ["uppercase name", BASE.replace('"base"', '"Base"'), 3, /DNS-1123 label/],
-  ["name too long", BASE.replace('"base"', `"${"a".repeat(55)}"`), 3, /at most 54 characters/],
-  ["zero replicas", BASE.replace("replicas: 2", "replicas: 0"), 8, /replicas must be at least 1 \(got 0\)/],
-  ["negative replicas", BASE.replace("replicas: 2", "replicas: -1"), 8, /replicas must be at least 1/],
-  ["bad tensor parallelism", BASE.replace('tensor_parallelism: "2"', 'tensor_parallelism: "two"'), 9, /tensor_parallelism must be a positive integer \(got "two"\)/],
-  ["zero tensor parallelism", BASE.replace('tensor_parallelism: "2"', 'tensor_parallelism: "0"'), 9, /tensor_parallelism must be a positive integer/],
-  ["no model server type", BASE.replace(/vllm \{[^}]*\}/, ""), 5, /needs a type: vllm/],
-  ["no load balancer type", BASE.replace(/load_balancer \{.*\n/, "load_balancer {}\n"), 11, /config.load_balancer needs a type/],
-  ["no benchmark tool type", BASE.replace(/benchmark_tool \{.*\n/, 'benchmark_tool { image: "x:1" }\n'), 12, /config.benchmark_tool needs a type: lpg/],
-  ["no model server", 'benchmarks { name: "a" config { } }', 1, /config.model_server is missing/],
-  ["bad request rates", BASE.replace('request_rates: "1,2"', 'request_rates: "1,fast"'), 12, /request_rates must be comma-separated non-negative numbers/],
-  ["unknown model without rates", BASE.replace('request_rates: "1,2"', "").replace('model: "meta-llama/Llama-3.1-8B-Instruct"', 'model: "acme/unknown"'), 12, /no built-in rates for model "acme\/unknown" on accelerator "nvidia-h100-80gb".*meta-llama\/Llama-2-7b-hf on nvidia-l4/],
-  ["unknown accelerator without rates", BASE.replace('request_rates: "1,2"', "").replace("nvidia-h100-80gb", "tpu-v9"), 12, /on accelerator "tpu-v9"/],
-  ["bad lb policy", BASE.replace(/epp \{ image: "[^"]*" \}/, 'lb_policy: "Fastest"'), 11, /lb_policy "Fastest" is not an Envoy Gateway load balancer type/],
-  ["gke with v1alpha2", BASE.replace(/envoy \{ epp \{ image: "[^"]*" \} \}/, "gke_gateway {} inference_api: V1ALPHA2"), 11, /GKE Gateway routes to inference.networking.k8s.io\/v1/],
-  ["bad port", BASE.replace('request_rates: "1,2"', 'request_rates: "1" port: "99999"'), 12, /port must be a port number/],
-  ["bad refresh interval", BASE.replace('epp:v1.5.0"', 'epp:v1.5.0" refresh_metrics_interval: "often"'), 11, /refresh_metrics_interval must be a duration/],
-];
+describe("catalog: what a child inherits and what follows a switched oneof member", () => {
+  it("switching vllm → sim takes the sim image and drops the vLLM accelerator unless the child sets them", () => {
+    const benchmarks = byName(`${BASE}
+      benchmarks { name: "sim" base_benchmark_name: "base" config { model_server { sim { model: "m" } } benchmark_tool { lpg { request_rates: "1" } } } }
+      benchmarks { name: "sim-own" base_benchmark_name: "base" config { model_server { image: "ghcr.io/llm-d/llm-d-inference-sim:v0.3.0" sim { model: "m" } } benchmark_tool { lpg { request_rates: "1" } } } }
+      benchmarks { name: "back" base_benchmark_name: "sim" config { model_server { accelerator: "nvidia-l4" vllm { model: "meta-llama/Llama-3.1-8B-Instruct" } } } }
+      benchmarks { name: "same" base_benchmark_name: "base" config { model_server { vllm { v1: "1" } } } }`);
+    assert.equal(benchmarks.sim.benchmark.config!.model_server!.image, DEFAULT_IMAGES.sim);
+    assert.equal(benchmarks.sim.benchmark.config!.model_server!.accelerator, undefined);
+    assert.equal(benchmarks.sim.benchmark.config!.model_server!.vllm, undefined);
+    assert.equal(benchmarks["sim-own"].benchmark.config!.model_server!.image, "ghcr.io/llm-d/llm-d-inference-sim:v0.3.0");
+    assert.equal(benchmarks.back.benchmark.config!.model_server!.image, DEFAULT_IMAGES.vllm, "sim → vllm again: the vLLM default, not the sim image");
+    assert.equal(benchmarks.same.benchmark.config!.model_server!.image, "vllm/vllm-openai:v0.8.1", "no switch: the base's image");
+    assert.equal(benchmarks.same.benchmark.config!.model_server!.accelerator, "nvidia-h100-80gb");
+  });
+
+  it("switching the flavour or the gateway takes the new endpoint picker image and GatewayClass", () => {
+    const benchmarks = byName(`${BASE}
+      benchmarks { name: "alpha" base_benchmark_name: "base" config { load_balancer { gateway { inference_api: V1ALPHA2 } } } }
+      benchmarks { name: "v1" base_benchmark_name: "base" config { load_balancer { gateway { inference_api: V1 } } } }
+      benchmarks { name: "classy" base_benchmark_name: "base" config { load_balancer { gateway { gateway_class_name: "mine" } } } }
+      benchmarks { name: "gke" base_benchmark_name: "classy" config { load_balancer { gateway { gke_gateway {} } } } }
+      benchmarks { name: "lb" base_benchmark_name: "base" config { load_balancer { gateway { envoy { lb_policy: "RoundRobin" } } } } }`);
+    const gateway = (name: string) => benchmarks[name].benchmark.config!.load_balancer!.gateway!;
+    assert.equal(gateway("alpha").envoy!.epp!.image, DEFAULT_IMAGES.eppV1alpha2);
+    assert.equal(gateway("v1").envoy!.epp!.image, "registry.k8s.io/gateway-api-inference-extension/epp:v1.5.0", "V1 is the base's flavour too: no switch");
+    assert.equal(gateway("classy").gateway_class_name, "mine");
+    assert.equal(gateway("gke").gateway_class_name, DEFAULTS.gatewayClass.gke);
+    assert.equal(gateway("lb").envoy!.epp, undefined);
+    assert.equal(benchmarks.lb.loadBalancer, "gateway.envoy.lb_policy");
+  });
+
+  it("the switch rule is a table over oneofs, so a new member of a listed oneof is covered without change", () => {
+    const oneofs = MEMBER_DEPENDENT.flatMap((d) => ("oneof" in d.selector ? [`${d.message}:${d.selector.oneof}`] : []));
+    assert.deepEqual(oneofs, ["config.model_server:type", "config.benchmark_tool:Type", "config.load_balancer.gateway:type"]);
+    for (const dependency of MEMBER_DEPENDENT) {
+      let type = BenchmarkType as protobuf.Type;
+      for (const name of dependency.message.split(".")) type = type.fields[name].resolve().resolvedType as protobuf.Type;
+      if ("oneof" in dependency.selector) assert.ok(type.oneofs[dependency.selector.oneof], `${dependency.message} has oneof ${dependency.selector.oneof}`);
+      for (const dependent of dependency.dependents) {
+        let holder = type;
+        const names = dependent.split(".");
+        for (const name of names.slice(0, -1)) holder = holder.fields[name].resolve().resolvedType as protobuf.Type;
+        assert.ok(holder.fields[names[names.length - 1]], `${dependency.message}.${dependent} exists`);
+      }
+    }
+  });
+
+  it("never lets a base's defaults reach its child: they are applied to each benchmark after merging", () => {
+    const text = `benchmarks { name: "a" config { model_server { accelerator: "nvidia-h100-80gb" vllm { model: "meta-llama/Llama-2-7b-hf" } } load_balancer { k8s_service {} } benchmark_tool { lpg {} } } }
+      benchmarks { name: "b" base_benchmark_name: "a" config { model_server { vllm { model: "meta-llama/Llama-3.1-8B-Instruct" } } } }`;
+    for (const benchmarks of [loadCatalogsFromText(text), resolve(text)]) {
+      const lpg = benchmarks[1].benchmark.config!.benchmark_tool!.lpg!;
+      assert.equal(lpg.models, "meta-llama/Llama-3.1-8B-Instruct");
+      assert.equal(lpg.tokenizer, "meta-llama/Llama-3.1-8B-Instruct");
+      assert.equal(benchmarks[0].benchmark.config!.benchmark_tool!.lpg!.tokenizer, "meta-llama/Llama-2-7b-hf");
+    }
+  });
+
+  it("extends config and the description, never result, start_time or the case name of a past run", () => {
+    const b = byName(`benchmarks { name: "old" benchmark_case { name: "case-1" description: "H100 sweep" }
+        start_time { seconds: 1700000000 } result { stats { request_rate: 1 } }
+        config { model_server { accelerator: "nvidia-h100-80gb" replicas: 1 vllm { model: "meta-llama/Llama-2-7b-hf" } } load_balancer { k8s_service {} } benchmark_tool { lpg { request_rates: "1" } } } }
+      benchmarks { name: "new" base_benchmark_name: "old" }`).new.benchmark;
+    assert.deepEqual(b.benchmark_case, { description: "H100 sweep" });
+    assert.equal(b.result, undefined);
+    assert.equal(b.start_time, undefined);
+    assert.equal(b.config!.model_server!.vllm!.model, "meta-llama/Llama-2-7b-hf");
+    assert.deepEqual(INHERITED, ["config", "benchmark_case.description"]);
+  });
+
+  it("resolves a 30,000-long chain and reports a 30,000-long cycle, without recursion", function () {
+    this.timeout(120_000);
+    const count = 30_000;
+    const chain = Array.from({ length: count }, (_, i) => `benchmarks { name: "d${i + 1}" base_benchmark_name: "${i === 0 ? "base" : `d${i}`}" }`);
+    const last = loadCatalogsFromText([BASE, ...chain].join("\n"), `^d${count}$`);
+    assert.equal(last.length, 1);
+    assert.equal(last[0].benchmark.config!.model_server!.replicas, 2);
+    const cycle = Array.from({ length: count }, (_, i) => `benchmarks { name: "c${i}" base_benchmark_name: "c${(i + 1) % count}" }`).join("\n");
+    assert.match(errorOf(() => resolve(cycle)).message, /inheritance cycle: c0 → c1 → c2 → … \(29996 more\) → c29999 → c0$/);
+  });
+
+  it("--regex validates only the selected benchmarks and their bases", () => {
+    const text = `${BASE}
+      benchmarks { name: "broken" config { model_server { replicas: 0 } } }
+      benchmarks { name: "child" base_benchmark_name: "base" config { model_server { replicas: 4 } } }`;
+    assert.deepEqual(loadCatalogsFromText(text, "^child$").map((b) => b.name), ["child"]);
+    assert.match(errorOf(() => loadCatalogsFromText(text)).message, /"broken": config\.model_server needs a type/);
+    assert.match(errorOf(() => loadCatalogsFromText(text, "^nope$")).message, /regex "\^nope\$" matches none of: base, broken, child$/);
+  });
+
+  it("says which file defines a base that is not in the child's file", () => {
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, "a.pbtxt"), BASE);
+    fs.writeFileSync(path.join(dir, "b.pbtxt"), 'benchmarks { name: "child"\n  base_benchmark_name: "base" }');
+    assert.match(errorOf(() => loadCatalogs([dir])).message, /b\.pbtxt:2:3: benchmark "child": base benchmark "base" is defined in .*a\.pbtxt, not in this file; a base must be in the same file$/);
+  });
+});
+
+describe("catalog: request rates", () => {
+  it("formats generated rates as Go's and Python's %.1f: the binary value, ties to even", () => {
+    // Python: '%.1f' % x; Go: fmt.Sprintf("%.1f", x) — both round the exact binary value half to even.
+    const cases: Array<[number, string]> = [[0.25, "0.2"], [0.75, "0.8"], [1.25, "1.2"], [2.5 / 4, "0.6"], [0.05, "0.1"], [0.15, "0.1"], [0.35, "0.3"], [2.675, "2.7"], [1 / 3, "0.3"], [8, "8.0"], [1e6 + 0.25, "1000000.2"]];
+    for (const [value, text] of cases) assert.equal(formatRate(value), text, String(value));
+    assert.equal(scaleRates([1, 3, 5], 1, 1, 4), "0.2,0.8,1.2");
+  });
+
+  it("agrees with Python's %.1f on 2,000 random values", function () {
+    const python = spawnSync("/usr/bin/python3", ["-c", "import sys\nfor line in sys.stdin: print('%.1f' % float(line))"], { input: "", encoding: "utf8" });
+    if (python.error) this.skip();
+    const random = seededRandom(3);
+    const values = Array.from({ length: 2000 }, (_, i) => (i % 2 ? Math.floor(random() * 4000) / 4 : random() * 100));
+    const run = spawnSync("/usr/bin/python3", ["-c", "import sys\nfor line in sys.stdin: print('%.1f' % float(line))"], { input: values.map((v) => v.toPrecision(17)).join("\n"), encoding: "utf8" });
+    assert.deepEqual(values.map(formatRate), run.stdout.trim().split("\n"));
+  });
+
+  it("keeps an explicit rate 0 (the LPG's all prompts at once) and refuses duplicates", () => {
+    assert.deepEqual(byName(BASE.replace('request_rates: "1,2"', 'request_rates: "0,5"')).base.requestRates, [0, 5]);
+    assert.equal(rateProblem([0, 1], false), undefined);
+    assert.equal(rateProblem([0, 1], true), "a rate rounds to 0.0");
+    assert.equal(rateProblem([1, 2, 1], false), "rate 1 appears twice");
+  });
+});
+
+/** Loads catalog text through loadCatalogs (a temporary file), with an optional regex. */
+function loadCatalogsFromText(text: string, regex?: string) {
+  const file = path.join(tempDir(), "catalog.pbtxt");
+  fs.writeFileSync(file, text);
+  return loadCatalogs([file], regex);
+}
+
 
 describe("catalog: bad input", () => {
   it(`gives a one-line error naming the file and line for each of ${BAD_CATALOGS.length} malformed catalogs`, () => {
     assert.ok(BAD_CATALOGS.length >= 30);
-    const dir = tempDir();
-    for (const [i, [what, text, line, pattern]] of BAD_CATALOGS.entries()) {
-      const file = path.join(dir, `bad-${i}.pbtxt`);
-      fs.writeFileSync(file, text);
-      const error = errorOf(() => loadCatalogs([file]));
-      assert.doesNotMatch(error.message, /\n/, what);
-      assert.ok(error.message.startsWith(`${file}:${line}:`), `${what}: expected ${file}:${line}:…, got ${error.message}`);
-      assert.match(error.message, pattern, what);
+    // Relative paths, as a user types them (the 200-character limit includes the path).
+    const cwd = process.cwd();
+    process.chdir(tempDir());
+    try {
+      checkBadCatalogs();
+    } finally {
+      process.chdir(cwd);
     }
   });
+});
+
+/** Each BAD_CATALOGS case, written under ./catalog/: one line, ≤ 200 characters, file:line first. */
+function checkBadCatalogs(): void {
+  fs.mkdirSync("catalog", { recursive: true });
+  for (const [i, [what, text, line, pattern]] of BAD_CATALOGS.entries()) {
+    const file = `catalog/bad-${i}.pbtxt`;
+    // "\udce9" marks where the file gets a raw Latin-1 byte (0xff), which no JavaScript string can hold.
+    fs.writeFileSync(file, text.includes("\udce9") ? Buffer.from(text.replace("\udce9", "\u00ff"), "latin1") : text);
+    const error = errorOf(() => loadCatalogs([file]));
+    assert.ok(error.message.length <= 200, `${what}: ${error.message.length} characters: ${error.message}`);
+    assert.doesNotMatch(error.message, /\n/, what);
+    assert.ok(error.message.startsWith(`${file}:${line}:`), `${what}: expected ${file}:${line}:…, got ${error.message}`);
+    assert.match(error.message, pattern, `${what}: ${error.message}`);
+  }
+}
+
+describe("catalog: bad input (more)", () => {
 
   it("names a missing path and an empty folder", () => {
     assert.match(errorOf(() => loadCatalogs(["/nonexistent/x.pbtxt"])).message, /^\/nonexistent\/x\.pbtxt: no such catalog file or folder$/);

@@ -20,6 +20,7 @@ import { CLUSTER_STACK_LABEL, envoyGatewayClass, SHARED_NAMES } from "../lib/man
 import { FakeKube } from "./fake-kube";
 import { PROJECT_ROOT, tempDir } from "./helpers";
 import { envoyGatewayConfigMap, helmDeployment, installSharedInfrastructure, sharedInfrastructure } from "./shared-infrastructure";
+import { setMocksWithHooks } from "./pulumi-mocks";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const runtimeSettings = require("@pulumi/pulumi/runtime/settings");
@@ -145,7 +146,7 @@ describe("cluster: what a run needs and whether the cluster has it", function ()
   });
 
   it("a run on a cluster without it fails in preview, in one line that names what is missing and how to install it, declaring nothing", async () => {
-    await pulumi.runtime.setMocks({ newResource: (args) => ({ id: `${args.name}-id`, state: args.inputs }), call: (args) => args.inputs }, "inference-bench", "run-1", true);
+    await setMocksWithHooks({ newResource: (args) => ({ id: `${args.name}-id`, state: args.inputs }), call: (args) => args.inputs }, "inference-bench", "run-1", true);
     const catalog = path.join(tempDir("catalog-"), "c.pbtxt");
     fs.writeFileSync(catalog, CATALOG);
     const settings = { ...defaultSettings("run-1"), catalogs: [catalog], outputDir: tempDir(), kubeconfig: kubeConfig.exportConfig() };
@@ -222,7 +223,7 @@ interface Registered { type: string; name: string; urn: string; dependencies: st
 /** Runs `program` under Pulumi's mocks and records what the engine would register. */
 async function underMocks(stack: string, program: () => Promise<unknown>): Promise<{ resources: Registered[]; outputs: unknown }> {
   const inputs = new Map<string, any>();
-  await pulumi.runtime.setMocks({
+  await setMocksWithHooks({
     newResource: (args) => {
       inputs.set(`${args.type}::${args.name}`, args.inputs);
       return { id: `${args.name}-id`, state: args.inputs };

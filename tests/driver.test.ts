@@ -74,7 +74,7 @@ describe("driver CLI (npm run run) with a fake pulumi on PATH", function () {
     const fake = fakePulumi();
     const bad = spawnSync(TSX, [RUN, "--stack", "Run_1", "--catalog", SIM], { cwd: PROJECT_ROOT, env: env(fake), encoding: "utf8" });
     assert.equal(bad.status, 1);
-    assert.match(bad.stderr, /^error: run id "Run_1" must be lowercase letters, digits and "-"/);
+    assert.match(bad.stderr, /^error: run id "Run_1" may hold only a-z, 0-9 and "-"/);
     assert.equal(bad.stderr.trim().split("\n").length, 1);
     assert.deepEqual(fake.calls(), [], "no pulumi call for a bad stack name");
 

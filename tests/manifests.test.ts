@@ -248,11 +248,11 @@ describe("manifests CLI", () => {
     const again = runCli("manifests", ["--catalog", "catalog/base-model.pbtxt", "--output", out, "--run-id", runId, "--regex", "svc"]);
     assert.equal(again.status, 0, again.stderr);
     assert.match(again.stdout, /0 files written, 5 unchanged/);
-    const changed = runCli("manifests", ["--catalog", "catalog/base-model.pbtxt", "--output", out, "--run-id", runId, "--gcp-project", "p"]);
+    const changed = runCli("manifests", ["--catalog", "catalog/base-model.pbtxt", "--output", out, "--run-id", runId, "--gcp-project", "my-project"]);
     assert.equal(changed.status, 1);
     assert.equal(changed.stdout, "");
     assert.match(changed.stderr, /^error: .*already exists with different content/m);
-    const overridden = runCli("manifests", ["--catalog", "catalog/base-model.pbtxt", "--output", out, "--run-id", runId, "--gcp-project", "p", "--override"]);
+    const overridden = runCli("manifests", ["--catalog", "catalog/base-model.pbtxt", "--output", out, "--run-id", runId, "--gcp-project", "my-project", "--override"]);
     assert.equal(overridden.status, 0, overridden.stderr);
     assert.match(fs.readFileSync(path.join(out, runId, `r8-svc-vllmv1-${runId}`, "manifests", "model-server.yaml"), "utf8"), /PodMonitoring/);
   });
@@ -260,6 +260,6 @@ describe("manifests CLI", () => {
   it("rejects a run id that would make a namespace invalid", () => {
     const result = runCli("manifests", ["--catalog", "catalog/base-model.pbtxt", "--output", tempDir(), "--run-id", "Run_1"]);
     assert.equal(result.status, 1);
-    assert.match(result.stderr, /run id "Run_1" must be lowercase/);
+    assert.match(result.stderr, /run id "Run_1" may hold only a-z, 0-9 and "-"/);
   });
 });

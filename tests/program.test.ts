@@ -8,6 +8,7 @@ import { type RunOutputs, runProgram, windowFile } from "../components/program";
 import { defaultSettings, type RunSettings, SETTING_DEFAULTS } from "../components/settings";
 import { FakeKube, jobIn, pod } from "./fake-kube";
 import { PROJECT_ROOT, tempDir } from "./helpers";
+import { setMocksWithHooks } from "./pulumi-mocks";
 import { installSharedInfrastructure } from "./shared-infrastructure";
 import { generation1, resultFileName, wrapperLog } from "./lpg-fixtures";
 
@@ -56,7 +57,8 @@ async function run(overrides: Partial<RunSettings>, options: { preview?: boolean
   const stack = overrides.runId ?? options.stack ?? "run-123";
   const resources: Registered[] = [];
   const inputsByUrnName = new Map<string, Record<string, any>>();
-  await pulumi.runtime.setMocks({
+  const hookNames: string[] = [];
+  await setMocksWithHooks({
     newResource(args) {
       inputsByUrnName.set(`${args.type}::${args.name}`, args.inputs);
       const id = args.type === "gcp:monitoring/dashboard:Dashboard" ? "projects/123/dashboards/abc-def" : `${args.name}-id`;
@@ -65,13 +67,8 @@ async function run(overrides: Partial<RunSettings>, options: { preview?: boolean
       return { id, state };
     },
     call: (args) => (args.token === "gcp:organizations/getProject:getProject" ? { ...args.inputs, number: "123456789012" } : args.inputs),
-  }, "inference-bench", stack, options.preview ?? false);
+  }, "inference-bench", stack, options.preview ?? false, (name) => hookNames.push(name));
   const monitor = runtimeSettings.getMonitor();
-  const hookNames: string[] = [];
-  monitor.registerResourceHook = (request: any, callback: (error: null, response: object) => void) => {
-    hookNames.push(request.getName());
-    callback(null, {});
-  };
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (request: any, callback: (error: Error | null, response: any) => void) => {
     register(request, (error: Error | null, response: any) => {
@@ -307,7 +304,7 @@ describe("Pulumi program (mocks)", function () {
 
   it("index.ts reads the stack's config, and the stack name is the run id", async () => {
     const outputDir = tempDir();
-    await pulumi.runtime.setMocks({ newResource: (args) => ({ id: `${args.name}-id`, state: args.inputs }), call: (args) => args.inputs }, "inference-bench", "run-777", false);
+    await setMocksWithHooks({ newResource: (args) => ({ id: `${args.name}-id`, state: args.inputs }), call: (args) => args.inputs }, "inference-bench", "run-777", false);
     pulumi.runtime.setAllConfig({
       "inference-bench:catalog": path.join(PROJECT_ROOT, "catalog", "sim.pbtxt"),
       "inference-bench:dryRun": "true",

@@ -2,13 +2,16 @@
 // rates, validation. Pure apart from reading the catalog files.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import * as protobuf from "protobufjs";
 import type { Benchmark, BenchmarkConfig, Gateway } from "../../proto/benchmark-types";
-import { BenchmarkType, BenchmarksType } from "../../proto/schema";
-import { copyPosition, copyPositions, copyStartPosition, parseTextFormat, type PlainMessage, sourcePosition } from "../../proto/textformat";
-import { CatalogError, location } from "../errors";
+import { BenchmarksType, BenchmarkType } from "../../proto/schema";
+import { parseTextFormat, type PlainMessage, sourcePosition } from "../../proto/textformat";
+import { CatalogError, listed, location, MAX_ERROR_LENGTH, quoted } from "../errors";
 import { DEFAULT_IMAGES, DEFAULTS, ENVOY_LB_POLICIES, EPP_STAGING_MAIN, EPP_STREAMING_ONLY, VLLM_V0_REMOVED, vllmRelease } from "./defaults";
-import { dropUninheritedToolFields, type LoadGeneratorKind, resolveBenchmarkTool } from "./tool";
+import { cloneMessage, type InheritanceEntry, resolveChain } from "./inherit";
+import { MUST_NAME_SOMETHING, valueAt } from "./rules";
+import { type LoadGeneratorKind, resolveBenchmarkTool } from "./tool";
+
+export { mergeByPresence } from "./inherit";
 
 /** Run ids are 8 characters, so a name may use what is left of a 63-character namespace. */
 export const RUN_ID_LENGTH = 8;
@@ -48,72 +51,55 @@ export interface ResolvedBenchmark {
   warnings: string[];
 }
 
-function isMessageField(field: protobuf.Field): field is protobuf.Field & { resolvedType: protobuf.Type } {
-  field.resolve();
-  return field.resolvedType instanceof protobuf.Type;
+/** A catalog error: one line of at most MAX_ERROR_LENGTH characters. */
+function catalogError(message: string): CatalogError {
+  return new CatalogError(message, MAX_ERROR_LENGTH);
 }
 
-/** Deep copy of a parsed message that keeps where each field was written. */
-function cloneMessage(type: protobuf.Type, message: PlainMessage): PlainMessage {
-  const copy: PlainMessage = {};
-  copyPositions(message, copy);
-  for (const [key, value] of Object.entries(message)) {
-    const field = type.fields[key];
-    if (field && isMessageField(field)) {
-      copy[key] = field.repeated
-        ? (value as PlainMessage[]).map((item) => cloneMessage(field.resolvedType, item))
-        : cloneMessage(field.resolvedType, value as PlainMessage);
-    } else {
-      copy[key] = Array.isArray(value) ? [...value] : value;
-    }
-  }
-  return copy;
-}
-
-/**
- * Merges `child` over `base` by presence: every field the child wrote wins (false, 0 and ""
- * included); a oneof member replaces the base's member of that oneof; singular messages
- * merge recursively; a repeated field the child writes replaces the base's list (appending
- * would make it impossible to override a list).
- */
-export function mergeByPresence(type: protobuf.Type, base: PlainMessage, child: PlainMessage): PlainMessage {
-  const result = cloneMessage(type, base);
-  for (const [key, value] of Object.entries(child)) {
-    const field = type.fields[key];
-    if (!field) continue;
-    for (const member of field.partOf?.oneof ?? []) if (member !== key) delete result[member];
-    if (isMessageField(field) && !field.repeated && result[key] !== undefined) {
-      result[key] = mergeByPresence(field.resolvedType, result[key] as PlainMessage, value as PlainMessage);
-    } else if (isMessageField(field)) {
-      result[key] = field.repeated
-        ? (value as PlainMessage[]).map((item) => cloneMessage(field.resolvedType, item))
-        : cloneMessage(field.resolvedType, value as PlainMessage);
-    } else {
-      result[key] = Array.isArray(value) ? [...value] : value;
-    }
-    copyPosition(child, result, key);
-  }
-  copyStartPosition(child, result);
-  return result;
+/** The file-system fault behind `error`, in words a user can act on. */
+function fsProblem(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === "EACCES" || code === "EPERM") return "permission denied";
+  if (code === "EISDIR") return "is a folder";
+  if (code === "ENOTDIR") return "a part of the path is not a folder";
+  if (code === "ELOOP") return "symbolic link loop";
+  return code ?? String((error as Error).message ?? error);
 }
 
 /** Lists the catalog files under `paths` (files as given, folders recursively, sorted). */
 export function catalogFiles(paths: string[]): string[] {
-  if (paths.length === 0) throw new CatalogError("no catalog given: pass a .pbtxt file or a folder of them");
+  if (paths.length === 0) throw catalogError("no catalog given: pass a .pbtxt file or a folder of them");
   const files: string[] = [];
-  const walk = (dir: string) => {
-    for (const name of fs.readdirSync(dir).sort()) {
-      const full = path.join(dir, name);
-      if (fs.statSync(full).isDirectory()) walk(full);
-      else if (CATALOG_EXTENSIONS.includes(path.extname(name))) files.push(full);
+  const walk = (root: string) => {
+    const folders = [root];
+    for (let dir = folders.pop(); dir !== undefined; dir = folders.pop()) {
+      let names: string[];
+      try {
+        names = fs.readdirSync(dir).sort();
+      } catch (error) {
+        throw catalogError(`${dir}: cannot read the catalog folder (${fsProblem(error)})`);
+      }
+      const subfolders: string[] = [];
+      for (const name of names) {
+        const full = path.join(dir, name);
+        if (fs.statSync(full, { throwIfNoEntry: false })?.isDirectory()) subfolders.push(full);
+        else if (CATALOG_EXTENSIONS.includes(path.extname(name))) files.push(full);
+      }
+      folders.push(...subfolders.reverse());
     }
   };
   for (const given of paths) {
-    if (!fs.existsSync(given)) throw new CatalogError(`${given}: no such catalog file or folder`);
-    if (fs.statSync(given).isDirectory()) {
+    let stat: fs.Stats | undefined;
+    try {
+      stat = fs.statSync(given, { throwIfNoEntry: false });
+    } catch (error) {
+      throw catalogError(`${given}: cannot read the catalog (${fsProblem(error)})`);
+    }
+    if (!stat) throw catalogError(`${given}: no such catalog file or folder`);
+    if (stat.isDirectory()) {
       const before = files.length;
       walk(given);
-      if (files.length === before) throw new CatalogError(`${given}: folder holds no catalog (${CATALOG_EXTENSIONS.join(", ")}) files`);
+      if (files.length === before) throw catalogError(`${given}: folder holds no catalog (${CATALOG_EXTENSIONS.join(", ")}) files`);
     } else {
       files.push(given);
     }
@@ -126,45 +112,61 @@ function at(file: string, message: object, field?: string, fallback?: object): s
   return location(file, (field && sourcePosition(message, field)) || sourcePosition(message) || (fallback && sourcePosition(fallback)));
 }
 
-/** Parses one catalog file and resolves inheritance within it (no defaults yet). */
-function resolveFile(file: string, text: string): Array<{ merged: Benchmark; raw: Benchmark }> {
+/** `a → b → c`, the middle elided for long chains. */
+function chainText(chain: string[]): string {
+  const shown = chain.length > 6 ? [...chain.slice(0, 3), `… (${chain.length - 5} more)`, ...chain.slice(-2)] : chain;
+  return shown.map((name) => (name.startsWith("… (") ? name : quoted(name, 24).slice(1, -1))).join(" → ");
+}
+
+/** One parsed catalog file: its benchmarks in file order, by name. */
+interface CatalogFile {
+  file: string;
+  entries: Benchmark[];
+  byName: Map<string, InheritanceEntry>;
+  resolved: Map<string, Benchmark>;
+}
+
+function parseCatalog(file: string, text: string | Uint8Array): CatalogFile {
   const catalog = parseTextFormat(BenchmarksType, text, file);
   const entries = catalog.benchmarks ?? [];
-  const byName = new Map<string, { raw: Benchmark }>();
+  if (entries.length === 0) {
+    throw catalogError(`${file}:1:1: the catalog defines no benchmarks (it is empty or holds only comments); write benchmarks { name: "..." config { ... } }`);
+  }
+  const byName = new Map<string, InheritanceEntry>();
   for (const raw of entries) {
-    if (!raw.name) throw new CatalogError(`${at(file, raw)}: benchmark has no name`);
+    if (!raw.name) throw catalogError(`${at(file, raw, "name")}: benchmark has no name`);
     const earlier = byName.get(raw.name);
     if (earlier) {
-      throw new CatalogError(`${at(file, raw, "name")}: benchmark "${raw.name}" is defined twice in this file (first at line ${sourcePosition(earlier.raw)?.line})`);
+      throw catalogError(`${at(file, raw, "name")}: benchmark ${quoted(raw.name)} is defined twice in this file (first at line ${sourcePosition(earlier.raw)?.line})`);
     }
     byName.set(raw.name, { raw });
   }
-  const merged = new Map<string, Benchmark>();
-  const resolve = (name: string, chain: string[]): Benchmark => {
-    const done = merged.get(name);
-    if (done) return done;
-    const entry = byName.get(name)!;
-    const baseName = entry.raw.base_benchmark_name;
-    let result: Benchmark;
-    if (baseName === undefined || baseName === "") {
-      result = cloneMessage(BenchmarkType, entry.raw as PlainMessage) as Benchmark;
-    } else {
-      const nextChain = [...chain, baseName];
-      if (chain.includes(baseName)) {
-        throw new CatalogError(`${at(file, entry.raw, "base_benchmark_name")}: inheritance cycle: ${nextChain.join(" → ")}`);
-      }
-      if (!byName.has(baseName)) {
-        throw new CatalogError(`${at(file, entry.raw, "base_benchmark_name")}: benchmark "${name}": base benchmark "${baseName}" is not defined in this file (chain: ${nextChain.join(" → ")})`);
-      }
-      const base = cloneMessage(BenchmarkType, resolve(baseName, nextChain) as PlainMessage) as Benchmark;
-      // Request rates are not inherited: they depend on the deployment the child describes.
-      dropUninheritedToolFields(base);
-      result = mergeByPresence(BenchmarkType, base as PlainMessage, entry.raw as PlainMessage) as Benchmark;
-    }
-    merged.set(name, result);
-    return result;
-  };
-  return entries.map((raw) => ({ merged: resolve(raw.name!, [raw.name!]), raw }));
+  return { file, entries, byName, resolved: new Map() };
+}
+
+/** Resolves one benchmark of a parsed file over its bases (no defaults yet): a copy, which finish() may fill in. */
+function inherit(catalog: CatalogFile, name: string, definedIn: ReadonlyMap<string, string>): Benchmark {
+  const result = resolveChain(name, catalog.byName, catalog.resolved);
+  if (!("kind" in result)) return cloneMessage(BenchmarkType, result as PlainMessage) as Benchmark;
+  const where = at(catalog.file, result.at, "base_benchmark_name");
+  if (result.kind === "cycle") throw catalogError(`${where}: inheritance cycle: ${chainText(result.chain)}`);
+  const elsewhere = definedIn.get(result.base);
+  const benchmark = quoted(result.chain[result.chain.length - 2], 40);
+  if (elsewhere !== undefined) {
+    throw catalogError(`${where}: benchmark ${benchmark}: base benchmark ${quoted(result.base)} is defined in ${elsewhere}, not in this file; a base must be in the same file`);
+  }
+  throw catalogError(`${where}: benchmark ${benchmark}: base benchmark ${quoted(result.base)} is not defined in this file (chain: ${chainText(result.chain)})`);
+}
+
+/** Every catalog string field that must name something, written as "": an error naming the field. */
+function checkNamedValues(file: string, b: Benchmark): void {
+  for (const [fieldPath, what] of MUST_NAME_SOMETHING) {
+    const value = valueAt(b as PlainMessage, fieldPath);
+    if (typeof value !== "string" || value.trim() !== "") continue;
+    const dot = fieldPath.lastIndexOf(".");
+    const holder = valueAt(b as PlainMessage, fieldPath.slice(0, dot)) as object;
+    throw catalogError(`${at(file, holder, fieldPath.slice(dot + 1), b)}: benchmark ${quoted(b.name!)}: ${fieldPath} is empty; it must name ${what} (leave the field out for the default)`);
+  }
 }
 
 function positiveInteger(value: string | undefined): boolean {
@@ -184,12 +186,13 @@ function finish(file: string, merged: Benchmark): ResolvedBenchmark {
   const name = merged.name!;
   const b = merged;
   const fail = (message: object, field: string | undefined, detail: string): never => {
-    throw new CatalogError(`${at(file, message, field, b)}: benchmark "${name}": ${detail}`);
+    throw catalogError(`${at(file, message, field, b)}: benchmark ${quoted(name, 30)}: ${detail}`);
   };
   const warnings: string[] = [];
+  checkNamedValues(file, b);
 
   if (!DNS_LABEL.test(name) || name.length > MAX_NAME_LENGTH) {
-    fail(b, "name", `name must be a DNS-1123 label (lowercase letters, digits and "-", starting and ending with a letter or digit) of at most ${MAX_NAME_LENGTH} characters, so that the namespace "${name}-<8-character run id>" is valid`);
+    fail(b, "name", `name must be a DNS-1123 label (a-z, 0-9, "-") of at most ${MAX_NAME_LENGTH} characters: the namespace is {name}-{run id}`);
   }
 
   const config: BenchmarkConfig = (b.config ??= {});
@@ -218,12 +221,12 @@ function finish(file: string, merged: Benchmark): ResolvedBenchmark {
     }
     vllm.v1 ??= DEFAULTS.vllmV1;
     if (!positiveInteger(vllm.tensor_parallelism)) {
-      fail(vllm, "tensor_parallelism", `config.model_server.vllm.tensor_parallelism must be a positive integer (got "${vllm.tensor_parallelism}")`);
+      fail(vllm, "tensor_parallelism", `config.model_server.vllm.tensor_parallelism must be a positive integer (got ${quoted(vllm.tensor_parallelism!)})`);
     }
-    if (vllm.v1 !== "0" && vllm.v1 !== "1") fail(vllm, "v1", `config.model_server.vllm.v1 must be "0" or "1" (got "${vllm.v1}")`);
+    if (vllm.v1 !== "0" && vllm.v1 !== "1") fail(vllm, "v1", `config.model_server.vllm.v1 must be "0" or "1" (got ${quoted(vllm.v1)})`);
     for (const field of ["max_loras", "lora_rank"] as const) {
       if (vllm[field] !== undefined && vllm[field] !== "" && !positiveInteger(vllm[field])) {
-        fail(vllm, field, `config.model_server.vllm.${field} must be a positive integer (got "${vllm[field]}")`);
+        fail(vllm, field, `config.model_server.vllm.${field} must be a positive integer (got ${quoted(vllm[field]!)})`);
       }
     }
     if (!vllm.model) return fail(vllm, undefined, "config.model_server.vllm.model is missing");
@@ -272,7 +275,7 @@ function finish(file: string, merged: Benchmark): ResolvedBenchmark {
       } else if (gateway.envoy.lb_policy !== undefined) {
         loadBalancer = "gateway.envoy.lb_policy";
         if (!(ENVOY_LB_POLICIES as readonly string[]).includes(gateway.envoy.lb_policy)) {
-          fail(gateway.envoy, "lb_policy", `config.load_balancer.gateway.envoy.lb_policy "${gateway.envoy.lb_policy}" is not an Envoy Gateway load balancer type (one of ${ENVOY_LB_POLICIES.join(", ")})`);
+          fail(gateway.envoy, "lb_policy", `lb_policy ${quoted(gateway.envoy.lb_policy)} is not an Envoy Gateway load balancer type (${ENVOY_LB_POLICIES.join(", ")})`);
         }
       } else {
         return fail(gateway.envoy, undefined, "config.load_balancer.gateway.envoy needs epp { ... } or lb_policy");
@@ -294,7 +297,7 @@ function finish(file: string, merged: Benchmark): ResolvedBenchmark {
       epp.image ??= inferenceFlavor === "v1" ? DEFAULT_IMAGES.eppV1 : DEFAULT_IMAGES.eppV1alpha2;
       epp.refresh_metrics_interval ??= DEFAULTS.refreshMetricsInterval;
       if (!/^[0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h)$/.test(epp.refresh_metrics_interval)) {
-        fail(epp, "refresh_metrics_interval", `refresh_metrics_interval must be a duration such as 50ms (got "${epp.refresh_metrics_interval}")`);
+        fail(epp, "refresh_metrics_interval", `refresh_metrics_interval must be a duration such as 50ms (got ${quoted(epp.refresh_metrics_interval)})`);
       }
       const warning = mutableImageWarning(name, "endpoint picker", epp.image);
       if (warning) warnings.push(warning);
@@ -307,7 +310,7 @@ function finish(file: string, merged: Benchmark): ResolvedBenchmark {
         // pickers answer the headers only after the whole body (GIE v1.5.0 pkg/epp/handlers/server.go).
         const streamingOnly = release && (Number(release[1]) > EPP_STREAMING_ONLY[0] || (Number(release[1]) === EPP_STREAMING_ONLY[0] && Number(release[2]) >= EPP_STREAMING_ONLY[1]));
         const why = `full_duplex_streaming_enabled: false makes Envoy AI Gateway buffer bodies for the picker, and pickers from v${EPP_STREAMING_ONLY.join(".")} implement only full-duplex streaming, so every request would stall until the 300 s ext_proc timeout`;
-        if (streamingOnly) fail(gateway, "full_duplex_streaming_enabled", `endpoint picker "${epp.image}": ${why}; set it to true, or benchmark without streaming in the seed-era flavour (inference_api: V1ALPHA2 with an epp:v0.3.0 picker)`);
+        if (streamingOnly) fail(gateway, "full_duplex_streaming_enabled", `buffered bodies (full_duplex_streaming_enabled: false) stall every request: pickers from v${EPP_STREAMING_ONLY.join(".")} (this is v${release[1]}.${release[2]}) stream only; set it true, or use inference_api: V1ALPHA2`);
         warnings.push(`benchmark "${name}": deployed buffered as written, but ${why} if "${epp.image}" is such a picker; the readiness check then stops the run before any load`);
       }
       if (release && (inferenceFlavor === "v1") !== Number(release[1]) >= 1) {
@@ -347,45 +350,61 @@ function finish(file: string, merged: Benchmark): ResolvedBenchmark {
 }
 
 /** Resolves the benchmarks of catalog text (one file). */
-export function resolveCatalogText(text: string, file: string): ResolvedBenchmark[] {
-  return resolveFile(file, text).map(({ merged }) => finish(file, merged));
+export function resolveCatalogText(text: string | Uint8Array, file: string): ResolvedBenchmark[] {
+  const catalog = parseCatalog(file, text);
+  return catalog.entries.map((raw) => finish(file, inherit(catalog, raw.name!, new Map())));
 }
 
-/** Loads and resolves every benchmark of the catalogs at `paths`, in file order. */
-export function loadCatalogs(paths: string[]): ResolvedBenchmark[] {
-  const all: ResolvedBenchmark[] = [];
-  const seen = new Map<string, ResolvedBenchmark>();
-  for (const file of catalogFiles(paths)) {
-    let text: string;
-    try {
-      text = fs.readFileSync(file, "utf8");
-    } catch (error) {
-      throw new CatalogError(`${file}: cannot read catalog (${(error as NodeJS.ErrnoException).code ?? error})`);
-    }
-    for (const resolved of resolveCatalogText(text, file)) {
-      const earlier = seen.get(resolved.name);
-      if (earlier) {
-        throw new CatalogError(`${file}:${resolved.line}: benchmark "${resolved.name}" is also defined at ${earlier.file}:${earlier.line}; names must be unique across the catalogs of a run (the namespace is {name}-{run_id})`);
-      }
-      seen.set(resolved.name, resolved);
-      all.push(resolved);
-    }
+function compileRegex(pattern: string): RegExp {
+  try {
+    const regex = new RegExp(pattern);
+    regex.test(""); // V8 compiles lazily: a pattern too large to compile fails here.
+    return regex;
+  } catch (error) {
+    throw catalogError(`benchmark name regex ${quoted(pattern)} is invalid: ${(error as Error).message.replace(pattern, "…")}`);
   }
-  return all;
+}
+
+/**
+ * Loads the catalogs at `paths` and resolves their benchmarks in file order: all of them, or
+ * those whose name matches `regex` (unanchored). Only the selected benchmarks and their bases
+ * are resolved and validated; every file must still parse.
+ */
+export function loadCatalogs(paths: string[], regex?: string): ResolvedBenchmark[] {
+  const pattern = regex ? compileRegex(regex) : undefined;
+  const catalogs = catalogFiles(paths).map((file) => {
+    let bytes: Buffer;
+    try {
+      bytes = fs.readFileSync(file);
+    } catch (error) {
+      throw catalogError(`${file}: cannot read the catalog (${fsProblem(error)})`);
+    }
+    return parseCatalog(file, bytes);
+  });
+  const definedIn = new Map<string, string>();
+  for (const catalog of catalogs) for (const name of catalog.byName.keys()) if (!definedIn.has(name)) definedIn.set(name, catalog.file);
+  const selected = catalogs.flatMap((catalog) => catalog.entries.filter((raw) => !pattern || pattern.test(raw.name!)).map((raw) => ({ catalog, raw })));
+  if (pattern && selected.length === 0) {
+    throw catalogError(`benchmark name regex ${quoted(regex!)} matches none of: ${listed([...definedIn.keys()].map((name) => quoted(name, 30).slice(1, -1)))}`);
+  }
+  const seen = new Map<string, { file: string; raw: Benchmark }>();
+  for (const { catalog, raw } of selected) {
+    const earlier = seen.get(raw.name!);
+    if (earlier) {
+      throw catalogError(`${at(catalog.file, raw, "name")}: benchmark ${quoted(raw.name!)} is also defined at ${at(earlier.file, earlier.raw, "name")}; names must be unique across a run's catalogs (namespace {name}-{run_id})`);
+    }
+    seen.set(raw.name!, { file: catalog.file, raw });
+  }
+  return selected.map(({ catalog, raw }) => finish(catalog.file, inherit(catalog, raw.name!, definedIn)));
 }
 
 /** Keeps the benchmarks whose name matches `pattern` (a regular expression, unanchored). */
 export function selectBenchmarks(benchmarks: ResolvedBenchmark[], pattern: string | undefined): ResolvedBenchmark[] {
   if (!pattern) return benchmarks;
-  let regex: RegExp;
-  try {
-    regex = new RegExp(pattern);
-  } catch (error) {
-    throw new CatalogError(`benchmark name regex ${JSON.stringify(pattern)} is invalid: ${(error as Error).message}`);
-  }
+  const regex = compileRegex(pattern);
   const selected = benchmarks.filter((b) => regex.test(b.name));
   if (selected.length === 0) {
-    throw new CatalogError(`benchmark name regex ${JSON.stringify(pattern)} matches none of: ${benchmarks.map((b) => b.name).join(", ")}`);
+    throw catalogError(`benchmark name regex ${quoted(pattern)} matches none of: ${listed(benchmarks.map((b) => quoted(b.name, 30).slice(1, -1)))}`);
   }
   return selected;
 }

@@ -23,12 +23,42 @@ export function baseRatesFor(model: string, accelerator: string): number[] | und
   return AUTO_RATES.find((entry) => entry.model === model && entry.accelerator === accelerator)?.baseRates;
 }
 
-/** Scales base rates to a deployment and formats them as the original did: one decimal, comma separated. */
-export function scaleRates(baseRates: number[], replicas: number, tensorParallelism: number, modelCount: number): string {
-  return baseRates.map((rate) => ((rate * replicas * tensorParallelism) / modelCount).toFixed(1)).join(",");
+/**
+ * `value` with one decimal, exactly as Go's and Python's `%.1f` print it: the binary value
+ * rounded half to even. JavaScript's toFixed rounds an exact tie (0.25, 1.25: m/4 with m odd,
+ * the only doubles that lie halfway between two tenths) upwards instead.
+ */
+export function formatRate(value: number): string {
+  const quarters = value * 4;
+  if (Number.isInteger(quarters) && quarters % 2 !== 0) {
+    const tenths = Math.floor(value * 10);
+    return ((tenths % 2 === 0 ? tenths : tenths + 1) / 10).toFixed(1);
+  }
+  return value.toFixed(1);
 }
 
-/** What the table knows, for error messages. */
+/** Scales base rates to a deployment and formats them as the original did: one decimal, comma separated. */
+export function scaleRates(baseRates: number[], replicas: number, tensorParallelism: number, modelCount: number): string {
+  return baseRates.map((rate) => formatRate((rate * replicas * tensorParallelism) / modelCount)).join(",");
+}
+
+/**
+ * What is wrong with a list of rates, or undefined. Duplicates are always wrong (the load
+ * generator would run the same rate twice and its result files collide); a zero is wrong in
+ * generated rates (a base rate scaled down to nothing), but an explicit 0 is the LPG's
+ * "every prompt at once".
+ */
+export function rateProblem(rates: readonly number[], generated: boolean): string | undefined {
+  if (generated && rates.includes(0)) return "a rate rounds to 0.0";
+  const seen = new Set<number>();
+  for (const rate of rates) {
+    if (seen.has(rate)) return `rate ${rate} appears twice`;
+    seen.add(rate);
+  }
+  return undefined;
+}
+
+/** What the table knows, in short, for error messages. */
 export function knownRateKeys(): string {
-  return AUTO_RATES.map((entry) => `${entry.model} on ${entry.accelerator}`).join("; ");
+  return `${AUTO_RATES.length} known pairs in lib/catalog/rates.ts`;
 }

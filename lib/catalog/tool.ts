@@ -2,8 +2,9 @@
 // defaults, its validation and its request rates (one stage per rate). Called by
 // lib/catalog/catalog.ts after inheritance; the helpers at the end read a resolved benchmark.
 import type { Benchmark, BenchmarkTool, InferencePerf, InferencePerfDistribution, InferencePerfLengths, LPG } from "../../proto/benchmark-types";
+import { quoted } from "../errors";
 import { DEFAULT_IMAGES, DEFAULTS, IP_PLACEHOLDER } from "./defaults";
-import { baseRatesFor, knownRateKeys, scaleRates } from "./rates";
+import { baseRatesFor, knownRateKeys, rateProblem, scaleRates } from "./rates";
 
 export type LoadGeneratorKind = "lpg" | "inference-perf";
 
@@ -47,13 +48,19 @@ function parseNumberList(text: string): number[] | undefined {
   return parts.every((part) => /^[0-9]+(\.[0-9]+)?$/.test(part)) ? parts.map(Number) : undefined;
 }
 
-/** The built-in rates for this deployment (lib/catalog/rates.ts), or a failure naming what the table knows. */
+/**
+ * The built-in rates for this deployment (lib/catalog/rates.ts), or a failure naming what the
+ * table knows; generated rates that round to 0.0 or collide are a failure too.
+ */
 function generatedRates(ctx: ToolContext, at: object, field: string, modelCount: number): string {
   const base = ctx.accelerator ? baseRatesFor(ctx.servedModel, ctx.accelerator) : undefined;
   if (!base) {
-    ctx.fail(at, undefined, `no ${field} and no built-in rates for model "${ctx.servedModel}" on accelerator "${ctx.accelerator ?? "(none)"}"; set config.benchmark_tool.${field} (built-in: ${knownRateKeys()})`);
+    ctx.fail(at, undefined, `no built-in rates for ${quoted(ctx.servedModel)} on ${quoted(ctx.accelerator ?? "(none)")} (${knownRateKeys()}); set ${field}`);
   }
-  return scaleRates(base!, ctx.replicas, ctx.gpusPerReplica, modelCount);
+  const rates = scaleRates(base!, ctx.replicas, ctx.gpusPerReplica, modelCount);
+  const problem = rateProblem(rates.split(",").map(Number), true);
+  if (problem) ctx.fail(at, undefined, `generated rates ${quoted(rates, 20)}: ${problem} (built-in × ${ctx.replicas} replicas × ${ctx.gpusPerReplica} GPUs ÷ ${modelCount} models); set ${field}`);
+  return rates;
 }
 
 function resolveLpg(lpg: LPG, ctx: ToolContext): Omit<ResolvedTool, "loadGenerator"> {
@@ -73,20 +80,22 @@ function resolveLpg(lpg: LPG, ctx: ToolContext): Omit<ResolvedTool, "loadGenerat
   const models = lpg.models.split(",").map((model) => model.trim()).filter(Boolean);
   if (models.length === 0) fail(lpg, "models", "config.benchmark_tool.lpg.models is empty");
   for (const field of ["benchmark_time_seconds", "output_length", "input_length", "max_num_prompts"] as const) {
-    if (!positiveInteger(lpg[field])) fail(lpg, field, `config.benchmark_tool.lpg.${field} must be a positive integer (got "${lpg[field]}")`);
+    if (!positiveInteger(lpg[field])) fail(lpg, field, `config.benchmark_tool.lpg.${field} must be a positive integer (got ${quoted(String(lpg[field]))})`);
   }
   for (const field of ["warmup_seconds", "pause_seconds"] as const) {
-    if (!nonNegativeInteger(lpg[field])) fail(lpg, field, `config.benchmark_tool.lpg.${field} must be a whole number of seconds (got "${lpg[field]}")`);
+    if (!nonNegativeInteger(lpg[field])) fail(lpg, field, `config.benchmark_tool.lpg.${field} must be a whole number of seconds (got ${quoted(String(lpg[field]))})`);
   }
-  if (!positiveInteger(lpg.port) || Number(lpg.port) > 65535) fail(lpg, "port", `config.benchmark_tool.lpg.port must be a port number (got "${lpg.port}")`);
+  if (!positiveInteger(lpg.port) || Number(lpg.port) > 65535) fail(lpg, "port", `config.benchmark_tool.lpg.port must be a port number (got ${quoted(String(lpg.port))})`);
 
   if (lpg.request_rates === undefined || lpg.request_rates.trim() === "") {
     lpg.request_rates = generatedRates(ctx, lpg, "lpg.request_rates", models.length);
   }
   const requestRates = parseNumberList(lpg.request_rates);
   if (!requestRates) {
-    return fail(lpg, "request_rates", `config.benchmark_tool.lpg.request_rates must be comma-separated non-negative numbers (got "${lpg.request_rates}")`);
+    return fail(lpg, "request_rates", `config.benchmark_tool.lpg.request_rates must be comma-separated non-negative numbers (got ${quoted(lpg.request_rates)})`);
   }
+  const problem = rateProblem(requestRates, false);
+  if (problem) fail(lpg, "request_rates", `config.benchmark_tool.lpg.request_rates: ${problem}`);
   // Our warm-up runs once before the first rate (the LPG itself reads no WARMUP_SECONDS); every
   // rate is followed by the pause (the seed's image sleeps after the last one too).
   const expectedSeconds = Number(lpg.warmup_seconds) + requestRates.length * (Number(lpg.benchmark_time_seconds) + Number(lpg.pause_seconds));
@@ -105,7 +114,7 @@ function resolveDistribution(distribution: InferencePerfDistribution | undefined
   if (d.min < 1) ctx.fail(d, "min", `${where}.min must be at least 1 token (got ${d.min})`);
   if (d.min > d.max) ctx.fail(d, "min", `${where}.min (${d.min}) must not be greater than max (${d.max})`);
   if (d.std_dev < 0) ctx.fail(d, "std_dev", `${where}.std_dev must not be negative (got ${d.std_dev})`);
-  if (!(DISTRIBUTION_TYPES as readonly string[]).includes(d.type)) ctx.fail(d, "type", `${where}.type must be one of ${DISTRIBUTION_TYPES.join(", ")} (got "${d.type}")`);
+  if (!(DISTRIBUTION_TYPES as readonly string[]).includes(d.type)) ctx.fail(d, "type", `${where}.type must be one of ${DISTRIBUTION_TYPES.join(", ")} (got ${quoted(String(d.type))})`);
   return d;
 }
 
@@ -129,10 +138,10 @@ function resolveInferencePerf(ip: InferencePerf, ctx: ToolContext): Omit<Resolve
   ip.worker_max_concurrency ??= defaults.workerMaxConcurrency;
   ip.base_seed ??= defaults.baseSeed;
   ip.scrape_interval_seconds ??= defaults.scrapeIntervalSeconds;
-  if (!(LOAD_TYPES as readonly string[]).includes(ip.load_type)) fail(ip, "load_type", `${where}.load_type must be one of ${LOAD_TYPES.join(", ")} (got "${ip.load_type}")`);
-  if (!(API_TYPES as readonly string[]).includes(ip.api)) fail(ip, "api", `${where}.api must be one of ${API_TYPES.join(", ")} (got "${ip.api}")`);
+  if (!(LOAD_TYPES as readonly string[]).includes(ip.load_type)) fail(ip, "load_type", `${where}.load_type must be one of ${LOAD_TYPES.join(", ")} (got ${quoted(String(ip.load_type))})`);
+  if (!(API_TYPES as readonly string[]).includes(ip.api)) fail(ip, "api", `${where}.api must be one of ${API_TYPES.join(", ")} (got ${quoted(String(ip.api))})`);
   if (!ip.model.trim()) fail(ip, "model", `${where}.model is empty`);
-  if (!positiveInteger(ip.port) || Number(ip.port) > 65535) fail(ip, "port", `${where}.port must be a port number (got "${ip.port}")`);
+  if (!positiveInteger(ip.port) || Number(ip.port) > 65535) fail(ip, "port", `${where}.port must be a port number (got ${quoted(String(ip.port))})`);
   for (const field of ["warmup_seconds", "num_workers", "base_seed"] as const) {
     if (ip[field]! < 0) fail(ip, field, `${where}.${field} must not be negative (got ${ip[field]})`);
   }
@@ -143,7 +152,7 @@ function resolveInferencePerf(ip: InferencePerf, ctx: ToolContext): Omit<Resolve
     fail(ip, "request_timeout_seconds", `${where}.request_timeout_seconds must be at least 1 (got ${ip.request_timeout_seconds})`);
   }
   if (ip.prometheus_url !== undefined && !/^https?:\/\/[^\s/]+/.test(ip.prometheus_url)) {
-    fail(ip, "prometheus_url", `${where}.prometheus_url must be an http(s) URL such as http://prometheus.monitoring.svc:9090 (got "${ip.prometheus_url}")`);
+    fail(ip, "prometheus_url", `${where}.prometheus_url must be an http(s) URL such as http://prometheus.monitoring.svc:9090 (got ${quoted(String(ip.prometheus_url))})`);
   }
 
   // Data: random by default. inference-perf v0.6.1 datagen get_supported_apis(): random and
@@ -152,7 +161,7 @@ function resolveInferencePerf(ip: InferencePerf, ctx: ToolContext): Omit<Resolve
   if (ip.random) resolveLengths(ip.random, `${where}.random`, ctx);
   if (ip.synthetic) resolveLengths(ip.synthetic, `${where}.synthetic`, ctx);
   if ((ip.random || ip.synthetic) && ip.api !== "completion") {
-    fail(ip, "api", `${where}.api "${ip.api}" is not served by inference-perf's ${ip.random ? "random" : "synthetic"} data (completion only); use shared_prefix or share_gpt for chat`);
+    fail(ip, "api", `${where}.api ${quoted(ip.api)} is not served by inference-perf's ${ip.random ? "random" : "synthetic"} data (completion only); use shared_prefix or share_gpt for chat`);
   }
   if (ip.shared_prefix) {
     const sp = ip.shared_prefix;
@@ -176,8 +185,10 @@ function resolveInferencePerf(ip: InferencePerf, ctx: ToolContext): Omit<Resolve
     if (!ip.concurrency_levels?.trim()) return fail(ip, undefined, `${where}.concurrency_levels is required for load_type "concurrent" (comma-separated in-flight request counts)`);
     const levels = parseNumberList(ip.concurrency_levels);
     if (!levels || levels.some((level) => !Number.isInteger(level) || level < 1)) {
-      return fail(ip, "concurrency_levels", `${where}.concurrency_levels must be comma-separated positive integers (got "${ip.concurrency_levels}")`);
+      return fail(ip, "concurrency_levels", `${where}.concurrency_levels must be comma-separated positive integers (got ${quoted(ip.concurrency_levels)})`);
     }
+    const problem = rateProblem(levels, false);
+    if (problem) fail(ip, "concurrency_levels", `${where}.concurrency_levels: ${problem.replace("rate", "level")}`);
     if (ip.requests_per_stage !== undefined && ip.requests_per_stage < 1) fail(ip, "requests_per_stage", `${where}.requests_per_stage must be at least 1 (got ${ip.requests_per_stage})`);
     requestRates = levels;
     // A concurrent stage has no fixed duration; plan with the default stage time.
@@ -189,9 +200,11 @@ function resolveInferencePerf(ip: InferencePerf, ctx: ToolContext): Omit<Resolve
     if (ip.stage_duration_seconds < 1) fail(ip, "stage_duration_seconds", `${where}.stage_duration_seconds must be at least 1 (got ${ip.stage_duration_seconds})`);
     if (ip.request_rates === undefined || ip.request_rates.trim() === "") ip.request_rates = generatedRates(ctx, ip, "inference_perf.request_rates", 1);
     const rates = parseNumberList(ip.request_rates);
-    if (!rates) return fail(ip, "request_rates", `${where}.request_rates must be comma-separated positive numbers (got "${ip.request_rates}")`);
+    if (!rates) return fail(ip, "request_rates", `${where}.request_rates must be comma-separated positive numbers (got ${quoted(ip.request_rates)})`);
+    const problem = rateProblem(rates, false);
+    if (problem) fail(ip, "request_rates", `${where}.request_rates: ${problem}`);
     // inference-perf v0.6.1 config/loadgen/config.py StandardLoadStage: rate > 0.
-    if (rates.some((rate) => rate <= 0)) fail(ip, "request_rates", `${where}.request_rates must all be above 0 (inference-perf has no "all at once" rate; use load_type "concurrent") (got "${ip.request_rates}")`);
+    if (rates.some((rate) => rate <= 0)) fail(ip, "request_rates", `${where}.request_rates must all be above 0 (inference-perf has no "all at once" rate; use load_type "concurrent") (got ${quoted(String(ip.request_rates))})`);
     requestRates = rates;
     perStageSeconds = ip.stage_duration_seconds;
   }
@@ -215,14 +228,6 @@ export function resolveBenchmarkTool(tool: BenchmarkTool, ctx: ToolContext): Res
     return { loadGenerator: "inference-perf", ...resolveInferencePerf(tool.inference_perf, ctx) };
   }
   return ctx.fail(tool, undefined, "config.benchmark_tool needs a type: lpg { ... } or inference_perf { ... }");
-}
-
-/** Removes what a child never inherits: the stages, since they depend on the deployment the child describes. */
-export function dropUninheritedToolFields(base: Benchmark): void {
-  const tool = base.config?.benchmark_tool;
-  delete tool?.lpg?.request_rates;
-  delete tool?.inference_perf?.request_rates;
-  delete tool?.inference_perf?.concurrency_levels;
 }
 
 /** Which load generator a (resolved) benchmark uses. */

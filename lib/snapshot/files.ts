@@ -2,7 +2,7 @@
 // changed unless the caller says so.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { SnapshotError } from "../errors";
+import { fileSystemProblem, SnapshotError } from "../errors";
 
 export const READ_ONLY = 0o444;
 
@@ -16,7 +16,7 @@ export function writeReadOnly(file: string, content: string | Uint8Array): void 
     fs.renameSync(temporary, file);
   } catch (error) {
     fs.rmSync(temporary, { force: true });
-    throw new SnapshotError(`${file}: cannot write (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw new SnapshotError(fileSystemProblem(error as NodeJS.ErrnoException, file));
   }
 }
 
