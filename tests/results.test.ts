@@ -9,12 +9,13 @@ import { collectBenchmark, jobState, type ResultMetadata, waitForJob } from "../
 import { uploadBenchmark } from "../lib/results/gcs";
 import { parseResultLog } from "../lib/results/log-archive";
 import { parseLpgResult, statsPerRate } from "../lib/results/lpg";
+import { ResultsService } from "../lib/results/service";
 import { readBenchmarkState } from "../lib/results/status";
 import { benchmarkPaths } from "../lib/snapshot/layout";
 import { FakeBucket } from "./fake-gcs";
 import { FakeKube, jobIn, pod } from "./fake-kube";
 import { runCli, tempDir } from "./helpers";
-import { generation1, generation2, resultFileName } from "./lpg-fixtures";
+import { generation1, generation2, resultFileName, wrapperLog } from "./lpg-fixtures";
 
 const MODEL = "meta-llama/Llama-2-7b-hf";
 const RUN = "r5000001";
@@ -152,6 +153,23 @@ describe("results: the load generator's wrapper script", function () {
       assert.deepEqual(state.result!.stats!.map((s) => s.request_rate), [5, 10, 20]);
       assert.match(fs.readFileSync(paths.resultPbtxt, "utf8"), /request_rate: 20/);
       assert.equal(fs.statSync(paths.resultJson).mode & 0o222, 0, "results are read-only");
+    });
+
+    it("scrubs the configured token's own value, shaped like no token, from everything the results service writes", async function () {
+      const config = (this as any).config;
+      // A token that none of the collector's shape rules (hf_…, --token …, HF_TOKEN=…) would catch.
+      const secret = "plainvalue4242secret";
+      kube.setJob(NAMESPACE, jobIn("succeeded"));
+      // As a pod log of a tool run without our wrapper's redaction would hold it: in the tool's output and in a result file.
+      podsWith(`+ huggingface-cli login --token-file ${secret}\n${wrapperLog([[resultFileName(5, MODEL), generation1(5, MODEL).replace(/}\s*$/, `, "note": "${secret}"}`)]])}`);
+      const settings = { runId: RUN, outputDir: output, kubeconfig: config.exportConfig(), waitForResults: false, knownSecrets: [secret] };
+      const warnings: string[] = [];
+      const service = new ResultsService(settings, { info: () => undefined, warn: (m) => warnings.push(m) });
+      await service.collector({ benchmark: BENCHMARK, namespace: NAMESPACE, paths: benchmarkPaths(output, RUN, "sim-a") }, Promise.resolve(undefined))("after-job");
+      const files = fs.readdirSync(output, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
+      assert.ok(files.some((f) => f.endsWith("benchmark-tool.log")) && files.some((f) => f.endsWith("results.db")), files.join(", "));
+      for (const file of files) assert.ok(!fs.readFileSync(file).includes(secret), `${file} holds the token`);
+      assert.ok(warnings.some((w) => /secret/i.test(w)), "finding it is a problem worth a warning: the pod's log in the cluster holds it too");
     });
 
     it("keeps what a failed Job produced, names each missing rate, and marks the benchmark partial", async function () {
