@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileSystemProblem, oneLine, quoted, UserError } from "../lib/errors";
 import { gcpProjectProblem, runIdProblem } from "../lib/ids";
+import type { ResultStore } from "../lib/store/store";
 
 /** Collects a repeatable, variadic option (`--catalog a b --catalog c`). */
 export function collect(value: string, previous: string[] = []): string[] {
@@ -100,6 +101,29 @@ export function removeOnFailure<T>(paths: string[], fn: () => T): T {
     }
     throw error;
   }
+}
+
+/**
+ * Runs `fn` on the results database (`db`, default <output>/results.db) with `runIds` refreshed
+ * from `output`, under the contract above: the folders are checked first, and a failure removes
+ * the database and `alsoRemove` if this command created them.
+ */
+export function withRunStore<T>(options: { output: string; db?: string }, runIds: string[], fn: (store: ResultStore) => T, alsoRemove: string[] = []): T {
+  checkReadableFolder(options.output);
+  // Loaded once the options are checked: reading runs pulls in the Kubernetes client, which takes seconds.
+  const { refreshRuns } = require("../lib/store/import") as typeof import("../lib/store/import");
+  const store = require("../lib/store/store") as typeof import("../lib/store/store");
+  const db = options.db ?? store.databasePath(options.output);
+  checkWritableFolder(path.dirname(db), "--db");
+  return removeOnFailure([...databaseFiles(db), ...alsoRemove], () => withDatabase(db, () => {
+    const opened = new store.ResultStore(db);
+    try {
+      refreshRuns(opened, options.output, runIds);
+      return fn(opened);
+    } finally {
+      opened.close();
+    }
+  }));
 }
 
 /** Refuses a run whose benchmarks have no results yet, saying what they are and where to look. */

@@ -3,11 +3,9 @@
 // Per benchmark and rate, B against the baseline A; with --fail-on-regression, exits 1 when B is
 // worse beyond PCT, or lost a benchmark or rate that A has (for CI).
 import { Command } from "commander";
-import * as path from "node:path";
 import { quoted, UserError } from "../lib/errors";
 import { type Comparison, compareSides, GATE_METRICS, type Side } from "../lib/report/compare";
-import { databasePath, ResultStore } from "../lib/store/store";
-import { checkReadableFolder, checkWritableFolder, databaseFiles, removeOnFailure, runCommand, runIdsOption, withDatabase } from "./common";
+import { runCommand, runIdsOption, withRunStore } from "./common";
 
 interface Options {
   runId: string[];
@@ -70,23 +68,12 @@ const program = new Command("compare")
   .option("--db <file>", "results database (default: <output>/results.db)")
   .action((options: Options) => {
     const [a, b] = sides(options);
-    checkReadableFolder(options.output);
-    // Loaded once the options are checked: it pulls in the Kubernetes client, which takes seconds.
-    const { refreshRuns } = require("../lib/store/import") as typeof import("../lib/store/import");
-    const db = options.db ?? databasePath(options.output);
-    checkWritableFolder(path.dirname(db), "--db");
-    const comparison = removeOnFailure(databaseFiles(db), () => withDatabase(db, () => {
-      const store = new ResultStore(db);
-      try {
-        refreshRuns(store, options.output, [...a, ...b]);
-        // A baseline without results gives nothing to compare; a candidate without them is what the gate reports as lost.
-        for (const id of a) if (store.stats(id).length === 0) throw new UserError(`run "${id}" has no results to compare; see npm run -s results -- --run-id ${id}`);
-        const side = (ids: string[]): Side => ({ runs: ids.map((runId) => ({ runId, benchmarks: store.benchmarks(runId), stats: store.stats(runId) })) });
-        return compareSides(side(a), side(b), options.failOnRegression);
-      } finally {
-        store.close();
-      }
-    }));
+    const comparison = withRunStore(options, [...a, ...b], (store) => {
+      // A baseline without results gives nothing to compare; a candidate without them is what the gate reports as lost.
+      for (const id of a) if (store.stats(id).length === 0) throw new UserError(`run "${id}" has no results to compare; see npm run -s results -- --run-id ${id}`);
+      const side = (ids: string[]): Side => ({ runs: ids.map((runId) => ({ runId, benchmarks: store.benchmarks(runId), stats: store.stats(runId) })) });
+      return compareSides(side(a), side(b), options.failOnRegression);
+    });
     const regressions = comparison.deltas.filter((d) => d.regressions.length);
     const gate = options.failOnRegression !== undefined;
     const failed = gate && (regressions.length > 0 || (comparison.lost.length > 0 && !options.allowMissing));

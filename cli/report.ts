@@ -6,8 +6,7 @@ import * as path from "node:path";
 import { UserError } from "../lib/errors";
 import { renderReport, type ReportRun } from "../lib/report/html";
 import { gpuHourPrices, resolveSlo, sloCapacity } from "../lib/report/slo";
-import { databasePath, ResultStore } from "../lib/store/store";
-import { checkReadableFolder, checkWritableFolder, collect, databaseFiles, removeOnFailure, requireResults, runCommand, runIdOption, runIdsOption, withDatabase, writeFileAtomically } from "./common";
+import { collect, requireResults, runCommand, runIdOption, runIdsOption, withRunStore, writeFileAtomically } from "./common";
 
 interface Options {
   runId: string;
@@ -35,28 +34,17 @@ const program = new Command("report")
     if (!withSlo && options.gpuHourPrice) throw new UserError("--gpu-hour-price needs an SLO: give --slo or --preset too");
     const slo = withSlo ? resolveSlo(options) : undefined;
     const prices = withSlo ? gpuHourPrices(options.gpuHourPrice) : {};
-    checkReadableFolder(options.output);
-    // Loaded once the options are checked: it pulls in the Kubernetes client, which takes seconds.
-    const { refreshRuns } = require("../lib/store/import") as typeof import("../lib/store/import");
-    const db = options.db ?? databasePath(options.output);
     const file = path.join(options.output, options.runId, "report.html");
-    checkWritableFolder(path.dirname(db), "--db");
-    removeOnFailure([...databaseFiles(db), file], () => withDatabase(db, () => {
-      const store = new ResultStore(db);
-      try {
-        const ids = [options.runId, ...compare];
-        refreshRuns(store, options.output, ids);
-        for (const id of ids) requireResults(store, id);
-        const load = (runId: string): ReportRun => ({ runId, benchmarks: store.benchmarks(runId), stats: store.stats(runId), details: store.statDetails(runId) });
-        const primary = load(options.runId);
-        const capacities = slo ? sloCapacity(primary.benchmarks, primary.details!, slo, prices) : undefined;
-        const html = renderReport(primary, compare.map(load), slo && capacities ? { slo: { slo, capacities } } : {});
-        fs.mkdirSync(path.dirname(file), { recursive: true });
-        writeFileAtomically(file, html);
-      } finally {
-        store.close();
-      }
-    }));
+    const ids = [options.runId, ...compare];
+    withRunStore(options, ids, (store) => {
+      for (const id of ids) requireResults(store, id);
+      const load = (runId: string): ReportRun => ({ runId, benchmarks: store.benchmarks(runId), stats: store.stats(runId), details: store.statDetails(runId) });
+      const primary = load(options.runId);
+      const capacities = slo ? sloCapacity(primary.benchmarks, primary.details!, slo, prices) : undefined;
+      const html = renderReport(primary, compare.map(load), slo && capacities ? { slo: { slo, capacities } } : {});
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      writeFileAtomically(file, html);
+    }, [file]);
     process.stdout.write(`${file}\n`);
   });
 

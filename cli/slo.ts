@@ -2,10 +2,8 @@
 // Per benchmark: the highest measured rate that meets every SLO term, the output throughput
 // there, the GPUs and the cost per million output tokens.
 import { Command } from "commander";
-import * as path from "node:path";
 import { gpuHourPrices, resolveSlo, sloCapacity, sloJson } from "../lib/report/slo";
-import { databasePath, ResultStore } from "../lib/store/store";
-import { checkReadableFolder, checkWritableFolder, collect, databaseFiles, removeOnFailure, requireResults, runCommand, runIdOption, withDatabase } from "./common";
+import { collect, requireResults, runCommand, runIdOption, withRunStore } from "./common";
 
 interface Options {
   runId: string;
@@ -33,21 +31,10 @@ const program = new Command("slo")
   .action((options: Options) => {
     const slo = resolveSlo(options);
     const prices = gpuHourPrices(options.gpuHourPrice);
-    checkReadableFolder(options.output);
-    // Loaded once the options are checked: it pulls in the Kubernetes client, which takes seconds.
-    const { refreshRuns } = require("../lib/store/import") as typeof import("../lib/store/import");
-    const db = options.db ?? databasePath(options.output);
-    checkWritableFolder(path.dirname(db), "--db");
-    const capacities = removeOnFailure(databaseFiles(db), () => withDatabase(db, () => {
-      const store = new ResultStore(db);
-      try {
-        refreshRuns(store, options.output, [options.runId]);
-        requireResults(store, options.runId);
-        return sloCapacity(store.benchmarks(options.runId), store.statDetails(options.runId), slo, prices);
-      } finally {
-        store.close();
-      }
-    }));
+    const capacities = withRunStore(options, [options.runId], (store) => {
+      requireResults(store, options.runId);
+      return sloCapacity(store.benchmarks(options.runId), store.statDetails(options.runId), slo, prices);
+    });
     if (options.json) {
       process.stdout.write(JSON.stringify(sloJson(slo, capacities), null, 2) + "\n");
       return;
