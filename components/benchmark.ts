@@ -27,6 +27,11 @@ export function hookName(benchmark: string, when: "collect-after-create" | "coll
   return `${benchmark}:${when}`;
 }
 
+/** The before-delete hook's name before hooks were named `<benchmark>:<when>`: stacks updated by that version still bind it. */
+export function firstReleaseHookName(benchmark: string): string {
+  return `collect-before-delete-${benchmark}`;
+}
+
 /**
  * Creates (registers) the collection hooks of one benchmark. `ignoreErrors`: a failing hook is a
  * warning, never a failed step — a failed before-delete step would stop the teardown and keep

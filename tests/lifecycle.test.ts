@@ -289,6 +289,30 @@ describe("a run's whole life under the engine's rules (tests/engine.ts)", functi
     assertTornDown(kube, "narrow");
   });
 
+  it("updates and destroys a stack whose Jobs bind the first release's hook names (collect-before-delete-<benchmark>)", async () => {
+    const cloud = new FakeCloud(kube);
+    const run = newRun(cloud, kubeconfig, "old-1", { "inference-bench:prerequisites": "true", "inference-bench:gpuBudget": "0", "inference-bench:benchmarkNameRegex": "^sim" });
+    runJobs(kube, cloud, "old-1");
+    await run.engine.up({ env: DRIVER_ENV });
+    // The state that version left: its Jobs bound `collect-<name>` and `collect-before-delete-<name>`.
+    for (const job of run.engine.resources("kubernetes:batch/v1:Job")) {
+      const name = job.name.replace(/-job-benchmark-tool$/, "");
+      assert.ok(name === "sim-svc" || name === "sim-epp", job.name);
+      job.hooks = { afterCreate: [`collect-${name}`], beforeDelete: [`collect-before-delete-${name}`] };
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300)); // both load generators finish
+    run.config.values["inference-bench:benchmarkNameRegex"] = "^sim-svc$";
+    await run.engine.preview();
+    // sim-svc finished (torn down), sim-epp no longer selected: both Jobs are deleted under the old names.
+    const narrowed = await run.engine.up({ env: DRIVER_ENV });
+    assert.deepEqual(narrowed.hooksRun.sort(), ["beforeDelete collect-before-delete-sim-epp", "beforeDelete collect-before-delete-sim-svc"]);
+    assert.ok(warnings(narrowed).includes("sim-epp: no longer selected, torn down with its load generator succeeded; its results were not collected"), warnings(narrowed).join("\n"));
+    await run.engine.destroy({ runProgram: true });
+    assertAllSucceeded(run.engine);
+    assertTornDown(kube, "old-1");
+    assert.deepEqual(listRunBenchmarks(run.outputDir, "old-1").map((b) => `${b.name} ${b.state.status}`), ["sim-epp pending", "sim-svc collected"]);
+  });
+
   it("tears a benchmark down even when its results cannot be collected: the before-delete hook only warns", async () => {
     const cloud = new FakeCloud(kube, GPU_BUDGET);
     const run = newRun(cloud, kubeconfig, "down-1", { "inference-bench:prerequisites": "true", "inference-bench:benchmarkNameRegex": "^mid-a$" });
