@@ -16,15 +16,16 @@ export function manifestYaml(objects: K8sObject[]): string {
 
 export interface SnapshotFile {
   path: string;
-  content: string;
+  /** Rendered from the built objects on each read, never held: ~35 KB per benchmark, over half of a large run's heap if kept (npm run bench:render). */
+  readonly content: string;
 }
 
 /** Every file of a benchmark's snapshot, with its content. */
 export function snapshotFiles(outputDir: string, runId: string, built: BuiltBenchmark, name: string): SnapshotFile[] {
   const paths = benchmarkPaths(outputDir, runId, name);
   return [
-    { path: paths.benchmarkPbtxt, content: `# proto-file: proto/benchmark.proto\n# proto-message: Benchmark\n${printTextFormat(BenchmarkType, built.benchmark)}` },
-    ...PARTS.map((part: Part) => ({ path: paths.manifest(part), content: manifestYaml(built.manifests[part]) })),
+    { path: paths.benchmarkPbtxt, get content() { return `# proto-file: proto/benchmark.proto\n# proto-message: Benchmark\n${printTextFormat(BenchmarkType, built.benchmark)}`; } },
+    ...PARTS.map((part: Part) => ({ path: paths.manifest(part), get content() { return manifestYaml(built.manifests[part]); } })),
   ];
 }
 
@@ -54,12 +55,13 @@ export function writeSnapshots(files: SnapshotFile[], override: boolean): Snapsh
   if (conflict && !override) throw new SnapshotError(conflict);
   const report: SnapshotReport = { written: [], unchanged: [] };
   for (const file of files) {
-    if (sameContent(file.path, file.content)) {
+    const content = file.content;
+    if (sameContent(file.path, content)) {
       report.unchanged.push(file.path);
       continue;
     }
     if (fs.existsSync(file.path)) fs.chmodSync(file.path, 0o644);
-    writeReadOnly(file.path, file.content);
+    writeReadOnly(file.path, content);
     report.written.push(file.path);
   }
   return report;
