@@ -122,6 +122,17 @@ export function achievedRate(stat: Stat): number | undefined {
   return undefined;
 }
 
+/**
+ * When the achieved rate is attempts ÷ duration (the LPG before queries_per_second), the duration
+ * also covers waiting for the last responses (benchmark_serving.py: gather() before the clock
+ * stops), at most the slowest request: say how much, so that a rate near saturation is judged.
+ */
+function drainNote(stat: Stat): string {
+  const slowestMs = stat.request_latency?.max;
+  if (stat.achieved_rate !== undefined || !slowestMs || !stat.benchmark_time_seconds) return "";
+  return `; its ${stat.benchmark_time_seconds.toFixed(1)} s include up to ${(slowestMs / 1000).toFixed(1)} s waiting for the last responses`;
+}
+
 /** Failed requests and undelivered load, one line per rate. `rateIsLoad`: false when request_rate holds a concurrency level. */
 export function checkStats(stats: Stat[], rateIsLoad = true): string[] {
   const lines: string[] = [];
@@ -137,7 +148,7 @@ export function checkStats(stats: Stat[], rateIsLoad = true): string[] {
     const requested = stat.request_rate;
     const achieved = achievedRate(stat);
     if (rateIsLoad && requested && Number.isFinite(requested) && achieved !== undefined && achieved < DELIVERED_SHARE * requested) {
-      lines.push(`${label}: load not delivered: ${achieved.toFixed(2)} requests/s achieved, ${Math.round((100 * achieved) / requested)}% of the ${requested} requested`);
+      lines.push(`${label}: load not delivered: ${achieved.toFixed(2)} requests/s achieved, ${Math.round((100 * achieved) / requested)}% of the ${requested} requested${drainNote(stat)}`);
     }
   }
   return lines;
