@@ -11,7 +11,7 @@ import * as gcp from "@pulumi/gcp";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULTS } from "../lib/catalog/defaults";
-import { AI_GATEWAY_CHART, AI_GATEWAY_CRDS_CHART, ENVOY_GATEWAY_CHART, type PinnedChart } from "../lib/cluster/charts";
+import { AI_GATEWAY_CHART, AI_GATEWAY_CRDS_CHART, ENVOY_GATEWAY_CHART, type PinnedChart } from "../lib/manifests/charts";
 import { detectInfrastructure, type InstallPlan, planInstall } from "../lib/cluster/plan";
 import { envoyGatewayValues, loadCrd } from "../lib/cluster/pinned";
 import { UserError } from "../lib/errors";

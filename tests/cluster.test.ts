@@ -11,7 +11,7 @@ import { Prerequisites } from "../components/prerequisites";
 import { runProgram } from "../components/program";
 import { defaultSettings } from "../components/settings";
 import { resolveCatalogText } from "../lib/catalog/catalog";
-import { AI_GATEWAY_CHART, CHART_OBJECTS, ENVOY_GATEWAY_CHART } from "../lib/cluster/charts";
+import { AI_GATEWAY_CHART, CHART_OBJECTS, ENVOY_GATEWAY_CHART } from "../lib/manifests/charts";
 import { infrastructureNeeds, missingInfrastructure } from "../lib/cluster/check";
 import { detectInfrastructure, type ExistingInfrastructure, planInstall } from "../lib/cluster/plan";
 import { ENVOY_GATEWAY_VALUES_FILES, envoyGatewayValues, INFERENCE_CRDS, loadCrd, readPinned } from "../lib/cluster/pinned";

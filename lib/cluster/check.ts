@@ -6,7 +6,7 @@ import YAML from "yaml";
 import type { ResolvedBenchmark } from "../catalog/catalog";
 import { ClusterError } from "../errors";
 import { SHARED_NAMES } from "../manifests/cluster";
-import { CHART_OBJECTS, ENVOY_GATEWAY_CHART, ENVOY_GATEWAY_CONTROLLER } from "./charts";
+import { CHART_OBJECTS, ENVOY_GATEWAY_CHART, ENVOY_GATEWAY_CONTROLLER } from "../manifests/charts";
 import { INFERENCE_CRDS } from "./pinned";
 
 /** How a user installs what is missing. */

@@ -7,7 +7,7 @@
 import { AppsV1Api, CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
 import { ClusterError } from "../errors";
 import { CLUSTER_STACK_LABEL } from "../manifests/cluster";
-import { AI_GATEWAY_CHART, CHART_OBJECTS, ENVOY_GATEWAY_CHART, ENVOY_GATEWAY_CONTROLLER, HELM_RELEASE_ANNOTATION } from "./charts";
+import { AI_GATEWAY_CHART, CHART_OBJECTS, ENVOY_GATEWAY_CHART, ENVOY_GATEWAY_CONTROLLER, HELM_RELEASE_ANNOTATION } from "../manifests/charts";
 import { acceptsPatchPolicies, envoyGatewayConfig, readOptional, routesInferencePools, servedVersions } from "./check";
 import { INFERENCE_CRDS, type PinnedCrd } from "./pinned";
 

@@ -4,7 +4,7 @@
 // run program (components/prerequisites.ts).
 import type { IClusterRole } from "kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole";
 import type { IClusterRoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding";
-import { CHART_OBJECTS, ENVOY_GATEWAY_CHART, ENVOY_GATEWAY_CONTROLLER } from "../cluster/charts";
+import { CHART_OBJECTS, ENVOY_GATEWAY_CHART, ENVOY_GATEWAY_CONTROLLER } from "./charts";
 import { type K8sObject, LABELS, NAMES, PART_OF } from "./common";
 
 /** The cluster stack that installed a shared object (so another stack or a human's objects are recognised and reused). */
