@@ -16,6 +16,20 @@ export function collect(value: string, previous: string[] = []): string[] {
 }
 
 /** `--run-id` and friends: a valid run id (see lib/ids.ts), else one clear line. */
+/** The SLO flags, the same for `slo` and `report` (lib/report/slo.ts resolveSlo, gpuHourPrices). */
+export interface SloOptions {
+  slo?: string;
+  preset?: string;
+  gpuHourPrice?: string[];
+}
+
+export function addSloOptions(command: Command): Command {
+  return command
+    .option("--slo <expr>", "comma-separated terms METRIC_PCT<=VALUE with a unit (ms, s); METRIC: request_latency, ttft, ntpot, tpot, itl; PCT: p50, p90, p95, p99, mean. E.g. ttft_p99<=2s,ntpot_p90<=100ms")
+    .option("--preset <name>", "a named SLO, e.g. mlperf-llama3.1-8b (data/slo-presets.yaml); --slo terms add to it")
+    .option("--gpu-hour-price <accelerator=usd>", "price of one GPU-hour for an accelerator, overriding data/gpu-prices.yaml (repeatable)", collect);
+}
+
 export function runIdOption(value: string): string {
   const problem = runIdProblem(value);
   if (problem) throw new UserError(problem);

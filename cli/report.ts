@@ -6,25 +6,19 @@ import * as path from "node:path";
 import { UserError } from "../lib/errors";
 import { renderReport, type ReportRun } from "../lib/report/html";
 import { gpuHourPrices, resolveSlo, sloCapacity } from "../lib/report/slo";
-import { collect, requireResults, runCommand, runIdOption, runIdsOption, withRunStore, writeFileAtomically } from "./common";
+import { addSloOptions, requireResults, runCommand, runIdOption, runIdsOption, type SloOptions, withRunStore, writeFileAtomically } from "./common";
 
-interface Options {
+interface Options extends SloOptions {
   runId: string;
   compare?: string[];
-  slo?: string;
-  preset?: string;
-  gpuHourPrice?: string[];
   output: string;
   db?: string;
 }
 
-const program = new Command("report")
+const program = addSloOptions(new Command("report")
   .description("Write an HTML report of a run, optionally compared with other runs and with its capacity under an SLO")
   .requiredOption("--run-id <id>", "the run to report", runIdOption)
-  .option("--compare <id>", "another run to draw alongside, dashed, with a table of differences (repeatable)", runIdsOption)
-  .option("--slo <expr>", "mark each benchmark's capacity under this SLO (same terms as the slo command)")
-  .option("--preset <name>", "a named SLO (data/slo-presets.yaml)")
-  .option("--gpu-hour-price <accelerator=usd>", "GPU-hour price overriding data/gpu-prices.yaml (repeatable)", collect)
+  .option("--compare <id>", "another run to draw alongside, dashed, with a table of differences (repeatable)", runIdsOption))
   .option("--output <dir>", "output folder (results are read from it and the report written to <dir>/<id>/)", "output")
   .option("--db <file>", "results database (default: <output>/results.db)")
   .action((options: Options) => {

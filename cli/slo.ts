@@ -3,13 +3,10 @@
 // there, the GPUs and the cost per million output tokens.
 import { Command } from "commander";
 import { gpuHourPrices, resolveSlo, sloCapacity, sloJson } from "../lib/report/slo";
-import { collect, requireResults, runCommand, runIdOption, withRunStore } from "./common";
+import { addSloOptions, requireResults, runCommand, runIdOption, type SloOptions, withRunStore } from "./common";
 
-interface Options {
+interface Options extends SloOptions {
   runId: string;
-  slo?: string;
-  preset?: string;
-  gpuHourPrice?: string[];
   output: string;
   db?: string;
   json?: boolean;
@@ -19,12 +16,9 @@ function fixed(value: number | null, digits: number): string {
   return value === null ? "–" : value.toFixed(digits);
 }
 
-const program = new Command("slo")
+const program = addSloOptions(new Command("slo")
   .description("Capacity under a latency SLO and its cost: per benchmark, the highest rate that meets every term")
-  .requiredOption("--run-id <id>", "the run", runIdOption)
-  .option("--slo <expr>", "comma-separated terms METRIC_PCT<=VALUE with a unit (ms, s); METRIC: request_latency, ttft, ntpot, tpot, itl; PCT: p50, p90, p95, p99, mean. E.g. ttft_p99<=2s,ntpot_p90<=100ms")
-  .option("--preset <name>", "a named SLO, e.g. mlperf-llama3.1-8b (data/slo-presets.yaml); --slo terms add to it")
-  .option("--gpu-hour-price <accelerator=usd>", "price of one GPU-hour for an accelerator, overriding data/gpu-prices.yaml (repeatable)", collect)
+  .requiredOption("--run-id <id>", "the run", runIdOption))
   .option("--output <dir>", "output folder", "output")
   .option("--db <file>", "results database (default: <output>/results.db)")
   .option("--json", 'print {"slo": …, "benchmarks": [{"name", "status", "max_rate", "output_tokens_per_second", "gpus", "cost_per_million_output_tokens", "accelerator", "gpu_hour_price", "detail"}]}')
