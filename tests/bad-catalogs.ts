@@ -33,7 +33,7 @@ export const BAD_CATALOGS: Array<[string, string, number, RegExp]> = [
   ["mismatched delimiter", 'benchmarks < name: "a" }', 1, /expected ">", found "}"/],
   ["stray closing brace", "}", 1, /unexpected "}": no message is open/],
   ["int for a string", "benchmarks { name: 3 }", 1, /expected a string literal/],
-  ["string for an int", 'benchmarks { name: "a" config { model_server { replicas: "2" } } }', 1, /expected an integer/],
+  ["string for an int", 'benchmarks { name: "a" config { model_server { replicas: "2" } } }', 1, /expected an integer \(int32\), found string "2"$/],
   ["int32 overflow", 'benchmarks { name: "a" config { model_server { replicas: 99999999999 } } }', 1, /out of range for int32/],
   ["bad bool", 'benchmarks { name: "a" config { load_balancer { gateway { full_duplex_streaming_enabled: yes } } } }', 1, /expected a bool/],
   ["unknown enum", 'benchmarks { name: "a" config { load_balancer { gateway { inference_api: V9 } } } }', 1, /unknown InferenceApi value "V9"/],
