@@ -323,7 +323,7 @@ class Parser {
   private describe(): string {
     switch (this.kind) {
       case Token.End: return "end of input";
-      case Token.String: return `string ${quoted(this.tokenText().slice(1, -1))}`; // without its own quotes: string "two", not "\"two\""
+      case Token.String: return `string ${quoted(typeof this.literal === "string" ? this.literal : this.literal.toString("utf8"))}`; // the value, quoted once
       default: return quoted(this.tokenText());
     }
   }

@@ -195,6 +195,8 @@ export async function collectBenchmark(options: CollectOptions): Promise<Collect
   }
   const readiness = pod ? await readReadiness(options.kubeConfig, namespace, pod.metadata!.name!) : undefined;
   if (typeof readiness === "object" && !readiness.ok) problems.push(`readiness check failed: ${readiness.message}`);
+  // Figures stand without it, so not a problem; but said, since metadata.json will lack it.
+  if (typeof readiness === "string") log(`${options.benchmark.name}: no readiness record: ${readiness}`);
   if (pod && archive.exitStatus === undefined && !problems.some((p) => p.startsWith("cannot read"))) {
     problems.push("the load generator's log has no end-of-results marker: it was cut short, or the log rotated");
   }

@@ -36,10 +36,20 @@ export async function defaultBucket(name: string): Promise<UploadBucket> {
   return new Storage().bucket(name);
 }
 
+/** Whether metadata.json says the benchmark is already in this bucket. */
+function uploadedTo(metadata: ResultMetadata, bucket: string): boolean {
+  return metadata.gcs?.uploaded === true && metadata.gcs.bucket === bucket;
+}
+
+/** A collected benchmark that is not yet in `bucket` (none uploaded, or to another bucket). */
+export function needsUpload(paths: BenchmarkPaths, bucket: string): boolean {
+  return fs.existsSync(paths.metadata) && !uploadedTo(JSON.parse(fs.readFileSync(paths.metadata, "utf8")) as ResultMetadata, bucket);
+}
+
 /** Uploads `paths.dir` to gs://bucket/<run id>/<namespace>/ and records the object URLs in metadata.json. */
 export async function uploadBenchmark(bucket: UploadBucket, paths: BenchmarkPaths): Promise<string[]> {
   const metadata = JSON.parse(fs.readFileSync(paths.metadata, "utf8")) as ResultMetadata;
-  if (metadata.gcs?.uploaded && metadata.gcs.bucket === bucket.name) return metadata.gcs.objects;
+  if (uploadedTo(metadata, bucket.name)) return metadata.gcs!.objects;
   const prefix = metadata.gcs?.prefix ?? path.posix.join(metadata.run_id, metadata.namespace);
   const objectName = (file: string) => path.posix.join(prefix, path.relative(paths.dir, file).split(path.sep).join("/"));
   const failed = (what: string, error: unknown) =>

@@ -4,9 +4,9 @@
 // which are always kept, or, where those are gone, with that figure moved to `ntpot`.
 import type { Stat } from "../../proto/benchmark-types";
 import type { BenchmarkPaths } from "../snapshot/layout";
-import { resultFromFiles } from "./collect";
 import { FIGURE_NAMES } from "./lpg";
 import { type BenchmarkState, readJsonFiles } from "./status";
+import { resultFromFiles, statusOf } from "./tool-results";
 
 /** A Stat as earlier versions wrote it: no `load_generator`, NTPOT in `tpot`. */
 export function isLegacyStat(stat: Stat): boolean {
@@ -29,6 +29,6 @@ export function upgradeLegacyState(paths: BenchmarkPaths, state: BenchmarkState,
   const fresh = resultFromFiles(files, expectedRates);
   const missing = fresh.missing;
   const problems = [...new Set([...(state.record?.problems ?? []), ...fresh.problems])];
-  const status = (fresh.result.stats ?? []).length === 0 ? "failed" : missing.length || problems.length ? "partial" : "collected";
+  const status = statusOf(fresh.result, missing, problems);
   return { status, result: fresh.result, record: state.record ? { ...state.record, status, missing, problems } : undefined };
 }

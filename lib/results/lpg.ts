@@ -12,7 +12,7 @@
 // | tpot                     | never written (tpot_stats is computed, not saved) | same                       |
 // | throughput (tokens/s)    | throughput = output tokens of successful requests ÷ benchmark_time | same         |
 // | throughput_rps           | num_prompts ÷ benchmark_time (every attempt, every model) | same                  |
-// | achieved_rate            | attempted ÷ benchmark_time           | queries_per_second: requests started ÷ the time spent starting them |
+// | achieved_rate            | not written (achievedRate(): attempted ÷ benchmark_time) | queries_per_second: requests started ÷ the time spent starting them |
 // | input/total tokens/s     | input_tokens_per_min ÷ 60, tokens_per_min ÷ 60 | input_tokens_per_sec, tokens_per_sec |
 // | errors                   | the six counters of init_errors_map() | same                                   |
 //
@@ -197,8 +197,8 @@ export function parseLpgResult(file: string, text: string): ParsedResultFile {
   if (time) {
     if (succeeded !== undefined) stat.successful_rps = succeeded / time;
     const queries = asNumber(m.queries_per_second);
+    // Only the tool's own figure: without it, achievedRate() derives attempts ÷ duration, drain included.
     if (queries !== undefined && Number.isFinite(queries)) stat.achieved_rate = queries;
-    else if (stat.num_prompts_attempted !== undefined) stat.achieved_rate = stat.num_prompts_attempted / time;
   }
   const numModels = asNumber(config?.num_models) ?? 1;
   return { file, model, numModels, stat };

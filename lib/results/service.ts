@@ -3,14 +3,13 @@
 // program calls it from the Job's hooks and before it declares anything (catch-up); the CLIs
 // call it too. None of it may stop a run: a collection, store or upload that fails is a warning,
 // and what is missing is retried by the next `pulumi up`.
-import * as fs from "node:fs";
 import type { ResolvedBenchmark } from "../catalog/catalog";
 import { UserError } from "../errors";
 import { loadGeneratorTimeoutSeconds } from "../plan/timing";
 import type { BenchmarkPaths } from "../snapshot/layout";
 import { databasePath, ResultStore } from "../store/store";
-import { collectBenchmark, jobState, type ResultMetadata, waitForAnyJob } from "./collect";
-import { defaultBucket, type UploadBucket, uploadBenchmark } from "./gcs";
+import { collectBenchmark, jobState, waitForAnyJob } from "./collect";
+import { defaultBucket, needsUpload, type UploadBucket, uploadBenchmark } from "./gcs";
 import { loadKubeConfig } from "./kube";
 import { listRunBenchmarks } from "./run-results";
 import { hasResults } from "./status";
@@ -63,7 +62,8 @@ export class ResultsService {
   async catchUp(targets: ResultsTarget[], inFlight: ReadonlySet<string>): Promise<void> {
     const settings = this.settings;
     const candidates = targets.filter((p) => inFlight.has(p.benchmark.name) && !hasResults(p.paths));
-    const uploads = settings.gcsBucket ? targets.filter((p) => hasResults(p.paths) && fs.existsSync(p.paths.metadata) && !(JSON.parse(fs.readFileSync(p.paths.metadata, "utf8")) as ResultMetadata).gcs?.uploaded) : [];
+    const bucket = settings.gcsBucket;
+    const uploads = bucket ? targets.filter((p) => hasResults(p.paths) && needsUpload(p.paths, bucket)) : [];
     if (candidates.length === 0 && uploads.length === 0) return;
     for (const p of candidates) {
       try {

@@ -16,6 +16,7 @@ import { printTextFormat } from "../../proto/textformat";
 import { SnapshotError } from "../errors";
 import { migrateLegacyStat } from "../results/legacy";
 import { readProvenance } from "../results/provenance";
+import { achievedRate } from "../results/tool-results";
 import type { RunBenchmark } from "../results/run-results";
 
 /** The results database of an output folder. */
@@ -334,7 +335,7 @@ export function statColumns(stat: Stat): Omit<StatRow, "run_id" | "name" | "requ
     total_tokens_per_second: finite(stat.total_tokens_per_second),
     requests_per_second: finite(stat.throughput_rps),
     successful_rps: finite(stat.successful_rps),
-    achieved_rate: finite(stat.achieved_rate),
+    achieved_rate: finite(achievedRate(stat)),
     latency_mean_ms, latency_p50_ms, latency_p90_ms, latency_p99_ms,
     ttft_mean_ms, ttft_p50_ms, ttft_p90_ms, ttft_p99_ms,
     ntpot_mean_ms, ntpot_p50_ms, ntpot_p90_ms, ntpot_p99_ms,
