@@ -28,21 +28,31 @@ export function hookName(benchmark: string, when: "collect-after-create" | "coll
 }
 
 /** The before-delete hook's name before hooks were named `<benchmark>:<when>`: stacks updated by that version still bind it. */
-export function firstReleaseHookName(benchmark: string): string {
+function firstReleaseHookName(benchmark: string): string {
   return `collect-before-delete-${benchmark}`;
 }
 
 /**
- * Creates (registers) the collection hooks of one benchmark. `ignoreErrors`: a failing hook is a
- * warning, never a failed step — a failed before-delete step would stop the teardown and keep
- * the model server's GPUs (deployment.go RunHooks honours IgnoreErrors).
+ * `ignoreErrors`: a failing hook is a warning, never a failed step — a failed before-delete step
+ * would stop the teardown and keep the model server's GPUs (deployment.go RunHooks honours IgnoreErrors).
  */
+const HOOK_OPTIONS = { ignoreErrors: true };
+
+/**
+ * Registers a benchmark's before-delete hook under both names a Job's state may hold, and returns
+ * the current one: also for a benchmark the run deployed but no longer selects.
+ */
+export function beforeDeleteHook(benchmark: string, callback: () => Promise<void>): pulumi.ResourceHook {
+  new pulumi.ResourceHook(firstReleaseHookName(benchmark), callback, HOOK_OPTIONS);
+  return new pulumi.ResourceHook(hookName(benchmark, "collect-before-delete"), callback, HOOK_OPTIONS);
+}
+
+/** Creates (registers) the collection hooks of one benchmark. */
 export function collectionHooks(benchmark: string, collect: (phase: CollectPhase) => Promise<void>): CollectionHooks {
-  const options = { ignoreErrors: true };
   return {
-    afterCreate: new pulumi.ResourceHook(hookName(benchmark, "collect-after-create"), () => collect("after-job"), options),
-    afterUpdate: new pulumi.ResourceHook(hookName(benchmark, "collect-after-update"), () => collect("after-job"), options),
-    beforeDelete: new pulumi.ResourceHook(hookName(benchmark, "collect-before-delete"), () => collect("before-delete"), options),
+    afterCreate: new pulumi.ResourceHook(hookName(benchmark, "collect-after-create"), () => collect("after-job"), HOOK_OPTIONS),
+    afterUpdate: new pulumi.ResourceHook(hookName(benchmark, "collect-after-update"), () => collect("after-job"), HOOK_OPTIONS),
+    beforeDelete: beforeDeleteHook(benchmark, () => collect("before-delete")),
   };
 }
 

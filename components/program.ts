@@ -13,7 +13,7 @@ import { ResultsService, type ResultsTarget } from "../lib/results/service";
 import { hasResults, readBenchmarkState } from "../lib/results/status";
 import { runDir } from "../lib/snapshot/layout";
 import { snapshotConflict, writeSnapshots } from "../lib/snapshot/snapshot";
-import { Benchmark, collectionHooks, firstReleaseHookName, hookName } from "./benchmark";
+import { Benchmark, beforeDeleteHook, collectionHooks } from "./benchmark";
 import { GcpMonitoring } from "./gcp";
 import { checkPrerequisites, Prerequisites } from "./prerequisites";
 import type { RunSettings } from "./settings";
@@ -121,15 +121,7 @@ export async function runProgram(settings: RunSettings, services: ProgramService
   let setDashboardUrl: (url: string | undefined) => void = () => undefined;
   const dashboardUrl = new Promise<string | undefined>((resolve) => (setDashboardUrl = resolve));
   const hooks = new Map(prepared.map((p) => [p.resolved.name, collectionHooks(p.resolved.name, results.collector(targets.get(p.resolved.name)!, dashboardUrl))]));
-  const beforeDelete = new Map([...hooks].map(([name, h]) => [name, h.beforeDelete.callback]));
-  for (const name of snapshotNames(settings).filter((n) => !targets.has(n))) {
-    const callback = results.unselected(name, namespaceOf(name, settings.runId));
-    new pulumi.ResourceHook(hookName(name, "collect-before-delete"), callback, { ignoreErrors: true });
-    beforeDelete.set(name, callback);
-  }
-  // A stack that the first release updated binds `collect-before-delete-<benchmark>` to its Jobs:
-  // those names are registered too, so that its next update or destroy runs and collects.
-  for (const [name, callback] of beforeDelete) new pulumi.ResourceHook(firstReleaseHookName(name), callback, { ignoreErrors: true });
+  for (const name of snapshotNames(settings).filter((n) => !targets.has(n))) beforeDeleteHook(name, results.unselected(name, namespaceOf(name, settings.runId)));
   if (settings.dryRun) {
     setDashboardUrl(undefined);
     return outputs([], [], []);

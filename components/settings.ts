@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import { gcpProjectProblem } from "../lib/ids";
+import { WAIT_FOR_RESULTS_ENV } from "../lib/run/pulumi-cli";
 
 export interface RunSettings {
   /** The run id: the stack name. */
@@ -81,13 +82,6 @@ function settingsFrom(config: ConfigSource, kubernetes: ConfigSource, runId: str
     kubeContext: kubernetes.get("context"),
   };
 }
-
-/**
- * The driver (`npm run run`) turns waitForResults off for its own `pulumi up`s through this
- * environment variable, which the CLI passes on to the program: the stack's config is never
- * changed, so an interrupted driver cannot leave it off.
- */
-export const WAIT_FOR_RESULTS_ENV = "INFERENCE_BENCH_WAIT_FOR_RESULTS";
 
 /** Keys earlier versions declared, and where their job went. */
 const MOVED_KEYS: Record<string, string> = {

@@ -397,14 +397,3 @@ export function loadCatalogs(paths: string[], regex?: string): ResolvedBenchmark
   }
   return selected.map(({ catalog, raw }) => finish(catalog.file, inherit(catalog, raw.name!, definedIn)));
 }
-
-/** Keeps the benchmarks whose name matches `pattern` (a regular expression, unanchored). */
-export function selectBenchmarks(benchmarks: ResolvedBenchmark[], pattern: string | undefined): ResolvedBenchmark[] {
-  if (!pattern) return benchmarks;
-  const regex = compileRegex(pattern);
-  const selected = benchmarks.filter((b) => regex.test(b.name));
-  if (selected.length === 0) {
-    throw catalogError(`benchmark name regex ${quoted(pattern)} matches none of: ${listed(benchmarks.map((b) => quoted(b.name, 30).slice(1, -1)))}`);
-  }
-  return selected;
-}

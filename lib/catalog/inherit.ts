@@ -4,7 +4,7 @@ import * as protobuf from "protobufjs";
 import type { Benchmark } from "../../proto/benchmark-types";
 import { BenchmarkType } from "../../proto/schema";
 import { copyPosition, copyPositions, copyStartPosition, fieldNamed, type PlainMessage } from "../../proto/textformat";
-import { INHERITED, MEMBER_DEPENDENT, NOT_INHERITED, parentOf, valueAt } from "./rules";
+import { deleteAt, INHERITED, MEMBER_DEPENDENT, NOT_INHERITED, valueAt } from "./rules";
 
 function messageTypeOf(field: protobuf.Field): protobuf.Type | undefined {
   field.resolve();
@@ -95,10 +95,7 @@ export function inheritedPart(base: Benchmark, child: Benchmark): PlainMessage {
     target[last] = fieldType && !field.repeated ? cloneMessage(fieldType, value as PlainMessage) : value;
     copyPosition(source, target, last);
   }
-  for (const path of NOT_INHERITED) {
-    const { parent, field } = parentOf(inherited, path);
-    if (parent) delete parent[field];
-  }
+  for (const path of NOT_INHERITED) deleteAt(inherited, path);
   for (const dependency of MEMBER_DEPENDENT) {
     const baseMessage = valueAt(inherited, dependency.message) as PlainMessage | undefined;
     const childMessage = valueAt(child as PlainMessage, dependency.message) as PlainMessage | undefined;
@@ -114,9 +111,7 @@ export function inheritedPart(base: Benchmark, child: Benchmark): PlainMessage {
     }
     if (!switched) continue;
     for (const dependent of dependency.dependents) {
-      if (valueAt(childMessage, dependent) !== undefined) continue;
-      const { parent, field } = parentOf(baseMessage, dependent);
-      if (parent) delete parent[field];
+      if (valueAt(childMessage, dependent) === undefined) deleteAt(baseMessage, dependent);
     }
   }
   return inherited;

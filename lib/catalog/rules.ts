@@ -65,7 +65,7 @@ export function valueAt(message: PlainMessage | undefined, path: string): unknow
 }
 
 /** The message that holds the last field of `path`, and that field's name. */
-export function parentOf(message: PlainMessage, path: string): { parent: PlainMessage | undefined; field: string } {
+function parentOf(message: PlainMessage, path: string): { parent: PlainMessage | undefined; field: string } {
   const dot = path.lastIndexOf(".");
   if (dot < 0) return { parent: message, field: path };
   return { parent: valueAt(message, path.slice(0, dot)) as PlainMessage | undefined, field: path.slice(dot + 1) };

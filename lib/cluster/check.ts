@@ -1,7 +1,7 @@
 // What shared cluster infrastructure a run's benchmarks need, and whether a cluster has it,
 // read through the Kubernetes API. The run program checks this before it declares anything (in
 // preview too), and the cluster project uses the same reads to detect what it can reuse.
-import { ApiextensionsV1Api, AppsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, RbacAuthorizationV1Api } from "@kubernetes/client-node";
+import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, RbacAuthorizationV1Api } from "@kubernetes/client-node";
 import YAML from "yaml";
 import type { ResolvedBenchmark } from "../catalog/catalog";
 import { ClusterError } from "../errors";
@@ -104,13 +104,6 @@ export function routesInferencePools(config: Record<string, any>): boolean {
 /** Whether an Envoy Gateway configuration accepts EnvoyPatchPolicy and Backend objects. */
 export function acceptsPatchPolicies(config: Record<string, any>): boolean {
   return config.extensionApis?.enableEnvoyPatchPolicy === true && config.extensionApis?.enableBackend === true;
-}
-
-/** Whether the AI Gateway controller (the extension server) is deployed where our chart puts it. */
-export async function aiGatewayDeployed(kubeConfig: KubeConfig, namespace: string): Promise<boolean> {
-  const deployment = await readOptional(`Deployment ${namespace}/${CHART_OBJECTS.aiGatewayDeployment}`,
-    () => kubeConfig.makeApiClient(AppsV1Api).readNamespacedDeployment({ name: CHART_OBJECTS.aiGatewayDeployment, namespace }));
-  return deployment !== undefined;
 }
 
 /** What the cluster lacks of `needs`, one phrase each; empty when everything is there. */

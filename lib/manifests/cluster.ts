@@ -18,9 +18,6 @@ export const SHARED_NAMES = {
   envoyGatewayPoolReader: "inference-bench-envoy-gateway-inferencepool-reader",
 } as const;
 
-/** Backwards-compatible name of the endpoint picker's ClusterRole. */
-export const EPP_CLUSTER_ROLE = SHARED_NAMES.eppClusterRole;
-
 const RBAC = "rbac.authorization.k8s.io/v1";
 
 /** Labels of a shared object installed by cluster stack `stack`. */

@@ -14,8 +14,15 @@ export const PULUMI_CLI_VERSION = "3.259.0";
 
 export const INSTALL_PULUMI = `curl -fsSL https://get.pulumi.com | sh -s -- --version ${PULUMI_CLI_VERSION}`;
 
+/**
+ * The driver (`npm run run`) turns waitForResults off for its own `pulumi up`s through this
+ * environment variable, which the CLI passes on to the program: the stack's config is never
+ * changed, so an interrupted driver cannot leave it off.
+ */
+export const WAIT_FOR_RESULTS_ENV = "INFERENCE_BENCH_WAIT_FOR_RESULTS";
+
 /** The driver's own updates return at once: this makes the program skip waiting for results (components/settings.ts). */
-export const DRIVER_ENV = { INFERENCE_BENCH_WAIT_FOR_RESULTS: "false" };
+export const DRIVER_ENV = { [WAIT_FOR_RESULTS_ENV]: "false" };
 
 export class PulumiCliError extends UserError {}
 

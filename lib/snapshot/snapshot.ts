@@ -29,15 +29,24 @@ export function snapshotFiles(outputDir: string, runId: string, built: BuiltBenc
   ];
 }
 
+/** A snapshot file against the disk; rendered only when a file is there to compare with. */
+function onDisk(file: SnapshotFile): "absent" | "same" | "different" {
+  if (!fs.existsSync(file.path)) return "absent";
+  return sameContent(file.path, file.content) ? "same" : "different";
+}
+
+function conflictMessage(changed: SnapshotFile[]): string | undefined {
+  if (changed.length === 0) return undefined;
+  const more = changed.length > 1 ? ` and ${changed.length - 1} more file(s)` : "";
+  return `${changed[0].path}: the snapshot of this run already exists with different content${more}; snapshots are immutable — use a new run id, or pass --override (config override: true) to rewrite it`;
+}
+
 /**
  * Why these files cannot be written without `override` (an existing file of the run's snapshot
  * has other content), or undefined when they can. Reads only.
  */
 export function snapshotConflict(files: SnapshotFile[]): string | undefined {
-  const changed = files.filter((file) => fs.existsSync(file.path) && !sameContent(file.path, file.content));
-  if (changed.length === 0) return undefined;
-  const more = changed.length > 1 ? ` and ${changed.length - 1} more file(s)` : "";
-  return `${changed[0].path}: the snapshot of this run already exists with different content${more}; snapshots are immutable — use a new run id, or pass --override (config override: true) to rewrite it`;
+  return conflictMessage(files.filter((file) => onDisk(file) === "different"));
 }
 
 export interface SnapshotReport {
@@ -49,19 +58,20 @@ export interface SnapshotReport {
  * Writes the snapshots of a run. Without `override`, a file that exists with other content is
  * an error raised before anything is written, for every benchmark; identical files are left
  * as they are (so that rerunning the same run resumes). With `override`, such files are rewritten.
+ * Each file is rendered once, or twice when it is rewritten.
  */
 export function writeSnapshots(files: SnapshotFile[], override: boolean): SnapshotReport {
-  const conflict = snapshotConflict(files);
+  const states = files.map(onDisk);
+  const conflict = conflictMessage(files.filter((_, i) => states[i] === "different"));
   if (conflict && !override) throw new SnapshotError(conflict);
   const report: SnapshotReport = { written: [], unchanged: [] };
-  for (const file of files) {
-    const content = file.content;
-    if (sameContent(file.path, content)) {
+  for (const [i, file] of files.entries()) {
+    if (states[i] === "same") {
       report.unchanged.push(file.path);
       continue;
     }
-    if (fs.existsSync(file.path)) fs.chmodSync(file.path, 0o644);
-    writeReadOnly(file.path, content);
+    if (states[i] === "different") fs.chmodSync(file.path, 0o644);
+    writeReadOnly(file.path, file.content);
     report.written.push(file.path);
   }
   return report;
