@@ -4,7 +4,7 @@
 // worse beyond PCT, or lost a benchmark or rate that A has (for CI).
 import { Command } from "commander";
 import { quoted, UserError } from "../lib/errors";
-import { type Comparison, compareSides, GATE_METRICS, type Side } from "../lib/report/compare";
+import { type Comparison, compareSides, formatDelta, GATE_METRICS, type Side } from "../lib/report/compare";
 import { runCommand, runIdsOption, withRunStore } from "./common";
 
 interface Options {
@@ -21,10 +21,6 @@ function percent(value: string): number {
   const number = Number(value);
   if (value.trim() === "" || !Number.isFinite(number) || number < 0) throw new UserError(`--fail-on-regression takes a percentage such as 5 (got ${quoted(value, 24)})`);
   return number;
-}
-
-function signed(value: number, unit: string): string {
-  return `${value >= 0 ? "+" : ""}${value.toFixed(1)}${unit}`;
 }
 
 /** Baseline and candidate run ids, checked before anything is opened. */
@@ -46,9 +42,7 @@ function table(comparison: Comparison): string[] {
     d.name, d.rate.toFixed(1),
     ...columns.map((m) => {
       const delta = d.metrics[m.id];
-      if (!delta) return "–";
-      const unit = m.relative ? "%" : "pt";
-      return `${signed(delta.estimate, unit)}${delta.interval ? ` [${signed(delta.low, "")}, ${signed(delta.high, "")}]` : ""}`;
+      return delta ? formatDelta(m, delta) : "–";
     }),
   ]);
   const header = ["benchmark", "rate", ...columns.map((m) => m.label)];

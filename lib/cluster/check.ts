@@ -106,6 +106,12 @@ export function acceptsPatchPolicies(config: Record<string, any>): boolean {
   return config.extensionApis?.enableEnvoyPatchPolicy === true && config.extensionApis?.enableBackend === true;
 }
 
+/** A GatewayClass, or undefined when there is none. */
+export async function readGatewayClass(kubeConfig: KubeConfig, name: string): Promise<any> {
+  return readOptional(`GatewayClass ${name}`,
+    () => kubeConfig.makeApiClient(CustomObjectsApi).getClusterCustomObject({ group: "gateway.networking.k8s.io", version: "v1", plural: "gatewayclasses", name }));
+}
+
 /** What the cluster lacks of `needs`, one phrase each; empty when everything is there. */
 export async function missingInfrastructure(kubeConfig: KubeConfig, needs: InfrastructureNeeds): Promise<string[]> {
   const missing: string[] = [];
@@ -115,8 +121,7 @@ export async function missingInfrastructure(kubeConfig: KubeConfig, needs: Infra
     else for (const version of versions.filter((v) => !crd.versions.includes(v))) missing.push(`CRD ${name} serving ${version} (serves ${crd.versions.join(", ") || "nothing"})`);
   }
   for (const { name, controller } of needs.gatewayClasses) {
-    const gatewayClass = await readOptional(`GatewayClass ${name}`,
-      () => kubeConfig.makeApiClient(CustomObjectsApi).getClusterCustomObject({ group: "gateway.networking.k8s.io", version: "v1", plural: "gatewayclasses", name })) as any;
+    const gatewayClass = await readGatewayClass(kubeConfig, name);
     if (!gatewayClass) missing.push(`GatewayClass ${name}`);
     else if (controller && gatewayClass.spec?.controllerName !== controller) missing.push(`GatewayClass ${name} for ${controller} (it is ${gatewayClass.spec?.controllerName})`);
   }

@@ -4,11 +4,11 @@
 // Deployment's name, so a second release would conflict). Objects this stack installed carry its
 // label (CRDs, GatewayClass) or its Helm release name (charts); anything else is reused, never
 // overwritten, and checked for what the benchmarks need.
-import { AppsV1Api, CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
+import { AppsV1Api, type KubeConfig } from "@kubernetes/client-node";
 import { ClusterError } from "../errors";
 import { CLUSTER_STACK_LABEL } from "../manifests/cluster";
 import { AI_GATEWAY_CHART, CHART_OBJECTS, ENVOY_GATEWAY_CHART, ENVOY_GATEWAY_CONTROLLER, HELM_RELEASE_ANNOTATION } from "../manifests/charts";
-import { acceptsPatchPolicies, envoyGatewayConfig, readOptional, routesInferencePools, servedVersions } from "./check";
+import { acceptsPatchPolicies, envoyGatewayConfig, readGatewayClass, readOptional, routesInferencePools, servedVersions } from "./check";
 import { INFERENCE_CRDS, type PinnedCrd } from "./pinned";
 
 export type Owner = "absent" | "ours" | "theirs";
@@ -55,8 +55,7 @@ export async function detectInfrastructure(kubeConfig: KubeConfig, stack: string
     readOptional(`Deployment ${chart.namespace}/${name}`, () => apps.readNamespacedDeployment({ name, namespace: chart.namespace }));
   const eg = await deployment(ENVOY_GATEWAY_CHART, CHART_OBJECTS.envoyGatewayDeployment);
   const aigw = await deployment(AI_GATEWAY_CHART, CHART_OBJECTS.aiGatewayDeployment);
-  const gatewayClass = await readOptional(`GatewayClass ${gatewayClassName}`,
-    () => kubeConfig.makeApiClient(CustomObjectsApi).getClusterCustomObject({ group: "gateway.networking.k8s.io", version: "v1", plural: "gatewayclasses", name: gatewayClassName })) as any;
+  const gatewayClass = await readGatewayClass(kubeConfig, gatewayClassName);
   return {
     crds,
     envoyGateway: {

@@ -59,9 +59,14 @@ function format(value: number, unit: string): string {
   return `${value >= 0 ? "+" : ""}${value.toFixed(1)}${unit}`;
 }
 
-export function describeDelta(metric: GateMetric, delta: MetricDelta): string {
+/** A difference as the tables show it: `-12.3%`, with its interval when there is one: `-12.3% [-20.1, -4.5]`. */
+export function formatDelta(metric: GateMetric, delta: MetricDelta): string {
   const unit = metric.relative ? "%" : "pt";
-  return `${metric.label} ${format(delta.estimate, unit)}${delta.interval ? ` [${format(delta.low, "")}, ${format(delta.high, "")}]` : ""}`;
+  return `${format(delta.estimate, unit)}${delta.interval ? ` [${format(delta.low, "")}, ${format(delta.high, "")}]` : ""}`;
+}
+
+export function describeDelta(metric: GateMetric, delta: MetricDelta): string {
+  return `${metric.label} ${formatDelta(metric, delta)}`;
 }
 
 function isRegression(metric: GateMetric, delta: Interval, threshold: number): boolean {

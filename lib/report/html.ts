@@ -7,7 +7,7 @@
 import * as fs from "node:fs";
 import type { BenchmarkRow, StatDetail, StatRow } from "../store/store";
 import { errorsByType, saturationRate, successRatio } from "./analysis";
-import { compareSides, describeDelta, GATE_METRICS } from "./compare";
+import { compareSides, formatDelta, GATE_METRICS } from "./compare";
 import type { Capacity, Slo } from "./slo";
 
 export interface ReportRun {
@@ -228,7 +228,7 @@ function deltaSection(primary: ReportRun, compared: ReportRun): string {
     const delta = d.metrics[m.id];
     if (!delta) return "–";
     const worse = m.worse === "lower" ? delta.estimate < 0 : delta.estimate > 0;
-    return `<span class="${Math.abs(delta.estimate) < 0.05 ? "" : worse ? "worse" : "better"}">${escapeHtml(describeDelta(m, delta).slice(m.label.length + 1))}</span>`;
+    return `<span class="${Math.abs(delta.estimate) < 0.05 ? "" : worse ? "worse" : "better"}">${escapeHtml(formatDelta(m, delta))}</span>`;
   })]);
   return `<section class="deltas" id="delta-${escapeHtml(compared.runId)}"><h3>${escapeHtml(primary.runId)} against ${escapeHtml(compared.runId)}</h3>
 ${table(["benchmark", "rate (QPS)", ...metrics.map((m) => m.label)], rows, "delta")}
