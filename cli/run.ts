@@ -49,7 +49,7 @@ const program = new Command("run")
     const flagCatalogs = options.catalog?.map((c) => path.resolve(c));
     if (flagCatalogs) checkCatalog({ stack: options.stack, catalogs: flagCatalogs, gpuBudget: budget(options.gpuBudget, undefined), parallelism: budget(options.parallelism, undefined), outputDir: path.join(PROJECT_DIR, "output") });
 
-    await cli.selectStack();
+    if (await cli.ensureStack()) process.stdout.write(`created stack ${options.stack} (the folder's selected stack is unchanged)\n`);
     const config = await cli.config();
     const catalogs = flagCatalogs ?? (config[key("catalog")] ?? "catalog/").split(",").map((c) => c.trim()).filter(Boolean).map((c) => path.resolve(PROJECT_DIR, c));
     const outputDir = path.resolve(PROJECT_DIR, config[key("outputDir")] ?? "output");

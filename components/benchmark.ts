@@ -3,18 +3,19 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { BuiltBenchmark } from "../lib/manifests";
-import { type K8sObject, NAMES, PARTS } from "../lib/manifests/common";
+import { type K8sObject, LABELS, NAMES, PARTS } from "../lib/manifests/common";
 import type { CollectPhase } from "../lib/results/service";
 
 export const BENCHMARK_TYPE = "inference-bench:index:Benchmark";
 
 /**
- * The named hooks that collect a benchmark's results, bound to its Job. The engine stores a
- * resource's hook names in its state and, when it deletes the resource in a later run, looks the
- * names up among the hooks that run registered: an unknown name fails `up`, `preview` and
+ * The hooks that collect a benchmark's results, bound to its Job. The engine stores a resource's
+ * hook names in its state and, when it deletes the resource in a later run, looks the names up
+ * among the hooks that run registered: an unknown name fails `up`, `preview` and
  * `destroy --run-program` (pulumi/pulumi@v3.259.0 pkg/resource/deploy/deployment.go RunHooks,
- * step.go DeleteStep.Apply). So the program creates these for every benchmark of the run on every
- * run, deployed or not (collectionHooks), and passes them to the benchmarks it declares.
+ * step.go DeleteStep.Apply). So the names bound now are the same for every benchmark and every
+ * run, and registered by every run of the program whatever it selects or finds on disk: the hook
+ * tells the benchmark from the Job it is called for (jobBenchmark).
  */
 export interface CollectionHooks {
   afterCreate: pulumi.ResourceHook;
@@ -22,14 +23,21 @@ export interface CollectionHooks {
   beforeDelete: pulumi.ResourceHook;
 }
 
-/** Hook names: `<benchmark>:<when>`. Benchmark names are DNS labels, so ":" keeps them apart. */
-export function hookName(benchmark: string, when: "collect-after-create" | "collect-after-update" | "collect-before-delete"): string {
-  return `${benchmark}:${when}`;
-}
+/** The hook names: "/" never occurs in a benchmark name, so they cannot meet the names below. */
+export const HOOK_NAMES = {
+  afterCreate: "results/collect-after-create",
+  afterUpdate: "results/collect-after-update",
+  beforeDelete: "results/collect-before-delete",
+} as const;
 
-/** The before-delete hook's name before hooks were named `<benchmark>:<when>`: stacks updated by that version still bind it. */
-function firstReleaseHookName(benchmark: string): string {
-  return `collect-before-delete-${benchmark}`;
+/**
+ * The before-delete names earlier versions bound, one per benchmark: `<benchmark>:collect-before-delete`
+ * and the first release's `collect-before-delete-<benchmark>`. Stacks they updated can hold Jobs
+ * that still bind them until those Jobs are deleted (a same step rebinds the current names:
+ * pkg/resource/deploy/step_generator.go), so each is registered for every benchmark the stack names.
+ */
+export function legacyHookNames(benchmark: string): string[] {
+  return [`${benchmark}:collect-before-delete`, `collect-before-delete-${benchmark}`];
 }
 
 /**
@@ -38,22 +46,28 @@ function firstReleaseHookName(benchmark: string): string {
  */
 const HOOK_OPTIONS = { ignoreErrors: true };
 
-/**
- * Registers a benchmark's before-delete hook under both names a Job's state may hold, and returns
- * the current one: also for a benchmark the run deployed but no longer selects.
- */
-export function beforeDeleteHook(benchmark: string, callback: () => Promise<void>): pulumi.ResourceHook {
-  new pulumi.ResourceHook(firstReleaseHookName(benchmark), callback, HOOK_OPTIONS);
-  return new pulumi.ResourceHook(hookName(benchmark, "collect-before-delete"), callback, HOOK_OPTIONS);
+/** The benchmark a Job's hook is called for: the Job's label, else its logical name (`<benchmark>-job-benchmark-tool`). */
+export function jobBenchmark(args: pulumi.ResourceHookArgs): string | undefined {
+  const labels = (args.newOutputs ?? args.oldOutputs ?? args.newInputs ?? args.oldInputs)?.metadata?.labels;
+  const label = labels?.[LABELS.benchmark];
+  if (typeof label === "string") return label;
+  const suffix = `-job-${NAMES.loadGenerator}`;
+  return args.name.endsWith(suffix) ? args.name.slice(0, -suffix.length) : undefined;
 }
 
-/** Creates (registers) the collection hooks of one benchmark. */
-export function collectionHooks(benchmark: string, collect: (phase: CollectPhase) => Promise<void>): CollectionHooks {
+/** Registers the collection hooks; `collect` is called with the benchmark the Job belongs to. */
+export function collectionHooks(collect: (benchmark: string | undefined, phase: CollectPhase) => Promise<void>): CollectionHooks {
+  const hook = (name: string, phase: CollectPhase) => new pulumi.ResourceHook(name, (args) => collect(jobBenchmark(args), phase), HOOK_OPTIONS);
   return {
-    afterCreate: new pulumi.ResourceHook(hookName(benchmark, "collect-after-create"), () => collect("after-job"), HOOK_OPTIONS),
-    afterUpdate: new pulumi.ResourceHook(hookName(benchmark, "collect-after-update"), () => collect("after-job"), HOOK_OPTIONS),
-    beforeDelete: beforeDeleteHook(benchmark, () => collect("before-delete")),
+    afterCreate: hook(HOOK_NAMES.afterCreate, "after-job"),
+    afterUpdate: hook(HOOK_NAMES.afterUpdate, "after-job"),
+    beforeDelete: hook(HOOK_NAMES.beforeDelete, "before-delete"),
   };
+}
+
+/** Registers the earlier versions' before-delete names of one benchmark. */
+export function legacyHooks(benchmark: string, beforeDelete: () => Promise<void>): void {
+  for (const name of legacyHookNames(benchmark)) new pulumi.ResourceHook(name, beforeDelete, HOOK_OPTIONS);
 }
 
 export interface BenchmarkArgs {
@@ -67,8 +81,12 @@ export interface BenchmarkArgs {
   hfToken?: pulumi.Input<string>;
   /** What must exist before the load balancer (CRDs, Envoy Gateway). Default: nothing. */
   prerequisites?: pulumi.Resource[];
+  /** The benchmark's record in the stack: nothing is deployed before it is there. Default: none. */
+  record?: pulumi.Resource;
   /** How long the model server may take to become ready. Default: 60 minutes. */
   modelServerTimeout?: string;
+  /** How long deleting the namespace, and so the whole benchmark, may take. Default: 30 minutes. */
+  namespaceDeleteTimeout?: string;
 }
 
 /** Core kinds get the provider's typed classes (a CustomResource with apiVersion v1 is rejected). */
@@ -119,7 +137,13 @@ export class Benchmark extends pulumi.ComponentResource {
     const jobObject = built.manifests["load-generator"].find((o) => o.kind === "Job");
     if (!namespaceObject || !jobObject) throw new pulumi.ResourceError(`benchmark ${name}: the manifests need a Namespace and a Job`, this);
 
-    const namespace = declareObject(namespaceObject, logicalName(name, namespaceObject), { parent: this }) as k8s.core.v1.Namespace;
+    const namespace = declareObject(namespaceObject, logicalName(name, namespaceObject), {
+      parent: this,
+      dependsOn: args.record ? [args.record] : [],
+      // Teardown is this one delete; the provider's default (10 minutes) is too short for pods
+      // that drain and controllers that remove their finalizers.
+      customTimeouts: { delete: args.namespaceDeleteTimeout ?? "30m" },
+    }) as k8s.core.v1.Namespace;
     // Deleting the namespace deletes everything in it, so teardown is that one delete: the
     // engine skips the provider's delete of a resource whose deletedWith is deleted in the same
     // run, after running its before-delete hooks (step.go DeleteStep.Apply, isDeletedWith).
@@ -151,7 +175,10 @@ export class Benchmark extends pulumi.ComponentResource {
     const hooks: pulumi.ResourceHookBinding | undefined = args.hooks
       ? { afterCreate: [args.hooks.afterCreate], afterUpdate: [args.hooks.afterUpdate], beforeDelete: [args.hooks.beforeDelete] }
       : undefined;
-    this.job = declareObject(jobObject, logicalName(name, jobObject), { ...inside, dependsOn: [...inNamespace, ...declared], ...(hooks ? { hooks } : {}) });
+    // A Job's template is immutable: a change would replace it (delete-before-replace for a named
+    // object: pulumi-kubernetes provider/pkg/provider/diff.go, provider.go Diff), killing a
+    // running load generator or running a finished one again. Once created, its spec stays.
+    this.job = declareObject(jobObject, logicalName(name, jobObject), { ...inside, dependsOn: [...inNamespace, ...declared], ignoreChanges: ["spec"], ...(hooks ? { hooks } : {}) });
 
     this.namespace = namespace.metadata.name;
     this.target = built.target;

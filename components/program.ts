@@ -1,35 +1,36 @@
-// The Pulumi program of a run: stack config → catalog → snapshot → window → components.
+// The Pulumi program of a run, phase by phase: read what the stack holds → register the hooks →
+// reconcile the catalog with the run's record → (on `up`) copy the record to disk and catch up on
+// results → choose the window → declare the record, the shared bindings and the benchmarks.
+//
+// A run lives in its stack: everything a later `up`, `preview` or `destroy --run-program` needs is
+// read back from the stack's own state (lib/run/stack-state.ts), never from the local disk, which
+// only holds a copy. `destroy --run-program` runs this program for real and cannot be told from
+// an `up` (pulumi/pulumi@v3.259.0 pkg/engine/destroy.go), so once a run has started nothing here
+// fails because of the catalog, the disk, a prerequisite or a collection: each is a warning.
+import * as gcp from "@pulumi/gcp";
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import * as fs from "node:fs";
+import * as crypto from "node:crypto";
 import * as path from "node:path";
-import { UserError } from "../lib/errors";
+import { CatalogError, listed, UserError } from "../lib/errors";
+import { gkeClusterPath, gkeKubeconfig, parseGkeCluster, tokenCommand } from "../lib/gcp/gke";
 import { namespaceOf } from "../lib/manifests";
-import { type PreparedBenchmark, prepareRun } from "../lib/plan/prepare";
-import { expectedDurationSeconds } from "../lib/plan/timing";
-import { type PlanItem, planWindow, simulateRun } from "../lib/plan/window";
+import { prepareRun, type PreparedBenchmark } from "../lib/plan/prepare";
+import { expectedDurationSeconds, namespaceDeleteTimeoutMinutes } from "../lib/plan/timing";
+import { type PlanItem, planWindow, simulateRun, type Window } from "../lib/plan/window";
 import type { UploadBucket } from "../lib/results/gcs";
-import { listRunBenchmarks } from "../lib/results/run-results";
 import { ResultsService, type ResultsTarget } from "../lib/results/service";
-import { hasResults, readBenchmarkState } from "../lib/results/status";
-import { runDir } from "../lib/snapshot/layout";
+import { moveAside, ownLocalResults, type ResultsRecord } from "../lib/results/stack-record";
+import { interruptSignal } from "../lib/run/interrupt";
+import { writeRunCopy } from "../lib/run/local-copy";
+import { reconcile, type RunBenchmark, type RunPlan } from "../lib/run/reconcile";
+import { readRunState, type RunState, type StackResources } from "../lib/run/stack-state";
 import { snapshotConflict, writeSnapshots } from "../lib/snapshot/snapshot";
-import { Benchmark, beforeDeleteHook, collectionHooks } from "./benchmark";
+import { Benchmark, collectionHooks, legacyHooks } from "./benchmark";
 import { GcpMonitoring } from "./gcp";
 import { checkPrerequisites, Prerequisites } from "./prerequisites";
+import { RunRecord } from "./run-record";
 import type { RunSettings } from "./settings";
-
-/** The benchmarks the last `up` declared, so that an interrupted run keeps them running. */
-export function windowFile(settings: Pick<RunSettings, "outputDir" | "runId">): string {
-  return path.join(runDir(settings.outputDir, settings.runId), "window.json");
-}
-
-function readInFlight(settings: RunSettings): Set<string> {
-  try {
-    return new Set((JSON.parse(fs.readFileSync(windowFile(settings), "utf8")) as { declared: string[] }).declared);
-  } catch {
-    return new Set();
-  }
-}
 
 export interface BenchmarkOutput {
   namespace: string;
@@ -46,7 +47,7 @@ export interface RunOutputs {
   declared: string[];
   /** Still to run after them. */
   waiting: string[];
-  /** With results on disk. */
+  /** With results (or recorded lost) in the stack. */
   done: string[];
   /** Finished, deployed by the last `up` and torn down at the end of this one (run `up` again to use their GPUs). */
   tearingDown: string[];
@@ -66,10 +67,8 @@ const engineLog = { info: (message: string) => pulumi.log.info(message), warn: (
 /** Beyond the benchmarks whose hooks wait, workers for every other step (the CLI's default is 4 × CPUs). */
 export const PARALLEL_HEADROOM = 16;
 
-/** Names of benchmarks with a snapshot in this run's folder: everything an earlier `up` may have deployed. */
-function snapshotNames(settings: RunSettings): string[] {
-  return fs.existsSync(runDir(settings.outputDir, settings.runId)) ? listRunBenchmarks(settings.outputDir, settings.runId).map((b) => b.name) : [];
-}
+/** The project folder: the GKE token script is run from here. */
+const PROJECT_ROOT = path.resolve(__dirname, "..");
 
 /** What the program talks to besides Pulumi and the cluster (tests substitute them). */
 export interface ProgramServices {
@@ -77,113 +76,270 @@ export interface ProgramServices {
   openBucket?: (name: string) => Promise<UploadBucket>;
 }
 
-export async function runProgram(settings: RunSettings, services: ProgramServices = {}): Promise<RunOutputs> {
-  // A preview changes nothing on disk: only `up` (and `npm run manifests`) writes snapshots.
-  const preview = pulumi.runtime.isDryRun();
-  let prepared: PreparedBenchmark[];
+/** How the program and the collector reach the cluster. */
+interface ClusterAccess {
+  kubeconfig?: string;
+  context?: string;
+  /** Set for a `gkeCluster`: the provider is replaced only if this changes, whatever machine runs it. */
+  clusterIdentifier?: string;
+}
+
+/** The stack's kubeconfig, or one built for the GKE cluster it names (lib/gcp/gke.ts). */
+async function clusterAccess(settings: RunSettings): Promise<ClusterAccess> {
+  if (!settings.gkeCluster) return { kubeconfig: settings.kubeconfig, context: settings.kubeContext };
+  const cluster = parseGkeCluster(settings.gkeCluster);
+  if (typeof cluster === "string") throw new pulumi.RunError(cluster);
+  const found = await gcp.container.getCluster({ project: cluster.project, location: cluster.location, name: cluster.name });
+  const ca = found.masterAuths?.[0]?.clusterCaCertificate;
+  if (!found.endpoint || !ca) throw new pulumi.RunError(`gkeCluster ${settings.gkeCluster}: the GCP API gave no endpoint or CA certificate (is the cluster running?)`);
+  return { kubeconfig: gkeKubeconfig(cluster, found.endpoint, ca, tokenCommand(PROJECT_ROOT)), clusterIdentifier: gkeClusterPath(cluster) };
+}
+
+/** Everything the stack holds (lib/run/stack-state.ts). */
+async function readStack(runId: string): Promise<RunState> {
+  const stackName = `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`;
+  const answer = await pulumi.runtime.invoke("pulumi:pulumi:readStackResourceOutputs", { stackName });
+  return readRunState((answer as { outputs?: StackResources }).outputs ?? {}, runId);
+}
+
+/** The catalog as it is now, or why it cannot be read. */
+function readCatalog(settings: RunSettings): PreparedBenchmark[] | CatalogError {
   try {
-    prepared = prepareRun({ catalogs: settings.catalogs, runId: settings.runId, outputDir: settings.outputDir, regex: settings.benchmarkNameRegex, gcpProject: settings.gcpProject });
-    if (!preview) writeSnapshots(prepared.flatMap((p) => p.files), settings.override);
+    return prepareRun({ catalogs: settings.catalogs, runId: settings.runId, outputDir: settings.outputDir, regex: settings.benchmarkNameRegex, gcpProject: settings.gcpProject });
+  } catch (error) {
+    if (error instanceof UserError) return error instanceof CatalogError ? error : new CatalogError(error.message);
+    throw error;
+  }
+}
+
+/** `dryRun`: the snapshot of the catalog on disk (on `up`), nothing declared. */
+function dryRunSnapshot(settings: RunSettings, preview: boolean): void {
+  const catalog = readCatalog(settings);
+  if (catalog instanceof CatalogError) throw asRunError(catalog);
+  const files = catalog.flatMap((p) => p.files);
+  if (preview) {
+    const conflict = settings.override ? undefined : snapshotConflict(files);
+    if (conflict) pulumi.log.warn(`${conflict} (\`pulumi up\` will refuse)`);
+  } else {
+    try {
+      writeSnapshots(files, settings.override);
+    } catch (error) {
+      throw asRunError(error);
+    }
+  }
+  for (const warning of catalog.flatMap((p) => p.resolved.warnings)) pulumi.log.warn(warning);
+}
+
+/** Reconciles the catalog with the run's record, saying what differs. */
+function planRun(settings: RunSettings, state: RunState): RunPlan {
+  let plan: RunPlan;
+  try {
+    plan = reconcile({
+      runId: settings.runId,
+      outputDir: settings.outputDir,
+      state,
+      catalog: readCatalog(settings),
+      override: settings.override,
+      now: new Date(),
+      newRunUid: () => crypto.randomUUID(),
+    });
   } catch (error) {
     throw asRunError(error);
   }
-  if (preview && !settings.override) {
-    const conflict = snapshotConflict(prepared.flatMap((p) => p.files));
-    if (conflict) pulumi.log.warn(`${conflict} (\`pulumi up\` will refuse)`);
+  for (const warning of plan.warnings) pulumi.log.warn(warning);
+  return plan;
+}
+
+/**
+ * Results on disk for a benchmark the stack has none for, that another run with this run id left
+ * (`pulumi stack rm`, then the id used again for another catalog): moved aside, never deleted,
+ * so that this run does not take them for its own.
+ */
+function moveAsideOthersResults(plan: RunPlan, state: RunState): void {
+  for (const b of plan.benchmarks) {
+    if (state.results.has(b.name) || ownLocalResults(b.paths, b.record.run_uid, b.files["benchmark.pbtxt"])) continue;
+    const aside = moveAside(b.paths, new Date());
+    pulumi.log.warn(`${b.name}: the results on disk were collected by an earlier run with the id ${b.record.namespace.slice(b.name.length + 1)} for another benchmark definition; moved to ${aside}`);
   }
-  for (const warning of prepared.flatMap((p) => p.resolved.warnings)) pulumi.log.warn(warning);
+}
 
+/**
+ * The window over `items` within the limits. Once the run has started, a benchmark that no longer
+ * fits the budget (it was lowered) waits, said, instead of failing the operation. `planned`: the
+ * items the window was planned over.
+ */
+function chooseWindow(plan: RunPlan, items: PlanItem[], settings: RunSettings, inFlight: Set<string>): { window: Window; planned: PlanItem[] } {
   const limits = { parallelism: settings.parallelism, gpuBudget: settings.gpuBudget };
-  const planItems = (): PlanItem[] => prepared.map((p) => ({ name: p.resolved.name, gpus: p.resolved.totalGpus, seconds: expectedDurationSeconds(p.resolved), done: hasResults(p.paths) }));
-  const outputs = (declared: PreparedBenchmark[], waiting: string[], tearingDown: string[], dashboardUrl?: pulumi.Output<string>): RunOutputs => ({
-    runId: settings.runId,
-    outputDir: settings.outputDir,
-    benchmarks: Object.fromEntries(prepared.map((p) => [p.resolved.name, {
-      namespace: p.built.namespace,
-      target: p.built.target,
-      snapshot: p.paths.dir,
-      status: readBenchmarkState(p.paths).status,
-    }])),
-    declared: declared.map((p) => p.resolved.name),
-    waiting,
-    done: prepared.filter((p) => hasResults(p.paths)).map((p) => p.resolved.name),
-    tearingDown,
-    expectedSecondsLeft: Math.round(simulateRun(planItems(), limits)),
-    ...(dashboardUrl ? { dashboardUrl } : {}),
-  });
+  try {
+    return { window: planWindow(items, limits, inFlight), planned: items };
+  } catch (error) {
+    if (!plan.started || !(error instanceof UserError)) throw asRunError(error);
+    const tooBig = items.filter((i) => !i.done && !inFlight.has(i.name) && limits.gpuBudget > 0 && i.gpus > limits.gpuBudget);
+    pulumi.log.warn(`${error.message} (not deployed until gpuBudget is raised)`);
+    const planned = items.filter((i) => !tooBig.includes(i));
+    const window = planWindow(planned, limits, inFlight);
+    return { window: { ...window, waiting: [...window.waiting, ...tooBig.map((i) => i.name)] }, planned };
+  }
+}
 
-  // Every benchmark's hooks, deployed or not, on every run (a dry run too, which tears down
-  // whatever an earlier `up` deployed): the engine looks up the names bound in its state whenever
-  // it deletes a resource (components/benchmark.ts CollectionHooks). Benchmarks an earlier `up`
-  // deployed that are no longer selected keep a before-delete hook too.
-  const results = new ResultsService(settings, engineLog, services.openBucket);
-  const targets = new Map<string, ResultsTarget>(prepared.map((p) => [p.resolved.name, { benchmark: p.resolved, namespace: p.built.namespace, paths: p.paths }]));
+export async function runProgram(settings: RunSettings, services: ProgramServices = {}): Promise<RunOutputs> {
+  // A preview changes nothing on disk: only `up` (and `npm run manifests`) writes the local copy.
+  const preview = pulumi.runtime.isDryRun();
+  const access = await clusterAccess(settings);
+  const effective: RunSettings = { ...settings, kubeconfig: access.kubeconfig, kubeContext: access.context };
+  const state = await readStack(settings.runId);
+  const results = new ResultsService({ ...effective, signal: interruptSignal() }, engineLog, services.openBucket);
+
+  // The hooks, whatever is selected: the same names for every benchmark, and the names earlier
+  // versions bound for every benchmark the stack names (components/benchmark.ts).
+  const targets = new Map<string, ResultsTarget>();
+  let recorded = new Map<string, ResultsRecord>(state.results);
   let setDashboardUrl: (url: string | undefined) => void = () => undefined;
   const dashboardUrl = new Promise<string | undefined>((resolve) => (setDashboardUrl = resolve));
-  const hooks = new Map(prepared.map((p) => [p.resolved.name, collectionHooks(p.resolved.name, results.collector(targets.get(p.resolved.name)!, dashboardUrl))]));
-  for (const name of snapshotNames(settings).filter((n) => !targets.has(n))) beforeDeleteHook(name, results.unselected(name, namespaceOf(name, settings.runId)));
+  const collect = (benchmark: string | undefined, phase: "after-job" | "before-delete"): Promise<void> => {
+    const target = benchmark ? targets.get(benchmark) : undefined;
+    if (target) return results.collector(target, dashboardUrl, recorded.has(target.benchmark.name))(phase);
+    if (benchmark && phase === "before-delete") return results.unselected(benchmark, namespaceOf(benchmark, settings.runId))();
+    return Promise.resolve();
+  };
+  const hooks = collectionHooks(collect);
+  for (const name of state.names) legacyHooks(name, () => collect(name, "before-delete"));
   if (settings.dryRun) {
     setDashboardUrl(undefined);
-    return outputs([], [], []);
+    dryRunSnapshot(settings, preview);
+    return { runId: settings.runId, outputDir: settings.outputDir, benchmarks: {}, declared: [], waiting: [], done: [], tearingDown: [], expectedSecondsLeft: 0 };
   }
 
-  const inFlight = readInFlight(settings);
-  if (!preview) await results.catchUp([...targets.values()], inFlight);
-  let window;
-  try {
-    window = planWindow(planItems(), limits, inFlight);
-  } catch (error) {
-    throw asRunError(error);
+  const plan = planRun(settings, state);
+  for (const b of plan.benchmarks) {
+    targets.set(b.name, { benchmark: b.resolved, namespace: b.built.namespace, paths: b.paths, runUid: b.record.run_uid });
+    if (b.recordedNow) for (const warning of b.resolved.warnings) pulumi.log.warn(warning);
+  }
+  if (!preview) {
+    // The local copy, from the stack's record (never the catalog); then what finished since.
+    const copy = (records: ReadonlyMap<string, ResultsRecord>) => {
+      try {
+        return writeRunCopy(plan.benchmarks, records);
+      } catch (error) {
+        pulumi.log.warn(`the local copy of the run could not be written (the stack holds the run; the next \`pulumi up\` writes it again): ${(error as Error).message}`);
+        return { rewritten: [], restored: [] };
+      }
+    };
+    moveAsideOthersResults(plan, state);
+    const rewritten = copy(new Map()).rewritten.filter((name) => !plan.benchmarks.find((b) => b.name === name)?.recordedNow);
+    if (rewritten.length) pulumi.log.warn(`${listed(rewritten)}: the local copy of the snapshot differed from the run's record and was rewritten from it`);
+    const facts = (name: string) => ({ deployed: state.deployed.has(name), job: state.jobs.has(name), recorded: state.results.has(name) });
+    recorded = await results.catchUp([...targets.values()], facts, state.results);
+    if (copy(recorded).restored.length) results.storeRun();
+  }
+
+  const inRun = (name: string) => targets.has(name);
+  const items: PlanItem[] = plan.benchmarks.map((b) => ({ name: b.name, gpus: b.resolved.totalGpus, seconds: expectedDurationSeconds(b.resolved), done: recorded.has(b.name) }));
+  const inFlight = new Set([...state.deployed].filter(inRun));
+  const chosen = chooseWindow(plan, items, settings, inFlight);
+  let window = chosen.window;
+
+  // Shared infrastructure, checked only for what this update deploys anew; once the run has
+  // started, a missing piece holds those back (a destroy must never fail on it).
+  const starting = (names: string[]) => plan.benchmarks.filter((b) => names.includes(b.name) && !inFlight.has(b.name)).map((b) => b.resolved);
+  if (settings.prerequisites && starting(window.declare).length) {
+    try {
+      await checkPrerequisites(effective, starting(window.declare));
+    } catch (error) {
+      if (!plan.started || !(error instanceof UserError)) throw asRunError(error);
+      pulumi.log.warn(`${error.message} — benchmarks not yet deployed wait until it is fixed`);
+      const held = starting(window.declare).map((b) => b.name);
+      window = { ...window, declare: window.declare.filter((n) => !held.includes(n)), waiting: [...window.waiting, ...held] };
+    }
   }
   const keep = new Set([...window.declare, ...(settings.skipTearDown ? window.holding : [])]);
-  const declared = prepared.filter((p) => keep.has(p.resolved.name));
-  if (!preview) {
-    fs.mkdirSync(runDir(settings.outputDir, settings.runId), { recursive: true });
-    fs.writeFileSync(windowFile(settings), JSON.stringify({ declared: [...keep] }, null, 2) + "\n");
-  }
+  const declared = plan.benchmarks.filter((b) => keep.has(b.name));
   const tearingDown = settings.skipTearDown ? [] : window.holding;
   if (tearingDown.length && window.waiting.length) {
     pulumi.log.info(`${tearingDown.join(", ")} finished: torn down at the end of this update, which keeps their GPUs until then; the next \`pulumi up\` deploys what waits for them`);
   }
-  // Each hook that waits for its benchmark holds one of the engine's workers for hours (a
-  // step's hooks run on the worker that applies it: pkg/resource/deploy/step_executor.go); with
-  // too few, the other benchmarks of this update wait for a free worker.
+  warnAboutWorkers(settings, window, inFlight, preview);
+
+  const provider = new k8s.Provider("kubernetes", {
+    kubeconfig: access.kubeconfig === undefined ? undefined : pulumi.secret(access.kubeconfig),
+    context: access.context,
+    clusterIdentifier: access.clusterIdentifier,
+    // Objects an interrupted `up` created but never recorded are adopted, not refused: the
+    // provider creates client-side and fails on AlreadyExists otherwise (pulumi-kubernetes ≥ 4.29,
+    // provider/pkg/await/await.go Creation).
+    enableServerSideApply: true,
+    upsertExistingObjects: true,
+  });
+  const record = new RunRecord("run", {
+    snapshots: plan.benchmarks.map((b) => b.record),
+    results: plan.benchmarks.flatMap((b) => recorded.get(b.name) ?? []),
+  });
+  const epp = declared.filter((b) => b.resolved.loadBalancer === "gateway.envoy.epp" || b.resolved.loadBalancer === "gateway.gke_gateway.epp");
+  const prerequisites = settings.prerequisites
+    ? new Prerequisites("prerequisites", {
+        eppNamespaces: epp.map((b) => b.built.namespace),
+        metricsReaderNamespaces: settings.gcpProject ? epp.map((b) => b.built.namespace) : [],
+      }, { providers: { kubernetes: provider } })
+    : undefined;
+  const monitoring = settings.gcpProject
+    ? new GcpMonitoring("gcp", { project: settings.gcpProject, runId: settings.runId, namespaces: plan.benchmarks.map((b) => b.built.namespace) })
+    : undefined;
+  if (monitoring) monitoring.dashboardUrl.apply(setDashboardUrl);
+  else setDashboardUrl(undefined);
+  if (settings.hfToken === undefined && declared.some((b) => b.resolved.modelServer === "vllm")) {
+    pulumi.log.warn("hfToken is not set: gated models (such as meta-llama/*) will fail to download; set it with `pulumi config set --secret hfToken <token>`");
+  }
+  for (const b of declared) {
+    new Benchmark(b.name, {
+      built: b.built,
+      snapshotDir: b.paths.dir,
+      hooks,
+      hfToken: settings.hfToken,
+      prerequisites: prerequisites?.ready,
+      record: record.snapshot,
+      namespaceDeleteTimeout: `${namespaceDeleteTimeoutMinutes(b.resolved)}m`,
+    }, { dependsOn: monitoring ? [monitoring] : [], providers: { kubernetes: provider } });
+  }
+  return outputsOf(settings, plan, { recorded, window, planned: chosen.planned, declared, tearingDown }, monitoring?.dashboardUrl);
+}
+
+/**
+ * Each hook that waits for its benchmark holds one of the engine's workers for hours (a step's
+ * hooks run on the worker that applies it: pkg/resource/deploy/step_executor.go); with too few,
+ * the other benchmarks of this update wait for a free worker.
+ */
+function warnAboutWorkers(settings: RunSettings, window: Window, inFlight: Set<string>, preview: boolean): void {
   const blocking = settings.waitForResults ? window.declare.filter((name) => !inFlight.has(name)).length : 0;
   const parallel = Number(process.env.PULUMI_NODEJS_PARALLEL ?? 0);
   if (!preview && blocking > 0 && parallel > 0 && parallel < blocking + PARALLEL_HEADROOM) {
     pulumi.log.warn(`waitForResults: each of the ${blocking} benchmarks this update deploys holds one of the engine's ${parallel} workers until its results are in; run \`pulumi up --parallel ${blocking + PARALLEL_HEADROOM}\` so that they all start at once (or use \`npm run run\`)`);
   }
+}
 
-  const epp = declared.filter((p) => p.resolved.loadBalancer === "gateway.envoy.epp" || p.resolved.loadBalancer === "gateway.gke_gateway.epp");
-  if (settings.prerequisites) {
-    try {
-      await checkPrerequisites(settings, declared.map((p) => p.resolved));
-    } catch (error) {
-      throw asRunError(error);
-    }
-  }
-  const prerequisites = settings.prerequisites
-    ? new Prerequisites("prerequisites", {
-        eppNamespaces: epp.map((p) => p.built.namespace),
-        metricsReaderNamespaces: settings.gcpProject ? epp.map((p) => p.built.namespace) : [],
-      })
-    : undefined;
-  const gcp = settings.gcpProject
-    ? new GcpMonitoring("gcp", { project: settings.gcpProject, runId: settings.runId, namespaces: prepared.map((p) => p.built.namespace) })
-    : undefined;
-  if (gcp) gcp.dashboardUrl.apply(setDashboardUrl);
-  else setDashboardUrl(undefined);
-  if (settings.hfToken === undefined && declared.some((p) => p.resolved.modelServer === "vllm")) {
-    pulumi.log.warn("hfToken is not set: gated models (such as meta-llama/*) will fail to download; set it with `pulumi config set --secret hfToken <token>`");
-  }
-  for (const p of declared) {
-    new Benchmark(p.resolved.name, {
-      built: p.built,
-      snapshotDir: p.paths.dir,
-      hooks: hooks.get(p.resolved.name),
-      hfToken: settings.hfToken,
-      prerequisites: prerequisites?.ready,
-    }, { dependsOn: gcp ? [gcp] : [] });
-  }
-  return outputs(declared, window.waiting, tearingDown, gcp?.dashboardUrl);
+interface UpdateChoice {
+  recorded: Map<string, ResultsRecord>;
+  window: Window;
+  planned: PlanItem[];
+  declared: RunBenchmark[];
+  tearingDown: string[];
+}
+
+function outputsOf(settings: RunSettings, plan: RunPlan, choice: UpdateChoice, dashboardUrl?: pulumi.Output<string>): RunOutputs {
+  const { recorded, window, declared, tearingDown } = choice;
+  return {
+    runId: settings.runId,
+    outputDir: settings.outputDir,
+    benchmarks: Object.fromEntries(plan.benchmarks.map((b) => [b.name, {
+      namespace: b.built.namespace,
+      target: b.built.target,
+      snapshot: b.paths.dir,
+      status: recorded.get(b.name)?.status ?? "pending",
+    }])),
+    declared: declared.map((b) => b.name),
+    waiting: window.waiting,
+    done: plan.benchmarks.filter((b) => recorded.has(b.name)).map((b) => b.name),
+    tearingDown,
+    expectedSecondsLeft: Math.round(simulateRun(choice.planned, { parallelism: settings.parallelism, gpuBudget: settings.gpuBudget })),
+    ...(dashboardUrl ? { dashboardUrl } : {}),
+  };
 }

@@ -5,6 +5,7 @@
 // pkg/workspace/config.go mergeConfig).
 import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
+import { parseGkeCluster } from "../lib/gcp/gke";
 import { gcpProjectProblem } from "../lib/ids";
 import { WAIT_FOR_RESULTS_ENV } from "../lib/run/pulumi-cli";
 
@@ -30,6 +31,8 @@ export interface RunSettings {
   /** The Kubernetes provider's kubeconfig and context, which the collector uses too. */
   kubeconfig?: string;
   kubeContext?: string;
+  /** `projects/P/locations/L/clusters/C`: reach this GKE cluster with the machine's Google credentials, no kubeconfig (lib/gcp/gke.ts). */
+  gkeCluster?: string;
 }
 
 export const SETTING_DEFAULTS = {
@@ -43,6 +46,7 @@ export const SETTING_DEFAULTS = {
   hfToken: "",
   gcpProject: "",
   gcsBucket: "",
+  gkeCluster: "",
   parallelism: 0,
   gpuBudget: 0,
   waitForResults: true,
@@ -75,6 +79,7 @@ function settingsFrom(config: ConfigSource, kubernetes: ConfigSource, runId: str
     knownSecrets: text("hfToken") ? [text("hfToken")] : [],
     gcpProject: text("gcpProject") || undefined,
     gcsBucket: text("gcsBucket") || undefined,
+    gkeCluster: text("gkeCluster") || undefined,
     parallelism: count("parallelism"),
     gpuBudget: count("gpuBudget"),
     waitForResults: process.env[WAIT_FOR_RESULTS_ENV] === "false" ? false : flag("waitForResults"),
@@ -103,6 +108,9 @@ export function readSettings(config: pulumi.Config, runId: string): RunSettings 
   const gcpProject = config.get("gcpProject");
   const problem = gcpProject ? gcpProjectProblem(gcpProject) : undefined;
   if (problem) throw new pulumi.RunError(`gcpProject: ${problem}`);
+  const gkeCluster = config.get("gkeCluster");
+  const cluster = gkeCluster ? parseGkeCluster(gkeCluster) : undefined;
+  if (typeof cluster === "string") throw new pulumi.RunError(cluster);
   return settingsFrom(config, new pulumi.Config("kubernetes"), runId);
 }
 

@@ -29,11 +29,20 @@ switch (args[0]) {
   case "version": console.log("v" + (process.env.FAKE_PULUMI_VERSION || "${PULUMI_CLI_VERSION}")); break;
   case "stack":
     if (args[1] === "output") console.log(JSON.stringify(outputs(state.ups >= 2)));
+    if (args[1] === "export") {
+      // An update killed before the first run of this test left one create pending.
+      const pending = state.refreshed ? [] : [{ type: "creating", resource: { urn: "urn:pulumi:run-1::inference-bench::kubernetes:core/v1:Namespace::x", custom: true, type: "kubernetes:core/v1:Namespace" } }];
+      console.log(JSON.stringify({ version: 3, deployment: { manifest: {}, resources: [{ urn: "urn:pulumi:run-1::inference-bench::pulumi:pulumi:Stack::inference-bench-run-1", custom: false, type: "pulumi:pulumi:Stack" }], pending_operations: pending } }));
+    }
+    if (args[1] === "ls") console.log(JSON.stringify((state.stacks || []).map((name) => ({ name, current: name === state.selected }))));
+    if (args[1] === "init") { state.stacks = [...(state.stacks || []), args[2]]; if (!args.includes("--no-select")) state.selected = args[2]; save(); }
+    if (args[1] === "select") { state.selected = args.filter((a) => !a.startsWith("-")).at(-1); save(); }
     break;
   case "config":
     if (args[1] === "set") { state.config[args.at(-2)] = args.at(-1); save(); }
     else console.log(JSON.stringify(Object.fromEntries(Object.entries(state.config).map(([k, v]) => [k, { value: v, secret: false }]))));
     break;
+  case "refresh": state.refreshed = true; save(); break;
   case "up":
     setTimeout(() => { state.ups++; save(); log({ finished: "up" }); }, Number(process.env.UP_MS || 0));
     break;
@@ -140,7 +149,14 @@ describe("driver CLI (npm run run) with a fake pulumi on PATH", function () {
     const all = fake.calls().filter((c) => c.args);
     assert.equal(all.at(-1)!.args[0], "destroy");
     assert.ok(all.at(-1)!.args.includes("--run-program"), "destroy runs the program, so that delete hooks run");
-    assert.ok(all.filter((c) => c.args[0] === "refresh").every((c) => c.args.includes("--clear-pending-creates")));
+    const refreshes = all.filter((c) => c.args[0] === "refresh").map((c) => c.args.join(" "));
+    assert.deepEqual(refreshes, ["refresh --stack run-1 --yes --skip-preview --clear-pending-creates --target urn:pulumi:run-1::inference-bench::pulumi:pulumi:Stack::inference-bench-run-1"],
+      "one refresh, of the stack's own resource only, clears the create an interrupted update left pending");
+    // The stack is created once, never selected: the folder's selected stack is the user's.
+    assert.deepEqual(all.filter((c) => c.args[0] === "stack" && !["output", "ls", "export"].includes(c.args[1])).map((c) => c.args.join(" ")), ["stack init run-1 --no-select"]);
+    const stateFile = JSON.parse(fs.readFileSync(path.join(fake.dir, "state.json"), "utf8"));
+    assert.equal(stateFile.selected, undefined, "no stack was selected");
+    for (const call of all.filter((c) => ["up", "destroy", "refresh", "config"].includes(c.args[0]))) assert.ok(call.args.includes("--stack"), call.args.join(" "));
     const configured = all.filter((c) => c.args[0] === "config" && c.args[1] === "set").map((c) => c.args.slice(-2).join("="));
     assert.deepEqual([...new Set(configured)].sort(), [`inference-bench:catalog=${SIM}`, "inference-bench:gpuBudget=8"], "the stack's config never gets waitForResults");
   });

@@ -14,6 +14,7 @@ import { listRunBenchmarks } from "../lib/results/run-results";
 import { ResultsService } from "../lib/results/service";
 import { driveRun, type DriverStack } from "../lib/run/driver";
 import { DRIVER_ENV } from "../lib/run/pulumi-cli";
+import { readStackExport } from "../lib/run/stack-export";
 import { databasePath, ResultStore } from "../lib/store/store";
 import { computedOutputs, Engine, EngineError, FakeCloud, invokeResults, type OperationResult, type StackConfig } from "./engine";
 import { FakeBucket } from "./fake-gcs";
@@ -94,7 +95,12 @@ function newRun(cloud: FakeCloud, kubeconfig: string, stack: string, values: Rec
 /** The driver's stack, run by the harness: each `up` with waitForResults off for that update (lib/run/pulumi-cli.ts). */
 function driverStack(engine: Engine): DriverStack {
   return {
-    refresh: async () => undefined,
+    clearPendingCreates: async () => {
+      const exported = readStackExport(JSON.stringify(engine.exportDeployment()));
+      if (!exported.pendingCreates.length || !exported.stackUrn) return 0;
+      await engine.refresh({ clearPendingCreates: true, targets: [exported.stackUrn] });
+      return exported.pendingCreates.length;
+    },
     up: async () => {
       const result = await engine.up({ env: DRIVER_ENV });
       return { outputs: Object.fromEntries(Object.entries(result.outputs).map(([k, v]) => [k, { value: v }])) };
@@ -192,8 +198,8 @@ describe("a run's whole life under the engine's rules (tests/engine.ts)", functi
     // Each benchmark's Job ran its after-create hook once and its before-delete hook once.
     const hooks = run.engine.history.flatMap((h) => h.result.hooksRun);
     for (const name of Object.keys(RATES)) {
-      assert.equal(hooks.filter((h) => h === `afterCreate ${name}:collect-after-create`).length, 1, name);
-      assert.equal(hooks.filter((h) => h === `beforeDelete ${name}:collect-before-delete`).length, 1, name);
+      assert.equal(hooks.filter((h) => h === `afterCreate results/collect-after-create ${name}-job-benchmark-tool`).length, 1, name);
+      assert.equal(hooks.filter((h) => h === `beforeDelete results/collect-before-delete ${name}-job-benchmark-tool`).length, 1, name);
     }
   });
 
@@ -269,20 +275,23 @@ describe("a run's whole life under the engine's rules (tests/engine.ts)", functi
     assert.ok(jobs.a.size === 4 && jobs.b.size === 4);
   });
 
-  it("lets a run drop a deployed benchmark from its selection: the hook bound in state is still registered", async () => {
+  it("keeps a deployed benchmark the selection no longer names: a run is its snapshot; the warning says how to run the catalog as it is", async () => {
     const cloud = new FakeCloud(kube);
     const run = newRun(cloud, kubeconfig, "narrow", { "inference-bench:prerequisites": "true", "inference-bench:gpuBudget": "0", "inference-bench:benchmarkNameRegex": "^sim" });
     await run.engine.up({ env: DRIVER_ENV });
     assert.ok(kube.jobs.has("sim-epp-narrow"));
     run.config.values["inference-bench:benchmarkNameRegex"] = "^sim-svc$";
-    await run.engine.preview();
+    const previewed = await run.engine.preview();
     const narrowed = await run.engine.up({ env: DRIVER_ENV });
-    assert.ok(warnings(narrowed).some((w) => w === "sim-epp: no longer selected, torn down with its load generator running; its results were not collected"), warnings(narrowed).join("\n"));
-    assert.ok(!kube.jobs.has("sim-epp-narrow"));
+    for (const result of [previewed, narrowed]) {
+      assert.ok(warnings(result).some((w) => w.startsWith("the catalog differs from run narrow's recorded snapshot (no longer selected: sim-epp); the run deploys what it recorded") && w.includes("start a new run")), warnings(result).join("\n"));
+    }
+    assert.ok(kube.jobs.has("sim-epp-narrow"), "the deployed benchmark keeps running");
+    assert.deepEqual(narrowed.outputs.declared.sort(), ["sim-epp", "sim-svc"]);
     // Switched to a dry run, the program declares nothing: the update tears the rest down, hooks included.
     run.config.values["inference-bench:dryRun"] = "true";
     const dry = await run.engine.up({ env: DRIVER_ENV });
-    assert.ok(dry.hooksRun.includes("beforeDelete sim-svc:collect-before-delete"));
+    assert.deepEqual(dry.hooksRun.sort(), ["beforeDelete results/collect-before-delete sim-epp-job-benchmark-tool", "beforeDelete results/collect-before-delete sim-svc-job-benchmark-tool"]);
     assert.equal(run.engine.checkpoint.length, 0);
     await run.engine.destroy({ runProgram: true });
     assertAllSucceeded(run.engine);
@@ -294,7 +303,9 @@ describe("a run's whole life under the engine's rules (tests/engine.ts)", functi
     const run = newRun(cloud, kubeconfig, "old-1", { "inference-bench:prerequisites": "true", "inference-bench:gpuBudget": "0", "inference-bench:benchmarkNameRegex": "^sim" });
     runJobs(kube, cloud, "old-1");
     await run.engine.up({ env: DRIVER_ENV });
-    // The state that version left: its Jobs bound `collect-<name>` and `collect-before-delete-<name>`.
+    // The state that version left: no record of the run's snapshot, and Jobs that bound
+    // `collect-<name>` and `collect-before-delete-<name>`.
+    run.engine.checkpoint = run.engine.checkpoint.filter((r) => r.type !== "pulumi:index:Stash" && r.type !== "inference-bench:index:RunRecord");
     for (const job of run.engine.resources("kubernetes:batch/v1:Job")) {
       const name = job.name.replace(/-job-benchmark-tool$/, "");
       assert.ok(name === "sim-svc" || name === "sim-epp", job.name);
@@ -303,9 +314,11 @@ describe("a run's whole life under the engine's rules (tests/engine.ts)", functi
     await new Promise((resolve) => setTimeout(resolve, 300)); // both load generators finish
     run.config.values["inference-bench:benchmarkNameRegex"] = "^sim-svc$";
     await run.engine.preview();
-    // sim-svc finished (torn down), sim-epp no longer selected: both Jobs are deleted under the old names.
+    // sim-svc finished (torn down), sim-epp no longer selected by a run that has no record yet:
+    // both Jobs are deleted under the old names, which this version registers from the stack.
     const narrowed = await run.engine.up({ env: DRIVER_ENV });
-    assert.deepEqual(narrowed.hooksRun.sort(), ["beforeDelete collect-before-delete-sim-epp", "beforeDelete collect-before-delete-sim-svc"]);
+    assert.deepEqual(narrowed.hooksRun.sort(), ["beforeDelete collect-before-delete-sim-epp sim-epp-job-benchmark-tool", "beforeDelete collect-before-delete-sim-svc sim-svc-job-benchmark-tool"]);
+    assert.ok(warnings(narrowed).includes("sim-epp: in the stack without a record (an earlier version deployed it, or a teardown stopped half-way) and not selected by the catalog — torn down"), warnings(narrowed).join("\n"));
     assert.ok(warnings(narrowed).includes("sim-epp: no longer selected, torn down with its load generator succeeded; its results were not collected"), warnings(narrowed).join("\n"));
     await run.engine.destroy({ runProgram: true });
     assertAllSucceeded(run.engine);

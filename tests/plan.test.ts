@@ -57,8 +57,9 @@ class FakeStack implements DriverStack {
 
   constructor(private readonly items: PlanItem[], private readonly budget: number) {}
 
-  async refresh() {
-    this.calls.push("refresh");
+  async clearPendingCreates() {
+    this.calls.push("clear-pending-creates");
+    return 0;
   }
 
   async up() {
@@ -107,7 +108,7 @@ describe("run driver (fake stack)", () => {
     assert.equal(summary.interrupted, false);
     assert.deepEqual(Object.values(summary.statuses), ["collected", "collected", "collected", "collected"]);
     assert.equal(stack.calls.at(-1), "destroy runProgram=true");
-    assert.equal(stack.calls[0], "refresh");
+    assert.equal(stack.calls[0], "clear-pending-creates");
     assert.equal(waits, 4);
     assert.ok(Math.max(...stack.peakGpus) <= 16, `never more than the budget deployed at once: ${stack.peakGpus}`);
     assert.ok(stack.calls.filter((c) => c === "up").length > 5, "an update that tears down is followed by one that deploys");

@@ -19,3 +19,13 @@ export function expectedDurationSeconds(benchmark: ResolvedBenchmark): number {
 export function loadGeneratorTimeoutSeconds(benchmark: ResolvedBenchmark): number {
   return Math.ceil(benchmark.expectedSeconds * 1.25 + benchmark.requestRates.length * PER_RATE_OVERHEAD_SECONDS + STARTUP_MARGIN_SECONDS);
 }
+
+/**
+ * How long deleting a benchmark's namespace may take: teardown is that one delete (components/
+ * benchmark.ts), which waits for every pod to drain and every controller to drop its finalizers;
+ * a GKE Gateway's controller first deletes the Google Cloud load balancer behind it. At least
+ * 30 minutes (the provider's default, 10, stops a teardown half-way).
+ */
+export function namespaceDeleteTimeoutMinutes(benchmark: Pick<ResolvedBenchmark, "loadBalancer">): number {
+  return benchmark.loadBalancer === "gateway.gke_gateway.epp" ? 45 : 30;
+}

@@ -36,6 +36,8 @@ export interface ImageRecord {
 export interface ResultMetadata {
   benchmark: string;
   run_id: string;
+  /** The run's own id (lib/snapshot/stack-record.ts): tells this run's results from an earlier run's with the same run id. */
+  run_uid?: string;
   namespace: string;
   start_time?: string;
   end_time?: string;
@@ -53,10 +55,14 @@ export interface CollectOptions {
   kubeConfig: KubeConfig;
   benchmark: ResolvedBenchmark;
   runId: string;
+  /** The run's own id, recorded in metadata.json. */
+  runUid?: string;
   namespace: string;
   paths: BenchmarkPaths;
   /** How long to wait for the Job to finish. */
   timeoutSeconds: number;
+  /** Stops the wait (Ctrl-C): the collection fails at once, and the next `up` collects. */
+  signal?: AbortSignal;
   dashboardUrl?: string;
   /** Bucket to record in metadata for upload (the upload itself is lib/results/gcs.ts). */
   gcsBucket?: string;
@@ -90,10 +96,12 @@ export async function jobState(kubeConfig: KubeConfig, namespace: string): Promi
 }
 
 /** Waits with a watch until the Job has finished; re-establishes the watch when the server closes it. */
-export async function waitForJob(kubeConfig: KubeConfig, namespace: string, timeoutSeconds: number): Promise<V1Job> {
+export async function waitForJob(kubeConfig: KubeConfig, namespace: string, timeoutSeconds: number, signal?: AbortSignal): Promise<V1Job> {
   const batch = kubeConfig.makeApiClient(BatchV1Api);
   const deadline = Date.now() + timeoutSeconds * 1000;
+  const interrupted = () => new CollectionError(`${namespace}: stopped waiting for Job ${NAMES.loadGenerator} (interrupted); the next \`pulumi up\` collects it`);
   for (;;) {
+    if (signal?.aborted) throw interrupted();
     let job: V1Job;
     try {
       job = await batch.readNamespacedJob({ name: NAMES.loadGenerator, namespace });
@@ -114,9 +122,10 @@ export async function waitForJob(kubeConfig: KubeConfig, namespace: string, time
         if (phase === "DELETED") throw new CollectionError(`${namespace}: Job ${NAMES.loadGenerator} was deleted before it finished`);
         return jobStateOf(object) !== "running" ? object : undefined;
       },
-      { timeoutMs: remaining },
+      { timeoutMs: remaining, signal },
     );
     if (finished) return finished;
+    if (signal?.aborted) throw interrupted();
     // The watch closed without an answer (servers end watches after a while): read again, watch again.
   }
 }
@@ -163,7 +172,7 @@ export async function collectBenchmark(options: CollectOptions): Promise<Collect
     return existing.record!;
   }
 
-  const job = await waitForJob(options.kubeConfig, namespace, options.timeoutSeconds);
+  const job = await waitForJob(options.kubeConfig, namespace, options.timeoutSeconds, options.signal);
   const state = jobStateOf(job);
   log(`${namespace}: load generator ${state}; collecting results`);
   const core = options.kubeConfig.makeApiClient(CoreV1Api);
@@ -205,45 +214,97 @@ export async function collectBenchmark(options: CollectOptions): Promise<Collect
   archive = scrubbed.archive;
   problems.push(...scrubbed.problems);
 
-  const staging = `${paths.resultsDir}.staging-${process.pid}`;
-  fs.rmSync(staging, { recursive: true, force: true });
-  const stagingPath = (target: string) => path.join(staging, path.relative(paths.resultsDir, target));
-  const toolFiles: ToolFile[] = [];
-  for (const file of archive.files) {
-    if (file.problem) problems.push(`${file.name} ${file.problem}; kept as ${file.name}.incomplete`);
-    const folder = resultFolder(options.benchmark.loadGenerator, file.name, paths);
-    const target = path.join(folder, file.problem ? `${file.name}.incomplete` : file.name);
-    writeReadOnly(stagingPath(target), file.data);
-    if (!file.problem) toolFiles.push({ name: file.name, file: displayPath(folder, file.name), text: file.data.toString("utf8") });
+  const written = writeResults(paths, options.benchmark.requestRates, (stagingPath) => {
+    const toolFiles: ToolFile[] = [];
+    for (const file of archive.files) {
+      if (file.problem) problems.push(`${file.name} ${file.problem}; kept as ${file.name}.incomplete`);
+      const folder = resultFolder(options.benchmark.loadGenerator, file.name, paths);
+      const target = path.join(folder, file.problem ? `${file.name}.incomplete` : file.name);
+      writeReadOnly(stagingPath(target), file.data);
+      if (!file.problem) toolFiles.push({ name: file.name, file: displayPath(folder, file.name), text: file.data.toString("utf8") });
+    }
+    writeReadOnly(stagingPath(paths.toolLog), archive.toolLog);
+
+    const { result, missing, problems: parseProblems, loadGenerator } = toolResults(options.benchmark, toolFiles, archive);
+    problems.push(...parseProblems);
+    writeReadOnly(stagingPath(paths.resultPbtxt), `# proto-file: proto/benchmark.proto\n# proto-message: BenchmarkResult\n${printTextFormat(BenchmarkResultType, result)}`);
+    writeReadOnly(stagingPath(paths.resultJson), stringifyProtoJson(result, 2) + "\n");
+
+    const metadata: ResultMetadata = {
+      benchmark: options.benchmark.name,
+      run_id: options.runId,
+      ...(options.runUid ? { run_uid: options.runUid } : {}),
+      namespace,
+      start_time: job.status?.startTime ? new Date(job.status.startTime).toISOString() : undefined,
+      end_time: job.status?.completionTime ? new Date(job.status.completionTime).toISOString() : undefined,
+      job_state: state,
+      images: imagesOf(allPods),
+      ...(typeof readiness === "object" ? { readiness } : {}),
+      load_generator: loadGenerator,
+      ...(options.dashboardUrl ? { dashboard_url: options.dashboardUrl } : {}),
+      ...(options.gcsBucket ? { gcs: { bucket: options.gcsBucket, prefix: path.join(options.runId, namespace), uploaded: false, objects: [] } } : {}),
+    };
+    writeReadOnly(stagingPath(paths.metadata), JSON.stringify(metadata, null, 2) + "\n");
+    const status: CollectionStatus = statusOf(result, missing, problems);
+    return { status, job_state: state, missing, problems, collected_at: new Date().toISOString() };
+  });
+  if (written.published) {
+    const { status, missing } = written.record;
+    log(`${namespace}: ${status}${missing.length || problems.length ? ` — ${[...missing, ...problems].join("; ")}` : ""}`);
   }
-  fs.mkdirSync(stagingPath(paths.resultsJsonDir), { recursive: true });
-  writeReadOnly(stagingPath(paths.toolLog), archive.toolLog);
+  return written.record;
+}
 
-  const { result, missing, problems: parseProblems, loadGenerator } = toolResults(options.benchmark, toolFiles, archive);
-  problems.push(...parseProblems);
-  writeReadOnly(stagingPath(paths.resultPbtxt), `# proto-file: proto/benchmark.proto\n# proto-message: BenchmarkResult\n${printTextFormat(BenchmarkResultType, result)}`);
-  writeReadOnly(stagingPath(paths.resultJson), stringifyProtoJson(result, 2) + "\n");
+/**
+ * Writes a benchmark's results/ through a staging folder of its own, then publishes it with one
+ * rename: results/ appears complete or not at all. Collectors of one benchmark may run at once
+ * (a hook, an orphaned earlier `up`): when another one published first, its results stand (they
+ * come from the same files) and this staging folder goes. Nothing is left behind on failure.
+ */
+function writeResults(paths: BenchmarkPaths, rates: number[], write: (stagingPath: (target: string) => string) => CollectionRecord): { record: CollectionRecord; published: boolean } {
+  const staging = `${paths.resultsDir}.staging-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
+  const stagingPath = (target: string) => path.join(staging, path.relative(paths.resultsDir, target));
+  try {
+    fs.mkdirSync(stagingPath(paths.resultsJsonDir), { recursive: true });
+    const record = write(stagingPath);
+    writeReadOnly(stagingPath(paths.collection), JSON.stringify(record, null, 2) + "\n");
+    fs.renameSync(staging, paths.resultsDir);
+    return { record, published: true };
+  } catch (error) {
+    fs.rmSync(staging, { recursive: true, force: true });
+    if (!fs.existsSync(paths.collection)) throw error;
+    return { record: readBenchmarkState(paths, rates).record!, published: false };
+  }
+}
 
-  const metadata: ResultMetadata = {
-    benchmark: options.benchmark.name,
-    run_id: options.runId,
-    namespace,
-    start_time: job.status?.startTime ? new Date(job.status.startTime).toISOString() : undefined,
-    end_time: job.status?.completionTime ? new Date(job.status.completionTime).toISOString() : undefined,
-    job_state: state,
-    images: imagesOf(allPods),
-    ...(typeof readiness === "object" ? { readiness } : {}),
-    load_generator: loadGenerator,
-    ...(options.dashboardUrl ? { dashboard_url: options.dashboardUrl } : {}),
-    ...(options.gcsBucket ? { gcs: { bucket: options.gcsBucket, prefix: path.join(options.runId, namespace), uploaded: false, objects: [] } } : {}),
-  };
-  writeReadOnly(stagingPath(paths.metadata), JSON.stringify(metadata, null, 2) + "\n");
+export interface LossOptions {
+  benchmark: string;
+  runId: string;
+  runUid?: string;
+  namespace: string;
+  paths: BenchmarkPaths;
+  jobState: JobState;
+  /** Why there are no results, e.g. "torn down while its load generator was running". */
+  reason: string;
+}
 
-  const status: CollectionStatus = statusOf(result, missing, problems);
-  const record: CollectionRecord = { status, job_state: state, missing, problems, collected_at: new Date().toISOString() };
-  writeReadOnly(stagingPath(paths.collection), JSON.stringify(record, null, 2) + "\n");
-  // One rename: results/ appears complete or not at all.
-  fs.renameSync(staging, paths.resultsDir);
-  log(`${namespace}: ${status}${missing.length || problems.length ? ` — ${[...missing, ...problems].join("; ")}` : ""}`);
-  return record;
+/**
+ * Records that a benchmark has no results and never will (its Job is gone), as a failed
+ * collection whose problem says why: the run does not deploy it again, and reports say so.
+ */
+export function recordLoss(options: LossOptions): CollectionRecord {
+  const { paths } = options;
+  if (fs.existsSync(paths.collection)) return readBenchmarkState(paths).record!;
+  return writeResults(paths, [], (stagingPath) => {
+    const metadata: ResultMetadata = {
+      benchmark: options.benchmark,
+      run_id: options.runId,
+      ...(options.runUid ? { run_uid: options.runUid } : {}),
+      namespace: options.namespace,
+      job_state: options.jobState,
+      images: [],
+    };
+    writeReadOnly(stagingPath(paths.metadata), JSON.stringify(metadata, null, 2) + "\n");
+    return { status: "failed", job_state: options.jobState, missing: [], problems: [`lost: ${options.reason}`], collected_at: new Date().toISOString() };
+  }).record;
 }

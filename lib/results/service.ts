@@ -1,17 +1,19 @@
 // The results service: everything that happens to a benchmark's results once its load generator
-// runs — collection from the cluster, the run's SQLite database, the GCS upload. The Pulumi
-// program calls it from the Job's hooks and before it declares anything (catch-up); the CLIs
-// call it too. None of it may stop a run: a collection, store or upload that fails is a warning,
-// and what is missing is retried by the next `pulumi up`.
+// runs — collection from the cluster, the run's SQLite database, the GCS upload, and the record
+// the run's stack keeps of them (lib/results/stack-record.ts). The Pulumi program calls it from
+// the Job's hooks and before it declares anything (catch-up); the CLIs call it too. None of it may
+// stop a run: a collection, store or upload that fails is a warning, and what is missing is
+// retried by the next `pulumi up`.
 import type { ResolvedBenchmark } from "../catalog/catalog";
 import { UserError } from "../errors";
 import { loadGeneratorTimeoutSeconds } from "../plan/timing";
 import type { BenchmarkPaths } from "../snapshot/layout";
 import { databasePath, ResultStore } from "../store/store";
-import { collectBenchmark, jobState, waitForAnyJob } from "./collect";
+import { collectBenchmark, jobState, recordLoss, waitForAnyJob } from "./collect";
 import { defaultBucket, needsUpload, type UploadBucket, uploadBenchmark } from "./gcs";
 import { loadKubeConfig } from "./kube";
 import { listRunBenchmarks } from "./run-results";
+import { type ResultsRecord, resultsRecordOf } from "./stack-record";
 import { hasResults } from "./status";
 
 /** When the collection hooks run: after the Job is created or updated, and before it is deleted. */
@@ -28,6 +30,8 @@ export interface ResultsSettings {
   waitForResults: boolean;
   /** Secret values (the Hugging Face token) scrubbed from everything collected, besides anything token-shaped. */
   knownSecrets?: string[];
+  /** Aborted on Ctrl-C: a hook that waits for its load generator stops waiting at once. */
+  signal?: AbortSignal;
 }
 
 export interface ResultsLog {
@@ -40,6 +44,18 @@ export interface ResultsTarget {
   benchmark: ResolvedBenchmark;
   namespace: string;
   paths: BenchmarkPaths;
+  /** The run's own id (its stack record), written into metadata.json. */
+  runUid?: string;
+}
+
+/** What the stack says of a benchmark, for the catch-up. */
+export interface StackFacts {
+  /** Some object of it is in the stack. */
+  deployed: boolean;
+  /** Its Job is in the stack. */
+  job: boolean;
+  /** Its results (or loss) are recorded in the stack. */
+  recorded: boolean;
 }
 
 function messageOf(error: unknown): string {
@@ -53,33 +69,76 @@ export class ResultsService {
     private readonly openBucket: (name: string) => Promise<UploadBucket> = defaultBucket,
   ) {}
 
+  private kubeConfig() {
+    return loadKubeConfig(this.settings.kubeconfig, this.settings.kubeContext);
+  }
+
   /**
-   * Collects, before anything is declared, the benchmarks an earlier `up` deployed whose load
-   * generator has since finished: hooks never run on unchanged resources, so an interrupted
-   * collection, or a run driven with waitForResults off, is completed here. Uploads what an
-   * earlier upload left behind.
+   * Before anything is declared: every benchmark of the run that has no results recorded in the
+   * stack gets them now if it can — from the results on this disk (an `up` killed after its hook
+   * collected; results on disk that are not the run's own were moved aside before:
+   * ownLocalResults), or, for a benchmark the stack deployed, from the cluster when its load
+   * generator has finished (hooks never run on unchanged resources; a driven run collects here)
+   * — or is recorded lost when its Job is gone. Returns the results records the stack should now
+   * hold (those given, and new ones).
    */
-  async catchUp(targets: ResultsTarget[], inFlight: ReadonlySet<string>): Promise<void> {
-    const settings = this.settings;
-    const candidates = targets.filter((p) => inFlight.has(p.benchmark.name) && !hasResults(p.paths));
-    const bucket = settings.gcsBucket;
-    const uploads = bucket ? targets.filter((p) => hasResults(p.paths) && needsUpload(p.paths, bucket)) : [];
-    if (candidates.length === 0 && uploads.length === 0) return;
-    for (const p of candidates) {
+  async catchUp(targets: ResultsTarget[], facts: (name: string) => StackFacts, recorded: Map<string, ResultsRecord>): Promise<Map<string, ResultsRecord>> {
+    const records = new Map(recorded);
+    let collected = false;
+    for (const target of targets) {
+      const name = target.benchmark.name;
+      const fact = facts(name);
+      if (fact.recorded) continue;
       try {
-        const kubeConfig = loadKubeConfig(settings.kubeconfig, settings.kubeContext);
-        const state = await jobState(kubeConfig, p.namespace);
-        if (state === "succeeded" || state === "failed") {
-          const record = await collectBenchmark({ kubeConfig, benchmark: p.benchmark, runId: settings.runId, namespace: p.namespace, paths: p.paths, timeoutSeconds: 60, gcsBucket: settings.gcsBucket, secrets: settings.knownSecrets, log: (m) => this.log.info(m) });
-          this.log.info(`${p.benchmark.name}: collected what an earlier run left (${record.status})`);
-          this.storeRun();
-          if (settings.gcsBucket) uploads.push(p);
+        if (hasResults(target.paths)) {
+          this.log.info(`${name}: results collected earlier on this machine, recorded in the stack now`);
+        } else if (fact.deployed) {
+          const state = await jobState(this.kubeConfig(), target.namespace);
+          if (state === "running") continue;
+          if (state === "absent") {
+            if (!fact.job) continue;
+            recordLoss({ ...this.lossOf(target, "absent"), reason: "its load-generator Job is gone from the cluster (deleted outside this run?)" });
+            this.log.warn(`${name}: its load-generator Job is gone from the cluster; recorded as lost`);
+          } else {
+            const record = await collectBenchmark(this.collectOptions(target, 60));
+            this.log.info(`${name}: collected what an earlier run left (${record.status})`);
+          }
+          collected = true;
+        } else {
+          continue;
         }
+        const record = resultsRecordOf(target.paths, name, target.runUid ?? "");
+        if (record) records.set(name, record);
       } catch (error) {
-        this.log.warn(`${p.benchmark.name}: cannot collect yet, the next \`pulumi up\` tries again: ${messageOf(error)}`);
+        this.log.warn(`${name}: cannot collect yet, the next \`pulumi up\` tries again: ${messageOf(error)}`);
       }
     }
-    for (const p of uploads) await this.upload(p);
+    if (collected) this.storeRun();
+    for (const target of targets) {
+      if (hasResults(target.paths) && this.settings.gcsBucket && needsUpload(target.paths, this.settings.gcsBucket)) await this.upload(target);
+    }
+    return records;
+  }
+
+  private lossOf(target: ResultsTarget, jobState: "absent" | "running") {
+    return { benchmark: target.benchmark.name, runId: this.settings.runId, runUid: target.runUid, namespace: target.namespace, paths: target.paths, jobState };
+  }
+
+  private collectOptions(target: ResultsTarget, timeoutSeconds: number, dashboardUrl?: string) {
+    return {
+      kubeConfig: this.kubeConfig(),
+      benchmark: target.benchmark,
+      runId: this.settings.runId,
+      runUid: target.runUid,
+      namespace: target.namespace,
+      paths: target.paths,
+      timeoutSeconds,
+      dashboardUrl,
+      gcsBucket: this.settings.gcsBucket,
+      secrets: this.settings.knownSecrets,
+      signal: this.settings.signal,
+      log: (message: string) => this.log.info(message),
+    };
   }
 
   /** Every collected result goes into the run's database too. */
@@ -110,20 +169,27 @@ export class ResultsService {
     }
   }
 
-  /** What the Job's hooks call. Never throws: a failure is a warning, and the next `up` retries. */
-  collector(target: ResultsTarget, dashboardUrl: Promise<string | undefined>): (phase: CollectPhase) => Promise<void> {
+  /**
+   * What the Job's hooks call. After the Job is created: wait for it (waitForResults) and collect.
+   * Before it is deleted: collect a finished Job, record a running one as lost. Never throws: a
+   * failure is a warning, and the next `up` retries. `recorded`: the stack holds its results.
+   */
+  collector(target: ResultsTarget, dashboardUrl: Promise<string | undefined>, recorded = false): (phase: CollectPhase) => Promise<void> {
     const settings = this.settings;
     const p = target;
     return async (phase: CollectPhase): Promise<void> => {
-      if (hasResults(p.paths)) return;
+      if (recorded || hasResults(p.paths)) return;
       try {
-        const kubeConfig = loadKubeConfig(settings.kubeconfig, settings.kubeContext);
-        const wait = phase === "after-job" && settings.waitForResults;
+        const wait = phase === "after-job" && settings.waitForResults && !settings.signal?.aborted;
         if (!wait) {
-          const state = await jobState(kubeConfig, p.namespace);
+          const state = await jobState(this.kubeConfig(), p.namespace);
           if (state === "absent") return;
           if (state === "running") {
-            if (phase === "before-delete") this.log.warn(`${p.benchmark.name}: torn down while its load generator was still running; it has no results`);
+            if (phase === "before-delete") {
+              recordLoss({ ...this.lossOf(p, "running"), reason: "torn down while its load generator was running" });
+              this.log.warn(`${p.benchmark.name}: torn down while its load generator was still running; recorded as lost`);
+              this.storeRun();
+            }
             return;
           }
         }
@@ -134,18 +200,7 @@ export class ResultsService {
           stopWaiting = () => clearTimeout(timer);
         })]);
         stopWaiting();
-        const record = await collectBenchmark({
-          kubeConfig,
-          benchmark: p.benchmark,
-          runId: settings.runId,
-          namespace: p.namespace,
-          paths: p.paths,
-          timeoutSeconds: loadGeneratorTimeoutSeconds(p.benchmark),
-          dashboardUrl: url,
-          gcsBucket: settings.gcsBucket,
-          secrets: settings.knownSecrets,
-          log: (message) => this.log.info(message),
-        });
+        const record = await collectBenchmark(this.collectOptions(p, loadGeneratorTimeoutSeconds(p.benchmark), url));
         this.storeRun();
         await this.upload(p);
         if (record.status !== "collected") {
@@ -158,15 +213,14 @@ export class ResultsService {
   }
 
   /**
-   * The before-delete hook of a benchmark the run deployed but no longer selects (its catalog or
-   * benchmarkNameRegex changed): the engine still runs the hook bound in its state, so the name
-   * must exist. It reports what is lost rather than guessing the benchmark's rates.
+   * The before-delete hook of a benchmark the run no longer holds (a stack an earlier version
+   * deployed, whose catalog no longer has it): the engine still runs the hook bound in its state,
+   * so the name must exist. It reports what is lost rather than guessing the benchmark's rates.
    */
   unselected(name: string, namespace: string): () => Promise<void> {
-    const settings = this.settings;
     return async () => {
       try {
-        const state = await jobState(loadKubeConfig(settings.kubeconfig, settings.kubeContext), namespace);
+        const state = await jobState(this.kubeConfig(), namespace);
         if (state !== "absent") this.log.warn(`${name}: no longer selected, torn down with its load generator ${state}; its results were not collected`);
       } catch (error) {
         this.log.warn(`${name}: no longer selected, torn down: ${messageOf(error)}`);
@@ -176,6 +230,6 @@ export class ResultsService {
 
   /** Resolves when any load generator in these namespaces has finished, or when `signal` aborts. */
   async waitForAnyFinished(namespaces: string[], signal: AbortSignal): Promise<void> {
-    await waitForAnyJob(loadKubeConfig(this.settings.kubeconfig, this.settings.kubeContext), this.settings.runId, namespaces, signal);
+    await waitForAnyJob(this.kubeConfig(), this.settings.runId, namespaces, signal);
   }
 }

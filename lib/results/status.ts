@@ -20,9 +20,9 @@ export function readJsonFiles(dir: string): Array<{ file: string; text: string }
   return fs.readdirSync(dir).filter((name) => name.endsWith(".json")).sort().map((name) => ({ file: path.join(dir, name), text: fs.readFileSync(path.join(dir, name), "utf8") }));
 }
 
-/** True when the benchmark has results on disk, so a run does not deploy it again. */
+/** True when the benchmark has results on disk: collected by this tool (collection.json), or in the original tool's layout. */
 export function hasResults(paths: BenchmarkPaths): boolean {
-  return fs.existsSync(paths.resultsJsonDir);
+  return fs.existsSync(paths.collection) || fs.existsSync(paths.resultsJsonDir);
 }
 
 /**

@@ -6,7 +6,8 @@ import { UserError } from "../errors";
 
 /** The stack operations the driver runs (lib/run/pulumi-cli.ts; injectable for tests). */
 export interface DriverStack {
-  refresh(options: { clearPendingCreates: boolean }): Promise<unknown>;
+  /** Drops the creates an interrupted operation left pending; returns how many there were. */
+  clearPendingCreates(): Promise<number>;
   /** `pulumi up` with waitForResults off for this update only, then the stack's outputs. */
   up(): Promise<{ outputs: Record<string, { value: unknown }> }>;
   destroy(options: { runProgram: boolean }): Promise<unknown>;
@@ -73,8 +74,12 @@ export async function driveRun(deps: DriverDeps, options: DriverOptions): Promis
       throw error;
     }
   };
-  // An `up` cancelled or killed can leave creates pending; clear them so the next `up` can proceed.
-  if (!(await step(() => stack.refresh({ clearPendingCreates: true })))) return interrupted();
+  // An `up` killed (or cancelled twice) leaves creates pending, which the engine keeps until a
+  // refresh clears them (pkg/backend/snapshot.go Snap). The objects may exist: the provider adopts
+  // them when the next `up` creates them again (upsertExistingObjects: components/program.ts).
+  const cleared = await step(() => stack.clearPendingCreates());
+  if (!cleared) return interrupted();
+  if (cleared.value > 0) print(`cleared ${cleared.value} pending create(s) an interrupted update left; the next update adopts what they created`);
   let previousProgress = "";
   for (;;) {
     if (options.signal.aborted) return interrupted();

@@ -8,6 +8,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { UserError } from "../errors";
 import type { DriverStack } from "./driver";
+import { readStackExport, type StackExport } from "./stack-export";
 
 /** The Pulumi CLI version whose engine this project's tests model (tests/engine.ts); CI and Deployments pin it. */
 export const PULUMI_CLI_VERSION = "3.259.0";
@@ -93,8 +94,17 @@ export class PulumiCli implements DriverStack {
     return ["--stack", this.options.stack];
   }
 
-  async selectStack(): Promise<void> {
-    await this.run(["stack", "select", "--create", this.options.stack]);
+  /**
+   * Creates the stack when the project has none of that name, leaving the folder's selected stack
+   * as it was (`pulumi stack init --no-select`): every other call names the stack with --stack.
+   * Returns whether it created one.
+   */
+  async ensureStack(): Promise<boolean> {
+    const stacks = JSON.parse(await this.run(["stack", "ls", "--json"])) as Array<{ name: string }>;
+    // Pulumi Cloud names stacks `org/stack` (or `org/project/stack`); a self-managed backend `stack`.
+    if (stacks.some((s) => s.name === this.options.stack || s.name.endsWith(`/${this.options.stack}`))) return false;
+    await this.run(["stack", "init", this.options.stack, "--no-select"]);
+    return true;
   }
 
   async setConfig(key: string, value: string): Promise<void> {
@@ -107,8 +117,22 @@ export class PulumiCli implements DriverStack {
     return Object.fromEntries(Object.entries(all).filter(([, v]) => !v.secret && v.value !== undefined).map(([k, v]) => [k, String(v.value)]));
   }
 
-  async refresh(options: { clearPendingCreates: boolean }): Promise<unknown> {
-    return this.run(["refresh", ...this.stackArgs(), "--yes", "--skip-preview", ...(options.clearPendingCreates ? ["--clear-pending-creates"] : [])]);
+  /** `pulumi stack export`, read (lib/run/stack-export.ts). */
+  async export(): Promise<StackExport> {
+    return readStackExport(await this.run(["stack", "export", ...this.stackArgs()]));
+  }
+
+  /**
+   * Clears pending creates with a refresh of the stack's own resource only: the CLI clears them
+   * before it refreshes anything (pkg/cmd/pulumi/operations/refresh.go), and refreshing nothing
+   * else keeps a Job deleted behind the run's back in the state, where the program sees it is
+   * gone and records the benchmark as lost rather than running it again.
+   */
+  async clearPendingCreates(): Promise<number> {
+    const exported = await this.export();
+    if (!exported.pendingCreates.length || !exported.stackUrn) return 0;
+    await this.run(["refresh", ...this.stackArgs(), "--yes", "--skip-preview", "--clear-pending-creates", "--target", exported.stackUrn]);
+    return exported.pendingCreates.length;
   }
 
   async up(): Promise<{ outputs: Record<string, { value: unknown }> }> {
