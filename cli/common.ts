@@ -4,6 +4,7 @@
 // and what to do; a closed stdout (`... | head`) ends the command quietly. Only a bug prints
 // "internal error" (DEBUG=1 adds its stack trace).
 import { Command } from "commander";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileSystemProblem, oneLine, quoted, UserError } from "../lib/errors";
@@ -122,7 +123,34 @@ export function removeOnFailure<T>(paths: string[], fn: () => T): T {
  * from `output`, under the contract above: the folders are checked first, and a failure removes
  * the database and `alsoRemove` if this command created them.
  */
+/**
+ * A run that is not on this disk (a fresh clone, another CI runner) is copied from its Pulumi
+ * stack, which records its snapshot and results (lib/run/local-copy.ts): `pulumi stack export`
+ * in the project folder, as `pulumi stack select` left it. Without the CLI, or without such a
+ * stack, nothing happens and the command says the run is not here.
+ */
+export function copyRunsFromStacks(outputDir: string, runIds: string[]): void {
+  for (const runId of runIds) {
+    if (fs.existsSync(path.join(outputDir, runId))) continue;
+    const exported = spawnSync("pulumi", ["--non-interactive", "stack", "export", "--stack", runId], {
+      cwd: path.resolve(__dirname, ".."),
+      encoding: "utf8",
+      env: { ...process.env, PULUMI_SKIP_UPDATE_CHECK: "true" },
+      maxBuffer: 1 << 30,
+    });
+    if (exported.status !== 0 || !exported.stdout) continue;
+    const { readStackExport } = require("../lib/run/stack-export") as typeof import("../lib/run/stack-export");
+    const { readRunState } = require("../lib/run/stack-state") as typeof import("../lib/run/stack-state");
+    const { copyOfState } = require("../lib/run/local-copy") as typeof import("../lib/run/local-copy");
+    const state = readRunState(readStackExport(exported.stdout).resources, runId);
+    if (!state.snapshots.size) continue;
+    copyOfState(state, runId, outputDir);
+    process.stderr.write(`note: run ${runId} copied from its Pulumi stack to ${path.join(outputDir, runId)}: ${state.snapshots.size} benchmark(s), ${state.results.size} with results\n`);
+  }
+}
+
 export function withRunStore<T>(options: { output: string; db?: string }, runIds: string[], fn: (store: ResultStore) => T, alsoRemove: string[] = []): T {
+  copyRunsFromStacks(options.output, runIds);
   checkReadableFolder(options.output);
   // Loaded once the options are checked: reading runs pulls in the Kubernetes client, which takes seconds.
   const { refreshRuns } = require("../lib/store/import") as typeof import("../lib/store/import");

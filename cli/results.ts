@@ -2,7 +2,7 @@
 // Shows each benchmark's status (pending, collected, partial, failed) from what is on disk.
 import { Command } from "commander";
 import { stringifyProtoJson } from "../proto/json";
-import { checkReadableFolder, runCommand, runIdOption } from "./common";
+import { checkReadableFolder, copyRunsFromStacks, runCommand, runIdOption } from "./common";
 
 function fixed(value: number | undefined, digits = 1): string {
   return value === undefined ? "-" : value.toFixed(digits);
@@ -14,6 +14,7 @@ const program = new Command("results")
   .option("--output <dir>", "output folder", "output")
   .option("--json", 'print one JSON object {"benchmarks": [{"name", "status", "missing", "problems", "result"}]}')
   .action((options: { runId: string; output: string; json?: boolean }) => {
+    copyRunsFromStacks(options.output, [options.runId]);
     checkReadableFolder(options.output);
     // Loaded once the options are checked: it pulls in the Kubernetes client, which takes seconds.
     const { listRunBenchmarks } = require("../lib/results/run-results") as typeof import("../lib/results/run-results");

@@ -113,7 +113,7 @@ function readCatalog(settings: RunSettings): PreparedBenchmark[] | CatalogError 
 }
 
 /** `dryRun`: the snapshot of the catalog on disk (on `up`), nothing declared. */
-function dryRunSnapshot(settings: RunSettings, preview: boolean): void {
+function dryRunSnapshot(settings: RunSettings, preview: boolean): PreparedBenchmark[] {
   const catalog = readCatalog(settings);
   if (catalog instanceof CatalogError) throw asRunError(catalog);
   const files = catalog.flatMap((p) => p.files);
@@ -128,6 +128,7 @@ function dryRunSnapshot(settings: RunSettings, preview: boolean): void {
     }
   }
   for (const warning of catalog.flatMap((p) => p.resolved.warnings)) pulumi.log.warn(warning);
+  return catalog;
 }
 
 /** Reconciles the catalog with the run's record, saying what differs. */
@@ -206,8 +207,9 @@ export async function runProgram(settings: RunSettings, services: ProgramService
   for (const name of state.names) legacyHooks(name, () => collect(name, "before-delete"));
   if (settings.dryRun) {
     setDashboardUrl(undefined);
-    dryRunSnapshot(settings, preview);
-    return { runId: settings.runId, outputDir: settings.outputDir, benchmarks: {}, declared: [], waiting: [], done: [], tearingDown: [], expectedSecondsLeft: 0 };
+    const snapshot = dryRunSnapshot(settings, preview);
+    const benchmarks = Object.fromEntries(snapshot.map((p) => [p.resolved.name, { namespace: p.built.namespace, target: p.built.target, snapshot: p.paths.dir, status: "pending" }]));
+    return { runId: settings.runId, outputDir: settings.outputDir, benchmarks, declared: [], waiting: [], done: [], tearingDown: [], expectedSecondsLeft: 0 };
   }
 
   const plan = planRun(settings, state);

@@ -2,6 +2,21 @@
 import type * as service from "@pulumi/pulumiservice";
 import { PULUMI_CLI_VERSION } from "../lib/run/pulumi-cli";
 
+/**
+ * Google Cloud workload identity federation for the executor (Deployments OIDC): each deployment
+ * exchanges its OIDC token for the service account's credentials, published to the program as
+ * GOOGLE_CREDENTIALS (pulumi/docs content/docs/deployments/guides/oidc/gcp.md). The GCP provider,
+ * the GKE token script (scripts/gke-token.cjs) and the bucket upload read them from there.
+ */
+export interface GcpFederation {
+  /** The project's number (not its id). */
+  projectNumber: string;
+  workloadPoolId: string;
+  providerId: string;
+  /** The service account's email. */
+  serviceAccount: string;
+}
+
 export interface DeploymentTarget {
   organization: string;
   stack: string;
@@ -13,6 +28,8 @@ export interface DeploymentTarget {
    * program warns with the number it needs). Default: 64.
    */
   parallel?: number;
+  /** Google credentials for the executor. Default: none (the stack's config must then give the cluster another way). */
+  gcp?: GcpFederation;
 }
 
 export function deploymentSettingsArgs(target: DeploymentTarget): service.DeploymentSettingsArgs {
@@ -34,6 +51,16 @@ export function deploymentSettingsArgs(target: DeploymentTarget): service.Deploy
         // The default of --parallel (env.go Parallel; operations/up.go defaultParallel).
         PULUMI_PARALLEL: String(target.parallel ?? 64),
       },
+      ...(target.gcp ? {
+        oidc: {
+          gcp: {
+            projectId: target.gcp.projectNumber,
+            workloadPoolId: target.gcp.workloadPoolId,
+            providerId: target.gcp.providerId,
+            serviceAccount: target.gcp.serviceAccount,
+          },
+        },
+      } : {}),
     },
     // The CLI version whose engine the tests model (tests/engine.ts), with Node 22.
     executorContext: { executorImage: `pulumi/pulumi-nodejs-22:${PULUMI_CLI_VERSION}` },

@@ -4,8 +4,15 @@
 // Kubernetes provider and the collector ask again before it does. Nothing is written anywhere.
 const { GoogleAuth } = require("google-auth-library");
 
+/** As lib/gcp/credentials.ts: GOOGLE_CREDENTIALS (Pulumi Deployments' OIDC exchange) first, else ADC. */
+function credentialOptions() {
+  const given = (process.env.GOOGLE_CREDENTIALS || "").trim();
+  if (!given) return {};
+  return given.startsWith("{") ? { credentials: JSON.parse(given) } : { keyFilename: given };
+}
+
 async function main() {
-  const auth = new GoogleAuth({ scopes: ["https://www.googleapis.com/auth/cloud-platform"] });
+  const auth = new GoogleAuth({ scopes: ["https://www.googleapis.com/auth/cloud-platform"], ...credentialOptions() });
   const client = await auth.getClient();
   const { token } = await client.getAccessToken();
   if (!token) throw new Error("no access token from the Application Default Credentials");

@@ -54,7 +54,7 @@ export interface ChaosSummary {
   failures: Array<{ run: string; error: string; operations: string[] }>;
 }
 
-/** The kubelet: a load generator finishes a little after its Job is created, most of the time successfully. */
+/** The kubelet: a load generator finishes a little after its Job is created (a quarter of them later), most of the time successfully. */
 function kubelet(kube: FakeKube, cloud: FakeCloud, runId: string, random: () => number): void {
   cloud.onJobCreated = (namespace) => {
     const name = namespace.slice(0, -(runId.length + 1));
@@ -66,7 +66,7 @@ function kubelet(kube: FakeKube, cloud: FakeCloud, runId: string, random: () => 
       kube.pods.set(namespace, [pod(podName, { "job-name": "benchmark-tool" }, [["benchmark-tool", "lpg:v1", "lpg@sha256:1"]])]);
       kube.logs.set(podName, wrapperLog(failed ? [] : rates.map((rate) => [resultFileName(rate, MODEL), generation1(rate, MODEL)]), failed ? 1 : 0));
       kube.setJob(namespace, { ...jobIn(failed ? "failed" : "succeeded"), metadata: { labels: { "inference-bench/run-id": runId } } });
-    }, 5 + random() * 60);
+    }, random() < 0.25 ? 300 + random() * 300 : 5 + random() * 60);
   };
 }
 
@@ -141,7 +141,7 @@ async function chaosRun(kube: FakeKube, kubeconfig: string, runId: string, rando
       summary.catalogChanges++;
       operations.push("catalog edited");
     }
-    if (random() < 0.05) {
+    if (random() < 0.15) {
       const running = [...kube.jobs.entries()].filter(([namespace, job]) => namespace.endsWith(`-${runId}`) && !job.status?.conditions?.length);
       if (running.length) {
         const [namespace] = pick(running);

@@ -94,6 +94,8 @@ export interface OperationResult {
   diagnostics: Diagnostic[];
   /** Every hook the engine called, as "<type> <hook name> <resource name>". */
   hooksRun: string[];
+  /** Every hook name the program registered. */
+  hooksRegistered: string[];
 }
 
 /** A failed operation, with what the CLI would have printed. */
@@ -179,6 +181,9 @@ export interface RefreshOptions {
  */
 export const PROGRAM_WAIT_DELAY_MS = 5_000;
 
+/** Work of killed operations still running, of any engine here: their program and its hooks (orphan processes). */
+const orphans = new Set<Promise<unknown>>();
+
 /** The Pulumi CLI runs one operation per process; the SDK's runtime is global here, so one at a time. */
 let queue: Promise<unknown> = Promise.resolve();
 function serially<T>(operation: () => Promise<T>): Promise<T> {
@@ -234,7 +239,7 @@ class Operation {
   private points = 0;
   private killedAt?: () => void;
   readonly killed: Promise<never>;
-  readonly result: OperationResult = { outputs: {}, steps: [], diagnostics: [], hooksRun: [] };
+  readonly result: OperationResult = { outputs: {}, steps: [], diagnostics: [], hooksRun: [], hooksRegistered: [] };
   /** Hook calls and other work that outlives the operation when it is killed. */
   readonly inFlight = new Set<Promise<unknown>>();
   /** The goals registered so far, by URN. */
@@ -278,6 +283,14 @@ class Operation {
     void work.catch(() => undefined).finally(() => this.inFlight.delete(work));
     return work;
   }
+
+  /** A hook call: the engine waits for it, unless the program's process is gone; its work then outlives the operation. */
+  readonly hookCalls = new Set<Promise<unknown>>();
+  trackHook<T>(work: Promise<T>): Promise<T> {
+    this.hookCalls.add(work);
+    void work.catch(() => undefined).finally(() => this.hookCalls.delete(work));
+    return work;
+  }
 }
 
 export class Engine {
@@ -288,8 +301,7 @@ export class Engine {
   stackOutputs: Record<string, any> = {};
   readonly history: Array<{ operation: string; result: OperationResult; error?: string }> = [];
   private readonly project: { name: string; config: Record<string, any> };
-  /** Work of killed operations still running: their program and its hooks (orphan processes). */
-  private orphans = new Set<Promise<unknown>>();
+  private running?: Operation;
 
   constructor(private readonly options: EngineOptions) {
     this.project = YAML.parse(fs.readFileSync(options.projectFile, "utf8"));
@@ -320,7 +332,7 @@ export class Engine {
    */
   refresh(options: RefreshOptions = {}): Promise<OperationResult> {
     return serially(async () => {
-      const result: OperationResult = { outputs: this.stackOutputs, steps: [], diagnostics: [], hooksRun: [] };
+      const result: OperationResult = { outputs: this.stackOutputs, steps: [], diagnostics: [], hooksRun: [], hooksRegistered: [] };
       try {
         for (const [urn, id] of options.importPendingCreates ?? []) {
           const op = this.pending.find((p) => p.type === "creating" && p.resource.urn === urn);
@@ -356,6 +368,11 @@ export class Engine {
         throw new EngineError((error as Error).message, result);
       }
     });
+  }
+
+  /** The first Ctrl-C, now, on the operation that runs (pkg/backend/cancellation_scope.go: cancel, not terminate). */
+  interrupt(): void {
+    this.running?.cancel();
   }
 
   /** The stack's own resource (pulumi:pulumi:Stack), which every stack that holds anything has. */
@@ -399,11 +416,11 @@ export class Engine {
    * next operation; this double lets them finish first so that a run is reproducible.
    */
   async settle(timeoutMs = 30_000): Promise<void> {
-    const all = Promise.allSettled([...this.orphans]);
+    const all = Promise.allSettled([...orphans]);
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([all, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
     clearTimeout(timer);
-    this.orphans.clear();
+    orphans.clear();
   }
 
   private operation(kind: OperationKind, options: OperationOptions): Promise<OperationResult> {
@@ -426,10 +443,15 @@ export class Engine {
       };
       process.on("unhandledRejection", onUnhandled);
       const cleanup = () => {
-        for (const signal of ["SIGINT", "SIGTERM"] as const) for (const listener of ofProgram(signal)) process.removeListener(signal, listener);
         process.removeListener("unhandledRejection", onUnhandled);
         for (const handler of otherHandlers) process.on("unhandledRejection", handler as NodeJS.UnhandledRejectionListener);
       };
+      this.running = op;
+      // The program's environment: the CLI's, and --parallel, which the language host passes on
+      // (sdk/nodejs/cmd/pulumi-language-nodejs main.go constructArguments → PULUMI_NODEJS_PARALLEL).
+      const env = { ...(options.env ?? {}), PULUMI_NODEJS_PARALLEL: String(options.parallel ?? 16) };
+      const savedEnv = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+      Object.assign(process.env, env);
       try {
         await Promise.race([this.execute(op), op.killed]);
         this.history.push({ operation: kind.name, result: op.result });
@@ -439,10 +461,17 @@ export class Engine {
         this.history.push({ operation: kind.name, result: op.result, error: message });
         throw error instanceof EngineError ? error : new EngineError(message, op.result);
       } finally {
+        this.running = undefined;
+        // The program's process has exited (or been killed), taking its signal handlers.
+        for (const signal of ["SIGINT", "SIGTERM"] as const) for (const listener of ofProgram(signal)) process.removeListener(signal, listener);
+        for (const [k, v] of Object.entries(savedEnv)) {
+          if (v === undefined) delete process.env[k];
+          else process.env[k] = v;
+        }
         restoreLog();
-        if (op.dead) {
-          const orphan = Promise.allSettled([...op.inFlight]).then(cleanup);
-          this.orphans.add(orphan);
+        if (op.dead || op.hookCalls.size) {
+          const orphan = Promise.allSettled([...op.inFlight, ...op.hookCalls]).then(cleanup);
+          orphans.add(orphan);
         } else {
           cleanup();
         }
@@ -588,6 +617,7 @@ export class Engine {
       if (op.dead) return callback(null, {});
       const name: string = req.getName();
       if (hooks.has(name)) return callback(new Error(`resource hook already registered for name "${name}"`));
+      op.result.hooksRegistered.push(name);
       hooks.set(name, { name, onDryRun: req.getOnDryRun(), ignoreErrors: req.getIgnoreErrors(), target: req.getCallback().getTarget(), token: req.getCallback().getToken() });
       callback(null, {});
     };
@@ -607,11 +637,6 @@ export class Engine {
       registerOutputs(req, callback);
     };
     pulumi.runtime.setAllConfig(config.values, [...config.secrets]);
-    // The language host passes --parallel to the program (sdk/nodejs/cmd/pulumi-language-nodejs
-    // main.go constructArguments → PULUMI_NODEJS_PARALLEL).
-    const env = { ...(op.options.env ?? {}), PULUMI_NODEJS_PARALLEL: String(op.options.parallel ?? 16) };
-    const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-    Object.assign(process.env, env);
     // The Node.js runtime signals the engine that the program is done only once its event loop is
     // empty, so every hook registration it started has reached the engine by then, bound to a
     // resource or not (sdk/nodejs/cmd/run/index.ts beforeExitHandler → signalAndWaitForShutdown);
@@ -651,10 +676,6 @@ export class Engine {
       throw errors.length ? new Error(errors.join("; ")) : error;
     } finally {
       runtimeResource.registerResourceHook = registerResourceHook;
-      for (const [k, v] of Object.entries(saved)) {
-        if (v === undefined) delete process.env[k];
-        else process.env[k] = v;
-      }
     }
   }
 
@@ -788,7 +809,7 @@ export class Engine {
       if (op.kind.dryRun && !hook.onDryRun) continue;
       op.point({ kind: "hook", urn: state.urn, detail: `${type} ${name}` });
       op.result.hooksRun.push(`${type} ${name} ${state.name}`);
-      const call = op.track(invokeHook(hook, state, args));
+      const call = op.trackHook(invokeHook(hook, state, args));
       const error = await Promise.race([call, op.killed, op.programGone.then(() => "rpc error: code = Unavailable desc = error reading from server: EOF")]);
       op.point({ kind: "hook", urn: state.urn, detail: `${type} ${name} returned` });
       if (!error) continue;

@@ -5,6 +5,7 @@
 // (tests/engine.ts) deploys, and deletes a namespace the way the API server does: with everything in it.
 import { KubeConfig } from "@kubernetes/client-node";
 import * as http from "node:http";
+import * as https from "node:https";
 import type { AddressInfo } from "node:net";
 
 type Json = Record<string, any>;
@@ -27,19 +28,23 @@ export class FakeKube {
   private readonly events: Array<{ resourceVersion: number; namespace: string; type: string; object: Json }> = [];
   private readonly watchers = new Set<{ namespace: string; response: http.ServerResponse }>();
   private server?: http.Server;
+  private scheme = "http";
 
   /** The server's URL (after start). */
   get url(): string {
-    return `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
+    return `${this.scheme}://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
   }
 
-  async start(): Promise<KubeConfig> {
-    this.server = http.createServer((request, response) => this.handle(request, response));
+  /** Serves plain HTTP, or HTTPS with `tls` (as a real API server does: clients then check its CA). */
+  async start(options: { tls?: { key: string; cert: string } } = {}): Promise<KubeConfig> {
+    const handler = (request: http.IncomingMessage, response: http.ServerResponse) => this.handle(request, response);
+    this.scheme = options.tls ? "https" : "http";
+    this.server = options.tls ? https.createServer(options.tls, handler) : http.createServer(handler);
     await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", resolve));
     const { port } = this.server.address() as AddressInfo;
     const config = new KubeConfig();
     config.loadFromOptions({
-      clusters: [{ name: "fake", server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
+      clusters: [{ name: "fake", server: `${this.scheme}://127.0.0.1:${port}`, skipTLSVerify: true }],
       users: [{ name: "fake", token: "fake-token" }],
       contexts: [{ name: "fake", cluster: "fake", user: "fake" }],
       currentContext: "fake",

@@ -4,6 +4,7 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import YAML from "yaml";
 import { ResultsBucket } from "../components/results-bucket";
@@ -16,7 +17,7 @@ import { driveRun, type DriverStack } from "../lib/run/driver";
 import { DRIVER_ENV } from "../lib/run/pulumi-cli";
 import { readStackExport } from "../lib/run/stack-export";
 import { databasePath, ResultStore } from "../lib/store/store";
-import { computedOutputs, Engine, EngineError, FakeCloud, invokeResults, type OperationResult, type StackConfig } from "./engine";
+import { computedOutputs, Engine, EngineError, FakeCloud, invokeResults, type OperationResult, type Point, type StackConfig } from "./engine";
 import { FakeBucket } from "./fake-gcs";
 import { FakeKube, jobIn, pod } from "./fake-kube";
 import { PROJECT_ROOT, tempDir } from "./helpers";
@@ -474,6 +475,142 @@ describe("the engine harness enforces the engine's rules (pulumi/pulumi@v3.259.0
     await assert.rejects(engine(() => ({}), { "harness:size": "many" }).up(), /Stack 'dev' with configuration key 'size' must be of type 'integer'/);
     // destroy without the program skips validation (pkg/cmd/pulumi/operations/destroy.go).
     await engine(() => ({}), {}, file).destroy({ runProgram: false });
+  });
+
+  /** A namespace and a Job in it, through the default Kubernetes provider or an explicit one. */
+  function jobProgram(options: { upsert?: boolean; image?: () => string; ignoreChanges?: boolean; hooks?: pulumi.ResourceHookBinding } = {}) {
+    return () => {
+      const provider = options.upsert === undefined ? undefined
+        : new k8s.Provider("k8s", { enableServerSideApply: true, upsertExistingObjects: options.upsert });
+      const ns = new k8s.core.v1.Namespace("ns", { metadata: { name: "n1" } }, { provider });
+      new k8s.batch.v1.Job("job", {
+        metadata: { name: "benchmark-tool", namespace: "n1" },
+        spec: { template: { spec: { restartPolicy: "Never", containers: [{ name: "tool", image: options.image?.() ?? "tool:v1" }] } } },
+      }, { provider, dependsOn: [ns], ...(options.ignoreChanges ? { ignoreChanges: ["spec"] } : {}), ...(options.hooks ? { hooks: options.hooks } : {}) });
+      return {};
+    };
+  }
+
+  it("a kill leaves pending creates until a refresh clears or imports them; creating again fails on AlreadyExists unless the provider upserts", async () => {
+    // pkg/backend/snapshot.go markOperationPending, Snap (only the base's pending creates are kept);
+    // pkg/cmd/pulumi/operations/refresh.go; pulumi-kubernetes provider/pkg/await/await.go Creation.
+    const cloud = new FakeCloud(kube);
+    const killAtJob = { mode: "kill" as const, at: (point: Point) => point.kind === "provider-done" && point.urn.endsWith("::job") };
+    const plain = new Engine({ projectFile, stack: "dev", config: { values: {}, secrets: new Set() }, program: async () => jobProgram()(), provider: cloud });
+    await assert.rejects(plain.up({ interrupt: killAtJob }), /killed/);
+    await plain.settle();
+    assert.deepEqual(plain.pending.map((p) => `${p.type} ${p.resource.name}`), ["creating job"]);
+    assert.equal(plain.checkpoint.filter((r) => r.custom).length, 1, "the namespace is recorded, the Job is not");
+    const again = await plain.up().catch((error: EngineError) => error);
+    assert.match((again as EngineError).message, /Job "benchmark-tool" already exists[\s\S]*set upsertExistingObjects/);
+    await plain.refresh({ clearPendingCreates: true });
+    assert.deepEqual(plain.pending, []);
+    await assert.rejects(plain.up(), /already exists/, "clearing alone does not help: the object is still there");
+    // --import-pending-creates adopts it instead.
+    await assert.rejects(plain.up({ interrupt: killAtJob }), /./);
+    kube.reset();
+    const importing = new Engine({ projectFile, stack: "dev", config: { values: {}, secrets: new Set() }, program: async () => jobProgram()(), provider: new FakeCloud(kube) });
+    await assert.rejects(importing.up({ interrupt: killAtJob }), /killed/);
+    await importing.settle();
+    const pendingJob = importing.pending[0].resource.urn;
+    await importing.refresh({ importPendingCreates: [[pendingJob, "n1/benchmark-tool"]] });
+    assert.ok(importing.checkpoint.some((r) => r.urn === pendingJob));
+    await importing.up();
+    kube.reset();
+    // With server-side apply and upsertExistingObjects, the next `up` adopts what the killed one created.
+    const upserting = new Engine({ projectFile, stack: "dev", config: { values: {}, secrets: new Set() }, program: async () => jobProgram({ upsert: true })(), provider: new FakeCloud(kube) });
+    await assert.rejects(upserting.up({ interrupt: killAtJob }), /killed/);
+    await upserting.settle();
+    const resumed = await upserting.up();
+    assert.ok(warnings(resumed).some((w) => w.startsWith("Attempting to deploy or update resources with 1 pending operations")));
+    assert.ok(upserting.checkpoint.some((r) => r.name === "job"));
+    kube.reset();
+  });
+
+  it("replaces a Job whose template changed (delete before create, hooks and all), unless ignoreChanges keeps its spec", async () => {
+    // pulumi-kubernetes provider/pkg/provider/diff.go (a Job's template forces a replacement) and
+    // provider.go Diff (deleteBeforeReplace for a named object); pkg/resource/deploy/step_generator.go processIgnoreChanges.
+    for (const ignoreChanges of [false, true]) {
+      const cloud = new FakeCloud(kube);
+      let image = "tool:v1";
+      const calls: string[] = [];
+      const e = new Engine({
+        projectFile, stack: "dev", config: { values: {}, secrets: new Set() }, provider: cloud,
+        program: async () => {
+          const hooks = {
+            afterCreate: [new pulumi.ResourceHook("created", () => void calls.push(`created ${kube.jobs.has("n1") ? "present" : "absent"}`))],
+            beforeDelete: [new pulumi.ResourceHook("deleting", () => void calls.push(`deleting ${kube.jobs.has("n1") ? "present" : "absent"}`))],
+          };
+          return jobProgram({ image: () => image, ignoreChanges, hooks })();
+        },
+      });
+      await e.up();
+      image = "tool:v2";
+      const changed = await e.up();
+      if (ignoreChanges) {
+        assert.deepEqual(changed.steps.filter((s) => s.urn.endsWith("::job")).map((s) => s.op), ["same"]);
+        assert.deepEqual(calls, ["created present"]);
+        assert.equal(cloud.jobRuns.get("n1"), 1);
+      } else {
+        assert.deepEqual(changed.steps.filter((s) => s.urn.endsWith("::job")).map((s) => s.op), ["replace", "delete", "create"]);
+        assert.deepEqual(calls, ["created present", "deleting present", "created present"], "the old Job's before-delete hook runs while it exists; then a new Job");
+        assert.equal(cloud.jobRuns.get("n1"), 2, "a second load generator ran");
+      }
+      await e.destroy({ runProgram: true });
+      kube.reset();
+    }
+  });
+
+  it("runs the program for real in `destroy --run-program` (not a dry run), and cancels the first Ctrl-C's way: no new step, SIGINT, killed 5 s later", async () => {
+    const seen: boolean[] = [];
+    const destroying = engine(() => {
+      seen.push(pulumi.runtime.isDryRun());
+      thing("a", 1, {});
+      return {};
+    });
+    await destroying.preview();
+    await destroying.up();
+    await destroying.destroy({ runProgram: true });
+    assert.deepEqual(seen, [true, false, false], "pkg/engine/destroy.go: DryRun is false, the SDK cannot tell a destroy from an up");
+
+    // A hook that ignores SIGINT holds its step until the language host kills the program
+    // (sdk/nodejs/cmd/pulumi-language-nodejs main.go: cmd.WaitDelay = 5s); the call then fails.
+    let interrupted = 0;
+    const stubborn = engine(() => {
+      process.on("SIGINT", () => interrupted++);
+      const hook = new pulumi.ResourceHook("waits", () => new Promise<void>((resolve) => setTimeout(resolve, 7_000).unref()), { ignoreErrors: true });
+      const first = thing("first", 1, { afterCreate: [hook] });
+      thing("second", 1, {}, { dependsOn: [first] });
+      return {};
+    });
+    const started = Date.now();
+    await assert.rejects(stubborn.up({ interrupt: { mode: "cancel", at: (point) => point.kind === "hook" } }), /update canceled/);
+    const seconds = (Date.now() - started) / 1000;
+    assert.ok(seconds >= 5 && seconds < 8, `${seconds} s`);
+    assert.equal(interrupted, 1, "the program got SIGINT once");
+    const result = stubborn.history.at(-1)!.result;
+    assert.ok(warnings(result).some((w) => /afterCreate hook "waits" failed: rpc error: code = Unavailable/.test(w)), warnings(result).join("\n"));
+    assert.deepEqual(stubborn.checkpoint.map((r) => r.name), ["first"], "the step in flight completed; the next never started");
+    assert.equal(process.listeners("SIGINT").length, 0, "the program's handlers went with its process");
+  });
+
+  it("keeps a Stash's first value and reads the stack's resources back (builtins.go Stash, readStackResourceOutputs)", async () => {
+    let input = "one";
+    const read: Array<Record<string, any>> = [];
+    const e = engine(async () => {
+      const answer = await pulumi.runtime.invoke("pulumi:pulumi:readStackResourceOutputs", { stackName: `organization/harness/dev` });
+      read.push(answer.outputs);
+      new pulumi.Stash("record", { input });
+      return {};
+    });
+    await e.up();
+    input = "two";
+    await e.up();
+    await e.up();
+    assert.deepEqual(read[0], {});
+    const [stash] = Object.values(read[2]) as Array<{ type: string; outputs: Record<string, string> }>;
+    assert.deepEqual(stash, { type: "pulumi:index:Stash", outputs: { input: "two", output: "one" } });
+    await assert.rejects(engine(async () => pulumi.runtime.invoke("pulumi:pulumi:readStackResourceOutputs", { stackName: "organization/harness/other" })).up());
   });
 
   it("declares the results bucket of the cluster project, kept when that stack is destroyed", async () => {

@@ -3,15 +3,13 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import YAML from "yaml";
-import { BENCHMARK_TYPE } from "../components/benchmark";
+import { BENCHMARK_TYPE, legacyHookNames } from "../components/benchmark";
 import { type RunOutputs, runProgram } from "../components/program";
-const windowFile = (_: unknown): string => "";
 import { defaultSettings, type RunSettings, SETTING_DEFAULTS } from "../components/settings";
-import { FakeKube, jobIn, pod } from "./fake-kube";
+import { FakeKube } from "./fake-kube";
 import { PROJECT_ROOT, tempDir } from "./helpers";
 import { setMocksWithHooks } from "./pulumi-mocks";
 import { installSharedInfrastructure } from "./shared-infrastructure";
-import { generation1, resultFileName, wrapperLog } from "./lpg-fixtures";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const runtimeSettings = require("@pulumi/pulumi/runtime/settings");
@@ -26,7 +24,7 @@ interface Registered {
   hooks: Record<string, string[]>;
   retainOnDelete: boolean;
   deletedWith: string;
-  customTimeouts?: { create: string };
+  customTimeouts?: { create: string; delete: string };
 }
 
 interface Run {
@@ -86,7 +84,7 @@ async function run(overrides: Partial<RunSettings>, options: { preview?: boolean
           hooks: hooks ? { afterCreate: hooks.getAfterCreateList(), afterUpdate: hooks.getAfterUpdateList(), beforeDelete: hooks.getBeforeDeleteList() } : {},
           retainOnDelete: request.getRetainondelete?.() ?? false,
           deletedWith: request.getDeletedwith(),
-          customTimeouts: timeouts?.getCreate() ? { create: timeouts.getCreate() } : undefined,
+          customTimeouts: timeouts?.getCreate() || timeouts?.getDelete() ? { create: timeouts.getCreate(), delete: timeouts.getDelete() } : undefined,
         });
       }
       callback(error, response);
@@ -149,10 +147,12 @@ describe("Pulumi program (mocks)", function () {
     assert.ok(job.dependencies.includes(deployment.urn) && job.dependencies.includes(gateway.urn), "the load generator waits for the model server and the gateway");
     assert.ok(deployment.dependencies.includes(namespace.urn));
     assert.equal(deployment.customTimeouts?.create, "60m");
+    // Teardown is the namespace's delete: the provider's 10-minute default would stop it half-way.
+    assert.equal(namespace.customTimeouts?.delete, "30m");
     for (const child of children) assert.equal(child.inputs.metadata?.namespace ?? child.inputs.metadata?.name, "base-run-123", child.name);
-    assert.deepEqual(job.hooks.afterCreate, ["base:collect-after-create"]);
-    assert.deepEqual(job.hooks.beforeDelete, ["base:collect-before-delete"]);
-    assert.ok(hookNames.includes("sim:collect-after-update"));
+    assert.deepEqual(job.hooks.afterCreate, ["results/collect-after-create"]);
+    assert.deepEqual(job.hooks.beforeDelete, ["results/collect-before-delete"]);
+    assert.deepEqual(hookNames.sort(), ["results/collect-after-create", "results/collect-after-update", "results/collect-before-delete"], "the same three names for every benchmark");
     assert.ok(children.filter((c) => c.type !== "kubernetes:core/v1:Namespace").every((c) => c.deletedWith === namespace.urn), "teardown is one namespace delete");
     // The deployed objects are the snapshot's objects.
     const snapshot = YAML.parseAllDocuments(fs.readFileSync(path.join(outputs.benchmarks.base.snapshot, "manifests", "load-generator.yaml"), "utf8")).map((d) => d.toJS());
@@ -168,14 +168,14 @@ describe("Pulumi program (mocks)", function () {
     assert.deepEqual(outputs.declared.sort(), ["base", "no-stream", "sim", "svc"]);
   });
 
-  it("names hooks so that no two benchmarks' hooks can collide, and registers them for every benchmark, deployed or not", async () => {
-    // With `collect-${name}` and `collect-after-update-${name}`, "x" and "after-update-x" collided.
+  it("registers the same hook names whatever it selects, and the earlier versions' before-delete names of every benchmark the stack names", async () => {
+    // With per-benchmark names (`collect-${name}`, `collect-after-update-${name}`), "x" and
+    // "after-update-x" collided; now no name depends on a benchmark, and "/" never occurs in one.
     const catalog = writeCatalog(["x", "after-update-x", "collect-x"].map((name) => `benchmarks { name: "${name}" config { model_server { sim { model: "m" } } load_balancer { k8s_service {} } benchmark_tool { lpg { request_rates: "1" } } } }`).join("\n"));
     const { hookNames, outputs } = await run({ catalogs: [catalog], parallelism: 1 });
     assert.deepEqual(outputs.declared.length, 1);
-    assert.equal(new Set(hookNames).size, hookNames.length, hookNames.join());
-    assert.equal(hookNames.filter((n) => n.includes(":")).length, 9, "three hooks for each of the three benchmarks, though one is deployed");
-    assert.deepEqual(hookNames.filter((n) => !n.includes(":")).sort(), ["collect-before-delete-after-update-x", "collect-before-delete-collect-x", "collect-before-delete-x"], "and the first release's before-delete names");
+    assert.deepEqual(hookNames.sort(), ["results/collect-after-create", "results/collect-after-update", "results/collect-before-delete"]);
+    assert.deepEqual(legacyHookNames("x"), ["x:collect-before-delete", "collect-before-delete-x"]);
   });
 
   it("declares the right components for every catalog under catalog/", async () => {
@@ -190,6 +190,7 @@ describe("Pulumi program (mocks)", function () {
     }
     assert.ok(byType("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding").length >= 5);
     const gke = one(BENCHMARK_TYPE, "lb-gke-epp");
+    assert.equal(one("kubernetes:core/v1:Namespace", "lb-gke-epp-namespace-lb-gke-epp-run-123").customTimeouts?.delete, "45m", "a GKE Gateway's controller deletes a load balancer first");
     assert.ok(byType("kubernetes:networking.gke.io/v1:HealthCheckPolicy").some((r) => r.parent === gke.urn));
   });
 
@@ -205,60 +206,6 @@ describe("Pulumi program (mocks)", function () {
     assert.equal(resources.length, 0);
     assert.ok(fs.existsSync(path.join(outputDir, "run-123", "sim-svc-run-123", "manifests", "load-generator.yaml")));
     assert.equal(outputs.benchmarks["sim-svc"].status, "pending");
-  });
-
-  it("in a preview writes nothing, and warns when the catalog no longer matches the run's snapshot", async () => {
-    const outputDir = tempDir();
-    const catalog = writeCatalog('benchmarks { name: "sim" config { model_server { sim { model: "m" } } load_balancer { k8s_service {} } benchmark_tool { lpg { request_rates: "1" } } } }');
-    await run({ outputDir, catalogs: [catalog] }, { preview: true });
-    assert.deepEqual(fs.readdirSync(outputDir), [], "nothing written by a preview");
-    await run({ outputDir, catalogs: [catalog] });
-    const written = fs.readFileSync(path.join(outputDir, "run-123", "sim-run-123", "benchmark.pbtxt"), "utf8");
-    const window = fs.readFileSync(windowFile({ outputDir, runId: "run-123" }), "utf8");
-    fs.writeFileSync(catalog, fs.readFileSync(catalog, "utf8").replace('request_rates: "1"', 'request_rates: "2"'));
-    const logged: string[] = [];
-    const warn = pulumi.log.warn;
-    (pulumi.log as { warn: (m: string) => Promise<void> }).warn = async (message: string) => void logged.push(message);
-    try {
-      await run({ outputDir, catalogs: [catalog] }, { preview: true });
-    } finally {
-      (pulumi.log as { warn: typeof warn }).warn = warn;
-    }
-    assert.ok(logged.some((m) => /benchmark\.pbtxt: the snapshot of this run already exists with different content.*\(`pulumi up` will refuse\)/.test(m)), logged.join("\n"));
-    assert.equal(fs.readFileSync(path.join(outputDir, "run-123", "sim-run-123", "benchmark.pbtxt"), "utf8"), written);
-    assert.equal(fs.readFileSync(windowFile({ outputDir, runId: "run-123" }), "utf8"), window);
-  });
-
-  it("resumes: a benchmark with results is not declared (Pulumi tears it down) unless skipTearDown keeps it deployed", async () => {
-    const outputDir = tempDir();
-    const first = await run({ outputDir, skipTearDown: true });
-    assert.ok(first.outputs.declared.includes("sim-svc"));
-    fs.mkdirSync(path.join(outputDir, "run-123", "sim-svc-run-123", "results", "json"), { recursive: true });
-    const kept = await run({ outputDir, skipTearDown: true });
-    assert.ok(kept.byType(BENCHMARK_TYPE).some((b) => b.name === "sim-svc"), "skipTearDown keeps a finished benchmark that is deployed");
-    const resumed = await run({ outputDir });
-    const names = resumed.byType(BENCHMARK_TYPE).map((b) => b.name);
-    assert.ok(!names.includes("sim-svc") && names.includes("sim-envoy-epp"));
-    assert.ok(resumed.outputs.done.includes("sim-svc"));
-    assert.deepEqual(resumed.outputs.tearingDown, ["sim-svc"]);
-    const fresh = tempDir();
-    fs.mkdirSync(path.join(fresh, "run-123", "sim-svc-run-123", "results", "json"), { recursive: true });
-    const again = await run({ outputDir: fresh, skipTearDown: true });
-    assert.ok(!again.byType(BENCHMARK_TYPE).some((b) => b.name === "sim-svc"), "a finished benchmark that is not deployed is never deployed again");
-  });
-
-  it("collects at program time a benchmark an interrupted run left running, so it drops out", async () => {
-    const outputDir = tempDir();
-    const namespace = "sim-svc-run-123";
-    fs.mkdirSync(path.join(outputDir, "run-123"), { recursive: true });
-    fs.writeFileSync(windowFile({ outputDir, runId: "run-123" }), JSON.stringify({ declared: ["sim-svc", "sim-envoy-epp"] }));
-    kube.setJob(namespace, jobIn("succeeded"));
-    kube.pods.set(namespace, [pod("benchmark-tool-abc", { "job-name": "benchmark-tool" }, [["benchmark-tool", "lpg:v1", "lpg@sha256:1"]])]);
-    kube.logs.set("benchmark-tool-abc", wrapperLog([5, 10, 20].map((rate) => [resultFileName(rate, "m"), generation1(rate, "m")])));
-    const { outputs, byType } = await run({ outputDir, catalogs: [path.join(PROJECT_ROOT, "catalog", "sim.pbtxt")] });
-    assert.equal(outputs.benchmarks["sim-svc"].status, "collected");
-    assert.deepEqual(outputs.declared, ["sim-envoy-epp"]);
-    assert.deepEqual(byType(BENCHMARK_TYPE).map((b) => b.name), ["sim-envoy-epp"]);
   });
 
   it("keeps the Hugging Face token secret: only in the Secret, never on disk", async () => {
@@ -291,16 +238,13 @@ describe("Pulumi program (mocks)", function () {
     assert.equal(url, "https://console.cloud.google.com/monitoring/dashboards/builder/abc-def?project=my-proj");
   });
 
-  it("deploys within the GPU budget, keeps benchmarks in flight, and refuses one larger than the budget", async () => {
+  it("deploys within the GPU budget, and refuses one larger than the budget", async () => {
     const outputDir = tempDir();
     const first = await run({ outputDir, gpuBudget: 8, benchmarkNameRegex: "^(r8|lb-svc|sim)" });
     // Longest first: lb-svc (4 GPUs, ~48 min) leaves no room for an 8-GPU r8-*; the GPU-free sims fit.
     assert.deepEqual(first.outputs.declared.sort(), ["lb-svc", "sim-envoy-epp", "sim-svc"]);
     const gpus = first.outputs.declared.reduce((sum, name) => sum + (name.startsWith("r8") ? 8 : name === "lb-svc" ? 4 : 0), 0);
     assert.ok(gpus <= 8, `declared ${first.outputs.declared} = ${gpus} GPUs`);
-    assert.deepEqual(JSON.parse(fs.readFileSync(windowFile({ outputDir, runId: "run-123" }), "utf8")).declared.sort(), first.outputs.declared.sort());
-    const again = await run({ outputDir, gpuBudget: 8, benchmarkNameRegex: "^(r8|lb-svc|sim)" });
-    assert.deepEqual(again.outputs.declared.sort(), first.outputs.declared.sort(), "an interrupted window is kept");
     await assert.rejects(run({ outputDir: tempDir(), gpuBudget: 4, benchmarkNameRegex: "^r8" }), /needs 8 GPUs, more than the GPU budget of 4.*nothing was deployed/);
   });
 

@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { CollectionError } from "../errors";
+import { googleAuthOptions } from "../gcp/credentials";
 import type { BenchmarkPaths } from "../snapshot/layout";
 import { writeReadOnly } from "../snapshot/files";
 import type { ResultMetadata } from "./collect";
@@ -33,7 +34,7 @@ function filesUnder(dir: string): string[] {
 
 export async function defaultBucket(name: string): Promise<UploadBucket> {
   const { Storage } = await import("@google-cloud/storage");
-  return new Storage().bucket(name);
+  return new Storage(googleAuthOptions()).bucket(name);
 }
 
 /** Whether metadata.json says the benchmark is already in this bucket. */

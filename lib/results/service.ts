@@ -180,7 +180,8 @@ export class ResultsService {
     return async (phase: CollectPhase): Promise<void> => {
       if (recorded || hasResults(p.paths)) return;
       try {
-        const wait = phase === "after-job" && settings.waitForResults && !settings.signal?.aborted;
+        // Interrupted before it began to wait, the wait still says so (waitForJob stops at once).
+        const wait = phase === "after-job" && settings.waitForResults;
         if (!wait) {
           const state = await jobState(this.kubeConfig(), p.namespace);
           if (state === "absent") return;
