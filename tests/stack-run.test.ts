@@ -145,6 +145,25 @@ describe("a run lives in its stack", function () {
     assert.ok(run.engine.history.every((h) => !h.error), run.engine.history.filter((h) => h.error).map((h) => h.error).join("\n"));
   });
 
+  it("registers, with no catalog and no disk, the names earlier versions bound, and tears their stack down", async () => {
+    const run = newRun("old-2", { "inference-bench:benchmarkNameRegex": "^sim" });
+    await run.engine.up({ env: DRIVER_ENV });
+    // What the earlier versions left: Jobs bound to per-benchmark names, no record of the run.
+    run.engine.checkpoint = run.engine.checkpoint.filter((r) => r.type !== "pulumi:index:Stash");
+    const jobs = run.engine.resources("kubernetes:batch/v1:Job");
+    jobs[0].hooks = { beforeDelete: [`collect-before-delete-${jobs[0].name.replace(/-job-benchmark-tool$/, "")}`] };
+    jobs[1].hooks = { beforeDelete: [`${jobs[1].name.replace(/-job-benchmark-tool$/, "")}:collect-before-delete`] };
+    const names = jobs.flatMap((j) => j.hooks.beforeDelete!);
+    run.moveTo();
+    fs.rmSync(run.catalog);
+    const preview = await run.engine.preview();
+    for (const name of names) assert.ok(preview.hooksRegistered.includes(name), `${name}: ${preview.hooksRegistered.join(", ")}`);
+    assert.ok(warnings(preview).some((w) => w.includes("has no recorded snapshot in its stack") && w.includes("is torn down")), warnings(preview).join("\n"));
+    const destroyed = await run.engine.destroy({ runProgram: true });
+    assert.deepEqual(destroyed.hooksRun.map((h) => h.split(" ")[1]).sort(), [...names].sort());
+    assert.equal(run.engine.checkpoint.length, 0);
+  });
+
   it("is its snapshot: override applies the catalog only to benchmarks not yet deployed", async () => {
     const run = newRun("snap-1", { "inference-bench:parallelism": "2" });
     await run.engine.up({ env: DRIVER_ENV });
