@@ -576,6 +576,7 @@ describe("the engine harness enforces the engine's rules (pulumi/pulumi@v3.259.0
     // A hook that ignores SIGINT holds its step until the language host kills the program
     // (sdk/nodejs/cmd/pulumi-language-nodejs main.go: cmd.WaitDelay = 5s); the call then fails.
     let interrupted = 0;
+    const listeners = process.listeners("SIGINT").length;
     const stubborn = engine(() => {
       process.on("SIGINT", () => interrupted++);
       const hook = new pulumi.ResourceHook("waits", () => new Promise<void>((resolve) => setTimeout(resolve, 7_000).unref()), { ignoreErrors: true });
@@ -591,7 +592,7 @@ describe("the engine harness enforces the engine's rules (pulumi/pulumi@v3.259.0
     const result = stubborn.history.at(-1)!.result;
     assert.ok(warnings(result).some((w) => /afterCreate hook "waits" failed: rpc error: code = Unavailable/.test(w)), warnings(result).join("\n"));
     assert.deepEqual(stubborn.checkpoint.map((r) => r.name), ["first"], "the step in flight completed; the next never started");
-    assert.equal(process.listeners("SIGINT").length, 0, "the program's handlers went with its process");
+    assert.equal(process.listeners("SIGINT").length, listeners, "the program's handlers went with its process");
   });
 
   it("keeps a Stash's first value and reads the stack's resources back (builtins.go Stash, readStackResourceOutputs)", async () => {
