@@ -65,7 +65,7 @@ function asRunError(error: unknown): unknown {
 const engineLog = { info: (message: string) => pulumi.log.info(message), warn: (message: string) => pulumi.log.warn(message) };
 
 /** Beyond the benchmarks whose hooks wait, workers for every other step (the CLI's default is 4 × CPUs). */
-export const PARALLEL_HEADROOM = 16;
+const PARALLEL_HEADROOM = 16;
 
 /** The project folder: the GKE token script is run from here. */
 const PROJECT_ROOT = path.resolve(__dirname, "..");
