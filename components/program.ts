@@ -2,6 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { settingsWarnings } from "../lib/cluster/check";
 import { UserError } from "../lib/errors";
 import { namespaceOf } from "../lib/manifests";
 import { type PreparedBenchmark, prepareRun } from "../lib/plan/prepare";
@@ -155,6 +156,7 @@ export async function runProgram(settings: RunSettings, services: ProgramService
   }
 
   const epp = declared.filter((p) => p.resolved.loadBalancer === "gateway.envoy.epp" || p.resolved.loadBalancer === "gateway.gke_gateway.epp");
+  for (const warning of settingsWarnings(settings, declared.map((p) => p.resolved))) pulumi.log.warn(warning);
   if (settings.prerequisites) {
     try {
       await checkPrerequisites(settings, declared.map((p) => p.resolved));

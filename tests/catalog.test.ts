@@ -111,7 +111,7 @@ describe("catalog: inheritance by presence", () => {
 
   it("applies defaults after merging and divides generated rates by the number of models", () => {
     const b = byName(`benchmarks { name: "two" config {
-      model_server { accelerator: "nvidia-h100-80gb" replicas: 1 vllm { model: "meta-llama/Llama-2-7b-hf" } }
+      model_server { accelerator: "nvidia-h100-80gb" replicas: 1 vllm { model: "meta-llama/Llama-2-7b-hf" max_loras: "1" lora_adapters: "lora-a=org/lora-a" } }
       load_balancer { k8s_service {} }
       benchmark_tool { lpg { models: "meta-llama/Llama-2-7b-hf, lora-a" } } } }`).two;
     assert.equal(b.benchmark.config!.model_server!.vllm!.tensor_parallelism, "1");

@@ -29,7 +29,7 @@ benchmarks { name: "svc" config {
   load_balancer { k8s_service {} }
   benchmark_tool { image: "lpg:v1" lpg { port: "9000" } } } }
 benchmarks { name: "epp" base_benchmark_name: "svc" config { load_balancer { gateway { envoy { epp { image: "epp:v1.5.0" } } } } } }
-benchmarks { name: "epp-old" base_benchmark_name: "svc" config { load_balancer { gateway { inference_api: V1ALPHA2 full_duplex_streaming_enabled: true envoy { epp { image: "epp:v0.3.0" } } } } benchmark_tool { lpg { models: "meta-llama/Llama-2-7b-hf,Tweet_Summary" } } } }
+benchmarks { name: "epp-old" base_benchmark_name: "svc" config { model_server { vllm { lora_adapters: "Tweet_Summary=vineetsharma/qlora-adapter-Llama-2-7b-hf-TweetSumm" } } load_balancer { gateway { inference_api: V1ALPHA2 full_duplex_streaming_enabled: true envoy { epp { image: "epp:v0.3.0" } } } } benchmark_tool { lpg { models: "meta-llama/Llama-2-7b-hf,Tweet_Summary" } } } }
 benchmarks { name: "epp-old-nostream" base_benchmark_name: "epp-old" config { load_balancer { gateway { full_duplex_streaming_enabled: false } } } }
 benchmarks { name: "rr" base_benchmark_name: "svc" config { load_balancer { gateway { envoy { lb_policy: "ConsistentHash" } } } } }
 benchmarks { name: "gke" base_benchmark_name: "svc" config { load_balancer { gateway { gke_gateway { epp { image: "epp:v1.5.0" } } } } } }
