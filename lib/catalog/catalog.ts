@@ -5,7 +5,7 @@ import * as path from "node:path";
 import type { Benchmark, BenchmarkConfig, Gateway, ModelServer } from "../../proto/benchmark-types";
 import { BenchmarksType, BenchmarkType } from "../../proto/schema";
 import { parseTextFormat, type PlainMessage, sourcePosition } from "../../proto/textformat";
-import { CatalogError, listed, location, MAX_ERROR_LENGTH, quoted } from "../errors";
+import { CatalogError, listed, location, MAX_ERROR_LENGTH, quoted, shortPath } from "../errors";
 import { DEFAULT_IMAGES, DEFAULTS, ENVOY_LB_POLICIES, EPP_STAGING_MAIN, EPP_STREAMING_ONLY, VLLM_V0_REMOVED, vllmRelease } from "./defaults";
 import { cloneMessage, type InheritanceEntry, resolveChain } from "./inherit";
 import { pickerFlavourProblem, pickerRelease } from "./pickers";
@@ -68,41 +68,73 @@ function fsProblem(error: unknown): string {
   return code ?? String((error as Error).message ?? error);
 }
 
-/** Lists the catalog files under `paths` (files as given, folders recursively, sorted). */
+/** What a path that is neither a regular file nor a folder is; reading one would block or never end. */
+function specialKind(stat: fs.Stats): string | undefined {
+  if (stat.isFIFO()) return "a named pipe (FIFO)";
+  if (stat.isCharacterDevice()) return "a character device";
+  if (stat.isBlockDevice()) return "a block device";
+  if (stat.isSocket()) return "a socket";
+  return undefined;
+}
+
+/** `stat` of a path (following links), or a catalog error naming it; undefined when it does not exist. */
+function statOf(file: string, what: string): fs.Stats | undefined {
+  try {
+    return fs.statSync(file, { throwIfNoEntry: false });
+  } catch (error) {
+    throw catalogError(`${shortPath(file)}: cannot read the ${what} (${fsProblem(error)})`);
+  }
+}
+
+/** Refuses what is not a regular file, before anything reads it. */
+function requireRegular(file: string, stat: fs.Stats): void {
+  const special = specialKind(stat);
+  if (special) throw catalogError(`${shortPath(file)}: is ${special}, not a catalog file; give a .pbtxt file or a folder of them`);
+}
+
+/**
+ * Lists the catalog files under `paths` (files as given, folders recursively, sorted). Only
+ * regular files are catalogs; a folder that a symbolic link leads back into is refused.
+ */
 export function catalogFiles(paths: string[]): string[] {
   if (paths.length === 0) throw catalogError("no catalog given: pass a .pbtxt file or a folder of them");
   const files: string[] = [];
-  const walk = (root: string) => {
-    const folders = [root];
-    for (let dir = folders.pop(); dir !== undefined; dir = folders.pop()) {
+  const identity = (stat: fs.Stats) => `${stat.dev}:${stat.ino}`;
+  const walk = (root: string, rootStat: fs.Stats) => {
+    // Each folder with the folders above it (device and inode), so that a link back up is a cycle.
+    const folders: Array<{ dir: string; above: ReadonlySet<string> }> = [{ dir: root, above: new Set([identity(rootStat)]) }];
+    for (let next = folders.pop(); next !== undefined; next = folders.pop()) {
+      const { dir, above } = next;
       let names: string[];
       try {
         names = fs.readdirSync(dir).sort();
       } catch (error) {
-        throw catalogError(`${dir}: cannot read the catalog folder (${fsProblem(error)})`);
+        throw catalogError(`${shortPath(dir)}: cannot read the catalog folder (${fsProblem(error)})`);
       }
-      const subfolders: string[] = [];
+      const subfolders: typeof folders = [];
       for (const name of names) {
         const full = path.join(dir, name);
-        if (fs.statSync(full, { throwIfNoEntry: false })?.isDirectory()) subfolders.push(full);
-        else if (CATALOG_EXTENSIONS.includes(path.extname(name))) files.push(full);
+        const stat = statOf(full, "catalog folder entry");
+        if (stat?.isDirectory()) {
+          if (above.has(identity(stat))) throw catalogError(`${shortPath(full, 80)}: a symbolic link cycle (a link back to a folder above it); remove the link`);
+          subfolders.push({ dir: full, above: new Set([...above, identity(stat)]) });
+        } else if (stat && CATALOG_EXTENSIONS.includes(path.extname(name))) {
+          requireRegular(full, stat);
+          files.push(full);
+        }
       }
       folders.push(...subfolders.reverse());
     }
   };
   for (const given of paths) {
-    let stat: fs.Stats | undefined;
-    try {
-      stat = fs.statSync(given, { throwIfNoEntry: false });
-    } catch (error) {
-      throw catalogError(`${given}: cannot read the catalog (${fsProblem(error)})`);
-    }
+    const stat = statOf(given, "catalog");
     if (!stat) throw catalogError(`${given}: no such catalog file or folder`);
     if (stat.isDirectory()) {
       const before = files.length;
-      walk(given);
+      walk(given, stat);
       if (files.length === before) throw catalogError(`${given}: folder holds no catalog (${CATALOG_EXTENSIONS.join(", ")}) files`);
     } else {
+      requireRegular(given, stat);
       files.push(given);
     }
   }
@@ -400,7 +432,7 @@ export function loadCatalogs(paths: string[], regex?: string): ResolvedBenchmark
     try {
       bytes = fs.readFileSync(file);
     } catch (error) {
-      throw catalogError(`${file}: cannot read the catalog (${fsProblem(error)})`);
+      throw catalogError(`${shortPath(file)}: cannot read the catalog (${fsProblem(error)})`);
     }
     return parseCatalog(file, bytes);
   });
