@@ -344,7 +344,8 @@ describe("catalog CLI", () => {
     assert.deepEqual(Object.keys(json.benchmarks[0].config.load_balancer), ["k8s_service"]);
     assert.equal(json.benchmarks[2].config.load_balancer.gateway.full_duplex_streaming_enabled, false);
     assert.equal(json.benchmarks[0].config.model_server.vllm.tensor_parallelism, "1");
-    assert.match(result.stderr, /warning: benchmark "r8-epp-vllmv1": endpoint picker image .*epp:main" is mutable/);
+    // The same warning for both picker benchmarks, said once (lib/warnings.ts groupWarnings).
+    assert.match(result.stderr, /warning: 2 benchmarks \(r8-epp-vllmv1, r8-epp-no-streaming-vllmv1\): endpoint picker image .*epp:main" is mutable/);
   });
 
   it("prints resolved text that is itself a valid catalog, and filters with --regex", () => {

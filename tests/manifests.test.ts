@@ -244,7 +244,7 @@ describe("manifests CLI", () => {
     const runId = /^run id: ([0-9a-f]{8})$/m.exec(first.stdout)?.[1];
     assert.ok(runId, first.stdout);
     assert.ok(fs.existsSync(path.join(out, runId, `r8-epp-vllmv1-${runId}`, "manifests", "load-balancer.yaml")));
-    assert.match(first.stderr, /warning: benchmark "r8-epp-vllmv1": endpoint picker image ".*epp:main" is mutable/);
+    assert.match(first.stderr, /warning: 2 benchmarks \(r8-epp-vllmv1, r8-epp-no-streaming-vllmv1\): endpoint picker image ".*epp:main" is mutable/);
     const again = runCli("manifests", ["--catalog", "catalog/base-model.pbtxt", "--output", out, "--run-id", runId, "--regex", "svc"]);
     assert.equal(again.status, 0, again.stderr);
     assert.match(again.stdout, /0 files written, 5 unchanged/);
