@@ -2,6 +2,7 @@
 // Prints the resolved benchmarks (inheritance, defaults and request rates applied) in file order.
 import { Command } from "commander";
 import { loadCatalogs } from "../lib/catalog/catalog";
+import { groupWarnings } from "../lib/warnings";
 import { BenchmarksType } from "../proto/schema";
 import { printTextFormat } from "../proto/textformat";
 import { collect, runCommand, warn } from "./common";
@@ -13,7 +14,7 @@ const program = new Command("catalog")
   .option("--json", "print one JSON object {\"benchmarks\": [...]} with proto field names")
   .action((options: { catalog: string[]; regex?: string; json?: boolean }) => {
     const benchmarks = loadCatalogs(options.catalog, options.regex);
-    warn(benchmarks.flatMap((b) => b.warnings));
+    warn(groupWarnings(benchmarks.flatMap((b) => b.warnings)));
     if (options.json) {
       process.stdout.write(JSON.stringify({ benchmarks: benchmarks.map((b) => b.benchmark) }, null, 2) + "\n");
       return;

@@ -101,9 +101,7 @@ export function removeOnFailure<T>(paths: string[], fn: () => T): T {
     const stop = existingAncestor(target);
     for (let current = path.resolve(target); current !== stop; current = path.dirname(current)) created.add(current);
   }
-  try {
-    return fn();
-  } catch (error) {
+  const removeCreated = (error: unknown): never => {
     // Deepest first: files, then the folders that held only them.
     for (const target of [...created].sort((a, b) => b.length - a.length)) {
       try {
@@ -115,6 +113,13 @@ export function removeOnFailure<T>(paths: string[], fn: () => T): T {
       }
     }
     throw error;
+  };
+  try {
+    const result = fn();
+    // An asynchronous `fn` (a promise): the same when it rejects.
+    return (result instanceof Promise ? result.catch(removeCreated) : result) as T;
+  } catch (error) {
+    return removeCreated(error);
   }
 }
 
@@ -207,6 +212,23 @@ function callerDirectory(program: Command): string | undefined {
   return caller && process.env.npm_lifecycle_event === program.name() ? caller : undefined;
 }
 
+/**
+ * Commander checks required options before unknown ones (lib/command.js _parseCommand), so
+ * `--catalgo x` would be "required option '--catalog' not specified". An unknown option is the
+ * user's real mistake: it is reported first, with commander's "(Did you mean --catalog?)".
+ */
+function reportUnknownOptionsFirst(program: Command): void {
+  // Methods of commander 14's Command that its typings leave out (lib/command.js).
+  const command = program as unknown as { missingMandatoryOptionValue(option: unknown): void; unknownOption(flag: string): void };
+  const missing = command.missingMandatoryOptionValue.bind(program);
+  command.missingMandatoryOptionValue = (option) => {
+    // Unknown options stay in program.args (operands, then everything from the first unknown option).
+    const unknown = program.args.find((arg) => arg.startsWith("-") && arg !== "-");
+    if (unknown !== undefined && unknown !== "--") command.unknownOption(unknown);
+    missing(option);
+  };
+}
+
 /** Runs a command's action under the error contract above. */
 export async function runCommand(program: Command, argv = process.argv): Promise<void> {
   // Relative paths are the caller's: npm runs scripts in the project folder.
@@ -218,6 +240,7 @@ export async function runCommand(program: Command, argv = process.argv): Promise
   });
   program.exitOverride();
   program.configureOutput({ writeErr: (text) => process.stderr.write(`${oneLine(text.trimEnd())}\n`) });
+  reportUnknownOptionsFirst(program);
   try {
     await program.parseAsync(argv);
   } catch (error) {

@@ -2,7 +2,9 @@
 // Writes the manifest snapshot of each selected benchmark: what a run would deploy, exactly.
 import { Command } from "commander";
 import { newRunId, prepareRun } from "../lib/plan/prepare";
-import { writeSnapshots } from "../lib/snapshot/snapshot";
+import { UserError } from "../lib/errors";
+import { writeSnapshotsUntil } from "../lib/snapshot/snapshot";
+import { groupWarnings } from "../lib/warnings";
 import { checkWritableFolder, collect, gcpProjectOption, removeOnFailure, runCommand, runIdOption, warn } from "./common";
 
 const program = new Command("manifests")
@@ -13,13 +15,20 @@ const program = new Command("manifests")
   .option("--regex <re>", "only benchmarks whose name matches this regular expression")
   .option("--override", "rewrite an existing snapshot of this run")
   .option("--gcp-project <project>", "render for a GKE cluster in this GCP project (managed Prometheus, Workload Identity)", gcpProjectOption)
-  .action((options: { catalog: string[]; runId?: string; output: string; regex?: string; override?: boolean; gcpProject?: string }) => {
+  .action(async (options: { catalog: string[]; runId?: string; output: string; regex?: string; override?: boolean; gcpProject?: string }) => {
+    // Ctrl-C stops between two files: those written are complete, none is half-written.
+    const interrupt = new AbortController();
+    process.once("SIGINT", () => interrupt.abort());
     const runId = options.runId ?? newRunId();
     checkWritableFolder(options.output);
     const prepared = prepareRun({ catalogs: options.catalog, runId, outputDir: options.output, regex: options.regex, gcpProject: options.gcpProject });
-    warn(prepared.flatMap((p) => p.resolved.warnings));
+    warn(groupWarnings(prepared.flatMap((p) => p.resolved.warnings)));
     const files = prepared.flatMap((p) => p.files);
-    const report = removeOnFailure(files.map((file) => file.path), () => writeSnapshots(files, options.override ?? false));
+    const report = await removeOnFailure(files.map((file) => file.path), () => writeSnapshotsUntil(files, options.override ?? false, interrupt.signal));
+    if (report.interrupted) {
+      const done = report.written.length + report.unchanged.length;
+      throw Object.assign(new UserError(`interrupted: ${done} of ${files.length} files of run ${runId} are in ${options.output} (${report.written.length} written now); run the same command again to write the rest`), { exitCode: 130 });
+    }
     process.stdout.write(`run id: ${runId}\n`);
     for (const p of prepared) {
       const objects = Object.values(p.built.manifests).reduce((n, part) => n + part.length, 0);

@@ -3,7 +3,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { BuiltBenchmark } from "../lib/manifests";
-import { type K8sObject, LABELS, NAMES, PARTS } from "../lib/manifests/common";
+import { type K8sObject, LABELS, NAMES, PARTS, prerequisitesOf } from "../lib/manifests/common";
 import type { CollectPhase } from "../lib/results/service";
 
 export const BENCHMARK_TYPE = "inference-bench:index:Benchmark";
@@ -157,13 +157,19 @@ export class Benchmark extends pulumi.ComponentResource {
     }
 
     const declared: pulumi.Resource[] = [];
-    const declarePart = (objects: K8sObject[], dependsOn: pulumi.Resource[]) => {
+    const declaredObjects = new Map<K8sObject, pulumi.Resource>();
+    const declarePart = (objects: K8sObject[], partDependsOn: pulumi.Resource[]) => {
       for (const object of objects) {
+        // Within a part, what an object needs first (a token Secret its ServiceAccount), listed before it.
+        const first = prerequisitesOf(object, objects).map((o) => declaredObjects.get(o));
+        if (first.includes(undefined)) throw new pulumi.ResourceError(`benchmark ${name}: ${object.kind} ${object.metadata.name} is listed before what it needs`, this);
+        const dependsOn = [...partDependsOn, ...(first as pulumi.Resource[])];
         const customTimeouts =
           object.kind === "Deployment" && object.metadata.name === NAMES.modelServer ? { create: args.modelServerTimeout ?? "60m", update: args.modelServerTimeout ?? "60m" }
           : object.kind === "Gateway" ? { create: "30m", update: "30m" }
           : undefined;
         declared.push(declareObject(object, logicalName(name, object), { ...inside, dependsOn, ...(customTimeouts ? { customTimeouts } : {}) }));
+        declaredObjects.set(object, declared[declared.length - 1]);
       }
     };
     declarePart(built.manifests["model-server"], inNamespace);

@@ -12,6 +12,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as crypto from "node:crypto";
 import * as path from "node:path";
+import { settingsWarnings } from "../lib/cluster/check";
 import { CatalogError, listed, UserError } from "../lib/errors";
 import { gkeClusterPath, gkeKubeconfig, parseGkeCluster, tokenCommand } from "../lib/gcp/gke";
 import { namespaceOf } from "../lib/manifests";
@@ -26,6 +27,7 @@ import { writeRunCopy } from "../lib/run/local-copy";
 import { reconcile, type RunBenchmark, type RunPlan } from "../lib/run/reconcile";
 import { readRunState, type RunState, type StackResources } from "../lib/run/stack-state";
 import { snapshotConflict, writeSnapshots } from "../lib/snapshot/snapshot";
+import { groupWarnings } from "../lib/warnings";
 import { Benchmark, collectionHooks, legacyHooks } from "./benchmark";
 import { GcpMonitoring } from "./gcp";
 import { checkPrerequisites, Prerequisites } from "./prerequisites";
@@ -127,7 +129,7 @@ function dryRunSnapshot(settings: RunSettings, preview: boolean): PreparedBenchm
       throw asRunError(error);
     }
   }
-  for (const warning of catalog.flatMap((p) => p.resolved.warnings)) pulumi.log.warn(warning);
+  for (const warning of groupWarnings(catalog.flatMap((p) => p.resolved.warnings))) pulumi.log.warn(warning);
   return catalog;
 }
 
@@ -215,8 +217,9 @@ export async function runProgram(settings: RunSettings, services: ProgramService
   const plan = planRun(settings, state);
   for (const b of plan.benchmarks) {
     targets.set(b.name, { benchmark: b.resolved, namespace: b.built.namespace, paths: b.paths, runUid: b.record.run_uid });
-    if (b.recordedNow) for (const warning of b.resolved.warnings) pulumi.log.warn(warning);
   }
+  // The catalog's own warnings, for what this operation records from it (grouped: lib/warnings.ts).
+  for (const warning of groupWarnings(plan.benchmarks.filter((b) => b.recordedNow).flatMap((b) => b.resolved.warnings))) pulumi.log.warn(warning);
   if (!preview) {
     // The local copy, from the stack's record (never the catalog); then what finished since.
     const copy = (records: ReadonlyMap<string, ResultsRecord>) => {
@@ -277,6 +280,7 @@ export async function runProgram(settings: RunSettings, services: ProgramService
     results: plan.benchmarks.flatMap((b) => recorded.get(b.name) ?? []),
   });
   const epp = declared.filter((b) => b.resolved.loadBalancer === "gateway.envoy.epp" || b.resolved.loadBalancer === "gateway.gke_gateway.epp");
+  for (const warning of settingsWarnings(settings, declared.map((b) => b.resolved))) pulumi.log.warn(warning);
   const prerequisites = settings.prerequisites
     ? new Prerequisites("prerequisites", {
         eppNamespaces: epp.map((b) => b.built.namespace),

@@ -71,9 +71,18 @@ export function oneLine(message: string, maxLength = MAX_ERROR_LENGTH): string {
   return `${characters.slice(0, maxLength - tail - 1).join("")}…${characters.slice(-tail).join("")}`;
 }
 
-/** The file-system fault behind `error`, for a message about `target`: what happened and what to do. */
+/** A path for a message: a long one keeps its start and its end (the file's name). */
+export function shortPath(file: string, max = 100): string {
+  const characters = [...file];
+  return characters.length <= max ? file : `${characters.slice(0, 30).join("")}…${characters.slice(-(max - 31)).join("")}`;
+}
+
+/** The file-system fault behind `error`, for a message about `target`: what happened and what to do, in one line of at most MAX_ERROR_LENGTH characters. */
 export function fileSystemProblem(error: NodeJS.ErrnoException, target = ""): string {
-  const where = target || error.path || "(unknown path)";
+  return oneLine(describeFileSystemProblem(error, shortPath(target || error.path || "(unknown path)")), MAX_ERROR_LENGTH);
+}
+
+function describeFileSystemProblem(error: NodeJS.ErrnoException, where: string): string {
   switch (error.code) {
     case "EACCES":
     case "EPERM":
@@ -92,8 +101,10 @@ export function fileSystemProblem(error: NodeJS.ErrnoException, target = ""): st
     case "EEXIST":
       return `${where}: already exists`;
     case "ENAMETOOLONG":
-      return `${quoted(where, 60)}: the name is too long`;
+      return `${quoted(where, 100)}: the name is too long`;
+    case "ELOOP":
+      return `${where}: too many levels of symbolic links (a link cycle); remove the link`;
     default:
-      return `${where}: ${error.code ?? "file system error"} (${oneLine(error.message)})`;
+      return `${where}: ${error.code ?? "file system error"} (${oneLine(error.message.split(error.path ?? "\u0000").join("…"))})`;
   }
 }

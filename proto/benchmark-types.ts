@@ -50,6 +50,7 @@ export interface VLLM {
   model?: string;
   lora_rank?: string;
   v1?: string;
+  lora_adapters?: string;
 }
 
 export interface Sim {
@@ -58,6 +59,7 @@ export interface Sim {
   inter_token_latency_ms?: number;
   max_num_seqs?: number;
   max_model_len?: number;
+  lora_adapters?: string;
 }
 
 export interface BenchmarkTool {

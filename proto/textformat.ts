@@ -347,6 +347,8 @@ class Parser {
         // A comment runs to the line feed (the spec's newline). A lone CR would end the line
         // for the reader but not for protoc, which reads what follows as comment too: refuse it.
         for (; p < length && text.charCodeAt(p) !== CHAR.lf; p++) {
+          // protoc refuses a NUL anywhere, in a comment too ("Invalid control characters encountered in text").
+          if (text.charCodeAt(p) === 0) this.fail(p, "NUL character in a comment (protoc refuses it)");
           if (text.charCodeAt(p) === CHAR.cr && text.charCodeAt(p + 1) !== CHAR.lf) {
             this.fail(p, "a comment ends at a lone carriage return (CR-only line endings); protoc would read the next lines as part of the comment: save the file with LF line endings");
           }

@@ -111,7 +111,7 @@ describe("catalog: inheritance by presence", () => {
 
   it("applies defaults after merging and divides generated rates by the number of models", () => {
     const b = byName(`benchmarks { name: "two" config {
-      model_server { accelerator: "nvidia-h100-80gb" replicas: 1 vllm { model: "meta-llama/Llama-2-7b-hf" } }
+      model_server { accelerator: "nvidia-h100-80gb" replicas: 1 vllm { model: "meta-llama/Llama-2-7b-hf" max_loras: "1" lora_adapters: "lora-a=org/lora-a" } }
       load_balancer { k8s_service {} }
       benchmark_tool { lpg { models: "meta-llama/Llama-2-7b-hf, lora-a" } } } }`).two;
     assert.equal(b.benchmark.config!.model_server!.vllm!.tensor_parallelism, "1");
@@ -344,7 +344,8 @@ describe("catalog CLI", () => {
     assert.deepEqual(Object.keys(json.benchmarks[0].config.load_balancer), ["k8s_service"]);
     assert.equal(json.benchmarks[2].config.load_balancer.gateway.full_duplex_streaming_enabled, false);
     assert.equal(json.benchmarks[0].config.model_server.vllm.tensor_parallelism, "1");
-    assert.match(result.stderr, /warning: benchmark "r8-epp-vllmv1": endpoint picker image .*epp:main" is mutable/);
+    // The same warning for both picker benchmarks, said once (lib/warnings.ts groupWarnings).
+    assert.match(result.stderr, /warning: 2 benchmarks \(r8-epp-vllmv1, r8-epp-no-streaming-vllmv1\): endpoint picker image .*epp:main" is mutable/);
   });
 
   it("prints resolved text that is itself a valid catalog, and filters with --regex", () => {

@@ -130,7 +130,7 @@ describe("cluster: what a run needs and whether the cluster has it", function ()
     kube.reset();
     assert.deepEqual(await missingInfrastructure(kubeConfig, all), [
       "CRD inferencemodels.inference.networking.x-k8s.io", "CRD inferencepools.inference.networking.k8s.io", "CRD inferencepools.inference.networking.x-k8s.io",
-      "GatewayClass gke-l7-rilb", "GatewayClass inference-bench-envoy", "Envoy Gateway (ConfigMap envoy-gateway-system/envoy-gateway-config)",
+      "CRD podmonitorings.monitoring.googleapis.com", "GatewayClass gke-l7-rilb", "GatewayClass inference-bench-envoy", "Envoy Gateway (ConfigMap envoy-gateway-system/envoy-gateway-config)",
       `ClusterRole ${SHARED_NAMES.eppClusterRole}`, `ClusterRole ${SHARED_NAMES.eppMetricsReaderClusterRole}`,
     ]);
     // Envoy Gateway alone (no extension manager) rejects InferencePool backendRefs (EG internal/gatewayapi/validate.go, route.go isCustomBackendResource).

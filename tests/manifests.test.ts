@@ -29,7 +29,7 @@ benchmarks { name: "svc" config {
   load_balancer { k8s_service {} }
   benchmark_tool { image: "lpg:v1" lpg { port: "9000" } } } }
 benchmarks { name: "epp" base_benchmark_name: "svc" config { load_balancer { gateway { envoy { epp { image: "epp:v1.5.0" } } } } } }
-benchmarks { name: "epp-old" base_benchmark_name: "svc" config { load_balancer { gateway { inference_api: V1ALPHA2 full_duplex_streaming_enabled: true envoy { epp { image: "epp:v0.3.0" } } } } benchmark_tool { lpg { models: "meta-llama/Llama-2-7b-hf,Tweet_Summary" } } } }
+benchmarks { name: "epp-old" base_benchmark_name: "svc" config { model_server { vllm { lora_adapters: "Tweet_Summary=vineetsharma/qlora-adapter-Llama-2-7b-hf-TweetSumm" } } load_balancer { gateway { inference_api: V1ALPHA2 full_duplex_streaming_enabled: true envoy { epp { image: "epp:v0.3.0" } } } } benchmark_tool { lpg { models: "meta-llama/Llama-2-7b-hf,Tweet_Summary" } } } }
 benchmarks { name: "epp-old-nostream" base_benchmark_name: "epp-old" config { load_balancer { gateway { full_duplex_streaming_enabled: false } } } }
 benchmarks { name: "rr" base_benchmark_name: "svc" config { load_balancer { gateway { envoy { lb_policy: "ConsistentHash" } } } } }
 benchmarks { name: "gke" base_benchmark_name: "svc" config { load_balancer { gateway { gke_gateway { epp { image: "epp:v1.5.0" } } } } } }
@@ -244,7 +244,7 @@ describe("manifests CLI", () => {
     const runId = /^run id: ([0-9a-f]{8})$/m.exec(first.stdout)?.[1];
     assert.ok(runId, first.stdout);
     assert.ok(fs.existsSync(path.join(out, runId, `r8-epp-vllmv1-${runId}`, "manifests", "load-balancer.yaml")));
-    assert.match(first.stderr, /warning: benchmark "r8-epp-vllmv1": endpoint picker image ".*epp:main" is mutable/);
+    assert.match(first.stderr, /warning: 2 benchmarks \(r8-epp-vllmv1, r8-epp-no-streaming-vllmv1\): endpoint picker image ".*epp:main" is mutable/);
     const again = runCli("manifests", ["--catalog", "catalog/base-model.pbtxt", "--output", out, "--run-id", runId, "--regex", "svc"]);
     assert.equal(again.status, 0, again.stderr);
     assert.match(again.stdout, /0 files written, 5 unchanged/);

@@ -30,7 +30,7 @@ benchmarks { name: "epp-stream" config {
   load_balancer { gateway { envoy { epp {} } } }
   benchmark_tool { lpg { request_rates: "2,4,8" benchmark_time_seconds: "2" } } } }
 benchmarks { name: "multi" config {
-  model_server { image: "vllm/vllm-openai:v0.10.2" accelerator: "nvidia-l4" replicas: 1 vllm { model: "${MODEL}" } }
+  model_server { image: "vllm/vllm-openai:v0.10.2" accelerator: "nvidia-l4" replicas: 1 vllm { model: "${MODEL}" max_loras: "1" lora_adapters: "${SECOND_MODEL}=${SECOND_MODEL}" } }
   load_balancer { k8s_service {} }
   benchmark_tool { lpg { models: "${MODEL},${SECOND_MODEL}" request_rates: "4,8" benchmark_time_seconds: "2" } } } }
 `;

@@ -28,7 +28,20 @@ export function helmDeployment(name: string, namespace: string, release: string,
   };
 }
 
-/** Everything a run checks for, as installed by cluster stack `stack`. */
+/**
+ * Google managed Prometheus's PodMonitoring CRD, which GKE installs with managed collection (a run
+ * with a GCP project checks for it); its served version as in ../shared/schemas/crds/gmp.
+ */
+export function podMonitoringCrd(): Json {
+  return {
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    metadata: { name: "podmonitorings.monitoring.googleapis.com" },
+    spec: { group: "monitoring.googleapis.com", scope: "Namespaced", names: { kind: "PodMonitoring", plural: "podmonitorings" }, versions: [{ name: "v1", served: true, storage: true }] },
+  };
+}
+
+/** Everything a run checks for, as installed by cluster stack `stack` (on GKE with managed collection). */
 export function sharedInfrastructure(stack = "kind"): Json[] {
   const crds = INFERENCE_CRDS.map((crd) => {
     const object = loadCrd(crd) as Json;
@@ -44,6 +57,7 @@ export function sharedInfrastructure(stack = "kind"): Json[] {
     helmDeployment(CHART_OBJECTS.aiGatewayDeployment, AI_GATEWAY_CHART.namespace, AI_GATEWAY_CHART.release),
     eppClusterRole(stack),
     eppMetricsReaderClusterRole(stack),
+    podMonitoringCrd(),
   ];
 }
 

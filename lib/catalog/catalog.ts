@@ -2,13 +2,15 @@
 // rates, validation. Pure apart from reading the catalog files.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { Benchmark, BenchmarkConfig, Gateway } from "../../proto/benchmark-types";
+import type { Benchmark, BenchmarkConfig, Gateway, ModelServer } from "../../proto/benchmark-types";
 import { BenchmarksType, BenchmarkType } from "../../proto/schema";
 import { parseTextFormat, type PlainMessage, sourcePosition } from "../../proto/textformat";
-import { CatalogError, listed, location, MAX_ERROR_LENGTH, quoted } from "../errors";
+import { CatalogError, listed, location, MAX_ERROR_LENGTH, quoted, shortPath } from "../errors";
 import { DEFAULT_IMAGES, DEFAULTS, ENVOY_LB_POLICIES, EPP_STAGING_MAIN, EPP_STREAMING_ONLY, VLLM_V0_REMOVED, vllmRelease } from "./defaults";
 import { cloneMessage, type InheritanceEntry, resolveChain } from "./inherit";
+import { pickerFlavourProblem, pickerRelease } from "./pickers";
 import { MUST_NAME_SOMETHING, valueAt } from "./rules";
+import { loraAdapters, servedModels } from "./served";
 import { type LoadGeneratorKind, resolveBenchmarkTool } from "./tool";
 
 export { mergeByPresence } from "./inherit";
@@ -66,41 +68,73 @@ function fsProblem(error: unknown): string {
   return code ?? String((error as Error).message ?? error);
 }
 
-/** Lists the catalog files under `paths` (files as given, folders recursively, sorted). */
+/** What a path that is neither a regular file nor a folder is; reading one would block or never end. */
+function specialKind(stat: fs.Stats): string | undefined {
+  if (stat.isFIFO()) return "a named pipe (FIFO)";
+  if (stat.isCharacterDevice()) return "a character device";
+  if (stat.isBlockDevice()) return "a block device";
+  if (stat.isSocket()) return "a socket";
+  return undefined;
+}
+
+/** `stat` of a path (following links), or a catalog error naming it; undefined when it does not exist. */
+function statOf(file: string, what: string): fs.Stats | undefined {
+  try {
+    return fs.statSync(file, { throwIfNoEntry: false });
+  } catch (error) {
+    throw catalogError(`${shortPath(file)}: cannot read the ${what} (${fsProblem(error)})`);
+  }
+}
+
+/** Refuses what is not a regular file, before anything reads it. */
+function requireRegular(file: string, stat: fs.Stats): void {
+  const special = specialKind(stat);
+  if (special) throw catalogError(`${shortPath(file)}: is ${special}, not a catalog file; give a .pbtxt file or a folder of them`);
+}
+
+/**
+ * Lists the catalog files under `paths` (files as given, folders recursively, sorted). Only
+ * regular files are catalogs; a folder that a symbolic link leads back into is refused.
+ */
 export function catalogFiles(paths: string[]): string[] {
   if (paths.length === 0) throw catalogError("no catalog given: pass a .pbtxt file or a folder of them");
   const files: string[] = [];
-  const walk = (root: string) => {
-    const folders = [root];
-    for (let dir = folders.pop(); dir !== undefined; dir = folders.pop()) {
+  const identity = (stat: fs.Stats) => `${stat.dev}:${stat.ino}`;
+  const walk = (root: string, rootStat: fs.Stats) => {
+    // Each folder with the folders above it (device and inode), so that a link back up is a cycle.
+    const folders: Array<{ dir: string; above: ReadonlySet<string> }> = [{ dir: root, above: new Set([identity(rootStat)]) }];
+    for (let next = folders.pop(); next !== undefined; next = folders.pop()) {
+      const { dir, above } = next;
       let names: string[];
       try {
         names = fs.readdirSync(dir).sort();
       } catch (error) {
-        throw catalogError(`${dir}: cannot read the catalog folder (${fsProblem(error)})`);
+        throw catalogError(`${shortPath(dir)}: cannot read the catalog folder (${fsProblem(error)})`);
       }
-      const subfolders: string[] = [];
+      const subfolders: typeof folders = [];
       for (const name of names) {
         const full = path.join(dir, name);
-        if (fs.statSync(full, { throwIfNoEntry: false })?.isDirectory()) subfolders.push(full);
-        else if (CATALOG_EXTENSIONS.includes(path.extname(name))) files.push(full);
+        const stat = statOf(full, "catalog folder entry");
+        if (stat?.isDirectory()) {
+          if (above.has(identity(stat))) throw catalogError(`${shortPath(full, 80)}: a symbolic link cycle (a link back to a folder above it); remove the link`);
+          subfolders.push({ dir: full, above: new Set([...above, identity(stat)]) });
+        } else if (stat && CATALOG_EXTENSIONS.includes(path.extname(name))) {
+          requireRegular(full, stat);
+          files.push(full);
+        }
       }
       folders.push(...subfolders.reverse());
     }
   };
   for (const given of paths) {
-    let stat: fs.Stats | undefined;
-    try {
-      stat = fs.statSync(given, { throwIfNoEntry: false });
-    } catch (error) {
-      throw catalogError(`${given}: cannot read the catalog (${fsProblem(error)})`);
-    }
+    const stat = statOf(given, "catalog");
     if (!stat) throw catalogError(`${given}: no such catalog file or folder`);
     if (stat.isDirectory()) {
       const before = files.length;
-      walk(given);
+      walk(given, stat);
       if (files.length === before) throw catalogError(`${given}: folder holds no catalog (${CATALOG_EXTENSIONS.join(", ")}) files`);
     } else {
+      requireRegular(given, stat);
       files.push(given);
     }
   }
@@ -181,6 +215,21 @@ function mutableImageWarning(name: string, role: string, image: string): string 
   return `benchmark "${name}": ${role} image "${image}" is mutable (${tag ? `tag :${tag}` : "no tag"}); pin a version or digest so the run can be reproduced`;
 }
 
+/** `lora_adapters`: names unique and other than the model; vLLM loads each from a path, with LoRA enabled. */
+function checkLoraAdapters(server: ModelServer, fail: (message: object, field: string | undefined, detail: string) => never): void {
+  const engine = server.vllm ?? server.sim!;
+  const where = `config.model_server.${server.vllm ? "vllm" : "sim"}.lora_adapters`;
+  const names = new Set([engine.model]);
+  for (const adapter of loraAdapters(engine.lora_adapters)) {
+    if (!adapter.name || names.has(adapter.name)) {
+      fail(engine, "lora_adapters", `${where}: adapter ${quoted(adapter.name, 30)} is ${adapter.name ? "named twice or as the model" : "unnamed"}; write name=path entries`);
+    }
+    names.add(adapter.name);
+    if (server.vllm && !adapter.path) fail(engine, "lora_adapters", `${where}: adapter ${quoted(adapter.name, 30)} has no path; write name=path (a hub repository or a folder)`);
+  }
+  if (server.vllm && names.size > 1 && !server.vllm.max_loras) fail(engine, "lora_adapters", `${where} needs max_loras (vLLM serves adapters only with --enable-lora)`);
+}
+
 /** Applies defaults and validates one merged benchmark; returns it resolved. */
 function finish(file: string, merged: Benchmark): ResolvedBenchmark {
   const name = merged.name!;
@@ -248,6 +297,7 @@ function finish(file: string, merged: Benchmark): ResolvedBenchmark {
     }
     servedModel = sim.model;
   }
+  checkLoraAdapters(server, fail);
 
   const lb = config.load_balancer;
   if (!lb) return fail(config, undefined, "config.load_balancer is missing");
@@ -304,16 +354,21 @@ function finish(file: string, merged: Benchmark): ResolvedBenchmark {
       if (EPP_STAGING_MAIN.test(epp.image)) {
         warnings.push(`benchmark "${name}": endpoint picker image "${epp.image}" is GIE's unmaintained staging build of main (the picker left GIE after v1.5.0); use ${DEFAULT_IMAGES.eppV1}`);
       }
+      // A known release that cannot parse the flavour's flags or read its pools exits or idles
+      // until the readiness deadline (lib/catalog/pickers.ts); other builds get a warning.
+      const known = pickerRelease(epp.image);
+      const problem = pickerFlavourProblem(epp.image, inferenceFlavor);
+      if (problem) fail(epp, "image", problem);
       const release = /:v(\d+)\.(\d+)/.exec(epp.image);
-      if (loadBalancer === "gateway.envoy.epp" && inferenceFlavor === "v1" && !gateway.full_duplex_streaming_enabled) {
+      if (loadBalancer === "gateway.envoy.epp" && !gateway.full_duplex_streaming_enabled && (inferenceFlavor === "v1" || known?.streamingOnly)) {
         // Buffered: Envoy sends the body only after the picker answers the headers, and v0.4.0+
         // pickers answer the headers only after the whole body (GIE v1.5.0 pkg/epp/handlers/server.go).
-        const streamingOnly = release && (Number(release[1]) > EPP_STREAMING_ONLY[0] || (Number(release[1]) === EPP_STREAMING_ONLY[0] && Number(release[2]) >= EPP_STREAMING_ONLY[1]));
+        const streamingOnly = known ? known.streamingOnly : release && (Number(release[1]) > EPP_STREAMING_ONLY[0] || (Number(release[1]) === EPP_STREAMING_ONLY[0] && Number(release[2]) >= EPP_STREAMING_ONLY[1]));
         const why = `full_duplex_streaming_enabled: false makes Envoy AI Gateway buffer bodies for the picker, and pickers from v${EPP_STREAMING_ONLY.join(".")} implement only full-duplex streaming, so every request would stall until the 300 s ext_proc timeout`;
-        if (streamingOnly) fail(gateway, "full_duplex_streaming_enabled", `buffered bodies (full_duplex_streaming_enabled: false) stall every request: pickers from v${EPP_STREAMING_ONLY.join(".")} (this is v${release[1]}.${release[2]}) stream only; set it true, or use inference_api: V1ALPHA2`);
+        if (streamingOnly) fail(gateway, "full_duplex_streaming_enabled", `buffered bodies (full_duplex_streaming_enabled: false) stall every request: pickers from v${EPP_STREAMING_ONLY.join(".")} (this is ${release ? `v${release[1]}.${release[2]}` : known!.tag}) stream only; set it true${inferenceFlavor === "v1" ? ", or use inference_api: V1ALPHA2" : ""}`);
         warnings.push(`benchmark "${name}": deployed buffered as written, but ${why} if "${epp.image}" is such a picker; the readiness check then stops the run before any load`);
       }
-      if (release && (inferenceFlavor === "v1") !== Number(release[1]) >= 1) {
+      if (!known && release && (inferenceFlavor === "v1") !== Number(release[1]) >= 1) {
         warnings.push(`benchmark "${name}": endpoint picker image "${epp.image}" is from a release that serves the ${Number(release[1]) >= 1 ? "v1" : "v1alpha2"} InferencePool API, but the benchmark deploys ${inferenceFlavor}; set config.load_balancer.gateway.inference_api or change the image`);
       }
     }
@@ -324,7 +379,7 @@ function finish(file: string, merged: Benchmark): ResolvedBenchmark {
   const tool = config.benchmark_tool;
   if (!tool) return fail(config, undefined, "config.benchmark_tool is missing");
   const { loadGenerator, requestRates, expectedSeconds } = resolveBenchmarkTool(tool, {
-    servedModel, accelerator: modelServer === "vllm" ? server.accelerator : undefined, replicas: server.replicas, gpusPerReplica, fail,
+    servedModel, servedModels: servedModels(server), accelerator: modelServer === "vllm" ? server.accelerator : undefined, replicas: server.replicas, gpusPerReplica, fail,
   });
 
   for (const [role, image] of [["model server", server.image], ["load generator", tool.image!]] as const) {
@@ -377,7 +432,7 @@ export function loadCatalogs(paths: string[], regex?: string): ResolvedBenchmark
     try {
       bytes = fs.readFileSync(file);
     } catch (error) {
-      throw catalogError(`${file}: cannot read the catalog (${fsProblem(error)})`);
+      throw catalogError(`${shortPath(file)}: cannot read the catalog (${fsProblem(error)})`);
     }
     return parseCatalog(file, bytes);
   });

@@ -107,7 +107,8 @@ export function inheritedPart(base: Benchmark, child: Benchmark): PlainMessage {
       const childMember = memberOf(type, childMessage, selector.oneof);
       switched = childMember !== undefined && childMember !== memberOf(type, baseMessage, selector.oneof);
     } else {
-      switched = Object.prototype.hasOwnProperty.call(childMessage, selector.field) && !selector.same(childMessage[selector.field], baseMessage[selector.field]);
+      const written = valueAt(childMessage, selector.field);
+      switched = written !== undefined && !selector.same(written, valueAt(baseMessage, selector.field));
     }
     if (!switched) continue;
     for (const dependent of dependency.dependents) {

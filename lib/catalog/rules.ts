@@ -17,17 +17,23 @@ export const NOT_INHERITED: readonly string[] = [
 export interface MemberDependency {
   /** The message holding the selector. */
   message: string;
-  /** A oneof of that message, or one of its fields, whose choice the dependents follow. */
+  /** A oneof of that message, or a field (a dot path below it), whose choice the dependents follow. */
   selector: { oneof: string } | { field: string; same: (a: unknown, b: unknown) => boolean };
   /** Fields (relative to `message`) whose value or default depends on that choice. */
   dependents: readonly string[];
 }
 
+/** The load generator's model names and tokenizers, which default to the served model. */
+const SERVED_MODEL_DEPENDENTS = [
+  "benchmark_tool.lpg.models", "benchmark_tool.lpg.tokenizer",
+  "benchmark_tool.inference_perf.model", "benchmark_tool.inference_perf.tokenizer",
+];
+
 const sameInferenceApi = (a: unknown, b: unknown) => (a === "V1ALPHA2") === (b === "V1ALPHA2");
 
 /**
  * When a child switches the selector (`vllm` → `sim`, `lpg` → another tool, `envoy` →
- * `gke_gateway`, V1 → V1ALPHA2), it does not inherit the base's dependents: they take the new
+ * `gke_gateway`, V1 → V1ALPHA2, another served model), it does not inherit the base's dependents: they take the new
  * choice's defaults unless the child sets them. Oneof members come from the proto, so a new
  * member (such as another load generator) needs no change here.
  */
@@ -36,6 +42,12 @@ export const MEMBER_DEPENDENT: readonly MemberDependency[] = [
   { message: "config.benchmark_tool", selector: { oneof: "Type" }, dependents: ["image"] },
   { message: "config.load_balancer.gateway", selector: { oneof: "type" }, dependents: ["gateway_class_name"] },
   { message: "config.load_balancer.gateway", selector: { field: "inference_api", same: sameInferenceApi }, dependents: ["envoy.epp.image", "gke_gateway.epp.image"] },
+  // What the load generator requests follows the served model: a base's models would be 404s.
+  ...["vllm", "sim"].map((engine) => ({
+    message: "config",
+    selector: { field: `model_server.${engine}.model`, same: Object.is },
+    dependents: SERVED_MODEL_DEPENDENTS,
+  })),
 ];
 
 /** Strings that must name something when written: `""` is an error there, not "the default". */

@@ -2,7 +2,7 @@
 // defaults, its validation and its request rates (one stage per rate). Called by
 // lib/catalog/catalog.ts after inheritance; the helpers at the end read a resolved benchmark.
 import type { Benchmark, BenchmarkTool, InferencePerf, InferencePerfDistribution, InferencePerfLengths, LPG } from "../../proto/benchmark-types";
-import { quoted } from "../errors";
+import { listed, quoted } from "../errors";
 import { DEFAULT_IMAGES, DEFAULTS, IP_PLACEHOLDER } from "./defaults";
 import { baseRatesFor, knownRateKeys, rateProblem, scaleRates } from "./rates";
 
@@ -18,6 +18,8 @@ const PROMETHEUS_SETTLE_SECONDS = 2;
 export interface ToolContext {
   /** The served model (vLLM's or the simulator's). */
   servedModel: string;
+  /** Every model name the server answers: the model and its LoRA adapters (lib/catalog/served.ts). */
+  servedModels: string[];
   /** The accelerator label, for built-in rates; undefined for the simulator. */
   accelerator?: string;
   replicas: number;
@@ -63,6 +65,14 @@ function generatedRates(ctx: ToolContext, at: object, field: string, modelCount:
   return rates;
 }
 
+/** Every model the load generator requests must be served, or each of its requests is a 404. */
+function requireServed(requested: string[], field: string, at: object, ctx: ToolContext): void {
+  const unserved = requested.filter((model) => !ctx.servedModels.includes(model));
+  if (unserved.length === 0) return;
+  const names = (list: string[]) => listed(list.map((model) => quoted(model, 40)), 3);
+  ctx.fail(at, field.slice(field.lastIndexOf(".") + 1), `${field} requests ${names(unserved)}, which the model server does not serve (it serves ${names(ctx.servedModels)}); every such request would be a 404`);
+}
+
 function resolveLpg(lpg: LPG, ctx: ToolContext): Omit<ResolvedTool, "loadGenerator"> {
   const fail = ctx.fail;
   lpg.dataset ??= DEFAULTS.lpg.dataset;
@@ -96,6 +106,7 @@ function resolveLpg(lpg: LPG, ctx: ToolContext): Omit<ResolvedTool, "loadGenerat
   }
   const problem = rateProblem(requestRates, false);
   if (problem) fail(lpg, "request_rates", `config.benchmark_tool.lpg.request_rates: ${problem}`);
+  requireServed(models, "config.benchmark_tool.lpg.models", lpg, ctx);
   // Our warm-up runs once before the first rate (the LPG itself reads no WARMUP_SECONDS); every
   // rate is followed by the pause (the seed's image sleeps after the last one too).
   const expectedSeconds = Number(lpg.warmup_seconds) + requestRates.length * (Number(lpg.benchmark_time_seconds) + Number(lpg.pause_seconds));
@@ -141,6 +152,7 @@ function resolveInferencePerf(ip: InferencePerf, ctx: ToolContext): Omit<Resolve
   if (!(LOAD_TYPES as readonly string[]).includes(ip.load_type)) fail(ip, "load_type", `${where}.load_type must be one of ${LOAD_TYPES.join(", ")} (got ${quoted(String(ip.load_type))})`);
   if (!(API_TYPES as readonly string[]).includes(ip.api)) fail(ip, "api", `${where}.api must be one of ${API_TYPES.join(", ")} (got ${quoted(String(ip.api))})`);
   if (!ip.model.trim()) fail(ip, "model", `${where}.model is empty`);
+  requireServed([ip.model.trim()], `${where}.model`, ip, ctx);
   if (!positiveInteger(ip.port) || Number(ip.port) > 65535) fail(ip, "port", `${where}.port must be a port number (got ${quoted(String(ip.port))})`);
   for (const field of ["warmup_seconds", "num_workers", "base_seed"] as const) {
     if (ip[field]! < 0) fail(ip, field, `${where}.${field} must not be negative (got ${ip[field]})`);

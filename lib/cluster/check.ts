@@ -6,6 +6,7 @@ import YAML from "yaml";
 import type { ResolvedBenchmark } from "../catalog/catalog";
 import { ClusterError } from "../errors";
 import { SHARED_NAMES } from "../manifests/cluster";
+import { NAMES } from "../manifests/common";
 import { CHART_OBJECTS, ENVOY_GATEWAY_CHART, ENVOY_GATEWAY_CONTROLLER } from "../manifests/charts";
 import { INFERENCE_CRDS } from "./pinned";
 
@@ -23,6 +24,9 @@ export interface InfrastructureNeeds {
   envoyPatchPolicy: boolean;
   clusterRoles: string[];
 }
+
+/** Google managed Prometheus's PodMonitoring: a run with a GCP project creates one per benchmark (and per picker). */
+export const POD_MONITORING_CRD = { name: "podmonitorings.monitoring.googleapis.com", versions: ["v1"] };
 
 /** What the given benchmarks need; `gcp`: the run has a GCP project (managed Prometheus scrapes the pickers). */
 export function infrastructureNeeds(benchmarks: ResolvedBenchmark[], options: { gcp: boolean }): InfrastructureNeeds {
@@ -48,6 +52,9 @@ export function infrastructureNeeds(benchmarks: ResolvedBenchmark[], options: { 
       else envoyPatchPolicy = true;
     }
   }
+  // Without managed collection (a Standard cluster without it) the first PodMonitoring fails
+  // mid-`up`, after the model servers started.
+  if (options.gcp && benchmarks.length > 0) crds.set(POD_MONITORING_CRD.name, new Set(POD_MONITORING_CRD.versions));
   return {
     crds: [...crds].map(([name, versions]) => ({ name, versions: [...versions].sort() })).sort((a, b) => a.name.localeCompare(b.name)),
     gatewayClasses: [...classes].map(([name, controller]) => ({ name, ...(controller ? { controller } : {}) })).sort((a, b) => a.name.localeCompare(b.name)),
@@ -55,6 +62,18 @@ export function infrastructureNeeds(benchmarks: ResolvedBenchmark[], options: { 
     envoyPatchPolicy,
     clusterRoles: picker ? [SHARED_NAMES.eppClusterRole, ...(options.gcp ? [SHARED_NAMES.eppMetricsReaderClusterRole] : [])] : [],
   };
+}
+
+/**
+ * What a run's settings leave unable to work, as warnings. Without `prerequisites`, nothing binds
+ * the pickers' metrics reader to the shared /metrics ClusterRole, and a picker authorizes every
+ * scrape (GIE v1.5.0 pkg/epp/server/options.go: --metrics-endpoint-auth defaults to true): with a
+ * GCP project, managed Prometheus's scrapes of every picker are refused.
+ */
+export function settingsWarnings(settings: { prerequisites: boolean; gcpProject?: string }, benchmarks: ResolvedBenchmark[]): string[] {
+  const pickers = benchmarks.filter((b) => b.loadBalancer === "gateway.envoy.epp" || b.loadBalancer === "gateway.gke_gateway.epp");
+  if (settings.prerequisites || !settings.gcpProject || pickers.length === 0) return [];
+  return [`prerequisites is false, so no ClusterRoleBinding lets ${pickers.length} benchmark(s)' metrics token read their endpoint picker's /metrics (--metrics-endpoint-auth is on by default): managed Prometheus's scrapes are refused and the picker dashboard stays empty; bind ServiceAccount ${NAMES.eppMetricsReader} of each namespace to ClusterRole ${SHARED_NAMES.eppMetricsReaderClusterRole}, or set prerequisites true`];
 }
 
 /** Whether there is anything to check at all. */

@@ -1,5 +1,6 @@
 // What every part of a benchmark shares: object names, labels, ports, the build context.
 import type { IRoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding";
+import type { ISecurityContext } from "kubernetes-models/v1/SecurityContext";
 import type { ResolvedBenchmark } from "../catalog/catalog";
 
 /** A plain Kubernetes object, as written to the snapshot and handed to Pulumi. */
@@ -97,6 +98,32 @@ export function roleBinding(ctx: BuildContext, role: string, component: string, 
     subjects: [{ kind: "ServiceAccount", name: serviceAccount, namespace: ctx.namespace }],
   };
   return binding as unknown as K8sObject;
+}
+
+/**
+ * Every container we create runs with this: no privilege escalation (setuid binaries, no_new_privs),
+ * no Linux capabilities, the runtime's default seccomp filter (the Pod Security Standards'
+ * "restricted" container fields; images that run as root keep their uid).
+ */
+export const LEAST_PRIVILEGE: Readonly<ISecurityContext> = {
+  allowPrivilegeEscalation: false,
+  capabilities: { drop: ["ALL"] },
+  seccompProfile: { type: "RuntimeDefault" },
+};
+
+/** The annotation that ties a service-account token Secret to its ServiceAccount. */
+const SERVICE_ACCOUNT_NAME = "kubernetes.io/service-account.name";
+
+/**
+ * The objects of `part` that `object` must wait for. A service-account token Secret needs its
+ * ServiceAccount first: the token controller deletes a token Secret whose ServiceAccount does not
+ * exist (kubernetes/kubernetes pkg/controller/serviceaccount/tokens_controller.go syncSecret:
+ * `sa == nil` → deleteToken), and nothing recreates it.
+ */
+export function prerequisitesOf(object: K8sObject, part: readonly K8sObject[]): K8sObject[] {
+  const account = object.kind === "Secret" ? object.metadata.annotations?.[SERVICE_ACCOUNT_NAME] : undefined;
+  if (account === undefined) return [];
+  return part.filter((o) => o.kind === "ServiceAccount" && o.metadata.name === account && o.metadata.namespace === object.metadata.namespace);
 }
 
 /** Selects the model server pods; the Deployment, Service, pools and monitoring all use it. */

@@ -11,8 +11,9 @@ import type { IRoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v
 import type { IService } from "kubernetes-models/v1/Service";
 import type { IServiceAccount } from "kubernetes-models/v1/ServiceAccount";
 import type { EPP } from "../../proto/benchmark-types";
+import { pickerRelease } from "../catalog/pickers";
 import { stagesAreConcurrency, toolModels, toolPort, typicalOutputTokens } from "../catalog/tool";
-import { type BuildContext, type K8sObject, metadata, MODEL_SERVER_SELECTOR, NAMES, PORTS, roleBinding } from "./common";
+import { type BuildContext, type K8sObject, LEAST_PRIVILEGE, metadata, MODEL_SERVER_SELECTOR, NAMES, PORTS, roleBinding } from "./common";
 
 const COMPONENT = "load-balancer";
 const GROUP_V1 = "inference.networking.k8s.io";
@@ -208,8 +209,9 @@ function endpointPicker(ctx: BuildContext, epp: EPP): K8sObject[] {
         `--pool-name=${NAMES.pool}`, `--pool-namespace=${ctx.namespace}`, `--pool-group=${GROUP_V1}`,
         `--grpc-port=${PORTS.eppGrpc}`, `--grpc-health-port=${PORTS.eppHealth}`, `--metrics-port=${PORTS.eppMetrics}`,
         `--refresh-metrics-interval=${epp.refresh_metrics_interval}`,
-        // Tracing defaults to on and exports to localhost:4317; GIE's chart turns it off.
-        "--tracing=false", "--zap-encoder=json", "--v=3",
+        // Tracing defaults to on and exports to localhost:4317; GIE's chart turns it off. v1.0.x
+        // has no such flag, and Go's flag package exits on one it does not define.
+        ...(pickerRelease(epp.image!)?.tracingFlag === false ? [] : ["--tracing=false"]), "--zap-encoder=json", "--v=3",
       ]
     : [
         "-poolName", NAMES.pool, "-poolNamespace", ctx.namespace,
@@ -268,6 +270,7 @@ function endpointPicker(ctx: BuildContext, epp: EPP): K8sObject[] {
             resources: small ? { requests: { cpu: "250m", memory: "256Mi" } } : { requests: { cpu: "10", memory: "20Gi" }, limits: { cpu: "10", memory: "20Gi" } },
             readinessProbe: healthProbe,
             livenessProbe: { ...healthProbe, failureThreshold: 12 },
+            securityContext: { ...LEAST_PRIVILEGE },
           }],
         },
       },

@@ -17,7 +17,7 @@ import type { IResourceRequirements } from "kubernetes-models/v1/ResourceRequire
 import type { IServiceAccount } from "kubernetes-models/v1/ServiceAccount";
 import type { IVolume } from "kubernetes-models/v1/Volume";
 import type { IVolumeMount } from "kubernetes-models/v1/VolumeMount";
-import { type BuildContext, type K8sObject, metadata, NAMES, serviceAddress } from "./common";
+import { type BuildContext, type K8sObject, LEAST_PRIVILEGE, metadata, NAMES, serviceAddress } from "./common";
 import { INFERENCE_PERF_CONFIG_KEY, INFERENCE_PERF_REPORT_DIR, inferencePerfConfigYaml } from "./load-generator-inference-perf";
 import { ADDRESS_FILE, buildReadiness } from "./readiness";
 
@@ -177,6 +177,7 @@ export function buildLoadGenerator(ctx: BuildContext): K8sObject[] {
             env: parts.env,
             resources: parts.resources,
             volumeMounts: [scriptVolume, ...parts.mounts, ...readiness.mounts],
+            securityContext: { ...LEAST_PRIVILEGE },
           }],
           volumes: [
             { name: "script", configMap: { name: NAMES.loadGeneratorScript } },

@@ -14,7 +14,7 @@ import type { IContainer } from "kubernetes-models/v1/Container";
 import type { IVolume } from "kubernetes-models/v1/Volume";
 import type { IVolumeMount } from "kubernetes-models/v1/VolumeMount";
 import { toolModels, toolPort } from "../catalog/tool";
-import { type BuildContext, type K8sObject, metadata, NAMES, roleBinding, serviceAddress } from "./common";
+import { type BuildContext, type K8sObject, LEAST_PRIVILEGE, metadata, NAMES, roleBinding, serviceAddress } from "./common";
 
 const COMPONENT = "load-generator";
 /** Where the readiness check writes the address the load generator must target. */
@@ -255,6 +255,7 @@ export function buildReadiness(ctx: BuildContext, image: string, scriptMount: IV
       command: ["python3", `${scriptMount.mountPath}/${READINESS_SCRIPT_KEY}`],
       env: [{ name: "READINESS_SPEC", value: JSON.stringify(spec) }],
       volumeMounts: [scriptMount, addressMount],
+      securityContext: { ...LEAST_PRIVILEGE },
     }],
     volumes: [{ name: "target-address", emptyDir: {} }],
     mounts: [addressMount],

@@ -54,6 +54,24 @@ export interface SnapshotReport {
   unchanged: string[];
 }
 
+/** Each file against the disk; an error before anything is written when one differs and `override` is off. */
+function diskStates(files: SnapshotFile[], override: boolean): Array<"absent" | "same" | "different"> {
+  const states = files.map(onDisk);
+  const conflict = conflictMessage(files.filter((_, i) => states[i] === "different"));
+  if (conflict && !override) throw new SnapshotError(conflict);
+  return states;
+}
+
+function writeOne(file: SnapshotFile, state: "absent" | "same" | "different", report: SnapshotReport): void {
+  if (state === "same") {
+    report.unchanged.push(file.path);
+    return;
+  }
+  if (state === "different") fs.chmodSync(file.path, 0o644);
+  writeReadOnly(file.path, file.content);
+  report.written.push(file.path);
+}
+
 /**
  * Writes the snapshots of a run. Without `override`, a file that exists with other content is
  * an error raised before anything is written, for every benchmark; identical files are left
@@ -61,18 +79,24 @@ export interface SnapshotReport {
  * Each file is rendered once, or twice when it is rewritten.
  */
 export function writeSnapshots(files: SnapshotFile[], override: boolean): SnapshotReport {
-  const states = files.map(onDisk);
-  const conflict = conflictMessage(files.filter((_, i) => states[i] === "different"));
-  if (conflict && !override) throw new SnapshotError(conflict);
+  const states = diskStates(files, override);
+  const report: SnapshotReport = { written: [], unchanged: [] };
+  for (const [i, file] of files.entries()) writeOne(file, states[i], report);
+  return report;
+}
+
+/**
+ * writeSnapshots, yielding between files so that `signal` (Ctrl-C) can stop it. Each file is
+ * written whole (temporary file, then rename) before the signal is looked at, so an interrupted
+ * run leaves complete files and no temporary one; running it again writes the rest.
+ */
+export async function writeSnapshotsUntil(files: SnapshotFile[], override: boolean, signal: AbortSignal): Promise<SnapshotReport & { interrupted: boolean }> {
+  const states = diskStates(files, override);
   const report: SnapshotReport = { written: [], unchanged: [] };
   for (const [i, file] of files.entries()) {
-    if (states[i] === "same") {
-      report.unchanged.push(file.path);
-      continue;
-    }
-    if (states[i] === "different") fs.chmodSync(file.path, 0o644);
-    writeReadOnly(file.path, file.content);
-    report.written.push(file.path);
+    await new Promise((resolve) => setImmediate(resolve));
+    if (signal.aborted) return { ...report, interrupted: true };
+    writeOne(file, states[i], report);
   }
-  return report;
+  return { ...report, interrupted: false };
 }
