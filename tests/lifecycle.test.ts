@@ -14,7 +14,7 @@ import { listRunBenchmarks } from "../lib/results/run-results";
 import { ResultsService } from "../lib/results/service";
 import { driveRun, type DriverStack } from "../lib/run/driver";
 import { DRIVER_ENV } from "../lib/run/pulumi-cli";
-import { databasePath, ResultStore } from "../lib/store/store";
+import { databasePath, openStore } from "../lib/store/store";
 import { computedOutputs, Engine, EngineError, FakeCloud, invokeResults, type OperationResult, type StackConfig } from "./engine";
 import { FakeBucket } from "./fake-gcs";
 import { FakeKube, jobIn, pod } from "./fake-kube";
@@ -183,11 +183,11 @@ describe("a run's whole life under the engine's rules (tests/engine.ts)", functi
 
     const benchmarks = listRunBenchmarks(run.outputDir, "win-1");
     assert.deepEqual(benchmarks.map((b) => `${b.name} ${b.state.status}`), Object.keys(RATES).sort().map((name) => `${name} collected`));
-    const store = new ResultStore(databasePath(run.outputDir));
+    const store = await openStore(databasePath(run.outputDir));
     try {
-      assert.equal(store.benchmarks("win-1").length, Object.keys(RATES).length, "every benchmark is in results.db");
+      assert.equal((await store.benchmarks("win-1")).length, Object.keys(RATES).length, "every benchmark is in results.db");
     } finally {
-      store.close();
+      await store.close();
     }
     // Each benchmark's Job ran its after-create hook once and its before-delete hook once.
     const hooks = run.engine.history.flatMap((h) => h.result.hooksRun);

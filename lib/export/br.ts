@@ -6,12 +6,12 @@
 // TPOT (where a tool wrote one) to time_per_output_token. The schema has no field for goodput,
 // cost or errors by type, so those are not exported here (the csv export has them).
 import * as crypto from "node:crypto";
-import * as fs from "node:fs";
 import { parseAllDocuments } from "yaml";
 import type { Metric, Stat } from "../../proto/benchmark-types";
 import type { ImageRecord } from "../results/collect";
 import type { Provenance } from "../results/provenance";
-import type { RunBenchmark } from "../results/run-results";
+import type { BenchmarkRecord } from "../results/run-results";
+import { manifestPath } from "../snapshot/layout";
 import { benchmarkFacts } from "../store/store";
 
 type Json = Record<string, unknown>;
@@ -28,10 +28,11 @@ function cfgId(value: unknown): string {
   return crypto.createHash("sha256").update(JSON.stringify(value)).digest("hex").slice(0, 32);
 }
 
-/** The objects of one snapshot manifest (multi-document YAML); none when the file is absent. */
-function manifestObjects(file: string): Json[] {
-  if (!fs.existsSync(file)) return [];
-  return parseAllDocuments(fs.readFileSync(file, "utf8")).map((d) => d.toJSON() as Json).filter((o) => o && typeof o === "object");
+/** The objects of one snapshot manifest (multi-document YAML); none when the snapshot lacks it. */
+function manifestObjects(benchmark: BenchmarkRecord, part: Parameters<typeof manifestPath>[0]): Json[] {
+  const text = benchmark.snapshot[manifestPath(part)];
+  if (text === undefined) return [];
+  return parseAllDocuments(text).map((d) => d.toJSON() as Json).filter((o) => o && typeof o === "object");
 }
 
 function firstContainer(objects: Json[], kinds: string[]): Container | undefined {
@@ -111,10 +112,10 @@ function isoDuration(start?: string, end?: string): string | null {
 }
 
 /** The stack of a benchmark: model server, then load balancer components, from its snapshot. */
-function stack(benchmark: RunBenchmark, provenance: Provenance): Json[] {
+function stack(benchmark: BenchmarkRecord, provenance: Provenance): Json[] {
   const facts = benchmarkFacts(benchmark.config);
   const server = benchmark.config?.config?.model_server;
-  const modelObjects = manifestObjects(benchmark.paths.manifest("model-server"));
+  const modelObjects = manifestObjects(benchmark, "model-server");
   const serverContainer = firstContainer(modelObjects, ["Deployment"]);
   const model: Json = {
     metadata: { schema_version: "0.0.1", label: "model-server", cfg_id: cfgId(serverContainer ?? server ?? {}) },
@@ -129,7 +130,7 @@ function stack(benchmark: RunBenchmark, provenance: Provenance): Json[] {
     },
     native: compact({ args: serverContainer ? argsMap(serverContainer.args) : null, envars: envMap(serverContainer) }),
   };
-  const lbObjects = manifestObjects(benchmark.paths.manifest("load-balancer"));
+  const lbObjects = manifestObjects(benchmark, "load-balancer");
   const gateway = lbObjects.find((o) => o.kind === "Gateway") as { spec?: { gatewayClassName?: string } } | undefined;
   const lb = benchmark.config?.config?.load_balancer;
   const loadBalancer: Json = {
@@ -156,9 +157,10 @@ function stack(benchmark: RunBenchmark, provenance: Provenance): Json[] {
 }
 
 /** One llm-d Benchmark Report v0.2.1 for one rate of a benchmark. */
-export function benchmarkReport(runId: string, benchmark: RunBenchmark, provenance: Provenance, stat: Stat, stage: number): Json {
+export function benchmarkReport(runId: string, benchmark: BenchmarkRecord, stat: Stat, stage: number): Json {
+  const provenance = benchmark.provenance;
   const lpg = benchmark.config?.config?.benchmark_tool?.lpg;
-  const loadObjects = manifestObjects(benchmark.paths.manifest("load-generator"));
+  const loadObjects = manifestObjects(benchmark, "load-generator");
   const loadContainer = firstContainer(loadObjects, ["Job", "Deployment"]);
   const rate = stat.request_rate ?? 0;
   const rateLabel = Number.isFinite(rate) && rate > 0 ? `${rate} QPS` : "all requests at once (rate inf)";

@@ -1,10 +1,10 @@
 // stats.csv: one row per benchmark and rate, every figure in its own column, the header naming
 // each column with its unit ("request_latency_p90 (ms)"). RFC 4180 quoting.
 import type { Stat } from "../../proto/benchmark-types";
-import type { RunBenchmark } from "../results/run-results";
+import type { BenchmarkRecord } from "../results/run-results";
 import { benchmarkFacts, statColumns } from "../store/store";
 
-type Row = { benchmark: RunBenchmark; stat: Stat; columns: ReturnType<typeof statColumns> };
+type Row = { benchmark: BenchmarkRecord; stat: Stat; columns: ReturnType<typeof statColumns> };
 
 const COLUMNS: Array<[string, string | null, (row: Row) => unknown]> = [
   ["benchmark", null, (r) => r.benchmark.name],
@@ -45,7 +45,7 @@ function cell(value: unknown): string {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-export function statsCsv(benchmarks: RunBenchmark[]): string {
+export function statsCsv(benchmarks: BenchmarkRecord[]): string {
   const rows = benchmarks.flatMap((benchmark) => (benchmark.state.result?.stats ?? []).map((stat) => ({ benchmark, stat, columns: statColumns(stat) })));
   const header = COLUMNS.map(([name, unit]) => cell(unit ? `${name} (${unit})` : name));
   return [header.join(","), ...rows.map((row) => COLUMNS.map(([, , value]) => cell(value(row))).join(","))].join("\r\n") + "\r\n";

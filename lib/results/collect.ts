@@ -159,7 +159,7 @@ export async function collectBenchmark(options: CollectOptions): Promise<Collect
   const { paths, namespace } = options;
   const log = options.log ?? (() => undefined);
   if (fs.existsSync(paths.resultsDir)) {
-    const existing = readBenchmarkState(paths, options.benchmark.requestRates);
+    const existing = readBenchmarkState(paths, options.benchmark.benchmark);
     return existing.record!;
   }
 

@@ -1,5 +1,6 @@
 // The results service: everything that happens to a benchmark's results once its load generator
-// runs — collection from the cluster, the run's SQLite database, the GCS upload. The Pulumi
+// runs — collection from the cluster, the results database (the stack's resultsDb, else the
+// output folder's SQLite file), the GCS upload. The Pulumi
 // program calls it from the Job's hooks and before it declares anything (catch-up); the CLIs
 // call it too. None of it may stop a run: a collection, store or upload that fails is a warning,
 // and what is missing is retried by the next `pulumi up`.
@@ -7,11 +8,12 @@ import type { ResolvedBenchmark } from "../catalog/catalog";
 import { UserError } from "../errors";
 import { loadGeneratorTimeoutSeconds } from "../plan/timing";
 import type { BenchmarkPaths } from "../snapshot/layout";
-import { databasePath, ResultStore } from "../store/store";
+import { databaseLocation } from "../store/database";
+import { ResultStore } from "../store/store";
 import { collectBenchmark, jobState, waitForAnyJob } from "./collect";
 import { defaultBucket, needsUpload, type UploadBucket, uploadBenchmark } from "./gcs";
 import { loadKubeConfig } from "./kube";
-import { listRunBenchmarks } from "./run-results";
+import { readRunRecords } from "./run-results";
 import { hasResults } from "./status";
 
 /** When the collection hooks run: after the Job is created or updated, and before it is deleted. */
@@ -28,6 +30,8 @@ export interface ResultsSettings {
   waitForResults: boolean;
   /** Secret values (the Hugging Face token) scrubbed from everything collected, besides anything token-shaped. */
   knownSecrets?: string[];
+  /** The results database collected results go to: an SQLite file or a postgres:// URL (default: <outputDir>/results.db). */
+  resultsDb?: string;
 }
 
 export interface ResultsLog {
@@ -72,7 +76,7 @@ export class ResultsService {
         if (state === "succeeded" || state === "failed") {
           const record = await collectBenchmark({ kubeConfig, benchmark: p.benchmark, runId: settings.runId, namespace: p.namespace, paths: p.paths, timeoutSeconds: 60, gcsBucket: settings.gcsBucket, secrets: settings.knownSecrets, log: (m) => this.log.info(m) });
           this.log.info(`${p.benchmark.name}: collected what an earlier run left (${record.status})`);
-          this.storeRun();
+          await this.storeRun([p.benchmark.name]);
           if (settings.gcsBucket) uploads.push(p);
         }
       } catch (error) {
@@ -82,18 +86,23 @@ export class ResultsService {
     for (const p of uploads) await this.upload(p);
   }
 
-  /** Every collected result goes into the run's database too. */
-  storeRun(): void {
+  /**
+   * Every collected result goes into the results database too: `names`, the benchmarks just
+   * collected (their rows are replaced, the run's others kept), else the whole run.
+   */
+  async storeRun(names?: string[]): Promise<void> {
     const settings = this.settings;
+    // The stack's resultsDb only: INFERENCE_BENCH_DB is the commands' default, not the program's.
+    const location = databaseLocation(settings.resultsDb || undefined, settings.outputDir, {});
     try {
-      const store = new ResultStore(databasePath(settings.outputDir));
+      const store = await ResultStore.open(location, { write: true });
       try {
-        store.importRun(settings.runId, settings.outputDir, listRunBenchmarks(settings.outputDir, settings.runId));
+        await store.importRun(settings.runId, settings.outputDir, () => readRunRecords(settings.outputDir, settings.runId, names), { only: names });
       } finally {
-        store.close();
+        await store.close();
       }
     } catch (error) {
-      this.log.warn(`cannot store run ${settings.runId} in ${databasePath(settings.outputDir)} (the files on disk are complete; \`npm run import\` retries): ${messageOf(error)}`);
+      this.log.warn(`cannot store run ${settings.runId} in ${location.label} (the files on disk are complete; \`npm run import\` retries): ${messageOf(error)}`);
     }
   }
 
@@ -146,7 +155,7 @@ export class ResultsService {
           secrets: settings.knownSecrets,
           log: (message) => this.log.info(message),
         });
-        this.storeRun();
+        await this.storeRun([p.benchmark.name]);
         await this.upload(p);
         if (record.status !== "collected") {
           this.log.warn(`${p.benchmark.name}: results ${record.status}: ${[...record.missing, ...record.problems].join("; ")} (kept in ${p.paths.resultsDir})`);
