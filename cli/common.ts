@@ -145,10 +145,10 @@ export function commandDatabase(options: { output: string; db?: string }, write:
  * command created them. Runs none of whose files are here are read from the database alone.
  */
 export async function withRunStore<T>(options: { output: string; db?: string }, runIds: string[], fn: (store: ResultStore) => T | Promise<T>, alsoRemove: string[] = []): Promise<T> {
-  const write = runIds.some((id) => fs.existsSync(path.join(options.output, id)));
-  const location = commandDatabase(options, write);
   // Loaded once the options are checked: reading runs pulls in the Kubernetes client, which takes seconds.
-  const { neitherMessage, refreshRuns } = require("../lib/store/import") as typeof import("../lib/store/import");
+  const { neitherMessage, refreshRuns, runOnDisk } = require("../lib/store/import") as typeof import("../lib/store/import");
+  const write = runIds.some((id) => runOnDisk(options.output, id));
+  const location = commandDatabase(options, write);
   const { ResultStore } = require("../lib/store/store") as typeof import("../lib/store/store");
   if (location.engine === "sqlite" && !write && !fs.existsSync(location.file)) throw new UserError(neitherMessage(runIds[0], options.output, location.label));
   return removeOnFailure([...(location.engine === "sqlite" ? databaseFiles(location.file) : []), ...alsoRemove], async () => {
@@ -168,7 +168,8 @@ export async function withRunStore<T>(options: { output: string; db?: string }, 
  */
 export function readsFromDatabase(options: { output: string; db?: string }, runId: string): boolean {
   const { databaseNamed, databasePath } = require("../lib/store/database") as typeof import("../lib/store/database");
-  if (fs.existsSync(path.join(options.output, runId))) return false;
+  const { runOnDisk } = require("../lib/store/import") as typeof import("../lib/store/import");
+  if (runOnDisk(options.output, runId)) return false;
   return databaseNamed(options.db) || fs.existsSync(databasePath(options.output));
 }
 

@@ -2,8 +2,6 @@
 // Imports results on disk (this tool's layout, the original's, the LPG's or inference-perf's own
 // files) into the results database: an SQLite file or a PostgreSQL database a team shares.
 import { Command } from "commander";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { UserError } from "../lib/errors";
 import { checkReadableFolder, commandDatabase, DB_OPTION_HELP, databaseFiles, removeOnFailure, runCommand, runIdsOption } from "./common";
 
@@ -16,11 +14,11 @@ const program = new Command("import")
   .action(async (options: { output: string; db?: string; runId?: string[]; upgradeDb?: boolean }) => {
     checkReadableFolder(options.output);
     // Loaded once the options are checked: it pulls in the Kubernetes client, which takes seconds.
-    const { importRuns, runIdsIn } = require("../lib/store/import") as typeof import("../lib/store/import");
+    const { importRuns, runIdsIn, runOnDisk } = require("../lib/store/import") as typeof import("../lib/store/import");
     const { ResultStore } = require("../lib/store/store") as typeof import("../lib/store/store");
     const ids = options.runId ?? runIdsIn(options.output);
     if (ids.length === 0) throw new UserError(`${options.output}: no runs to import (a run is a folder <run id>/<name>-<run id>/)`);
-    for (const id of ids) if (!fs.existsSync(path.join(options.output, id))) throw new UserError(`run "${id}" is not in ${options.output} (runs there: ${runIdsIn(options.output).join(", ") || "none"})`);
+    for (const id of ids) if (!runOnDisk(options.output, id)) throw new UserError(`run "${id}" is not in ${options.output} (runs there: ${runIdsIn(options.output).join(", ") || "none"})`);
     const location = commandDatabase(options, true);
     const lines = await removeOnFailure(location.engine === "sqlite" ? databaseFiles(location.file) : [], async () => {
       const store = await ResultStore.open(location, { write: true, upgrade: options.upgradeDb });
