@@ -12,6 +12,7 @@ import * as path from "node:path";
 import { Client } from "pg";
 import { ResultsService } from "../lib/results/service";
 import { listRunBenchmarks } from "../lib/results/run-results";
+import { toolResults } from "../lib/results/tool-results";
 import { prepareRun } from "../lib/plan/prepare";
 import { writeSnapshots } from "../lib/snapshot/snapshot";
 import { benchmarkPaths } from "../lib/snapshot/layout";
@@ -268,5 +269,62 @@ void new ResultsService({ runId, outputDir: output, waitForResults: false, resul
     const elsewhere = runCli("results", ["--run-id", RUN, "--output", path.join(output, "..", "none")], { env });
     assert.equal(elsewhere.status, 0, elsewhere.stderr);
     assert.match(elsewhere.stdout, /^svc {2}partial/m);
+  });
+});
+
+describe("every source of results gets the same checks and statuses", function () {
+  this.timeout(300_000);
+
+  it("inference-perf's own report folder (with a snapshot, with only its config.yaml, inside its reports-<timestamp>/ folder) reads as its collection does", async function () {
+    // The collection of run c gives this (tests/inference-perf-results.test.ts: 20% failed requests).
+    const collected = { status: "partial", missing: [], problems: ["rate 10.0: 20 of 100 requests failed (500 - Internal Server Error: 20)"] };
+    const output = path.join(tempDir("sources-ip-"), "out");
+    fs.mkdirSync(output, { recursive: true });
+    const catalog = path.join(output, "..", "c.pbtxt");
+    fs.writeFileSync(catalog, CATALOG);
+    writeSnapshots(prepareRun({ catalogs: [catalog], runId: RUN, outputDir: output, regex: "^ip-c$" }).flatMap((p) => p.files), false);
+    const source = inferencePerfRun(this, "c-failures-20pct");
+    fs.cpSync(source, benchmarkPaths(output, RUN, "ip-c").resultsInferencePerfDir, { recursive: true });
+    // No snapshot: stage ↔ rate from the report's config.yaml.
+    fs.cpSync(source, benchmarkPaths(output, RUN, "bare").resultsInferencePerfDir, { recursive: true });
+    // The tool's own reports-<timestamp>/ folder, kept whole.
+    fs.cpSync(source, path.join(benchmarkPaths(output, RUN, "nested").resultsInferencePerfDir, "reports-20261128-204900"), { recursive: true });
+    for (const b of listRunBenchmarks(output, RUN)) {
+      assert.deepEqual({ status: b.state.status, missing: b.state.record!.missing, problems: b.state.record!.problems }, collected, b.name);
+      assert.deepEqual(b.state.result!.stats!.map((s) => [s.request_rate, s.num_prompts_attempted, s.load_generator]), [[10, 100, "inference-perf"]], b.name);
+    }
+    // A planned rate without its stage file is missing, as in a collection.
+    fs.rmSync(path.join(benchmarkPaths(output, RUN, "ip-c").resultsInferencePerfDir, "stage_0_lifecycle_metrics.json"));
+    const [withoutStage] = listRunBenchmarks(output, RUN).filter((b) => b.name === "ip-c");
+    assert.deepEqual([withoutStage.state.status, withoutStage.state.record!.missing], ["failed", ["rate 10.0: no result file (stage_0_lifecycle_metrics.json)"]]);
+  });
+
+  it("the real LPG's files with failed requests: the original tool's layout, the LPG's own flat output and a collection give the same status and problem lines", async function () {
+    const runs = await realLpgRuns(lpgKit(this));
+    const run = runs.multiModel;
+    const output = path.join(tempDir("sources-lpg-"), "out");
+    fs.mkdirSync(output, { recursive: true });
+    const catalog = path.join(output, "..", "lpg.pbtxt");
+    fs.writeFileSync(catalog, CATALOG.replace('"2,4,8"', '"4,8"'));
+    const prepared = prepareRun({ catalogs: [catalog], runId: RUN, outputDir: output, regex: "^svc$" });
+    writeSnapshots(prepared.flatMap((p) => p.files), false);
+    const paths = benchmarkPaths(output, RUN, "svc");
+    fs.mkdirSync(paths.resultsJsonDir, { recursive: true });
+    for (const f of run.jsonFiles) fs.copyFileSync(path.join(run.workDir, f), path.join(paths.resultsJsonDir, f));
+    const [original] = listRunBenchmarks(output, RUN);
+    // What the collector computes from the same files (lib/results/collect.ts → toolResults).
+    const collection = toolResults(prepared[0].resolved, run.jsonFiles.map((f) => ({ name: f, file: f, text: fs.readFileSync(path.join(run.workDir, f), "utf8") })), { toolLog: "" });
+    fs.rmSync(paths.resultsDir, { recursive: true });
+    fs.mkdirSync(paths.resultsDir);
+    for (const f of [...run.jsonFiles, ...run.txtFiles]) fs.copyFileSync(path.join(run.workDir, f), path.join(paths.resultsDir, f));
+    const [flat] = listRunBenchmarks(output, RUN);
+    const strip = (lines: string[]) => lines.map((line) => line.replace(/^\S+\.json: /, ""));
+    assert.ok(collection.problems.some((p) => /^rate 4\.0: \d+ of \d+ requests failed \(ServerDisconnectedError: \d+\)$/.test(p)), collection.problems.join("\n"));
+    for (const state of [original.state, flat.state]) {
+      assert.equal(state.status, "partial");
+      assert.deepEqual(strip(state.record!.problems), strip(collection.problems));
+      assert.deepEqual(state.record!.missing, collection.missing);
+      assert.deepEqual(state.result, collection.result);
+    }
   });
 });
