@@ -41,11 +41,19 @@ function sha256(...parts: Array<string | Buffer>): string {
   return hash.digest("hex");
 }
 
-/** A benchmark's snapshot by path in its folder (benchmark.pbtxt, manifests/<part>.yaml), as written. */
+/**
+ * A benchmark's snapshot by path in its folder (benchmark.pbtxt, manifests/<part>.yaml), as
+ * written, and the config inference-perf saved with its report: what the exports read.
+ */
 export type SnapshotFiles = Record<string, string>;
+
+/** inference-perf's own record of the config it ran (a report folder without a snapshot has only this). */
+export const INFERENCE_PERF_SAVED_CONFIG = "results/inference-perf/config.yaml";
 
 export function readSnapshotFiles(paths: BenchmarkPaths): SnapshotFiles {
   const files: SnapshotFiles = {};
+  const saved = path.join(paths.dir, INFERENCE_PERF_SAVED_CONFIG);
+  if (fs.existsSync(saved)) files[INFERENCE_PERF_SAVED_CONFIG] = fs.readFileSync(saved, "utf8");
   if (fs.existsSync(paths.benchmarkPbtxt)) files[path.basename(paths.benchmarkPbtxt)] = fs.readFileSync(paths.benchmarkPbtxt, "utf8");
   const manifests = path.basename(paths.manifestsDir);
   if (fs.existsSync(paths.manifestsDir)) {
