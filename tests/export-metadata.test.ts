@@ -40,6 +40,8 @@ benchmarks { name: "ip-random" config { model_server { sim { model: "fake/tiny-m
   benchmark_tool { inference_perf { request_rates: "5,10" stage_duration_seconds: 10 random { input { min: 50 max: 200 mean: 100 std_dev: 30 } output { min: 10 max: 60 mean: 30 std_dev: 10 } } goodput { ttft_ms: 30 tpot_ms: 6 request_latency_ms: 250 } } } } }
 benchmarks { name: "ip-prefix" config { model_server { sim { model: "fake/tiny-model" } replicas: 1 } load_balancer { k8s_service {} }
   benchmark_tool { inference_perf { load_type: "poisson" request_rates: "8,16" stage_duration_seconds: 10 api: "chat" shared_prefix { num_groups: 4 num_prompts_per_group: 5 system_prompt_len: 200 question_len: 40 output_len: 30 multi_turn: true } } } } }
+benchmarks { name: "ip-plain" config { model_server { sim { model: "fake/tiny-model" } replicas: 1 } load_balancer { k8s_service {} }
+  benchmark_tool { inference_perf { request_rates: "10" stage_duration_seconds: 10 streaming: false } } } }
 benchmarks { name: "ip-synthetic" config { model_server { sim { model: "fake/tiny-model" } replicas: 1 } load_balancer { k8s_service {} }
   benchmark_tool { inference_perf { request_rates: "5,10" stage_duration_seconds: 8 synthetic {} } } } }
 `;
@@ -48,6 +50,7 @@ const RUNS: Record<string, string> = {
   "ip-random": "a-constant-2stage-random-completion-stream",
   "ip-prefix": "b-poisson-shared-prefix-chat",
   "ip-synthetic": "d-prometheus-synthetic-gcs",
+  "ip-plain": "c-failures-20pct",
   // A report folder with no snapshot: its saved config.yaml is all there is.
   "ip-bare": "a-constant-2stage-random-completion-stream",
 };
@@ -79,7 +82,7 @@ describe("export: metadata as llm-d's converter computes it (llm-d-benchmark 8bc
 
   it("writes reports llm-d's schema accepts, with no undeclared field", function () {
     const validate = brValidator(sharedDir(this));
-    assert.equal(Object.keys(reports).length, 8);
+    assert.equal(Object.keys(reports).length, 9);
     for (const [name, report] of Object.entries(reports)) assert.ok(validate(report), `${name}: ${JSON.stringify(validate.errors)}`);
   });
 
@@ -143,5 +146,15 @@ describe("export: metadata as llm-d's converter computes it (llm-d-benchmark 8bc
     // The export's units for the same figures (llm-d's Units: ms/token).
     const latency = reports["ip-random-5.0qps"].results.request_performance.aggregate.latency;
     assert.deepEqual([latency.normalized_time_per_output_token.units, latency.time_per_output_token.units, latency.inter_token_latency.units], ["ms/token", "ms/token", "ms/token"]);
+  });
+
+  it("slo names the load generator that lacks a figure: inference-perf without streaming has no TTFT, TPOT or ITL", () => {
+    const result = runCli("slo", ["--run-id", RUN, "--output", output, "--slo", "ttft_p99<=2s,tpot_p90<=50ms", "--json"]);
+    assert.equal(result.status, 0, result.stderr);
+    const plain = JSON.parse(result.stdout).benchmarks.find((b: { name: string }) => b.name === "ip-plain");
+    assert.equal(plain.status, "missing_figure");
+    assert.match(plain.detail, /ttft_p99 needs TTFT p99, which these results lack \(inference-perf writes TTFT only when it streams \(streaming: true\)\)/);
+    assert.match(plain.detail, /tpot_p90 needs TPOT p90, which these results lack \(inference-perf writes TPOT only when it streams/);
+    assert.doesNotMatch(plain.detail, /LPG/);
   });
 });
