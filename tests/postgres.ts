@@ -117,25 +117,36 @@ function gid(user: string): number {
   return Number(spawnSync("id", ["-g", user], { encoding: "utf8" }).stdout.trim());
 }
 
+const MISSING = "PostgreSQL is not installed (apt-get install postgresql, or set PG_BIN to its bin folder)";
+
+/** Starts the server once per process (bench:store uses it too); undefined without the package. */
+export function startPostgres(): Promise<PgServer> | undefined {
+  const bin = binDir();
+  if (!bin) return undefined;
+  server ??= start(bin);
+  return server;
+}
+
 /**
  * The suite's PostgreSQL server. Without the package: a failure in CI (CI=true), elsewhere a
  * visible skip.
  */
 export async function postgresServer(context: Mocha.Context): Promise<PgServer> {
-  const bin = binDir();
-  if (!bin) {
-    const reason = "PostgreSQL is not installed (apt-get install postgresql, or set PG_BIN to its bin folder)";
-    if (process.env.CI) throw new Error(reason);
-    console.log(`      skipped: ${reason}`);
+  const started = startPostgres();
+  if (!started) {
+    if (process.env.CI) throw new Error(MISSING);
+    console.log(`      skipped: ${MISSING}`);
     context.skip();
   }
-  server ??= start(bin);
-  return server;
+  return started;
+}
+
+/** Stops the server now (bench:store), rather than at exit. */
+export async function stopPostgres(): Promise<void> {
+  if (server) (await server.catch(() => undefined))?.stop();
 }
 
 /** Stops the server when mocha has run every test. */
 export const mochaHooks = {
-  async afterAll(): Promise<void> {
-    if (server) (await server.catch(() => undefined))?.stop();
-  },
+  afterAll: stopPostgres,
 };
