@@ -268,7 +268,8 @@ void new ResultsService({ runId, outputDir: output, waitForResults: false, resul
     assert.ok(!fs.existsSync(path.join(output, "results.db")));
     const elsewhere = runCli("results", ["--run-id", RUN, "--output", path.join(output, "..", "none")], { env });
     assert.equal(elsewhere.status, 0, elsewhere.stderr);
-    assert.match(elsewhere.stdout, /^svc {2}partial/m);
+    // Whether the real LPG's 2-second rate 2 delivered its load varies from run to run.
+    assert.match(elsewhere.stdout, /^svc {2}(collected|partial) {2}\(3 rates\)$/m);
   });
 });
 

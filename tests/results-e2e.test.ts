@@ -227,10 +227,11 @@ describe("results end to end, on the real LPG's files: results, report, slo, exp
     const [header, ...rows] = fs.readFileSync(file, "utf8").trimEnd().split("\r\n");
     const columns = header.split(",");
     assert.equal(rows.length, 7);
-    for (const name of ["request_rate (QPS; inf = all at once)", "output_tokens_per_second (tokens/s)", "ntpot_p90 (ms)", "tpot_p90 (ms)", "ttft_p99 (ms)", "successful_requests_per_second (requests/s)", "failed_requests (requests)", "gpus (count)"]) assert.ok(columns.includes(name), name);
+    // NTPOT and TPOT are per token: ms/token, as the br-v0.2.1 export writes them (issue 19).
+    for (const name of ["request_rate (QPS; inf = all at once)", "output_tokens_per_second (tokens/s)", "ntpot_p90 (ms/token)", "tpot_p90 (ms/token)", "ttft_p99 (ms)", "successful_requests_per_second (requests/s)", "failed_requests (requests)", "gpus (count)"]) assert.ok(columns.includes(name), name);
     const svc8 = rows.map((r) => r.split(",")).find((r) => r[0] === "svc" && r[columns.indexOf("request_rate (QPS; inf = all at once)")] === "8")!;
-    assert.equal(svc8[columns.indexOf("tpot_p90 (ms)")], "", "TPOT empty for the LPG");
-    assert.ok(Number(svc8[columns.indexOf("ntpot_p90 (ms)")]) > 0);
+    assert.equal(svc8[columns.indexOf("tpot_p90 (ms/token)")], "", "TPOT empty for the LPG");
+    assert.ok(Number(svc8[columns.indexOf("ntpot_p90 (ms/token)")]) > 0);
     const bad = runCli("export", ["--run-id", RUN, "--format", "pdf", "--output", output]);
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /argument 'pdf' is invalid. Allowed choices are br-v0.2.1, csv/);
