@@ -207,7 +207,8 @@ export function resultsOf(plan: ToolPlan, files: ToolFile[], archive: Pick<Resul
     // traceback is the last one.
     const fatal = archive.exitStatus !== undefined && archive.exitStatus !== 0 ? facts.crashes.at(-1) : undefined;
     const problems = [...parsed.problems, ...(fatal ? [crashLine("inference-perf", { ...fatal, section: { kind: "start" } })] : []), ...checkStats(parsed.stats, !plan.concurrent)];
-    const warmup = parsed.warmup ? { ...parsed.warmup, seconds: plan.warmupSeconds ?? parsed.warmup.seconds } : undefined;
+    // A warm-up stage of the run, or (concurrent load) its own run, stopped after warmup_seconds.
+    const warmup = parsed.warmup ? { ...parsed.warmup, seconds: plan.warmupSeconds ?? parsed.warmup.seconds } : facts.warmup;
     return {
       result: { stats: parsed.stats },
       missing: parsed.missing,
