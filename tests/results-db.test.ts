@@ -232,6 +232,8 @@ void new ResultsService({ runId, outputDir: output, waitForResults: false, resul
       [pg.url(database, { password: "not-the-password" }), new RegExp(`^error: results database "${database}" on 127\\.0\\.0\\.1:${pg.port}: password authentication failed`)],
       [pg.url("no_such_db"), new RegExp(`^error: results database "no_such_db" on 127\\.0\\.0\\.1:${pg.port}: the database does not exist`)],
       [older, new RegExp(`^error: results database "older_\\d+" on 127\\.0\\.0\\.1:${pg.port}: schema 1 is older than this inference-bench's 2; upgrade it once for everyone with npm run -s import -- --db <url> --upgrade-db`)],
+      // TLS by sslmode: this server has none, so require fails (disable connects, below).
+      [`${good}?sslmode=require`, new RegExp(`^error: results database "${database}" on 127\\.0\\.0\\.1:${pg.port}: TLS: .*SSL`)],
     ];
     const before = fs.readdirSync(output, { recursive: true }).sort();
     for (const [db, expected] of cases) {
@@ -254,6 +256,9 @@ void new ResultsService({ runId, outputDir: output, waitForResults: false, resul
     const withEnv = runCli("import", ["--run-id", RUN, "--output", output, "--db", pg.url(database, { password: false })], { env: { PGPASSWORD: PG_PASSWORD } });
     assert.equal(withEnv.status, 0, withEnv.stderr);
     assert.match(withEnv.stdout, new RegExp(`imported into database "${database}" on 127\\.0\\.0\\.1:${pg.port}`));
+    assert.equal(runCli("results", ["--run-id", RUN, "--output", "nowhere", "--db", `${good}?sslmode=disable`]).status, 0, "sslmode=disable: no TLS");
+    // node-postgres (pg-connection-string, uselibpqcompat) never falls back to plain text: prefer asks for TLS as require does.
+    assert.match(runCli("results", ["--run-id", RUN, "--output", "nowhere", "--db", `${good}?sslmode=prefer`]).stderr, /TLS: .*SSL/);
     const upgraded = runCli("import", ["--run-id", RUN, "--output", output, "--db", older, "--upgrade-db"]);
     assert.equal(upgraded.status, 0, upgraded.stderr);
     assert.equal(runCli("results", ["--run-id", RUN, "--output", "nowhere", "--db", older]).status, 0);

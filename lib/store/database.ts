@@ -31,12 +31,13 @@ export function isPostgresUrl(text: string): boolean {
 function postgresLabel(url: string): string {
   let parsed: ReturnType<typeof parseConnectionString>;
   try {
-    parsed = parseConnectionString(url);
+    // The label needs no parameters (sslmode and the like are for connecting).
+    parsed = parseConnectionString(url.replace(/\?.*$/s, ""));
   } catch {
     throw new UserError("--db: not a PostgreSQL URL (expected postgres://user@host:port/database)");
   }
   const host = parsed.host || "localhost";
-  const where = host.startsWith("/") ? `socket ${host}` : `${host}:${parsed.port || 5432}`;
+  const where = host.startsWith("/") ? `socket ${host}` : `${host.includes(":") ? `[${host}]` : host}:${parsed.port || 5432}`;
   return `database "${parsed.database || parsed.user || "postgres"}" on ${where}`;
 }
 
