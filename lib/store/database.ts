@@ -85,7 +85,9 @@ export function databaseProblem(location: DatabaseLocation, error: unknown): str
     "53300": "too many connections",
     "57P03": "the server is starting up or shutting down",
   };
-  const why = network[code] ?? server[code]
+  // A file the URL names (sslrootcert, sslcert, sslkey) that cannot be read.
+  const file = (error as { path?: string; syscall?: string }).syscall === "open" ? (error as { path?: string }).path : undefined;
+  const why = (file ? `cannot read ${file} (${code}), named in the URL` : undefined) ?? network[code] ?? server[code]
     ?? (/SSL|TLS|certificate/i.test(message) && !/^[0-9A-Z]{5}$/.test(code) ? `TLS: ${message} (see sslmode in the URL)` : undefined)
     ?? (/^[0-9A-Z]{5}$/.test(code) ? `${message} (SQLSTATE ${code})` : /timeout/i.test(message) ? "the connection timed out" : undefined);
   return why && `results ${location.label}: ${why}`;
