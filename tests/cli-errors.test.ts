@@ -100,7 +100,7 @@ const CASES: Case[] = [
   ["import", ["--run-id", "runa0001", "--db", "postgres://bench:s3cret-pw@127.0.0.1:1/team"], /^results database "team" on 127\.0\.0\.1:1: connection refused \(is the server running, and is this its port\?\)$/],
   ["results", ["--run-id", "zzz", "--db", "postgresql://bench:s3cret-pw@127.0.0.1:1/team?sslmode=verify-full"], /^results database "team" on 127\.0\.0\.1:1: connection refused/],
   ["report", ["--run-id", "runa0001", "--db", "postgres://bench@127.0.0.1:1/team"], /^results database "team" on 127\.0\.0\.1:1: connection refused/, { env: { PGPASSWORD: "s3cret-pw" } }],
-  ["export", ["--run-id", "zzz", "--format", "csv"], /^results database "team" on 127\.0\.0\.1:1: connection refused/, { env: { INFERENCE_BENCH_DB: "postgres://bench:s3cret-pw@127.0.0.1:1/team" } }],
+  ["export", ["--run-id", "zzz", "--format", "br-v0.2.1"], /^results database "team" on 127\.0\.0\.1:1: connection refused/, { env: { INFERENCE_BENCH_DB: "postgres://bench:s3cret-pw@127.0.0.1:1/team" } }],
   ["import", ["--run-id", "runa0001", "--db", "afile/results.db"], /afile\/results\.db|afile: is a file, not a folder/],
   ["import", ["--run-id", "runa0001", "--db", "emptydir"], /^emptydir: the results database cannot be opened|emptydir: is a folder/],
   ["import", ["--run-id", "runa0001", "--db", "lockeddir/results.db"], /lockeddir: cannot write in .*lockeddir \(permission denied\)/, NOBODY],

@@ -255,6 +255,7 @@ describe("report: figures another load generator writes", () => {
     assert.deepEqual(charts.find((c) => c.id === "ntpot-p90")!.series[0].points, [[4, 9]]);
     const html = renderReport(run, []);
     assert.match(html, /<th>TPOT p90 ms<\/th>.*<th>goodput req\/s<\/th><th>goodput<\/th>/s);
+    assert.match(html, /goodput: the share of successful requests that met every goodput constraint \(inference-perf divides by successful requests/);
     assert.match(html, /<td>3\.50<\/td><td>87\.5%<\/td>/);
   });
 });

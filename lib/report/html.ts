@@ -179,7 +179,7 @@ function benchmarkSection(benchmark: BenchmarkRow, rows: StatRow[], capacity: Ca
     ["NTPOT p90 ms", (r) => number(r.ntpot_p90_ms)],
     ...(optional("tpot_p90_ms") ? [["TPOT p90 ms", (r: StatRow) => number(r.tpot_p90_ms)] as [string, (r: StatRow) => string]] : []),
     ...(optional("itl_p90_ms") ? [["ITL p90 ms", (r: StatRow) => number(r.itl_p90_ms)] as [string, (r: StatRow) => string]] : []),
-    ...(optional("goodput_rps") ? [["goodput req/s", (r: StatRow) => number(r.goodput_rps, 2)] as [string, (r: StatRow) => string], ["goodput", (r: StatRow) => (r.goodput_percentage === null ? "–" : `${r.goodput_percentage.toFixed(1)}% of successful`)] as [string, (r: StatRow) => string]] : []),
+    ...(optional("goodput_rps") ? [["goodput req/s", (r: StatRow) => number(r.goodput_rps, 2)] as [string, (r: StatRow) => string], ["goodput", (r: StatRow) => (r.goodput_percentage === null ? "–" : `${r.goodput_percentage.toFixed(1)}%`)] as [string, (r: StatRow) => string]] : []),
     ["success", (r) => (successRatio(r) === null ? "–" : `${(successRatio(r)! * 100).toFixed(1)}%`)],
     ["errors by type", (r) => Object.entries(errorsByType(r)).map(([type, count]) => `${escapeHtml(type)} ${count}`).join(", ") || "none"],
   ];
@@ -193,7 +193,7 @@ function benchmarkSection(benchmark: BenchmarkRow, rows: StatRow[], capacity: Ca
 ${issues.length ? `<ul class="problems">${issues.map((p) => `<li>${escapeHtml(p)}</li>`).join("")}</ul>` : ""}
 <p>${saturation === undefined ? "No saturation within the rates run." : `Saturates at <strong>${number(saturation)} QPS</strong>: beyond it throughput stops growing while p90 latency climbs.`}</p>
 <h4>Figures</h4>${figures}
-<h4>Sanity checks</h4>${sanity}
+${optional("goodput_percentage") ? '<p class="note">goodput: the share of successful requests that met every goodput constraint (inference-perf divides by successful requests, not by all requests sent).</p>\n' : ""}<h4>Sanity checks</h4>${sanity}
 ${serverMetricsTable(details)}
 </section>`;
 }
