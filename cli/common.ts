@@ -10,6 +10,8 @@ import * as path from "node:path";
 import { fileSystemProblem, oneLine, quoted, UserError } from "../lib/errors";
 import { gcpProjectProblem, runIdProblem } from "../lib/ids";
 import type { ResultStore } from "../lib/store/store";
+import type { DatabaseLocation } from "../lib/store/database";
+import type { BenchmarkRecord } from "../lib/results/run-results";
 
 /** Collects a repeatable, variadic option (`--catalog a b --catalog c`). */
 export function collect(value: string, previous: string[] = []): string[] {
@@ -93,7 +95,7 @@ export function checkReadableFolder(dir: string, option = "--output"): void {
 
 /**
  * Runs `fn`; if it fails, removes whatever of `paths` (files, and the folders leading to them)
- * did not exist before, so that a failed command leaves nothing behind.
+ * did not exist before, so that a failed command leaves nothing behind. `fn` may be async.
  */
 export function removeOnFailure<T>(paths: string[], fn: () => T): T {
   const created = new Set<string>();
@@ -123,10 +125,12 @@ export function removeOnFailure<T>(paths: string[], fn: () => T): T {
   }
 }
 
+/** The `--db` option of the commands that read or write the results database. */
+export const DB_OPTION_HELP = "results database: an SQLite file, or a URL postgres://user@host:port/db (default: $INFERENCE_BENCH_DB, else <output>/results.db)";
+
 /**
- * Runs `fn` on the results database (`db`, default <output>/results.db) with `runIds` refreshed
- * from `output`, under the contract above: the folders are checked first, and a failure removes
- * the database and `alsoRemove` if this command created them.
+ * The database a command uses, checked before anything is opened: a named one (--db or
+ * INFERENCE_BENCH_DB) needs no output folder; the default one lives in it.
  */
 /**
  * A run that is not on this disk (a fresh clone, another CI runner) is copied from its Pulumi
@@ -154,56 +158,75 @@ export function copyRunsFromStacks(outputDir: string, runIds: string[]): void {
   }
 }
 
-export function withRunStore<T>(options: { output: string; db?: string }, runIds: string[], fn: (store: ResultStore) => T, alsoRemove: string[] = []): T {
+export function commandDatabase(options: { output: string; db?: string }, write: boolean): DatabaseLocation {
+  const { databaseLocation, databaseNamed } = require("../lib/store/database") as typeof import("../lib/store/database");
+  if (!databaseNamed(options.db)) checkReadableFolder(options.output);
+  const location = databaseLocation(options.db, options.output);
+  if (location.engine === "sqlite" && write) checkWritableFolder(path.dirname(location.file), "--db");
+  return location;
+}
+
+/**
+ * Runs `fn` on the results database (`db`, default INFERENCE_BENCH_DB, else <output>/results.db)
+ * with `runIds` refreshed from `output` when they are there, under the contract above: the
+ * folders are checked first, and a failure removes the database file and `alsoRemove` if this
+ * command created them. Runs none of whose files are here are read from the database alone.
+ */
+export async function withRunStore<T>(options: { output: string; db?: string }, runIds: string[], fn: (store: ResultStore) => T | Promise<T>, alsoRemove: string[] = []): Promise<T> {
   copyRunsFromStacks(options.output, runIds);
-  checkReadableFolder(options.output);
   // Loaded once the options are checked: reading runs pulls in the Kubernetes client, which takes seconds.
-  const { refreshRuns } = require("../lib/store/import") as typeof import("../lib/store/import");
-  const store = require("../lib/store/store") as typeof import("../lib/store/store");
-  const db = options.db ?? store.databasePath(options.output);
-  checkWritableFolder(path.dirname(db), "--db");
-  return removeOnFailure([...databaseFiles(db), ...alsoRemove], () => withDatabase(db, () => {
-    const opened = new store.ResultStore(db);
+  const { neitherMessage, refreshRuns, runOnDisk } = require("../lib/store/import") as typeof import("../lib/store/import");
+  const write = runIds.some((id) => runOnDisk(options.output, id));
+  const location = commandDatabase(options, write);
+  const { ResultStore } = require("../lib/store/store") as typeof import("../lib/store/store");
+  if (location.engine === "sqlite" && !write && !fs.existsSync(location.file)) throw new UserError(neitherMessage(runIds[0], options.output, location.label));
+  return removeOnFailure([...(location.engine === "sqlite" ? databaseFiles(location.file) : []), ...alsoRemove], async () => {
+    const opened = await ResultStore.open(location, { write });
     try {
-      refreshRuns(opened, options.output, runIds);
-      return fn(opened);
+      await refreshRuns(opened, options.output, runIds);
+      return await fn(opened);
     } finally {
-      opened.close();
+      await opened.close();
     }
-  }));
+  });
+}
+
+/**
+ * True when a run's records come from the database: its folder is not in `output`, and a database
+ * is there to ask (named with --db or INFERENCE_BENCH_DB, or the output folder's results.db).
+ */
+export function readsFromDatabase(options: { output: string; db?: string }, runId: string): boolean {
+  const { databaseNamed, databasePath } = require("../lib/store/database") as typeof import("../lib/store/database");
+  const { runOnDisk } = require("../lib/store/import") as typeof import("../lib/store/import");
+  if (runOnDisk(options.output, runId)) return false;
+  return databaseNamed(options.db) || fs.existsSync(databasePath(options.output));
+}
+
+/** A run's benchmarks as the database keeps them (for a machine with none of its files). */
+export async function recordsFromDatabase(options: { output: string; db?: string }, runId: string): Promise<BenchmarkRecord[]> {
+  const location = commandDatabase(options, false);
+  const { neitherMessage } = require("../lib/store/import") as typeof import("../lib/store/import");
+  const { ResultStore } = require("../lib/store/store") as typeof import("../lib/store/store");
+  if (location.engine === "sqlite" && !fs.existsSync(location.file)) throw new UserError(neitherMessage(runId, options.output, location.label));
+  const store = await ResultStore.open(location, { write: false });
+  try {
+    if (!(await store.hasRun(runId))) throw new UserError(neitherMessage(runId, options.output, location.label));
+    return await store.records(runId);
+  } finally {
+    await store.close();
+  }
 }
 
 /** Refuses a run whose benchmarks have no results yet, saying what they are and where to look. */
-export function requireResults(store: { stats(runId: string): unknown[]; benchmarks(runId: string): Array<{ status: string }> }, runId: string): void {
-  if (store.stats(runId).length > 0) return;
-  const benchmarks = store.benchmarks(runId);
+export async function requireResults(store: ResultStore, runId: string): Promise<void> {
+  if ((await store.stats(runId)).length > 0) return;
+  const benchmarks = await store.benchmarks(runId);
   throw new UserError(`run "${runId}" has no results yet (${benchmarks.length} benchmarks: ${[...new Set(benchmarks.map((b) => b.status))].join(", ") || "none"}); see npm run -s results -- --run-id ${runId}`);
 }
 
 /** The files SQLite writes next to a database. */
 export function databaseFiles(file: string): string[] {
   return [file, `${file}-wal`, `${file}-shm`, `${file}-journal`];
-}
-
-/**
- * Runs `fn` on the database `file`: an SQLite fault (not a database, locked, read-only, disk
- * full) becomes one line naming the file.
- */
-export function withDatabase<T>(file: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (error) {
-    const code = (error as { code?: string }).code ?? "";
-    if (!code.startsWith("SQLITE_")) throw error;
-    const why = code.startsWith("SQLITE_NOTADB") ? "is not an SQLite database (move it away, or pass another --db)"
-      : code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED") ? "is locked by another process; try again when it has finished"
-      : code.startsWith("SQLITE_READONLY") || code.startsWith("SQLITE_PERM") ? "is read-only; fix its permissions or pass another --db"
-      : code.startsWith("SQLITE_FULL") ? "cannot grow: no space left on the device"
-      : code.startsWith("SQLITE_CANTOPEN") ? "cannot be opened (its folder is missing or not writable); pass another --db"
-      : code.startsWith("SQLITE_CORRUPT") ? "is corrupt; move it away and run import again"
-      : `failed (${code}: ${oneLine((error as Error).message)})`;
-    throw new UserError(`${file}: the results database ${why}`);
-  }
 }
 
 /** Where npm was called from, when this process is the npm script of this very command (`./ib`, `npm run` in a subfolder). */

@@ -1,11 +1,11 @@
-// npm run -s compare -- --run-id A --run-id B [--fail-on-regression PCT] [--allow-missing] [--json] [--output DIR] [--db FILE]
+// npm run -s compare -- --run-id A --run-id B [--fail-on-regression PCT] [--allow-missing] [--json] [--output DIR] [--db FILE|URL]
 // npm run -s compare -- --run-id A1 --run-id A2 --against B1 --against B2 [...]   (repeated runs: 95% intervals)
 // Per benchmark and rate, B against the baseline A; with --fail-on-regression, exits 1 when B is
 // worse beyond PCT, or lost a benchmark or rate that A has (for CI).
 import { Command } from "commander";
 import { quoted, UserError } from "../lib/errors";
 import { type Comparison, compareSides, formatDelta, GATE_METRICS, type Side } from "../lib/report/compare";
-import { runCommand, runIdsOption, withRunStore } from "./common";
+import { DB_OPTION_HELP, runCommand, runIdsOption, withRunStore } from "./common";
 
 interface Options {
   runId: string[];
@@ -59,14 +59,14 @@ const program = new Command("compare")
   .option("--allow-missing", "with --fail-on-regression: do not fail because B lacks, or has failed or partial, a benchmark or rate that A has")
   .option("--json", 'print one JSON object {"a", "b", "threshold_percent", "deltas", "lost", "notes", "regressions", "passed"}')
   .option("--output <dir>", "output folder", "output")
-  .option("--db <file>", "results database (default: <output>/results.db)")
-  .action((options: Options) => {
+  .option("--db <file>", DB_OPTION_HELP)
+  .action(async (options: Options) => {
     const [a, b] = sides(options);
-    const comparison = withRunStore(options, [...a, ...b], (store) => {
+    const comparison = await withRunStore(options, [...a, ...b], async (store) => {
       // A baseline without results gives nothing to compare; a candidate without them is what the gate reports as lost.
-      for (const id of a) if (store.stats(id).length === 0) throw new UserError(`run "${id}" has no results to compare; see npm run -s results -- --run-id ${id}`);
-      const side = (ids: string[]): Side => ({ runs: ids.map((runId) => ({ runId, benchmarks: store.benchmarks(runId), stats: store.stats(runId) })) });
-      return compareSides(side(a), side(b), options.failOnRegression);
+      for (const id of a) if ((await store.stats(id)).length === 0) throw new UserError(`run "${id}" has no results to compare; see npm run -s results -- --run-id ${id}`);
+      const side = async (ids: string[]): Promise<Side> => ({ runs: await Promise.all(ids.map(async (runId) => ({ runId, benchmarks: await store.benchmarks(runId), stats: await store.stats(runId) }))) });
+      return compareSides(await side(a), await side(b), options.failOnRegression);
     });
     const regressions = comparison.deltas.filter((d) => d.regressions.length);
     const gate = options.failOnRegression !== undefined;

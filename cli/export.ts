@@ -1,4 +1,4 @@
-// npm run -s export -- --run-id ID --format br-v0.2.1|csv [--output DIR]
+// npm run -s export -- --run-id ID --format br-v0.2.1|csv [--output DIR] [--db FILE|URL]
 // br-v0.2.1: DIR/ID/export/br-v0.2.1/<benchmark>-<rate>qps.yaml, one llm-d Benchmark Report per benchmark and rate.
 // csv: DIR/ID/export/stats.csv, one row per benchmark and rate, the header naming each column with its unit.
 // Written whole or not at all: into a staging folder, then renamed over the previous export.
@@ -8,10 +8,9 @@ import * as path from "node:path";
 import { stringify } from "yaml";
 import { benchmarkReport } from "../lib/export/br";
 import { statsCsv } from "../lib/export/csv";
-import { readProvenance } from "../lib/results/provenance";
-import { listRunBenchmarks } from "../lib/results/run-results";
+import { readRunRecords } from "../lib/results/run-results";
 import { UserError } from "../lib/errors";
-import { checkReadableFolder, checkWritableFolder, removeOnFailure, runCommand, runIdOption, writeFileAtomically } from "./common";
+import { checkReadableFolder, checkWritableFolder, DB_OPTION_HELP, readsFromDatabase, recordsFromDatabase, removeOnFailure, runCommand, runIdOption, writeFileAtomically } from "./common";
 
 function rateName(rate: number | undefined): string {
   return rate !== undefined && Number.isFinite(rate) ? `${rate.toFixed(1)}qps` : "inf-qps";
@@ -38,9 +37,11 @@ const program = new Command("export")
   .requiredOption("--run-id <id>", "the run", runIdOption)
   .addOption(new Option("--format <format>", "what to write").choices(["br-v0.2.1", "csv"]).makeOptionMandatory())
   .option("--output <dir>", "output folder (results are read from <dir>/<id>/, the export written to <dir>/<id>/export/)", "output")
-  .action((options: { runId: string; format: "br-v0.2.1" | "csv"; output: string }) => {
-    checkReadableFolder(options.output);
-    const benchmarks = listRunBenchmarks(options.output, options.runId);
+  .option("--db <file>", `${DB_OPTION_HELP}; read when the run's folder is not in --output`)
+  .action(async (options: { runId: string; format: "br-v0.2.1" | "csv"; output: string; db?: string }) => {
+    const fromDatabase = readsFromDatabase(options, options.runId);
+    if (!fromDatabase) checkReadableFolder(options.output);
+    const benchmarks = fromDatabase ? await recordsFromDatabase(options, options.runId) : readRunRecords(options.output, options.runId);
     if (!benchmarks.some((b) => b.state.result?.stats?.length)) {
       throw new UserError(`run "${options.runId}" has no results to export yet (${benchmarks.length} benchmarks); see npm run -s results -- --run-id ${options.runId}`);
     }
@@ -58,9 +59,8 @@ const program = new Command("export")
     }
     const files: Record<string, string> = {};
     for (const benchmark of benchmarks) {
-      const provenance = readProvenance(benchmark.paths);
       (benchmark.state.result?.stats ?? []).forEach((stat, stage) => {
-        files[`${benchmark.name}-${rateName(stat.request_rate)}.yaml`] = stringify(benchmarkReport(options.runId, benchmark, provenance, stat, stage));
+        files[`${benchmark.name}-${rateName(stat.request_rate)}.yaml`] = stringify(benchmarkReport(options.runId, benchmark, stat, stage));
       });
     }
     const dir = path.join(exportDir, "br-v0.2.1");

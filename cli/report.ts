@@ -1,4 +1,4 @@
-// npm run -s report -- --run-id <id> [--compare <id>...] [--slo EXPR | --preset NAME] [--gpu-hour-price ACCELERATOR=USD]... [--output DIR] [--db FILE]
+// npm run -s report -- --run-id <id> [--compare <id>...] [--slo EXPR | --preset NAME] [--gpu-hour-price ACCELERATOR=USD]... [--output DIR] [--db FILE|URL]
 // Writes a self-contained DIR/<id>/report.html (no network needed to open it).
 import { Command } from "commander";
 import * as fs from "node:fs";
@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { UserError } from "../lib/errors";
 import { renderReport, type ReportRun } from "../lib/report/html";
 import { gpuHourPrices, resolveSlo, sloCapacity } from "../lib/report/slo";
-import { addSloOptions, requireResults, runCommand, runIdOption, runIdsOption, type SloOptions, withRunStore, writeFileAtomically } from "./common";
+import { addSloOptions, DB_OPTION_HELP, requireResults, runCommand, runIdOption, runIdsOption, type SloOptions, withRunStore, writeFileAtomically } from "./common";
 
 interface Options extends SloOptions {
   runId: string;
@@ -20,8 +20,8 @@ const program = addSloOptions(new Command("report")
   .requiredOption("--run-id <id>", "the run to report", runIdOption)
   .option("--compare <id>", "another run to draw alongside, dashed, with a table of differences (repeatable)", runIdsOption))
   .option("--output <dir>", "output folder (results are read from it and the report written to <dir>/<id>/)", "output")
-  .option("--db <file>", "results database (default: <output>/results.db)")
-  .action((options: Options) => {
+  .option("--db <file>", DB_OPTION_HELP)
+  .action(async (options: Options) => {
     const compare = options.compare ?? [];
     if (compare.includes(options.runId)) throw new UserError(`--compare ${options.runId}: that is the run being reported`);
     const withSlo = options.slo !== undefined || options.preset !== undefined;
@@ -30,12 +30,14 @@ const program = addSloOptions(new Command("report")
     const prices = withSlo ? gpuHourPrices(options.gpuHourPrice) : {};
     const file = path.join(options.output, options.runId, "report.html");
     const ids = [options.runId, ...compare];
-    withRunStore(options, ids, (store) => {
-      for (const id of ids) requireResults(store, id);
-      const load = (runId: string): ReportRun => ({ runId, benchmarks: store.benchmarks(runId), stats: store.stats(runId), details: store.statDetails(runId) });
-      const primary = load(options.runId);
+    await withRunStore(options, ids, async (store) => {
+      for (const id of ids) await requireResults(store, id);
+      const load = async (runId: string): Promise<ReportRun> => ({ runId, benchmarks: await store.benchmarks(runId), stats: await store.stats(runId), details: await store.statDetails(runId) });
+      const primary = await load(options.runId);
       const capacities = slo ? sloCapacity(primary.benchmarks, primary.details!, slo, prices) : undefined;
-      const html = renderReport(primary, compare.map(load), slo && capacities ? { slo: { slo, capacities } } : {});
+      const others: ReportRun[] = [];
+      for (const id of compare) others.push(await load(id));
+      const html = renderReport(primary, others, slo && capacities ? { slo: { slo, capacities } } : {});
       fs.mkdirSync(path.dirname(file), { recursive: true });
       writeFileAtomically(file, html);
     }, [file]);

@@ -1,24 +1,27 @@
-// npm run -s results -- --run-id <id> [--output DIR] [--json]
-// Shows each benchmark's status (pending, collected, partial, failed) from what is on disk.
+// npm run -s results -- --run-id <id> [--output DIR] [--db FILE|URL] [--json]
+// Shows each benchmark's status (pending, collected, partial, failed) from what is on disk, or,
+// on a machine without the run's files, from the results database.
 import { Command } from "commander";
 import { stringifyProtoJson } from "../proto/json";
-import { checkReadableFolder, copyRunsFromStacks, runCommand, runIdOption } from "./common";
+import { checkReadableFolder, copyRunsFromStacks, DB_OPTION_HELP, readsFromDatabase, recordsFromDatabase, runCommand, runIdOption } from "./common";
 
 function fixed(value: number | undefined, digits = 1): string {
   return value === undefined ? "-" : value.toFixed(digits);
 }
 
 const program = new Command("results")
-  .description("Show the status and figures of each benchmark of a run, from what is on disk")
+  .description("Show the status and figures of each benchmark of a run, from what is on disk (else from the results database)")
   .requiredOption("--run-id <id>", "the run id (the Pulumi stack name)", runIdOption)
   .option("--output <dir>", "output folder", "output")
+  .option("--db <file>", `${DB_OPTION_HELP}; read when the run's folder is not in --output`)
   .option("--json", 'print one JSON object {"benchmarks": [{"name", "status", "missing", "problems", "result"}]}')
-  .action((options: { runId: string; output: string; json?: boolean }) => {
+  .action(async (options: { runId: string; output: string; db?: string; json?: boolean }) => {
     copyRunsFromStacks(options.output, [options.runId]);
-    checkReadableFolder(options.output);
+    const fromDatabase = readsFromDatabase(options, options.runId);
+    if (!fromDatabase) checkReadableFolder(options.output);
     // Loaded once the options are checked: it pulls in the Kubernetes client, which takes seconds.
     const { listRunBenchmarks } = require("../lib/results/run-results") as typeof import("../lib/results/run-results");
-    const benchmarks = listRunBenchmarks(options.output, options.runId);
+    const benchmarks = fromDatabase ? await recordsFromDatabase(options, options.runId) : listRunBenchmarks(options.output, options.runId);
     if (options.json) {
       const out = benchmarks.map((b) => ({ name: b.name, status: b.state.status, missing: b.state.record?.missing ?? [], problems: b.state.record?.problems ?? [], result: b.state.result ?? null }));
       process.stdout.write(stringifyProtoJson({ benchmarks: out }, 2) + "\n");

@@ -1,8 +1,10 @@
-// npm run -s run -- --stack <run-id> [--catalog <path>...] [--gpu-budget N] [--parallelism N] [--verbose]
+// npm run -s run -- --stack <run-id> [--catalog <path>...] [--gpu-budget N] [--parallelism N] [--baseline ID [--fail-on-regression PCT]] [--verbose]
 // Runs a whole catalog to the end: `pulumi up` until every benchmark has results, within the GPU
 // budget, then `pulumi destroy --run-program`. Ctrl-C stops after the current step (again: cancels
-// the running `pulumi`); the same command resumes.
+// the running `pulumi`); the same command resumes. With --baseline, the finished run is compared
+// with that run in the results database (`compare --fail-on-regression`): the CI gate.
 import { Command } from "commander";
+import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { UserError } from "../lib/errors";
 import { prepareRun, validateRunId } from "../lib/plan/prepare";
@@ -20,6 +22,8 @@ interface RunOptions {
   catalog?: string[];
   gpuBudget?: string;
   parallelism?: string;
+  baseline?: string;
+  failOnRegression: string;
   verbose?: boolean;
 }
 
@@ -36,10 +40,14 @@ const program = new Command("run")
   .option("--catalog <paths...>", "catalog files or folders (sets the stack's catalog config)", collect)
   .option("--gpu-budget <n>", "GPUs at once (sets gpuBudget)", countOption("--gpu-budget"))
   .option("--parallelism <n>", "benchmarks at once (sets parallelism)", countOption("--parallelism"))
+  .option("--baseline <run-id>", "once the run has finished, compare it with this run in the results database and fail on a regression or on lost results (the stack's resultsDb, else $INFERENCE_BENCH_DB, else <outputDir>/results.db)", runIdOption)
+  .option("--fail-on-regression <pct>", "with --baseline: the regression threshold in percent", "5")
   .option("--verbose", "show Pulumi's own output")
   .action(async (options: RunOptions) => {
     // Before anything starts: the stack name, the CLI, the catalog.
     validateRunId(options.stack);
+    if (options.baseline === options.stack) throw new UserError(`--baseline ${options.baseline}: that is this run; name the run to compare it with`);
+    if (!(Number(options.failOnRegression) >= 0) || options.failOnRegression.trim() === "") throw new UserError(`--fail-on-regression takes a percentage such as 5 (got "${options.failOnRegression}")`);
     const cli = new PulumiCli({ stack: options.stack, workDir: PROJECT_DIR, onOutput: options.verbose ? (out) => process.stdout.write(out) : undefined });
     const version = await cli.version();
     if (version !== PULUMI_CLI_VERSION) process.stderr.write(`warning: pulumi v${version} found; inference-bench is tested with v${PULUMI_CLI_VERSION}\n`);
@@ -106,7 +114,26 @@ const program = new Command("run")
     if (summary.interrupted) {
       process.stdout.write(`the benchmarks deployed keep running; resume with: ${resume}\n`);
       process.exitCode = 130;
+      return;
     }
+    if (options.baseline) process.exitCode = await gate(cli, options.stack, options.baseline, options.failOnRegression, outputDir);
   });
+
+/**
+ * The CI gate: `compare --fail-on-regression` of the baseline and this run, in the database the
+ * program stored the run in (its URL, which holds a password, goes to compare in the environment,
+ * not on a command line that `ps` shows). Its exit status is the gate's.
+ */
+async function gate(cli: PulumiCli, stack: string, baseline: string, threshold: string, outputDir: string): Promise<number> {
+  const { DB_ENV } = require("../lib/store/database") as typeof import("../lib/store/database");
+  const db = (await cli.secretConfig(key("resultsDb"))) || process.env[DB_ENV] || undefined;
+  process.stdout.write(`comparing run ${stack} with the baseline ${baseline} (fails on a regression beyond ${threshold}% or on lost results)\n`);
+  const tsx = path.join(PROJECT_DIR, "node_modules", ".bin", "tsx");
+  const args = [path.join(PROJECT_DIR, "cli", "compare.ts"), "--run-id", baseline, "--run-id", stack, "--fail-on-regression", threshold, "--output", outputDir];
+  const env: NodeJS.ProcessEnv = { ...process.env, ...(db ? { [DB_ENV]: db } : {}) };
+  delete env.INIT_CWD;
+  const result = spawnSync(tsx, args, { stdio: "inherit", env });
+  return result.status ?? 1;
+}
 
 void runCommand(program);

@@ -1,9 +1,9 @@
-// npm run -s slo -- --run-id ID (--slo EXPR | --preset NAME) [--gpu-hour-price ACCELERATOR=USD]... [--output DIR] [--db FILE] [--json]
+// npm run -s slo -- --run-id ID (--slo EXPR | --preset NAME) [--gpu-hour-price ACCELERATOR=USD]... [--output DIR] [--db FILE|URL] [--json]
 // Per benchmark: the highest measured rate that meets every SLO term, the output throughput
 // there, the GPUs and the cost per million output tokens.
 import { Command } from "commander";
 import { gpuHourPrices, resolveSlo, sloCapacity, sloJson } from "../lib/report/slo";
-import { addSloOptions, requireResults, runCommand, runIdOption, type SloOptions, withRunStore } from "./common";
+import { addSloOptions, DB_OPTION_HELP, requireResults, runCommand, runIdOption, type SloOptions, withRunStore } from "./common";
 
 interface Options extends SloOptions {
   runId: string;
@@ -20,14 +20,14 @@ const program = addSloOptions(new Command("slo")
   .description("Capacity under a latency SLO and its cost: per benchmark, the highest rate that meets every term")
   .requiredOption("--run-id <id>", "the run", runIdOption))
   .option("--output <dir>", "output folder", "output")
-  .option("--db <file>", "results database (default: <output>/results.db)")
+  .option("--db <file>", DB_OPTION_HELP)
   .option("--json", 'print {"slo": …, "benchmarks": [{"name", "status", "max_rate", "output_tokens_per_second", "gpus", "cost_per_million_output_tokens", "accelerator", "gpu_hour_price", "detail"}]}')
-  .action((options: Options) => {
+  .action(async (options: Options) => {
     const slo = resolveSlo(options);
     const prices = gpuHourPrices(options.gpuHourPrice);
-    const capacities = withRunStore(options, [options.runId], (store) => {
-      requireResults(store, options.runId);
-      return sloCapacity(store.benchmarks(options.runId), store.statDetails(options.runId), slo, prices);
+    const capacities = await withRunStore(options, [options.runId], async (store) => {
+      await requireResults(store, options.runId);
+      return sloCapacity(await store.benchmarks(options.runId), await store.statDetails(options.runId), slo, prices);
     });
     if (options.json) {
       process.stdout.write(JSON.stringify(sloJson(slo, capacities), null, 2) + "\n");

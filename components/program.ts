@@ -235,7 +235,8 @@ export async function runProgram(settings: RunSettings, services: ProgramService
     if (rewritten.length) pulumi.log.warn(`${listed(rewritten)}: the local copy of the snapshot differed from the run's record and was rewritten from it`);
     const facts = (name: string) => ({ deployed: state.deployed.has(name), job: state.jobs.has(name), recorded: state.results.has(name) });
     recorded = await results.catchUp([...targets.values()], facts, state.results);
-    if (copy(recorded).restored.length) results.storeRun();
+    const restored = copy(recorded).restored;
+    if (restored.length) await results.storeRun(restored);
   }
 
   const inRun = (name: string) => targets.has(name);

@@ -25,6 +25,8 @@ export interface RunSettings {
   gcpProject?: string;
   /** An existing bucket (the cluster project creates it: components/results-bucket.ts). */
   gcsBucket?: string;
+  /** The results database collected results go to: an SQLite file or a postgres:// URL (a secret). */
+  resultsDb?: string;
   parallelism: number;
   gpuBudget: number;
   waitForResults: boolean;
@@ -47,6 +49,7 @@ export const SETTING_DEFAULTS = {
   gcpProject: "",
   gcsBucket: "",
   gkeCluster: "",
+  resultsDb: "",
   parallelism: 0,
   gpuBudget: 0,
   waitForResults: true,
@@ -80,6 +83,7 @@ function settingsFrom(config: ConfigSource, kubernetes: ConfigSource, runId: str
     gcpProject: text("gcpProject") || undefined,
     gcsBucket: text("gcsBucket") || undefined,
     gkeCluster: text("gkeCluster") || undefined,
+    resultsDb: text("resultsDb") || undefined,
     parallelism: count("parallelism"),
     gpuBudget: count("gpuBudget"),
     waitForResults: process.env[WAIT_FOR_RESULTS_ENV] === "false" ? false : flag("waitForResults"),
@@ -99,11 +103,16 @@ export function readSettings(config: pulumi.Config, runId: string): RunSettings 
   for (const [key, reason] of Object.entries(MOVED_KEYS)) {
     if (config.get(key) !== undefined) throw new pulumi.RunError(`${key} is no longer a setting of a run: ${reason}; remove it with \`pulumi config rm ${key}\``);
   }
-  // Pulumi.yaml cannot mark hfToken secret: a secret key with a default fails validation on
-  // every stack that leaves it unset (the default is plain text; pkg/workspace/config.go
-  // validateStackConfigValue). So the program refuses a token stored in plain text.
-  if (config.get("hfToken") && !(runtimeConfig as unknown as { isConfigSecret(key: string): boolean }).isConfigSecret(`${config.name}:hfToken`)) {
+  // Pulumi.yaml cannot mark hfToken or resultsDb secret: a secret key with a default fails
+  // validation on every stack that leaves it unset (the default is plain text;
+  // pkg/workspace/config.go validateStackConfigValue). So the program refuses them in plain text.
+  const isSecret = (key: string) => (runtimeConfig as unknown as { isConfigSecret(key: string): boolean }).isConfigSecret(`${config.name}:${key}`);
+  if (config.get("hfToken") && !isSecret("hfToken")) {
     throw new pulumi.RunError("hfToken is stored in plain text in the stack's config; set it as a secret: `pulumi config set --secret hfToken <token>`");
+  }
+  // Even a file path: a database URL holds a password, and one rule is easier to keep than two.
+  if (config.get("resultsDb") && !isSecret("resultsDb")) {
+    throw new pulumi.RunError("resultsDb is stored in plain text in the stack's config (a database URL holds its password); set it as a secret: `pulumi config set --secret resultsDb postgres://user:password@host:5432/db`");
   }
   const gcpProject = config.get("gcpProject");
   const problem = gcpProject ? gcpProjectProblem(gcpProject) : undefined;

@@ -237,4 +237,11 @@ export interface Metric {
   rate?: number;
   increase?: number;
   unit?: string;
+  p0p1?: number;
+  p1?: number;
+  p5?: number;
+  p10?: number;
+  p25?: number;
+  p75?: number;
+  p99p9?: number;
 }

@@ -6,7 +6,9 @@ import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { PULUMI_CLI_VERSION } from "../lib/run/pulumi-cli";
-import { PROJECT_ROOT, tempDir } from "./helpers";
+import { benchmarkPaths } from "../lib/snapshot/layout";
+import { PROJECT_ROOT, runCli, tempDir } from "./helpers";
+import { generation1, resultFileName } from "./lpg-fixtures";
 
 /**
  * A `pulumi` that logs each call (arguments, the waitForResults override, its process group)
@@ -40,6 +42,7 @@ switch (args[0]) {
     break;
   case "config":
     if (args[1] === "set") { state.config[args.at(-2)] = args.at(-1); save(); }
+    else if (args[1] === "get") { const v = (state.secrets || {})[args.at(-1)] ?? state.config[args.at(-1)]; if (v === undefined) { console.error("error: configuration key '" + args.at(-1) + "' not found for stack"); process.exit(255); } console.log(v); }
     else console.log(JSON.stringify(Object.fromEntries(Object.entries(state.config).map(([k, v]) => [k, { value: v, secret: false }]))));
     break;
   case "refresh": state.refreshed = true; save(); break;
@@ -159,5 +162,47 @@ describe("driver CLI (npm run run) with a fake pulumi on PATH", function () {
     for (const call of all.filter((c) => ["up", "destroy", "refresh", "config"].includes(c.args[0]))) assert.ok(call.args.includes("--stack"), call.args.join(" "));
     const configured = all.filter((c) => c.args[0] === "config" && c.args[1] === "set").map((c) => c.args.slice(-2).join("="));
     assert.deepEqual([...new Set(configured)].sort(), [`inference-bench:catalog=${SIM}`, "inference-bench:gpuBudget=8"], "the stack's config never gets waitForResults");
+  });
+
+  it("--baseline: after the run, compare --fail-on-regression against the baseline in the stack's resultsDb: passes when nothing changed, fails on a regression or a lost benchmark", () => {
+    const team = path.join(tempDir("team-"), "team.db");
+    const output = tempDir("gate-output-");
+    /** A run's sim-svc results (SYNTHETIC LPG files), its throughput scaled; `extra`: a benchmark the run also has. */
+    const writeResults = (dir: string, runId: string, scale: number, extra = false) => {
+      for (const name of extra ? ["sim-svc", "sim-extra"] : ["sim-svc"]) {
+        const paths = benchmarkPaths(dir, runId, name);
+        fs.mkdirSync(paths.resultsJsonDir, { recursive: true });
+        fs.writeFileSync(paths.benchmarkPbtxt, `name: "${name}"\nconfig { benchmark_tool { lpg { request_rates: "10,20" } } }\n`);
+        for (const rate of [10, 20]) {
+          const json = JSON.parse(generation1(rate, "m"));
+          json.metrics.throughput *= scale;
+          fs.writeFileSync(path.join(paths.resultsJsonDir, resultFileName(rate, "m")), JSON.stringify(json));
+        }
+      }
+    };
+    // Baselines stored earlier in the team's database; this run's results as the program left them.
+    const earlier = tempDir("gate-earlier-");
+    writeResults(earlier, "same0001", 1);
+    writeResults(earlier, "fast0001", 1.25);
+    writeResults(earlier, "more0001", 1, true);
+    assert.equal(runCli("import", ["--output", earlier, "--db", team]).status, 0);
+    writeResults(output, "run-2", 1);
+    const gate = (baseline: string) => {
+      const fake = fakePulumi();
+      fs.writeFileSync(path.join(fake.dir, "state.json"), JSON.stringify({ ups: 2, config: { "inference-bench:outputDir": output }, secrets: { "inference-bench:resultsDb": team } }));
+      const result = spawnSync(TSX, [RUN, "--stack", "run-2", "--catalog", SIM, "--baseline", baseline], { cwd: PROJECT_ROOT, env: env(fake), encoding: "utf8" });
+      assert.ok(!fake.calls().some((c) => c.args?.includes(team)), "the database URL is never on a pulumi command line");
+      return result;
+    };
+    const same = gate("same0001");
+    assert.equal(same.status, 0, same.stderr + same.stdout);
+    assert.match(same.stdout, /comparing run run-2 with the baseline same0001/);
+    assert.match(same.stdout, /^no regression beyond 5%$/m);
+    const slower = gate("fast0001");
+    assert.equal(slower.status, 1, slower.stdout);
+    assert.match(slower.stdout, /REGRESSION: output tokens\/s -20\.0%/);
+    const lost = gate("more0001");
+    assert.equal(lost.status, 1, lost.stdout);
+    assert.match(lost.stdout, /^LOST: sim-extra: missing in run run-2$/m);
   });
 });

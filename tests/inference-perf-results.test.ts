@@ -8,7 +8,6 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Metric, Stat } from "../proto/benchmark-types";
-import { parseProtoJson } from "../proto/json";
 import type { ResolvedBenchmark } from "../lib/catalog/catalog";
 import { WRAPPER_FILES } from "../lib/manifests/load-generator";
 import { type CollectionRecord, collectBenchmark, type ResultMetadata } from "../lib/results/collect";
@@ -18,7 +17,7 @@ import { checkStats } from "../lib/results/tool-results";
 import { prepareRun } from "../lib/plan/prepare";
 import { writeSnapshots } from "../lib/snapshot/snapshot";
 import { benchmarkPaths } from "../lib/snapshot/layout";
-import { ResultStore } from "../lib/store/store";
+import { openStore } from "../lib/store/store";
 import { FakeKube, jobIn, pod } from "./fake-kube";
 import { runCli, sharedDir, tempDir } from "./helpers";
 
@@ -267,7 +266,7 @@ describe("results: inference-perf through the wrapper, the fake Kubernetes API a
     assert.match(fs.readFileSync(benchmarkPaths(output, RUN, "ip-a").toolLog, "utf8"), /tokenizer login with \[REDACTED\]/);
   });
 
-  it("goes through the results command, the database, the report and compare unchanged", function () {
+  it("goes through the results command, the database, the report and compare unchanged", async function () {
     const results = runCli("results", ["--run-id", RUN, "--output", output]);
     assert.equal(results.status, 0, results.stderr);
     assert.match(results.stdout, /^ip-c {2}partial {2}\(1 rates\)$/m);
@@ -282,19 +281,19 @@ describe("results: inference-perf through the wrapper, the fake Kubernetes API a
     const db = path.join(output, "results.db");
     const imported = runCli("import", ["--output", output, "--db", db, "--run-id", RUN]);
     assert.equal(imported.status, 0, imported.stderr);
-    const store = new ResultStore(db);
+    const store = await openStore(db);
     try {
-      const rows = store.stats(RUN, "ip-a");
+      const rows = await store.stats(RUN, "ip-a");
       assert.deepEqual(rows.map((r) => r.request_rate), [5, 10]);
       close(rows[0].ttft_p90_ms ?? undefined, aFile.successes.latency.time_to_first_token.p90 * 1000, "database ttft p90");
       close(rows[0].latency_p90_ms ?? undefined, aFile.successes.latency.request_latency.p90 * 1000, "database latency p90");
       close(rows[0].tpot_mean_ms ?? undefined, aFile.successes.latency.time_per_output_token.mean * 1000, "database TPOT (true TPOT for inference-perf)");
-      const byName = Object.fromEntries(store.benchmarks(RUN).map((b) => [b.name, b]));
+      const byName = Object.fromEntries((await store.benchmarks(RUN)).map((b) => [b.name, b]));
       assert.deepEqual([byName["ip-c"].status, JSON.parse(byName["ip-c"].problems)], ["partial", ["rate 10.0: 20 of 100 requests failed (500 - Internal Server Error: 20)"]]);
-      const stat = parseProtoJson<Stat>(store.db.prepare("SELECT stat_json FROM stats WHERE run_id = ? AND name = 'ip-a' AND request_rate = 5").pluck().get(RUN) as string);
+      const stat = (await store.statDetails(RUN)).find((d) => d.name === "ip-a" && d.request_rate === 5)!.stat;
       assert.equal(stat.load_generator, "inference-perf");
     } finally {
-      store.close();
+      await store.close();
     }
     assert.ok(!fs.readFileSync(db).includes(TOKEN), "the token is not in the database");
 

@@ -16,7 +16,7 @@ import { ResultsService } from "../lib/results/service";
 import { driveRun, type DriverStack } from "../lib/run/driver";
 import { DRIVER_ENV } from "../lib/run/pulumi-cli";
 import { readStackExport } from "../lib/run/stack-export";
-import { databasePath, ResultStore } from "../lib/store/store";
+import { databasePath, openStore } from "../lib/store/store";
 import { computedOutputs, Engine, EngineError, FakeCloud, invokeResults, type OperationResult, type Point, type StackConfig } from "./engine";
 import { FakeBucket } from "./fake-gcs";
 import { FakeKube, jobIn, pod } from "./fake-kube";
@@ -85,7 +85,8 @@ function newRun(cloud: FakeCloud, kubeconfig: string, stack: string, values: Rec
   const outputDir = tempDir("lifecycle-");
   const config: StackConfig = {
     values: { "inference-bench:catalog": writeCatalog(), "inference-bench:outputDir": outputDir, "inference-bench:gpuBudget": String(GPU_BUDGET), "kubernetes:kubeconfig": kubeconfig, ...values },
-    secrets: new Set(),
+    // resultsDb is a secret, as `pulumi config set --secret resultsDb` stores it.
+    secrets: new Set(Object.keys(values).filter((key) => key === "inference-bench:resultsDb")),
   };
   // What index.ts runs, with the bucket substituted.
   const program = () => runProgram(readSettings(new pulumi.Config(), pulumi.getStack()), services) as unknown as Promise<Record<string, unknown>>;
@@ -190,11 +191,11 @@ describe("a run's whole life under the engine's rules (tests/engine.ts)", functi
 
     const benchmarks = listRunBenchmarks(run.outputDir, "win-1");
     assert.deepEqual(benchmarks.map((b) => `${b.name} ${b.state.status}`), Object.keys(RATES).sort().map((name) => `${name} collected`));
-    const store = new ResultStore(databasePath(run.outputDir));
+    const store = await openStore(databasePath(run.outputDir));
     try {
-      assert.equal(store.benchmarks("win-1").length, Object.keys(RATES).length, "every benchmark is in results.db");
+      assert.equal((await store.benchmarks("win-1")).length, Object.keys(RATES).length, "every benchmark is in results.db");
     } finally {
-      store.close();
+      await store.close();
     }
     // Each benchmark's Job ran its after-create hook once and its before-delete hook once.
     const hooks = run.engine.history.flatMap((h) => h.result.hooksRun);
@@ -206,7 +207,9 @@ describe("a run's whole life under the engine's rules (tests/engine.ts)", functi
 
   it("runs the same catalog with plain `pulumi up`s that wait for results (the CI workflow), with --parallel as the program asks", async () => {
     const cloud = new FakeCloud(kube, GPU_BUDGET);
-    const run = newRun(cloud, kubeconfig, "ci-1", { "inference-bench:prerequisites": "true" });
+    // The team's results database (a file here; tests/results-db.test.ts stores into PostgreSQL the same way).
+    const teamDb = path.join(tempDir("team-db-"), "team.db");
+    const run = newRun(cloud, kubeconfig, "ci-1", { "inference-bench:prerequisites": "true", "inference-bench:resultsDb": teamDb });
     runJobs(kube, cloud, "ci-1");
     const parallel = Object.keys(RATES).length + 16; // what .github/workflows/benchmark.yml passes
     let result = await run.engine.up({ parallel });
@@ -218,6 +221,13 @@ describe("a run's whole life under the engine's rules (tests/engine.ts)", functi
     assert.ok(!run.engine.history.some((h) => warnings(h.result).some((w) => w.includes("--parallel"))), "no update ran short of workers");
     assertTornDown(kube, "ci-1");
     assert.deepEqual(listRunBenchmarks(run.outputDir, "ci-1").map((b) => b.state.status), Object.keys(RATES).map(() => "collected"));
+    const team = await openStore(teamDb);
+    try {
+      assert.deepEqual((await team.benchmarks("ci-1")).map((b) => `${b.name} ${b.status}`), Object.keys(RATES).sort().map((name) => `${name} collected`), "every hook stored its benchmark in resultsDb");
+    } finally {
+      await team.close();
+    }
+    assert.ok(!fs.existsSync(databasePath(run.outputDir)), "resultsDb instead of the output folder's file");
 
     // Too few workers for the hooks that wait: the program says exactly what to pass.
     const short = newRun(new FakeCloud(kube), kubeconfig, "ci-2", { "inference-bench:prerequisites": "true", "inference-bench:gpuBudget": "0", "inference-bench:benchmarkNameRegex": "^sim-svc$" });
@@ -359,6 +369,8 @@ describe("a run's whole life under the engine's rules (tests/engine.ts)", functi
 
     const plain = new Engine({ projectFile: PROJECT_FILE, stack: "dev", config: { values: { ...values, "inference-bench:hfToken": "hf_plain" }, secrets: new Set() }, program, provider: new FakeCloud(kube) });
     await assert.rejects(plain.preview(), /hfToken is stored in plain text in the stack's config; set it as a secret: `pulumi config set --secret hfToken <token>`/);
+    const plainDb = new Engine({ projectFile: PROJECT_FILE, stack: "dev", config: { values: { ...values, "inference-bench:resultsDb": "postgres://u:pw@db:5432/results" }, secrets: new Set() }, program, provider: new FakeCloud(kube) });
+    await assert.rejects(plainDb.preview(), /resultsDb is stored in plain text in the stack's config \(a database URL holds its password\); set it as a secret/);
     const secret = new Engine({ projectFile: PROJECT_FILE, stack: "dev", config: { values: { ...values, "inference-bench:hfToken": "hf_secret" }, secrets: new Set(["inference-bench:hfToken"]) }, program, provider: new FakeCloud(kube) });
     await secret.preview();
     const moved = new Engine({ projectFile: PROJECT_FILE, stack: "dev", config: { values: { ...values, "inference-bench:createGcsBucket": "true" }, secrets: new Set() }, program, provider: new FakeCloud(kube) });

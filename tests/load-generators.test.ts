@@ -15,6 +15,7 @@ import { requestRatesOf, toolModels, toolPort } from "../lib/catalog/tool";
 import { UserError } from "../lib/errors";
 import { buildBenchmark, type K8sObject } from "../lib/manifests";
 import { RESULT_MARKERS, WRAPPER_FILES } from "../lib/manifests/load-generator";
+import { readToolLog } from "../lib/results/tool-log";
 import { INFERENCE_PERF_REPORT_DIR } from "../lib/manifests/load-generator-inference-perf";
 import { ADDRESS_FILE, READINESS_CONTAINER } from "../lib/manifests/readiness";
 import { parseResultLog } from "../lib/results/log-archive";
@@ -93,11 +94,23 @@ benchmarks { name: "child" base_benchmark_name: "base" config { benchmark_tool {
     assert.equal(child.benchmark.config!.benchmark_tool!.image, DEFAULT_IMAGES.inferencePerf);
   });
 
-  it("resolves concurrent load: one stage per concurrency level, 10 × level requests each by default", () => {
+  it("resolves concurrent load: one stage per concurrency level, 10 × level requests each by default; its warm-up a run of its own that honours warmup_seconds", () => {
     const b = one(ip('load_type: "concurrent" concurrency_levels: "4,16" warmup_seconds: 5'));
     assert.deepEqual(b.requestRates, [4, 16]);
-    const config = YAML.parse(configMapOf(buildBenchmark(b, { runId: RUN }).manifests["load-generator"]).data["config.yml"]);
-    assert.deepEqual(config.load.stages, [{ num_requests: 8, concurrency_level: 4 }, { num_requests: 40, concurrency_level: 4 }, { num_requests: 160, concurrency_level: 16 }]);
+    const objects = buildBenchmark(b, { runId: RUN }).manifests["load-generator"];
+    const data = configMapOf(objects).data;
+    const config = YAML.parse(data["config.yml"]);
+    // A concurrent stage sends num_requests and has no duration (inference-perf v0.6.1 main.py sets
+    // rate = num_requests, duration = 1): no stage can last warmup_seconds, so the warm-up is not one.
+    assert.deepEqual(config.load.stages, [{ num_requests: 40, concurrency_level: 4 }, { num_requests: 160, concurrency_level: 16 }]);
+    const warmup = YAML.parse(data["warmup.yml"]);
+    assert.deepEqual(warmup.load.stages, [{ num_requests: 4 * 5 * 50, concurrency_level: 4 }], "more than 4 requests in flight answer in 5 s");
+    assert.equal(warmup.storage.local_storage.path, `${INFERENCE_PERF_REPORT_DIR}/warmup`, "a folder the wrapper does not archive");
+    const env = Object.fromEntries(((objects.find((o) => o.kind === "Job") as any).spec.template.spec.containers[0].env as Array<{ name: string; value?: string }>).map((e) => [e.name, e.value]));
+    assert.deepEqual([env.WARMUP_SECONDS, env.WARMUP_CONCURRENCY, env.WARMUP_CONFIG_FILE?.endsWith("/warmup.yml")], ["5", "4", true]);
+    // Without a warm-up, or with a rate, there is no warm-up run.
+    assert.equal(configMapOf(buildBenchmark(one(ip('load_type: "concurrent" concurrency_levels: "4"')), { runId: RUN }).manifests["load-generator"]).data["warmup.yml"], undefined);
+    assert.equal(configMapOf(buildBenchmark(one(ip('request_rates: "4" warmup_seconds: 5')), { runId: RUN }).manifests["load-generator"]).data["warmup.yml"], undefined);
   });
 
   it("gives the LPG streaming, MAX_NUM_PROMPTS and an explicit pause, and counts warm-up once and the pauses in the run time", () => {
@@ -154,7 +167,7 @@ describe("load generators: inference-perf manifests", () => {
   const VARIANTS: Array<[string, string, string?]> = [
     ["defaults", 'request_rates: "5"'],
     ["poisson, shared prefix, chat, multi-turn, goodput, warm-up", 'load_type: "poisson" request_rates: "2,4" api: "chat" warmup_seconds: 20 shared_prefix { num_groups: 4 multi_turn: true } goodput { ttft_ms: 200 tpot_ms: 20 itl_ms: 20 ntpot_ms: 30 request_latency_ms: 4000 }'],
-    ["concurrent, synthetic, no streaming, timeout", 'load_type: "concurrent" concurrency_levels: "1,8" requests_per_stage: 50 streaming: false synthetic { input { type: "lognormal" } } request_timeout_seconds: 300'],
+    ["concurrent, synthetic, no streaming, timeout, warm-up", 'load_type: "concurrent" concurrency_levels: "1,8" requests_per_stage: 50 streaming: false synthetic { input { type: "lognormal" } } request_timeout_seconds: 300 warmup_seconds: 30'],
     ["shareGPT from a file, in-cluster Prometheus", 'request_rates: "1" api: "chat" share_gpt { path: "/data/sharegpt.json" } prometheus_url: "http://prometheus.monitoring.svc:9090" scrape_interval_seconds: 5'],
     ["shareGPT from the hub behind a gateway", 'request_rates: "1" share_gpt {}', 'gateway { envoy { epp { image: "epp:v1.5.0" } } }'],
   ];
@@ -168,8 +181,10 @@ describe("load generators: inference-perf manifests", () => {
     const found: string[] = [];
     for (const benchmark of benchmarks) {
       for (const gcpProject of [undefined, "my-project"]) {
-        const config = YAML.parse(configMapOf(buildBenchmark(benchmark, { runId: RUN, gcpProject }).manifests["load-generator"]).data["config.yml"]);
-        found.push(...problems(config).map((p) => `${benchmark.name}${gcpProject ? " (gcp)" : ""}: ${p}`));
+        const data = configMapOf(buildBenchmark(benchmark, { runId: RUN, gcpProject }).manifests["load-generator"]).data;
+        for (const file of ["config.yml", "warmup.yml"].filter((f) => data[f] !== undefined)) {
+          found.push(...problems(YAML.parse(data[file])).map((p) => `${benchmark.name}${gcpProject ? " (gcp)" : ""} ${file}: ${p}`));
+        }
       }
     }
     assert.deepEqual(found, []);
@@ -261,5 +276,34 @@ describe("load generators: the wrapper", () => {
     assert.deepEqual(log.files.map((f) => [f.name, f.problem]), [["config.yaml", undefined], ["stage_0_lifecycle_metrics.json", undefined]]);
     assert.equal(log.files[1].data.toString(), '{"token": "[REDACTED]", "ok": 1}');
     assert.match(log.toolLog, /inference-bench:note a secret was found in stage_0_lifecycle_metrics\.json and redacted/);
+  });
+
+  it("runs concurrent load's warm-up on its own and stops it after WARMUP_SECONDS, then the measured run; the collector records it", () => {
+    const dir = tempDir("ip-warmup-");
+    for (const [name, text] of Object.entries(WRAPPER_FILES)) fs.writeFileSync(path.join(dir, name), text);
+    const bin = path.join(dir, "bin");
+    fs.mkdirSync(bin);
+    const reports = path.join(dir, "reports");
+    // A stand-in inference-perf: with the warm-up config it never finishes on its own (more
+    // requests than it can answer); with the measured one it writes a stage file and exits.
+    fs.writeFileSync(path.join(bin, "inference-perf"), `#!/bin/sh
+case "$2" in
+  */warmup.yml) echo "warming up"; mkdir -p "$REPORT_DIR/warmup"; echo '{}' > "$REPORT_DIR/warmup/summary_lifecycle_metrics.json"; exec sleep 600 ;;
+  *) echo "measuring"; mkdir -p "$REPORT_DIR"; echo '{}' > "$REPORT_DIR/stage_0_lifecycle_metrics.json" ;;
+esac
+`, { mode: 0o755 });
+    const started = Date.now();
+    const result = spawnSync("sh", [path.join(dir, "run-benchmark.sh")], {
+      cwd: dir, encoding: "utf8", timeout: 60_000,
+      env: { PATH: `${bin}:${process.env.PATH}`, LOAD_GENERATOR: "inference-perf", CONFIG_FILE: "/cfg/config.yml", REPORT_DIR: reports, PORT: "8081", TARGET_HOST: "svc",
+        WARMUP_CONFIG_FILE: "/cfg/warmup.yml", WARMUP_SECONDS: "2", WARMUP_CONCURRENCY: "4", WARMUP_REQUESTS: "400" },
+    });
+    const elapsed = (Date.now() - started) / 1000;
+    assert.equal(result.status, 0, result.stderr);
+    assert.ok(elapsed >= 2 && elapsed < 20, `the warm-up lasted its 2 s, then stopped (${elapsed} s in all)`);
+    assert.ok(result.stdout.indexOf("warming up") < result.stdout.indexOf("measuring"));
+    const log = parseResultLog(result.stdout);
+    assert.deepEqual(log.files.map((f) => f.name), ["stage_0_lifecycle_metrics.json"], "the warm-up's report is not archived");
+    assert.deepEqual(readToolLog(log.toolLog).warmup, { rate: 4, seconds: 2, requests: 400, succeeded: undefined, exit_status: 0 });
   });
 });

@@ -25,7 +25,7 @@ import { importRuns } from "../lib/store/import";
 import { readBenchmarkState } from "../lib/results/status";
 import { achievedRate } from "../lib/results/tool-results";
 import { benchmarkPaths } from "../lib/snapshot/layout";
-import { ResultStore } from "../lib/store/store";
+import { openStore } from "../lib/store/store";
 import { FakeKube, jobIn, pod } from "./fake-kube";
 import { tempDir } from "./helpers";
 import { type LpgCommit, lpgKit, type LpgRun, runRealLpg } from "./real-lpg";
@@ -188,7 +188,7 @@ describe("LPG conformance: the real LPG through our wrapper and collector", func
     assert.ok(Object.keys(file.metrics.server_metrics).length > 0, "server metrics were scraped");
   });
 
-  it("the token appears nowhere: not in the pod log our wrapper printed, not under results/, not in the database — even when the LPG ran unwrapped", () => {
+  it("the token appears nowhere: not in the pod log our wrapper printed, not under results/, not in the database — even when the LPG ran unwrapped", async () => {
     for (const c of CASES) {
       const log = runs.get(c.name)!.podLog;
       if (c.wrapped === false) assert.ok(log.includes(TOKEN), "without our wrapper the LPG's xtrace prints the token: the collector must scrub it");
@@ -200,12 +200,12 @@ describe("LPG conformance: the real LPG through our wrapper and collector", func
     assert.ok(files.length >= 6 * 4);
     for (const file of files) assert.ok(!fs.readFileSync(file, "utf8").includes(TOKEN), file);
     assert.match(fs.readFileSync(benchmarkPaths(output, RUN, "head-unwrapped").toolLog, "utf8"), /login --token \[REDACTED\]/);
-    const store = new ResultStore(path.join(output, "results.db"));
+    const store = await openStore(path.join(output, "results.db"));
     try {
-      importRuns(store, output, [RUN]);
-      assert.equal(store.benchmarks(RUN).length, CASES.length);
+      await importRuns(store, output, [RUN]);
+      assert.equal((await store.benchmarks(RUN)).length, CASES.length);
     } finally {
-      store.close();
+      await store.close();
     }
     for (const file of fs.readdirSync(output).filter((f) => f.startsWith("results.db"))) assert.ok(!fs.readFileSync(path.join(output, file)).includes(TOKEN), file);
   });

@@ -51,13 +51,13 @@ export function generation1(rate: number, model: string, options: { streaming?: 
 }
 
 /** Second generation (newer images): queries_per_second, _ms suffixes, normalized TPOT, TTFT_ms, no summary_stats. */
-export function generation2(rate: number, model: string): string {
+export function generation2(rate: number, model: string, options: { failed?: number } = {}): string {
   const attempted = Math.round(rate * 60);
   return JSON.stringify({
     _synthetic: "SYNTHETIC fixture written from the documented LPG result format (newer images); not a real measurement",
     metrics: {
       num_prompts_attempted: attempted,
-      num_prompts_succeeded: attempted - 1,
+      num_prompts_succeeded: attempted - (options.failed ?? 1),
       request_rate: rate,
       server_metrics: {},
       benchmark_time: 60.2,

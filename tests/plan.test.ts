@@ -176,6 +176,18 @@ describe("CI: GitHub Actions and Pulumi Deployments", () => {
     assert.ok(workflow.on.workflow_dispatch.inputs["run-id"].required);
   });
 
+  it("compares with an optional baseline run in the shared results database, taking the input only through env (no script injection)", () => {
+    assert.equal(workflow.on.workflow_dispatch.inputs.baseline.default, "");
+    const gate = steps.find((s) => /compare\b.*--fail-on-regression/.test(String(s.run ?? "")))!;
+    assert.ok(gate, "a compare --fail-on-regression step");
+    assert.equal(gate.if, "inputs.baseline != ''");
+    assert.doesNotMatch(gate.run, /\$\{\{/, "no expression inside the script");
+    assert.match(gate.run, /--run-id "\$BASELINE" --run-id "\$STACK"/);
+    assert.equal(gate.env.BASELINE, "${{ inputs.baseline }}");
+    assert.match(gate.env.INFERENCE_BENCH_DB, /^\$\{\{ secrets\./, "the database URL (with its password) is a secret");
+    assert.ok(steps.indexOf(gate) < steps.findIndex((s) => /pulumi destroy --run-program/.test(s.run ?? "")));
+  });
+
   it("configures Deployments for a stack: the repository, npm ci, Node 22", () => {
     const args = deploymentSettingsArgs({ organization: "acme", stack: "run-123", repository: "https://example.test/repo.git", branch: "refs/heads/main" }) as any;
     assert.equal(args.project, "inference-bench");

@@ -10,7 +10,7 @@ import { changeInterval, welchInterval } from "../lib/report/interval";
 import { listRunBenchmarks } from "../lib/results/run-results";
 import { benchmarkPaths } from "../lib/snapshot/layout";
 import { importRuns } from "../lib/store/import";
-import { type BenchmarkRow, ResultStore, statColumns, type StatRow } from "../lib/store/store";
+import { type BenchmarkRow, openStore, statColumns, type StatRow } from "../lib/store/store";
 import { runCli, tempDir } from "./helpers";
 import { generation1, resultFileName } from "./lpg-fixtures";
 import { openReport } from "./report-helpers";
@@ -79,24 +79,24 @@ describe("report: analysis", () => {
 });
 
 describe("report: results database", () => {
-  it("imports runs (including the original tool's layout) idempotently and answers the four questions", () => {
+  it("imports runs (including the original tool's layout) idempotently and answers the four questions", async () => {
     const output = tempDir();
     writeRun(output, "runa0001", [{ name: "svc", knee: 40 }, { name: "epp", knee: 80 }]);
     writeRun(output, "runb0002", [{ name: "svc", knee: 40, scale: 0.9 }]);
-    const store = new ResultStore(path.join(output, "results.db"));
-    assert.deepEqual(importRuns(store, output), ["runa0001", "runb0002"]);
-    importRuns(store, output);
-    assert.deepEqual(store.runs().map((r) => [r.run_id, r.benchmarks]), [["runa0001", 2], ["runb0002", 1]]);
-    assert.deepEqual(store.benchmarks("runa0001").map((b) => [b.name, b.status, b.accelerator, b.load_balancer, b.gpus, b.load_generator]), [["epp", "collected", "nvidia-h100-80gb", "k8s_service", 2, "lpg"], ["svc", "collected", "nvidia-h100-80gb", "k8s_service", 2, "lpg"]]);
-    assert.deepEqual(store.stats("runa0001", "svc").map((s) => s.request_rate), RATES);
-    assert.equal(store.stats("runa0001").length, 10, "re-importing replaced rows rather than adding them");
-    assert.deepEqual(store.acrossRuns("svc").map((s) => s.run_id), [...RATES.map(() => "runa0001"), ...RATES.map(() => "runb0002")]);
-    const svc10 = store.stats("runa0001", "svc")[0];
+    const store = await openStore(path.join(output, "results.db"));
+    assert.deepEqual(await importRuns(store, output), ["runa0001", "runb0002"]);
+    await importRuns(store, output);
+    assert.deepEqual((await store.runs()).map((r) => [r.run_id, r.benchmarks]), [["runa0001", 2], ["runb0002", 1]]);
+    assert.deepEqual((await store.benchmarks("runa0001")).map((b) => [b.name, b.status, b.accelerator, b.load_balancer, b.gpus, b.load_generator]), [["epp", "collected", "nvidia-h100-80gb", "k8s_service", 2, "lpg"], ["svc", "collected", "nvidia-h100-80gb", "k8s_service", 2, "lpg"]]);
+    assert.deepEqual((await store.stats("runa0001", "svc")).map((s) => s.request_rate), RATES);
+    assert.equal((await store.stats("runa0001")).length, 10, "re-importing replaced rows rather than adding them");
+    assert.deepEqual((await store.acrossRuns("svc")).map((s) => s.run_id), [...RATES.map(() => "runa0001"), ...RATES.map(() => "runb0002")]);
+    const svc10 = (await store.stats("runa0001", "svc"))[0];
     assert.deepEqual([svc10.ntpot_p90_ms, svc10.tpot_p90_ms, svc10.successful_rps], [30, null, 1000 / 101.5], "NTPOT named as NTPOT; no TPOT");
-    store.close();
+    await store.close();
   });
 
-  it("migrates a database written before schema 1: NTPOT moves out of the tpot columns, new columns appear", () => {
+  it("migrates a database written before schema 1: NTPOT moves out of the tpot columns, new columns appear", async () => {
     const file = path.join(tempDir(), "results.db");
     // The schema and a row as inference-bench wrote them before (commit 31cf8f1, lib/store/store.ts).
     const old = new Database(file);
@@ -108,20 +108,21 @@ describe("report: results database", () => {
     const legacy = { request_rate: 5, request_latency: { name: "request_latency_ms", mean: 900, p90: 1200 }, tpot: { name: "time_per_output_token_ms", mean: 18, p90: 25 }, throughput: { name: "output_tokens_per_second", mean: 700 } };
     old.prepare("INSERT INTO stats (run_id, name, request_rate, tpot_mean_ms, tpot_p90_ms, stat_json) VALUES ('old00001', 'svc', 5, 18, 25, ?)").run(JSON.stringify(legacy));
     old.close();
-    const store = new ResultStore(file);
-    const [migrated] = store.stats("old00001");
+    const store = await openStore(file);
+    const [migrated] = await store.stats("old00001");
     assert.deepEqual([migrated.ntpot_mean_ms, migrated.ntpot_p90_ms, migrated.tpot_mean_ms, migrated.tpot_p90_ms, migrated.load_generator], [18, 25, null, null, "lpg"]);
-    const [detail] = store.statDetails("old00001");
+    const [detail] = await store.statDetails("old00001");
     assert.equal(detail.stat.tpot, undefined);
     assert.equal(detail.stat.ntpot!.name, "normalized_time_per_output_token_ms");
-    assert.equal(store.benchmarks("old00001")[0].load_generator, "lpg");
-    store.close();
-    assert.equal(new Database(file).pragma("user_version", { simple: true }), 1);
+    assert.equal((await store.benchmarks("old00001"))[0].load_generator, "lpg");
+    await store.close();
+    // Schema 2 (issue 19) added what makes the database alone enough: the current version is 2.
+    assert.equal(new Database(file).pragma("user_version", { simple: true }), 2);
     new Database(file).pragma("user_version = 7");
-    assert.throws(() => new ResultStore(file), /schema 7 was written by a newer inference-bench \(this one reads up to 1\)/);
+    await assert.rejects(openStore(file), /schema 7 was written by a newer inference-bench \(this one reads up to 2\)/);
   });
 
-  it("reads results collected by earlier versions honestly (re-derived from results/json) and keeps the original tool's metadata.txt", () => {
+  it("reads results collected by earlier versions honestly (re-derived from results/json) and keeps the original tool's metadata.txt", async () => {
     const output = tempDir();
     writeRun(output, "runa0001", [{ name: "svc", knee: 40, rates: [10, 20] }]);
     const paths = benchmarkPaths(output, "runa0001", "svc");
@@ -138,13 +139,13 @@ describe("report: results database", () => {
     fs.mkdirSync(paths.resultsJsonDir);
     const [migrated] = listRunBenchmarks(output, "runa0001");
     assert.deepEqual(migrated.state.result!.stats!.map((s) => [s.tpot, s.ntpot?.mean, s.ntpot?.name]), [[undefined, 20, "normalized_time_per_output_token_ms"], [undefined, 20, "normalized_time_per_output_token_ms"]], "without raw files: moved, not dropped");
-    const store = new ResultStore(path.join(output, "results.db"));
-    importRuns(store, output);
-    const [row] = store.benchmarks("runa0001");
+    const store = await openStore(path.join(output, "results.db"));
+    await importRuns(store, output);
+    const [row] = await store.benchmarks("runa0001");
     assert.deepEqual([row.start_time, row.end_time, row.metadata_file], ["2025-04-01T10:00:00.000Z", "2025-04-01T11:00:00.000Z", "metadata.txt"]);
     assert.match(row.dashboard_url!, /^https:\/\/console\.cloud\.google\.com\/monitoring\/dashboards\/builder\/x;startTime=a;endTime=b\?project=p$/);
     assert.match(row.config_sha256!, /^[0-9a-f]{64}$/);
-    store.close();
+    await store.close();
   });
 });
 
@@ -254,6 +255,7 @@ describe("report: figures another load generator writes", () => {
     assert.deepEqual(charts.find((c) => c.id === "ntpot-p90")!.series[0].points, [[4, 9]]);
     const html = renderReport(run, []);
     assert.match(html, /<th>TPOT p90 ms<\/th>.*<th>goodput req\/s<\/th><th>goodput<\/th>/s);
+    assert.match(html, /goodput: the share of successful requests that met every goodput constraint \(inference-perf divides by successful requests/);
     assert.match(html, /<td>3\.50<\/td><td>87\.5%<\/td>/);
   });
 });
@@ -270,10 +272,10 @@ describe("report: HTML in a real browser", function () {
     const file = path.join(output, "runa0001", "report.html");
     assert.equal(result.stdout.trim(), file);
 
-    const store = new ResultStore(path.join(output, "results.db"));
-    const load = (runId: string) => ({ runId, benchmarks: store.benchmarks(runId), stats: store.stats(runId) });
-    const expected = chartData(load("runa0001"), [load("runb0002")]);
-    store.close();
+    const store = await openStore(path.join(output, "results.db"));
+    const load = async (runId: string) => ({ runId, benchmarks: await store.benchmarks(runId), stats: await store.stats(runId) });
+    const expected = chartData(await load("runa0001"), [await load("runb0002")]);
+    await store.close();
     const throughput = expected.find((c) => c.id === "output-throughput")!;
     assert.deepEqual(throughput.series.map((s) => [s.name, s.color, s.dashed, s.marks.map((m) => [m.name, m.coord[0]])]), [
       ["epp @ runa0001", PALETTE[0], false, [["saturation", 80]]],

@@ -12,7 +12,7 @@ import { UserError } from "../lib/errors";
 import { costPerMillionOutputTokens, gpuHourPrices, resolveSlo } from "../lib/report/slo";
 import { resultFromFiles } from "../lib/results/collect";
 import { benchmarkPaths } from "../lib/snapshot/layout";
-import { ResultStore } from "../lib/store/store";
+import { openStore } from "../lib/store/store";
 import { runCli, sharedDir, tempDir } from "./helpers";
 import { type LpgRun, lpgKit } from "./real-lpg";
 import { MODEL, realLpgRuns, SECOND_MODEL } from "./lpg-runs";
@@ -92,9 +92,9 @@ describe("results end to end, on the real LPG's files: results, report, slo, exp
   it("report: curves and rate charts drawn with the right data and labels, the SLO capacity marked, provenance from metadata.json and the snapshot", async function () {
     const result = runCli("report", ["--run-id", RUN, "--output", output, "--slo", "request_latency_p99<=60000ms", "--gpu-hour-price", "nvidia-h100-80gb=10"]);
     assert.equal(result.status, 0, result.stderr);
-    const store = new ResultStore(path.join(output, "results.db"));
-    const primary = { runId: RUN, benchmarks: store.benchmarks(RUN), stats: store.stats(RUN) };
-    store.close();
+    const store = await openStore(path.join(output, "results.db"));
+    const primary = { runId: RUN, benchmarks: await store.benchmarks(RUN), stats: await store.stats(RUN) };
+    await store.close();
     const capacities = primary.benchmarks.map((b) => ({ name: b.name, max_rate: b.name === "multi" ? null : 8 }));
     const expected = chartData(primary, [], { slo: { slo: { expression: "", preset: null, terms: [] }, capacities: capacities as any } });
     const ids = expected.map((c) => c.id);
@@ -127,11 +127,11 @@ describe("results end to end, on the real LPG's files: results, report, slo, exp
     }
   });
 
-  it("slo: the highest rate meeting every term, its throughput, GPUs and cost; says which figure is missing instead of passing", () => {
-    const store = new ResultStore(path.join(output, "results.db"));
-    const svc8 = store.statDetails(RUN).find((d) => d.name === "svc" && d.request_rate === 8)!.stat;
-    const svc = store.statDetails(RUN).filter((d) => d.name === "svc").map((d) => d.stat.request_latency!.p90!);
-    store.close();
+  it("slo: the highest rate meeting every term, its throughput, GPUs and cost; says which figure is missing instead of passing", async () => {
+    const store = await openStore(path.join(output, "results.db"));
+    const svc8 = (await store.statDetails(RUN)).find((d) => d.name === "svc" && d.request_rate === 8)!.stat;
+    const svc = (await store.statDetails(RUN)).filter((d) => d.name === "svc").map((d) => d.stat.request_latency!.p90!);
+    await store.close();
     const loose = runCli("slo", ["--run-id", RUN, "--output", output, "--slo", `request_latency_p90<=${Math.ceil(Math.max(...svc)) + 1}ms,ntpot_p90<=10s`, "--gpu-hour-price", "nvidia-h100-80gb=9.5", "--json"]);
     assert.equal(loose.status, 0, loose.stderr);
     const json = JSON.parse(loose.stdout);
@@ -182,7 +182,7 @@ describe("results end to end, on the real LPG's files: results, report, slo, exp
     assert.deepEqual(fs.readdirSync(empty), [], "nothing written");
   });
 
-  it("export br-v0.2.1: one report per benchmark and rate, valid against llm-d's schema with no undeclared field; NTPOT where NTPOT goes", function () {
+  it("export br-v0.2.1: one report per benchmark and rate, valid against llm-d's schema with no undeclared field; NTPOT where NTPOT goes", async function () {
     const validate = brValidator(sharedDir(this));
     const result = runCli("export", ["--run-id", RUN, "--format", "br-v0.2.1", "--output", output]);
     assert.equal(result.status, 0, result.stderr);
@@ -194,9 +194,9 @@ describe("results end to end, on the real LPG's files: results, report, slo, exp
       const report = parseYaml(fs.readFileSync(path.join(dir, file), "utf8"));
       assert.ok(validate(report), `${file}: ${JSON.stringify(validate.errors)}`);
     }
-    const store = new ResultStore(path.join(output, "results.db"));
-    const stat = store.statDetails(RUN).find((d) => d.name === "epp-stream" && d.request_rate === 4)!.stat;
-    store.close();
+    const store = await openStore(path.join(output, "results.db"));
+    const stat = (await store.statDetails(RUN)).find((d) => d.name === "epp-stream" && d.request_rate === 4)!.stat;
+    await store.close();
     const report = parseYaml(fs.readFileSync(path.join(dir, "epp-stream-4.0qps.yaml"), "utf8"));
     const latency = report.results.request_performance.aggregate.latency;
     assert.deepEqual(latency.normalized_time_per_output_token, { units: "ms/token", mean: stat.ntpot!.mean, stddev: stat.ntpot!.sd, min: stat.ntpot!.min, p50: stat.ntpot!.median, p90: stat.ntpot!.p90, p99: stat.ntpot!.p99, max: stat.ntpot!.max });
@@ -227,10 +227,11 @@ describe("results end to end, on the real LPG's files: results, report, slo, exp
     const [header, ...rows] = fs.readFileSync(file, "utf8").trimEnd().split("\r\n");
     const columns = header.split(",");
     assert.equal(rows.length, 7);
-    for (const name of ["request_rate (QPS; inf = all at once)", "output_tokens_per_second (tokens/s)", "ntpot_p90 (ms)", "tpot_p90 (ms)", "ttft_p99 (ms)", "successful_requests_per_second (requests/s)", "failed_requests (requests)", "gpus (count)"]) assert.ok(columns.includes(name), name);
+    // NTPOT and TPOT are per token: ms/token, as the br-v0.2.1 export writes them (issue 19).
+    for (const name of ["request_rate (QPS; inf = all at once)", "output_tokens_per_second (tokens/s)", "ntpot_p90 (ms/token)", "tpot_p90 (ms/token)", "ttft_p99 (ms)", "successful_requests_per_second (requests/s)", "failed_requests (requests)", "gpus (count)"]) assert.ok(columns.includes(name), name);
     const svc8 = rows.map((r) => r.split(",")).find((r) => r[0] === "svc" && r[columns.indexOf("request_rate (QPS; inf = all at once)")] === "8")!;
-    assert.equal(svc8[columns.indexOf("tpot_p90 (ms)")], "", "TPOT empty for the LPG");
-    assert.ok(Number(svc8[columns.indexOf("ntpot_p90 (ms)")]) > 0);
+    assert.equal(svc8[columns.indexOf("tpot_p90 (ms/token)")], "", "TPOT empty for the LPG");
+    assert.ok(Number(svc8[columns.indexOf("ntpot_p90 (ms/token)")]) > 0);
     const bad = runCli("export", ["--run-id", RUN, "--format", "pdf", "--output", output]);
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /argument 'pdf' is invalid. Allowed choices are br-v0.2.1, csv/);

@@ -289,8 +289,9 @@ describe("results CLI", () => {
     fs.mkdirSync(benchmarkPaths(output, RUN, "waiting").manifestsDir, { recursive: true });
     write("done", "collected", { [resultFileName(5, MODEL)]: generation1(5, MODEL) });
     write("half", "partial", { [resultFileName(5, MODEL)]: generation1(5, MODEL, { succeeded: 250 }) });
-    // The original tool's layout: results/json only, no collection record.
-    write("legacy", "", { [resultFileName(2, MODEL)]: generation2(2, MODEL) });
+    // The original tool's layout: results/json only, no collection record (no request failed:
+    // failures there are checked as a collection's are, see "every source of results").
+    write("legacy", "", { [resultFileName(2, MODEL)]: generation2(2, MODEL, { failed: 0 }) });
     write("broken", "", { "x.json": "{" });
     const text = runCli("results", ["--run-id", RUN, "--output", output]);
     assert.equal(text.status, 0, text.stderr);

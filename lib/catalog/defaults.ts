@@ -50,8 +50,11 @@ export const DEFAULTS = {
     stageDurationSeconds: 60,
     /** Requests per concurrent stage = this × the stage's concurrency level. */
     requestsPerConcurrencyLevel: 10,
-    /** A concurrent warm-up sends this × the first concurrency level requests. */
-    warmupRoundsConcurrent: 2,
+    /**
+     * A concurrent warm-up is stopped after warmup_seconds; it is given enough requests to last
+     * that long: this many per second per request in flight (a fast simulator answers ~20/s).
+     */
+    warmupRequestsPerSlotSecond: 50,
     api: "completion",
     streaming: true,
     warmupSeconds: 0,

@@ -8,8 +8,12 @@ import { DEFAULTS } from "../catalog/defaults";
 import { type BuildContext, NAMES, serviceAddress } from "./common";
 
 export const INFERENCE_PERF_CONFIG_KEY = "config.yml";
+/** Concurrent load's warm-up, run on its own before config.yml (see inferencePerfWarmup). */
+export const INFERENCE_PERF_WARMUP_KEY = "warmup.yml";
 /** An emptyDir; the wrapper prints every file inference-perf writes there into the log. */
 export const INFERENCE_PERF_REPORT_DIR = "/reports";
+/** The warm-up's report: a folder inside the report folder, whose files alone the wrapper archives. */
+const INFERENCE_PERF_WARMUP_DIR = `${INFERENCE_PERF_REPORT_DIR}/warmup`;
 /** config.yml's server.base_url through a gateway: the wrapper passes the real one (--server.base_url). */
 const GATEWAY_PLACEHOLDER_HOST = "gateway-address-resolved-at-start";
 
@@ -39,21 +43,35 @@ function data(ip: InferencePerf): Json {
   return { type: "random", ...lengths(ip.random!) };
 }
 
-/** The stages: an optional warm-up stage first (the results parser skips it), then one per rate or concurrency level. */
+/**
+ * The stages: one per rate or concurrency level, after a warm-up stage of warmup_seconds at the
+ * first rate (the results parser skips it). Concurrent load has no warm-up stage: a concurrent
+ * stage sends a number of requests and has no duration (inference-perf v0.6.1 main.py), so its
+ * warm-up runs on its own for warmup_seconds (inferencePerfWarmup).
+ */
 export function inferencePerfStages(ip: InferencePerf, rates: number[]): Json[] {
-  const warmup = ip.warmup_seconds ?? 0;
   if (ip.load_type === "concurrent") {
     const perLevel = (level: number) => ip.requests_per_stage ?? DEFAULTS.inferencePerf.requestsPerConcurrencyLevel * level;
-    const measured = rates.map((level) => ({ num_requests: perLevel(level), concurrency_level: level }));
-    return warmup > 0 ? [{ num_requests: DEFAULTS.inferencePerf.warmupRoundsConcurrent * rates[0], concurrency_level: rates[0] }, ...measured] : measured;
+    return rates.map((level) => ({ num_requests: perLevel(level), concurrency_level: level }));
   }
   const measured = rates.map((rate) => ({ rate, duration: ip.stage_duration_seconds }));
-  return warmup > 0 ? [{ rate: rates[0], duration: warmup }, ...measured] : measured;
+  return inferencePerfWarmupStages(ip) ? [{ rate: rates[0], duration: ip.warmup_seconds }, ...measured] : measured;
 }
 
-/** Number of warm-up stages before the measured ones (0 or 1). */
+/** Number of warm-up stages before the measured ones (0 or 1; concurrent load warms up on its own). */
 export function inferencePerfWarmupStages(ip: InferencePerf): number {
-  return (ip.warmup_seconds ?? 0) > 0 ? 1 : 0;
+  return ip.load_type !== "concurrent" && (ip.warmup_seconds ?? 0) > 0 ? 1 : 0;
+}
+
+/**
+ * Concurrent load's warm-up: the first concurrency level with more requests than it can answer
+ * in warmup_seconds, which the wrapper stops when they have passed (WARMUP_SECONDS). Its report
+ * goes to a folder the wrapper does not archive. Undefined when there is none.
+ */
+export function inferencePerfWarmup(ip: InferencePerf, rates: number[]): { level: number; requests: number } | undefined {
+  const seconds = ip.warmup_seconds ?? 0;
+  if (ip.load_type !== "concurrent" || seconds <= 0) return undefined;
+  return { level: rates[0], requests: rates[0] * seconds * DEFAULTS.inferencePerf.warmupRequestsPerSlotSecond };
 }
 
 export function inferencePerfConfig(ctx: BuildContext): Json {
@@ -99,4 +117,16 @@ export function inferencePerfConfig(ctx: BuildContext): Json {
 
 export function inferencePerfConfigYaml(ctx: BuildContext): string {
   return `# inference-perf ${NAMES.loadGenerator} config for ${ctx.namespace} (written by inference-bench)\n${YAML.stringify(inferencePerfConfig(ctx))}`;
+}
+
+/** warmup.yml: config.yml with the warm-up's one stage, no model-server metrics, its report kept apart. */
+export function inferencePerfWarmupYaml(ctx: BuildContext): string | undefined {
+  const ip = ctx.benchmark.benchmark.config!.benchmark_tool!.inference_perf!;
+  const warmup = inferencePerfWarmup(ip, ctx.benchmark.requestRates);
+  if (!warmup) return undefined;
+  const { metrics: _, ...config } = inferencePerfConfig(ctx);
+  const load = { ...(config.load as Json), stages: [{ num_requests: warmup.requests, concurrency_level: warmup.level }] };
+  const report = { request_lifecycle: { summary: true, per_stage: false, per_request: false } };
+  const storage = { local_storage: { path: INFERENCE_PERF_WARMUP_DIR } };
+  return `# inference-perf warm-up for ${ctx.namespace}: stopped after ${ip.warmup_seconds} s (written by inference-bench)\n${YAML.stringify({ ...config, load, report, storage })}`;
 }

@@ -18,7 +18,9 @@ import type { IServiceAccount } from "kubernetes-models/v1/ServiceAccount";
 import type { IVolume } from "kubernetes-models/v1/Volume";
 import type { IVolumeMount } from "kubernetes-models/v1/VolumeMount";
 import { type BuildContext, type K8sObject, LEAST_PRIVILEGE, metadata, NAMES, serviceAddress } from "./common";
-import { INFERENCE_PERF_CONFIG_KEY, INFERENCE_PERF_REPORT_DIR, inferencePerfConfigYaml } from "./load-generator-inference-perf";
+import {
+  INFERENCE_PERF_CONFIG_KEY, INFERENCE_PERF_REPORT_DIR, INFERENCE_PERF_WARMUP_KEY, inferencePerfConfigYaml, inferencePerfWarmup, inferencePerfWarmupYaml,
+} from "./load-generator-inference-perf";
 import { ADDRESS_FILE, buildReadiness } from "./readiness";
 
 const COMPONENT = "load-generator";
@@ -112,19 +114,29 @@ function lpgParts(ctx: BuildContext): ToolParts {
 function inferencePerfParts(ctx: BuildContext): ToolParts {
   const small = ctx.benchmark.modelServer === "sim";
   const viaGateway = ctx.benchmark.loadBalancer !== "k8s_service";
+  const ip = ctx.benchmark.benchmark.config!.benchmark_tool!.inference_perf!;
+  const warmup = inferencePerfWarmup(ip, ctx.benchmark.requestRates);
+  const warmupYaml = inferencePerfWarmupYaml(ctx);
   return {
     env: [
       { name: "LOAD_GENERATOR", value: "inference-perf" },
       { name: "ADDRESS_FILE", value: ADDRESS_FILE },
       { name: "CONFIG_FILE", value: `${SCRIPT_DIR}/${INFERENCE_PERF_CONFIG_KEY}` },
       { name: "REPORT_DIR", value: INFERENCE_PERF_REPORT_DIR },
+      // Concurrent load's warm-up: its own run, stopped after WARMUP_SECONDS.
+      ...(warmup ? [
+        { name: "WARMUP_CONFIG_FILE", value: `${SCRIPT_DIR}/${INFERENCE_PERF_WARMUP_KEY}` },
+        { name: "WARMUP_SECONDS", value: String(ip.warmup_seconds) },
+        { name: "WARMUP_CONCURRENCY", value: String(warmup.level) },
+        { name: "WARMUP_REQUESTS", value: String(warmup.requests) },
+      ] : []),
       // Through a gateway, the wrapper reads the address the readiness check wrote.
       ...(viaGateway ? [] : [{ name: "TARGET_HOST", value: serviceAddress(ctx.namespace) }]),
       { name: "PORT", value: ctx.benchmark.benchmark.config!.benchmark_tool!.inference_perf!.port! },
       // transformers reads HF_TOKEN for gated tokenizers; the config file never holds the token.
       HF_TOKEN_ENV,
     ],
-    files: { [INFERENCE_PERF_CONFIG_KEY]: inferencePerfConfigYaml(ctx) },
+    files: { [INFERENCE_PERF_CONFIG_KEY]: inferencePerfConfigYaml(ctx), ...(warmupYaml ? { [INFERENCE_PERF_WARMUP_KEY]: warmupYaml } : {}) },
     volumes: [{ name: "reports", emptyDir: {} }],
     mounts: [{ name: "reports", mountPath: INFERENCE_PERF_REPORT_DIR }],
     resources: small

@@ -193,7 +193,7 @@ function benchmarkSection(benchmark: BenchmarkRow, rows: StatRow[], capacity: Ca
 ${issues.length ? `<ul class="problems">${issues.map((p) => `<li>${escapeHtml(p)}</li>`).join("")}</ul>` : ""}
 <p>${saturation === undefined ? "No saturation within the rates run." : `Saturates at <strong>${number(saturation)} QPS</strong>: beyond it throughput stops growing while p90 latency climbs.`}</p>
 <h4>Figures</h4>${figures}
-<h4>Sanity checks</h4>${sanity}
+${optional("goodput_percentage") ? '<p class="note">goodput: the share of successful requests that met every goodput constraint (inference-perf divides by successful requests, not by all requests sent).</p>\n' : ""}<h4>Sanity checks</h4>${sanity}
 ${serverMetricsTable(details)}
 </section>`;
 }

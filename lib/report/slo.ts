@@ -13,14 +13,30 @@ const DATA_DIR = path.resolve(__dirname, "..", "..", "data");
 export const PRICES_FILE = path.join(DATA_DIR, "gpu-prices.yaml");
 export const PRESETS_FILE = path.join(DATA_DIR, "slo-presets.yaml");
 
-/** The figures an SLO term can bound; each Stat field in milliseconds. */
+/**
+ * The figures an SLO term can bound; each Stat field in milliseconds. `lacking`: why a load
+ * generator's results have no such figure (the LPG: lib/results/lpg.ts; inference-perf writes
+ * TTFT, TPOT and ITL only when it streams: reportgen/base.py, v0.6.1).
+ */
 export const SLO_METRICS = {
-  request_latency: { field: "request_latency", label: "request latency", lacking: "" },
-  ttft: { field: "ttft", label: "TTFT", lacking: " (the LPG writes TTFT only with streaming)" },
-  ntpot: { field: "ntpot", label: "NTPOT", lacking: "" },
-  tpot: { field: "tpot", label: "TPOT", lacking: " (the LPG writes no true TPOT: its per-token figure is NTPOT, latency ÷ output tokens; bound ntpot_… instead if that is what you mean)" },
-  itl: { field: "itl", label: "ITL", lacking: " (the LPG writes ITL only with streaming)" },
-} as const satisfies Record<string, { field: keyof Stat; label: string; lacking: string }>;
+  request_latency: { field: "request_latency", label: "request latency", lacking: {} },
+  ttft: { field: "ttft", label: "TTFT", lacking: { lpg: "the LPG writes TTFT only with streaming", "inference-perf": "inference-perf writes TTFT only when it streams (streaming: true)" } },
+  ntpot: { field: "ntpot", label: "NTPOT", lacking: {} },
+  tpot: {
+    field: "tpot", label: "TPOT",
+    lacking: {
+      lpg: "the LPG writes no true TPOT: its per-token figure is NTPOT, latency ÷ output tokens; bound ntpot_… instead if that is what you mean",
+      "inference-perf": "inference-perf writes TPOT only when it streams (streaming: true); its NTPOT, latency ÷ output tokens, is there without",
+    },
+  },
+  itl: { field: "itl", label: "ITL", lacking: { lpg: "the LPG writes ITL only with streaming", "inference-perf": "inference-perf writes ITL only when it streams (streaming: true)" } },
+} as const satisfies Record<string, { field: keyof Stat; label: string; lacking: Partial<Record<string, string>> }>;
+
+/** " (why)" when the benchmark's load generator is known to lack the figure. */
+function lackingNote(metric: SloMetric, loadGenerator: string | null): string {
+  const why = (SLO_METRICS[metric].lacking as Partial<Record<string, string>>)[loadGenerator ?? ""];
+  return why ? ` (${why})` : "";
+}
 
 export const SLO_STATISTICS = { p50: "median", p90: "p90", p95: "p95", p99: "p99", mean: "mean" } as const satisfies Record<string, keyof Metric>;
 
@@ -147,7 +163,7 @@ export function sloCapacity(benchmarks: BenchmarkRow[], details: StatDetail[], s
     if (!rates.length) return { ...base, ...none, status: "no_results", detail: `no measured rate (benchmark ${benchmark.status})` };
     const lacking = slo.terms.filter((term) => rates.every((r) => termValue(r.stat, term) === undefined));
     if (lacking.length) {
-      const what = lacking.map((t) => `${t.term.split("<=")[0]} needs ${SLO_METRICS[t.metric].label} ${t.statistic}, which these results lack${SLO_METRICS[t.metric].lacking}`);
+      const what = lacking.map((t) => `${t.term.split("<=")[0]} needs ${SLO_METRICS[t.metric].label} ${t.statistic}, which these results lack${lackingNote(t.metric, benchmark.load_generator)}`);
       return { ...base, ...none, status: "missing_figure", detail: what.join("; ") };
     }
     const meeting = rates.filter((r) => violations(r.stat, slo).length === 0);

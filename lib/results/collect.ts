@@ -168,7 +168,7 @@ export async function collectBenchmark(options: CollectOptions): Promise<Collect
   const { paths, namespace } = options;
   const log = options.log ?? (() => undefined);
   if (fs.existsSync(paths.resultsDir)) {
-    const existing = readBenchmarkState(paths, options.benchmark.requestRates);
+    const existing = readBenchmarkState(paths, options.benchmark.benchmark);
     return existing.record!;
   }
 
@@ -214,7 +214,7 @@ export async function collectBenchmark(options: CollectOptions): Promise<Collect
   archive = scrubbed.archive;
   problems.push(...scrubbed.problems);
 
-  const written = writeResults(paths, options.benchmark.requestRates, (stagingPath) => {
+  const written = writeResults(paths, (stagingPath) => {
     const toolFiles: ToolFile[] = [];
     for (const file of archive.files) {
       if (file.problem) problems.push(`${file.name} ${file.problem}; kept as ${file.name}.incomplete`);
@@ -261,7 +261,7 @@ export async function collectBenchmark(options: CollectOptions): Promise<Collect
  * (a hook, an orphaned earlier `up`): when another one published first, its results stand (they
  * come from the same files) and this staging folder goes. Nothing is left behind on failure.
  */
-function writeResults(paths: BenchmarkPaths, rates: number[], write: (stagingPath: (target: string) => string) => CollectionRecord): { record: CollectionRecord; published: boolean } {
+function writeResults(paths: BenchmarkPaths, write: (stagingPath: (target: string) => string) => CollectionRecord): { record: CollectionRecord; published: boolean } {
   const staging = `${paths.resultsDir}.staging-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
   const stagingPath = (target: string) => path.join(staging, path.relative(paths.resultsDir, target));
   try {
@@ -273,7 +273,8 @@ function writeResults(paths: BenchmarkPaths, rates: number[], write: (stagingPat
   } catch (error) {
     fs.rmSync(staging, { recursive: true, force: true });
     if (!fs.existsSync(paths.collection)) throw error;
-    return { record: readBenchmarkState(paths, rates).record!, published: false };
+    // Collected with collection.json, so read from it whatever the benchmark.
+    return { record: readBenchmarkState(paths).record!, published: false };
   }
 }
 
@@ -295,7 +296,7 @@ export interface LossOptions {
 export function recordLoss(options: LossOptions): CollectionRecord {
   const { paths } = options;
   if (fs.existsSync(paths.collection)) return readBenchmarkState(paths).record!;
-  return writeResults(paths, [], (stagingPath) => {
+  return writeResults(paths, (stagingPath) => {
     const metadata: ResultMetadata = {
       benchmark: options.benchmark,
       run_id: options.runId,

@@ -14,9 +14,14 @@ export const LOAD_GENERATOR = "inference-perf";
 /** `stage_<i>_lifecycle_metrics.json` (i = 0-based stage index). */
 const STAGE_FILE = /^stage_(\d+)_lifecycle_metrics\.json$/;
 
-/** DIST keys → Metric fields (inference-perf writes p0.1 … p99.9, "median" for p50, no sd). */
+/**
+ * DIST keys → Metric fields: every percentile inference-perf writes by default (p0.1 … p99.9,
+ * "median" for p50; no sd), kept under llm-d's names as its converter does (llm-d-benchmark
+ * native_to_br0_2_1.py _stats).
+ */
 const DIST_FIELDS: Array<[Exclude<keyof Metric, "name" | "unit">, string]> = [
-  ["mean", "mean"], ["median", "median"], ["min", "min"], ["max", "max"], ["p90", "p90"], ["p95", "p95"], ["p99", "p99"], ["rate", "rate"],
+  ["mean", "mean"], ["median", "median"], ["min", "min"], ["max", "max"], ["p0p1", "p0.1"], ["p1", "p1"], ["p5", "p5"],
+  ["p10", "p10"], ["p25", "p25"], ["p75", "p75"], ["p90", "p90"], ["p95", "p95"], ["p99", "p99"], ["p99p9", "p99.9"], ["rate", "rate"],
 ];
 
 /** Model-server (Prometheus) figures in seconds, reported in ms. */

@@ -2,11 +2,12 @@
 // per_output_token_latency, which is NTPOT (request latency ÷ output tokens), under the name
 // `time_per_output_token_ms`. They are read honestly: re-derived from the raw result files,
 // which are always kept, or, where those are gone, with that figure moved to `ntpot`.
-import type { Stat } from "../../proto/benchmark-types";
+import * as fs from "node:fs";
+import type { Benchmark, Stat } from "../../proto/benchmark-types";
 import type { BenchmarkPaths } from "../snapshot/layout";
 import { FIGURE_NAMES } from "./lpg";
-import { type BenchmarkState, readJsonFiles } from "./status";
-import { resultFromFiles, statusOf } from "./tool-results";
+import { type BenchmarkState, resultsOnDisk } from "./status";
+import { statusOf } from "./tool-results";
 
 /** A Stat as earlier versions wrote it: no `load_generator`, NTPOT in `tpot`. */
 export function isLegacyStat(stat: Stat): boolean {
@@ -21,12 +22,13 @@ export function migrateLegacyStat(stat: Stat): Stat {
 }
 
 /** A benchmark's state with any legacy result re-derived from results/json (or migrated in place). */
-export function upgradeLegacyState(paths: BenchmarkPaths, state: BenchmarkState, expectedRates: number[]): BenchmarkState {
+export function upgradeLegacyState(paths: BenchmarkPaths, state: BenchmarkState, config: Benchmark | undefined): BenchmarkState {
   const stats = state.result?.stats ?? [];
   if (!stats.some(isLegacyStat)) return state;
-  const files = readJsonFiles(paths.resultsJsonDir);
+  const files = fs.existsSync(paths.resultsJsonDir) ? fs.readdirSync(paths.resultsJsonDir).filter((name) => name.endsWith(".json")) : [];
   if (!files.length) return { ...state, result: { ...state.result, stats: stats.map(migrateLegacyStat) } };
-  const fresh = resultFromFiles(files, expectedRates);
+  // Checked as any other source is (failed requests, load not delivered), besides what the record said.
+  const fresh = resultsOnDisk(paths, config);
   const missing = fresh.missing;
   const problems = [...new Set([...(state.record?.problems ?? []), ...fresh.problems])];
   const status = statusOf(fresh.result, missing, problems);

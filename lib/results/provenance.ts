@@ -41,7 +41,28 @@ function sha256(...parts: Array<string | Buffer>): string {
   return hash.digest("hex");
 }
 
-export function readProvenance(paths: BenchmarkPaths): Provenance {
+/**
+ * A benchmark's snapshot by path in its folder (benchmark.pbtxt, manifests/<part>.yaml), as
+ * written, and the config inference-perf saved with its report: what the exports read.
+ */
+export type SnapshotFiles = Record<string, string>;
+
+/** inference-perf's own record of the config it ran (a report folder without a snapshot has only this). */
+export const INFERENCE_PERF_SAVED_CONFIG = "results/inference-perf/config.yaml";
+
+export function readSnapshotFiles(paths: BenchmarkPaths): SnapshotFiles {
+  const files: SnapshotFiles = {};
+  const saved = path.join(paths.dir, INFERENCE_PERF_SAVED_CONFIG);
+  if (fs.existsSync(saved)) files[INFERENCE_PERF_SAVED_CONFIG] = fs.readFileSync(saved, "utf8");
+  if (fs.existsSync(paths.benchmarkPbtxt)) files[path.basename(paths.benchmarkPbtxt)] = fs.readFileSync(paths.benchmarkPbtxt, "utf8");
+  const manifests = path.basename(paths.manifestsDir);
+  if (fs.existsSync(paths.manifestsDir)) {
+    for (const file of fs.readdirSync(paths.manifestsDir).sort()) files[`${manifests}/${file}`] = fs.readFileSync(path.join(paths.manifestsDir, file), "utf8");
+  }
+  return files;
+}
+
+export function readProvenance(paths: BenchmarkPaths, snapshot: SnapshotFiles = readSnapshotFiles(paths)): Provenance {
   const provenance: Provenance = { images: [] };
   const original = path.join(paths.dir, "metadata.txt");
   if (fs.existsSync(paths.metadata)) {
@@ -56,10 +77,10 @@ export function readProvenance(paths: BenchmarkPaths): Provenance {
   } else if (fs.existsSync(original)) {
     Object.assign(provenance, parseOriginalMetadata(fs.readFileSync(original, "utf8")), { metadata_file: "metadata.txt" });
   }
-  if (fs.existsSync(paths.benchmarkPbtxt)) provenance.config_sha256 = sha256(fs.readFileSync(paths.benchmarkPbtxt));
-  if (fs.existsSync(paths.manifestsDir)) {
-    const files = fs.readdirSync(paths.manifestsDir).sort();
-    if (files.length) provenance.snapshot_sha256 = sha256(...files.flatMap((file) => [`${file}\0`, fs.readFileSync(path.join(paths.manifestsDir, file)), "\0"]));
-  }
+  const config = snapshot[path.basename(paths.benchmarkPbtxt)];
+  if (config !== undefined) provenance.config_sha256 = sha256(config);
+  const prefix = `${path.basename(paths.manifestsDir)}/`;
+  const manifests = Object.keys(snapshot).filter((file) => file.startsWith(prefix)).sort();
+  if (manifests.length) provenance.snapshot_sha256 = sha256(...manifests.flatMap((file) => [`${file.slice(prefix.length)}\0`, snapshot[file], "\0"]));
   return provenance;
 }

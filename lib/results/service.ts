@@ -1,5 +1,6 @@
 // The results service: everything that happens to a benchmark's results once its load generator
-// runs — collection from the cluster, the run's SQLite database, the GCS upload, and the record
+// runs — collection from the cluster, the results database (the stack's resultsDb, else the
+// output folder's SQLite file), the GCS upload, and the record
 // the run's stack keeps of them (lib/results/stack-record.ts). The Pulumi program calls it from
 // the Job's hooks and before it declares anything (catch-up); the CLIs call it too. None of it may
 // stop a run: a collection, store or upload that fails is a warning, and what is missing is
@@ -8,11 +9,12 @@ import type { ResolvedBenchmark } from "../catalog/catalog";
 import { UserError } from "../errors";
 import { loadGeneratorTimeoutSeconds } from "../plan/timing";
 import type { BenchmarkPaths } from "../snapshot/layout";
-import { databasePath, ResultStore } from "../store/store";
+import { databaseLocation } from "../store/database";
+import { ResultStore } from "../store/store";
 import { collectBenchmark, jobState, recordLoss, waitForAnyJob } from "./collect";
 import { defaultBucket, needsUpload, type UploadBucket, uploadBenchmark } from "./gcs";
 import { loadKubeConfig } from "./kube";
-import { listRunBenchmarks } from "./run-results";
+import { readRunRecords } from "./run-results";
 import { type ResultsRecord, resultsRecordOf } from "./stack-record";
 import { hasResults } from "./status";
 
@@ -32,6 +34,8 @@ export interface ResultsSettings {
   knownSecrets?: string[];
   /** Aborted on Ctrl-C: a hook that waits for its load generator stops waiting at once. */
   signal?: AbortSignal;
+  /** The results database collected results go to: an SQLite file or a postgres:// URL (default: <outputDir>/results.db). */
+  resultsDb?: string;
 }
 
 export interface ResultsLog {
@@ -84,7 +88,7 @@ export class ResultsService {
    */
   async catchUp(targets: ResultsTarget[], facts: (name: string) => StackFacts, recorded: Map<string, ResultsRecord>): Promise<Map<string, ResultsRecord>> {
     const records = new Map(recorded);
-    let collected = false;
+    const collected: string[] = [];
     for (const target of targets) {
       const name = target.benchmark.name;
       const fact = facts(name);
@@ -103,7 +107,7 @@ export class ResultsService {
             const record = await collectBenchmark(this.collectOptions(target, 60));
             this.log.info(`${name}: collected what an earlier run left (${record.status})`);
           }
-          collected = true;
+          collected.push(name);
         } else {
           continue;
         }
@@ -113,7 +117,7 @@ export class ResultsService {
         this.log.warn(`${name}: cannot collect yet, the next \`pulumi up\` tries again: ${messageOf(error)}`);
       }
     }
-    if (collected) this.storeRun();
+    if (collected.length) await this.storeRun(collected);
     for (const target of targets) {
       if (hasResults(target.paths) && this.settings.gcsBucket && needsUpload(target.paths, this.settings.gcsBucket)) await this.upload(target);
     }
@@ -141,18 +145,20 @@ export class ResultsService {
     };
   }
 
-  /** Every collected result goes into the run's database too. */
-  storeRun(): void {
+  /** Collected results go into the results database too (`names`: only these benchmarks). */
+  async storeRun(names?: string[]): Promise<void> {
     const settings = this.settings;
+    // The stack's resultsDb only: INFERENCE_BENCH_DB is the commands' default, not the program's.
+    const location = databaseLocation(settings.resultsDb || undefined, settings.outputDir, {});
     try {
-      const store = new ResultStore(databasePath(settings.outputDir));
+      const store = await ResultStore.open(location, { write: true });
       try {
-        store.importRun(settings.runId, settings.outputDir, listRunBenchmarks(settings.outputDir, settings.runId));
+        await store.importRun(settings.runId, settings.outputDir, () => readRunRecords(settings.outputDir, settings.runId, names), { only: names });
       } finally {
-        store.close();
+        await store.close();
       }
     } catch (error) {
-      this.log.warn(`cannot store run ${settings.runId} in ${databasePath(settings.outputDir)} (the files on disk are complete; \`npm run import\` retries): ${messageOf(error)}`);
+      this.log.warn(`cannot store run ${settings.runId} in ${location.label} (the files on disk are complete; \`npm run import\` retries): ${messageOf(error)}`);
     }
   }
 
@@ -189,7 +195,7 @@ export class ResultsService {
             if (phase === "before-delete") {
               recordLoss({ ...this.lossOf(p, "running"), reason: "torn down while its load generator was running" });
               this.log.warn(`${p.benchmark.name}: torn down while its load generator was still running; recorded as lost`);
-              this.storeRun();
+              await this.storeRun([p.benchmark.name]);
             }
             return;
           }
@@ -202,7 +208,7 @@ export class ResultsService {
         })]);
         stopWaiting();
         const record = await collectBenchmark(this.collectOptions(p, loadGeneratorTimeoutSeconds(p.benchmark), url));
-        this.storeRun();
+        await this.storeRun([p.benchmark.name]);
         await this.upload(p);
         if (record.status !== "collected") {
           this.log.warn(`${p.benchmark.name}: results ${record.status}: ${[...record.missing, ...record.problems].join("; ")} (kept in ${p.paths.resultsDir})`);

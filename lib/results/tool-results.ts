@@ -4,9 +4,9 @@
 // figures trustworthy: a crash named by its exception, failed requests, load not delivered,
 // secrets scrubbed, and whether the benchmark counts as collected, partial or failed.
 import * as path from "node:path";
-import type { BenchmarkResult, Stat } from "../../proto/benchmark-types";
+import type { Benchmark, BenchmarkResult, Stat } from "../../proto/benchmark-types";
 import type { ResolvedBenchmark } from "../catalog/catalog";
-import type { LoadGeneratorKind } from "../catalog/tool";
+import { type LoadGeneratorKind, requestRatesOf } from "../catalog/tool";
 import { CollectionError } from "../errors";
 import { inferencePerfWarmupStages } from "../manifests/load-generator-inference-perf";
 import type { BenchmarkPaths } from "../snapshot/layout";
@@ -161,29 +161,63 @@ export function statusOf(result: BenchmarkResult, missing: string[], problems: s
   return missing.length || problems.length ? "partial" : "collected";
 }
 
+/** What the parsers need to know about how a benchmark's load generator ran. */
+export interface ToolPlan {
+  tool: LoadGeneratorKind;
+  /** The measured stages: rates, or concurrency levels (concurrent inference-perf); none when unknown. */
+  requestRates: number[];
+  /** inference-perf: stages before the measured ones (our warm-up), and whether the load is concurrent. */
+  warmupStages: number;
+  concurrent: boolean;
+  /** inference-perf: the warm-up's length as planned, and whether responses were streamed. */
+  warmupSeconds?: number;
+  streaming?: boolean;
+}
+
+/** The plan a resolved benchmark (benchmark.pbtxt) ran with. */
+export function planOf(benchmark: Benchmark): ToolPlan {
+  const ip = benchmark.config?.benchmark_tool?.inference_perf;
+  if (!ip) return { tool: "lpg", requestRates: requestRatesOf(benchmark), warmupStages: 0, concurrent: false };
+  return {
+    tool: "inference-perf",
+    requestRates: requestRatesOf(benchmark),
+    warmupStages: inferencePerfWarmupStages(ip),
+    concurrent: ip.load_type === "concurrent",
+    warmupSeconds: ip.warmup_seconds,
+    streaming: ip.streaming,
+  };
+}
+
 /** Parses what a benchmark's load generator left: its files and its log. */
-export function toolResults(benchmark: ResolvedBenchmark, files: ToolFile[], archive: ResultLog): ToolResults {
+export function toolResults(benchmark: ResolvedBenchmark, files: ToolFile[], archive: Pick<ResultLog, "toolLog" | "exitStatus">): ToolResults {
+  return resultsOf(planOf(benchmark.benchmark), files, archive);
+}
+
+/**
+ * Every source of results goes through here (collection, and files on disk in any layout): the
+ * parse, then the same checks — crash lines, failed requests, load not delivered, missing rates.
+ */
+export function resultsOf(plan: ToolPlan, files: ToolFile[], archive: Pick<ResultLog, "toolLog" | "exitStatus">): ToolResults {
   const facts = readToolLog(archive.toolLog);
-  const tool = benchmark.benchmark.config!.benchmark_tool!;
-  if (benchmark.loadGenerator === "inference-perf") {
-    const ip = tool.inference_perf!;
-    const concurrent = ip.load_type === "concurrent";
-    const parsed = parseInferencePerfReports(files, { requestRates: benchmark.requestRates, warmupStages: inferencePerfWarmupStages(ip), concurrent });
+  if (plan.tool === "inference-perf") {
+    const stagePlan = plan.requestRates.length ? { requestRates: plan.requestRates, warmupStages: plan.warmupStages, concurrent: plan.concurrent } : undefined;
+    const parsed = parseInferencePerfReports(files, stagePlan);
     // inference-perf logs a traceback for every failed request (logger.exception in
     // client/modelserver/openai_client.py) and goes on: only a non-zero exit is a crash, and its
     // traceback is the last one.
     const fatal = archive.exitStatus !== undefined && archive.exitStatus !== 0 ? facts.crashes.at(-1) : undefined;
-    const problems = [...parsed.problems, ...(fatal ? [crashLine("inference-perf", { ...fatal, section: { kind: "start" } })] : []), ...checkStats(parsed.stats, !concurrent)];
-    const warmup = parsed.warmup ? { ...parsed.warmup, seconds: ip.warmup_seconds ?? parsed.warmup.seconds } : undefined;
+    const problems = [...parsed.problems, ...(fatal ? [crashLine("inference-perf", { ...fatal, section: { kind: "start" } })] : []), ...checkStats(parsed.stats, !plan.concurrent)];
+    // A warm-up stage of the run, or (concurrent load) its own run, stopped after warmup_seconds.
+    const warmup = parsed.warmup ? { ...parsed.warmup, seconds: plan.warmupSeconds ?? parsed.warmup.seconds } : facts.warmup;
     return {
       result: { stats: parsed.stats },
       missing: parsed.missing,
       problems,
-      loadGenerator: { tool: "inference-perf", streaming: ip.streaming, ...(warmup ? { warmup } : {}), notes: facts.notes },
+      loadGenerator: { tool: "inference-perf", streaming: plan.streaming, ...(warmup ? { warmup } : {}), notes: facts.notes },
     };
   }
   const json = files.filter((f) => f.name.endsWith(".json"));
-  const { result, missing, problems } = resultFromFiles(json, benchmark.requestRates);
+  const { result, missing, problems } = resultFromFiles(json, plan.requestRates);
   problems.push(...lpgCrashes(facts.crashes, result.stats ?? [], facts.warmup?.exit_status, archive.exitStatus), ...checkStats(result.stats ?? []));
   return {
     result,

@@ -43,7 +43,7 @@ export class PulumiCli implements DriverStack {
   constructor(private readonly options: PulumiCliOptions) {}
 
   /** `pulumi <args>` in its own process group; resolves with stdout, rejects with the end of stderr. */
-  run(args: string[], env: Record<string, string> = {}): Promise<string> {
+  run(args: string[], env: Record<string, string> = {}, options: { quiet?: boolean } = {}): Promise<string> {
     const command = this.options.command ?? "pulumi";
     return new Promise((resolve, reject) => {
       const child = spawn(command, ["--non-interactive", ...args], {
@@ -57,7 +57,7 @@ export class PulumiCli implements DriverStack {
       let stderr = "";
       child.stdout!.on("data", (data: Buffer) => {
         stdout += data;
-        this.options.onOutput?.(String(data));
+        if (!options.quiet) this.options.onOutput?.(String(data));
       });
       child.stderr!.on("data", (data: Buffer) => {
         stderr += data;
@@ -109,6 +109,15 @@ export class PulumiCli implements DriverStack {
 
   async setConfig(key: string, value: string): Promise<void> {
     await this.run(["config", "set", ...this.stackArgs(), "--", key, value]);
+  }
+
+  /** One config value by full key, a secret's in plain text (never echoed); undefined when unset. */
+  async secretConfig(key: string): Promise<string | undefined> {
+    try {
+      return (await this.run(["config", "get", ...this.stackArgs(), "--", key], {}, { quiet: true })).replace(/\n$/, "") || undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** The stack's config values by full key (`project:key`); secrets are left out. */

@@ -29,19 +29,24 @@ export interface BenchmarkPaths {
   collection: string;
 }
 
+/** A manifest's path inside its benchmark folder (and in the database's snapshot_files). */
+export function manifestPath(part: Part): string {
+  return path.join("manifests", `${part}.yaml`);
+}
+
 export function runDir(outputDir: string, runId: string): string {
   return path.join(outputDir, runId);
 }
 
 export function benchmarkPaths(outputDir: string, runId: string, name: string): BenchmarkPaths {
   const dir = path.join(runDir(outputDir, runId), namespaceOf(name, runId));
-  const manifestsDir = path.join(dir, "manifests");
+  const manifestsDir = path.join(dir, path.dirname(manifestPath("namespace")));
   const resultsDir = path.join(dir, "results");
   return {
     dir,
     benchmarkPbtxt: path.join(dir, "benchmark.pbtxt"),
     manifestsDir,
-    manifest: (part) => path.join(manifestsDir, `${part}.yaml`),
+    manifest: (part) => path.join(dir, manifestPath(part)),
     resultsDir,
     resultsJsonDir: path.join(resultsDir, "json"),
     resultsTxtDir: path.join(resultsDir, "txt"),

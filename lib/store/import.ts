@@ -2,30 +2,41 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { SnapshotError } from "../errors";
-import { listRunBenchmarks } from "../results/run-results";
+import { readRunRecords } from "../results/run-results";
 import type { ResultStore } from "./store";
 
-/** Run ids under an output folder: folders holding `<name>-<run id>` benchmark folders. */
+/**
+ * True when a run's files are in the output folder: its folder holds `<name>-<run id>` benchmark
+ * folders (a folder with only a report or an export written from the database is not a run).
+ */
+export function runOnDisk(outputDir: string, runId: string): boolean {
+  const dir = path.join(outputDir, runId);
+  return fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory() === true
+    && fs.readdirSync(dir).some((child) => child.endsWith(`-${runId}`) && fs.statSync(path.join(dir, child)).isDirectory());
+}
+
+/** Run ids under an output folder. */
 export function runIdsIn(outputDir: string): string[] {
   if (!fs.existsSync(outputDir)) return [];
-  return fs.readdirSync(outputDir).filter((entry) => {
-    const dir = path.join(outputDir, entry);
-    return fs.statSync(dir).isDirectory() && fs.readdirSync(dir).some((child) => child.endsWith(`-${entry}`) && fs.statSync(path.join(dir, child)).isDirectory());
-  }).sort();
+  return fs.readdirSync(outputDir).filter((entry) => runOnDisk(outputDir, entry)).sort();
 }
 
 /** Imports the given runs (default: every run in the folder); returns the run ids imported. */
-export function importRuns(store: ResultStore, outputDir: string, runIds?: string[]): string[] {
+export async function importRuns(store: ResultStore, outputDir: string, runIds?: string[]): Promise<string[]> {
   const ids = runIds && runIds.length ? runIds : runIdsIn(outputDir);
   if (ids.length === 0) throw new SnapshotError(`${outputDir}: no runs to import`);
-  for (const runId of ids) store.importRun(runId, outputDir, listRunBenchmarks(outputDir, runId));
+  for (const runId of ids) await store.importRun(runId, outputDir, () => readRunRecords(outputDir, runId));
   return ids;
 }
 
 /** Makes sure the database has these runs: imports the ones on disk (fresh), keeps the others as stored. */
-export function refreshRuns(store: ResultStore, outputDir: string, runIds: string[]): void {
+export async function refreshRuns(store: ResultStore, outputDir: string, runIds: string[]): Promise<void> {
   for (const runId of runIds) {
-    if (fs.existsSync(path.join(outputDir, runId))) store.importRun(runId, outputDir, listRunBenchmarks(outputDir, runId));
-    else if (!store.runs().some((r) => r.run_id === runId)) throw new SnapshotError(`run "${runId}" is neither in ${outputDir} nor in the database`);
+    if (runOnDisk(outputDir, runId)) await store.importRun(runId, outputDir, () => readRunRecords(outputDir, runId));
+    else if (!(await store.hasRun(runId))) throw new SnapshotError(neitherMessage(runId, outputDir, store.location.label));
   }
+}
+
+export function neitherMessage(runId: string, outputDir: string, database: string): string {
+  return `run "${runId}" is neither in ${outputDir} nor in the database (${database})`;
 }

@@ -1,33 +1,28 @@
-// The results database: every collected BenchmarkResult with its benchmark's resolved config
-// and run id, in SQLite. It answers: all runs; the benchmarks of a run; stats per rate; the
-// same benchmark name across runs. Importing a run again replaces what it had (idempotent).
+// The results database: every collected BenchmarkResult with its benchmark's resolved config,
+// snapshot, provenance and run id, in SQLite (a file, the default) or PostgreSQL (a database a
+// team shares), through one Kysely schema (schema.ts). It answers: all runs; the benchmarks of a
+// run; stats per rate; the same benchmark name across runs; and a run's whole record, so that a
+// machine with none of its files prints what the collecting machine prints. Importing a run
+// again replaces its benchmarks' rows in one transaction (idempotent).
 //
 // Each stat row keeps the whole Stat (stat_json) and, as columns, the figures that queries and
 // the report use, each named for what it is (ntpot_* is NTPOT; tpot_* a true TPOT, null where
-// the load generator writes none, as the LPG does). The schema has a version (PRAGMA
-// user_version); opening an older database migrates it in place.
-import Database from "better-sqlite3";
-import * as fs from "node:fs";
+// the load generator writes none, as the LPG does).
+import type { Kysely } from "kysely";
 import * as path from "node:path";
-import type { Metric, Stat } from "../../proto/benchmark-types";
+import type { BenchmarkResult, Metric, Stat } from "../../proto/benchmark-types";
 import { parseProtoJson, stringifyProtoJson } from "../../proto/json";
 import { BenchmarkType } from "../../proto/schema";
-import { printTextFormat } from "../../proto/textformat";
-import { SnapshotError } from "../errors";
+import { parseTextFormat, printTextFormat } from "../../proto/textformat";
 import { migrateLegacyStat } from "../results/legacy";
-import { readProvenance } from "../results/provenance";
+import type { Provenance } from "../results/provenance";
+import { type BenchmarkRecord, byName } from "../results/run-results";
+import type { BenchmarkStatus } from "../results/status";
 import { achievedRate } from "../results/tool-results";
-import type { RunBenchmark } from "../results/run-results";
+import { type DatabaseLocation, databaseLocation, exclusively, openDatabase, withDatabaseErrors } from "./database";
+import { BENCHMARK_COLUMNS, type BenchmarksTable, type Schema, STAT_COLUMNS, type StatsTable } from "./schema";
 
-/** The results database of an output folder. */
-export function databasePath(outputDir: string): string {
-  return path.join(outputDir, "results.db");
-}
-
-/** Version 1: honest figure columns (NTPOT, true TPOT, successful and achieved rates, errors), provenance. */
-const SCHEMA_VERSION = 1;
-
-type ColumnType = "REAL" | "INTEGER" | "TEXT";
+export { databasePath } from "./database";
 
 /** A stat row as the report and compare commands read it. Latencies in ms, rates per second. */
 export interface StatRow {
@@ -75,23 +70,6 @@ export interface StatRow {
   benchmark_time_seconds: number | null;
 }
 
-type StatColumn = Exclude<keyof StatRow, "run_id" | "name" | "request_rate">;
-
-const STAT_COLUMNS: Record<StatColumn, ColumnType> = {
-  load_generator: "TEXT",
-  output_tokens_per_second: "REAL", input_tokens_per_second: "REAL", total_tokens_per_second: "REAL",
-  requests_per_second: "REAL", successful_rps: "REAL", achieved_rate: "REAL",
-  latency_mean_ms: "REAL", latency_p50_ms: "REAL", latency_p90_ms: "REAL", latency_p99_ms: "REAL",
-  ttft_mean_ms: "REAL", ttft_p50_ms: "REAL", ttft_p90_ms: "REAL", ttft_p99_ms: "REAL",
-  ntpot_mean_ms: "REAL", ntpot_p50_ms: "REAL", ntpot_p90_ms: "REAL", ntpot_p99_ms: "REAL",
-  tpot_mean_ms: "REAL", tpot_p50_ms: "REAL", tpot_p90_ms: "REAL", tpot_p99_ms: "REAL",
-  itl_mean_ms: "REAL", itl_p50_ms: "REAL", itl_p90_ms: "REAL", itl_p99_ms: "REAL",
-  input_length_mean: "REAL", output_length_mean: "REAL",
-  prompts_attempted: "INTEGER", prompts_succeeded: "INTEGER", errors_total: "INTEGER", errors_json: "TEXT",
-  goodput_rps: "REAL", goodput_percentage: "REAL",
-  benchmark_time_seconds: "REAL",
-};
-
 export interface BenchmarkRow {
   run_id: string;
   name: string;
@@ -119,40 +97,6 @@ export interface BenchmarkRow {
   snapshot_sha256: string | null;
 }
 
-type BenchmarkColumn = Exclude<keyof BenchmarkRow, "run_id" | "name" | "status"> | "config_pbtxt" | "config_json";
-
-const BENCHMARK_COLUMNS: Record<BenchmarkColumn, string> = {
-  model_server: "TEXT", accelerator: "TEXT", replicas: "INTEGER", tensor_parallelism: "INTEGER", gpus: "INTEGER",
-  load_balancer: "TEXT", model: "TEXT", load_generator: "TEXT", start_time: "TEXT", end_time: "TEXT", dashboard_url: "TEXT",
-  missing: "TEXT NOT NULL DEFAULT '[]'", problems: "TEXT NOT NULL DEFAULT '[]'", images: "TEXT NOT NULL DEFAULT '[]'",
-  metadata_file: "TEXT", config_sha256: "TEXT", snapshot_sha256: "TEXT", config_pbtxt: "TEXT", config_json: "TEXT",
-};
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS runs (
-  run_id TEXT PRIMARY KEY,
-  output_dir TEXT NOT NULL,
-  imported_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS benchmarks (
-  run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
-  name TEXT NOT NULL,
-  status TEXT NOT NULL,
-  ${Object.entries(BENCHMARK_COLUMNS).map(([column, type]) => `${column} ${type},`).join("\n  ")}
-  PRIMARY KEY (run_id, name)
-);
-CREATE TABLE IF NOT EXISTS stats (
-  run_id TEXT NOT NULL,
-  name TEXT NOT NULL,
-  request_rate REAL NOT NULL,
-  ${Object.entries(STAT_COLUMNS).map(([column, type]) => `${column} ${type},`).join("\n  ")}
-  stat_json TEXT NOT NULL,
-  PRIMARY KEY (run_id, name, request_rate),
-  FOREIGN KEY (run_id, name) REFERENCES benchmarks(run_id, name) ON DELETE CASCADE
-);
-CREATE INDEX IF NOT EXISTS stats_by_name ON stats(name, request_rate);
-`;
-
 export interface RunRow {
   run_id: string;
   output_dir: string;
@@ -168,7 +112,7 @@ export interface StatDetail {
 }
 
 /** What a benchmark ran on, from its resolved config: GPUs = replicas × tensor parallelism (0 for the simulator). */
-export function benchmarkFacts(config: RunBenchmark["config"]): Pick<BenchmarkRow, "model_server" | "accelerator" | "replicas" | "tensor_parallelism" | "gpus" | "load_balancer" | "model"> {
+export function benchmarkFacts(config: BenchmarkRecord["config"]): Pick<BenchmarkRow, "model_server" | "accelerator" | "replicas" | "tensor_parallelism" | "gpus" | "load_balancer" | "model"> {
   const server = config?.config?.model_server;
   const replicas = server?.replicas ?? null;
   const tensorParallelism = server?.vllm ? Number(server.vllm.tensor_parallelism || "1") : server?.sim ? 0 : null;
@@ -183,7 +127,7 @@ export function benchmarkFacts(config: RunBenchmark["config"]): Pick<BenchmarkRo
   };
 }
 
-function loadBalancerOf(config: RunBenchmark["config"]): string | null {
+function loadBalancerOf(config: BenchmarkRecord["config"]): string | null {
   const lb = config?.config?.load_balancer;
   if (!lb) return null;
   if (lb.k8s_service) return "k8s_service";
@@ -199,121 +143,192 @@ function finite(value: number | undefined): number | null {
   return value === undefined || !Number.isFinite(value) ? null : value;
 }
 
+/** Rows a multi-row insert may carry: both engines cap a statement's parameters (SQLite 32,766; PostgreSQL 65,535). */
+function chunks<T>(rows: T[], columns: number): T[][] {
+  const size = Math.max(1, Math.floor(30_000 / columns));
+  const out: T[][] = [];
+  for (let i = 0; i < rows.length; i += size) out.push(rows.slice(i, i + size));
+  return out;
+}
+
+/** Rows for the database of one benchmark: its benchmark row, one stat row per rate, its snapshot's files. */
+function rowsOf(runId: string, b: BenchmarkRecord): { benchmark: BenchmarksTable; stats: StatsTable[]; files: Schema["snapshot_files"][] } {
+  const provenance = b.provenance;
+  const stats = b.state.result?.stats ?? [];
+  const result = b.state.result;
+  const benchmark: BenchmarksTable = {
+    run_id: runId,
+    name: b.name,
+    status: b.state.status,
+    ...benchmarkFacts(b.config),
+    load_generator: stats.find((s) => s.load_generator)?.load_generator ?? null,
+    start_time: provenance.start_time ?? null,
+    end_time: provenance.end_time ?? null,
+    dashboard_url: provenance.dashboard_url ?? null,
+    missing: JSON.stringify(b.state.record?.missing ?? []),
+    problems: JSON.stringify(b.state.record?.problems ?? []),
+    images: JSON.stringify(provenance.images),
+    metadata_file: provenance.metadata_file ?? null,
+    config_sha256: provenance.config_sha256 ?? null,
+    snapshot_sha256: provenance.snapshot_sha256 ?? null,
+    config_pbtxt: b.config ? printTextFormat(BenchmarkType, b.config) : null,
+    config_json: b.config ? JSON.stringify(b.config) : null,
+    // The stats are rows of their own; this keeps the rest, and whether there were any.
+    result_json: result ? stringifyProtoJson({ ...result, stats: result.stats ? [] : undefined }) : null,
+  };
+  // One row per rate; a rate the LPG ran at "inf" (rate 0) is stored as 0.
+  const seen = new Set<number>();
+  const statRows: StatsTable[] = [];
+  stats.forEach((stat, position) => {
+    const rate = Number.isFinite(stat.request_rate) ? stat.request_rate! : 0;
+    if (seen.has(rate)) return;
+    seen.add(rate);
+    statRows.push({ run_id: runId, name: b.name, request_rate: rate, ...statColumns(stat), stat_json: stringifyProtoJson(stat), position });
+  });
+  const files = Object.entries(b.snapshot).map(([file, content]) => ({ run_id: runId, name: b.name, path: file, content }));
+  return { benchmark, stats: statRows, files };
+}
+
+const STAT_ROW_COLUMNS = ["run_id", "name", "request_rate", ...Object.keys(STAT_COLUMNS)] as Array<keyof StatRow & keyof StatsTable>;
+const BENCHMARK_ROW_COLUMNS = ["run_id", "name", "status", ...Object.keys(BENCHMARK_COLUMNS).filter((c) => !c.startsWith("config_") || c === "config_sha256")] as Array<keyof BenchmarkRow & keyof BenchmarksTable>;
+
+function byNameAndRate(a: { name: string; request_rate: number }, b: { name: string; request_rate: number }): number {
+  return byName(a, b) || a.request_rate - b.request_rate;
+}
+
 export class ResultStore {
-  readonly db: Database.Database;
+  private constructor(readonly location: DatabaseLocation, private readonly db: Kysely<Schema>) {}
 
-  constructor(file: string) {
-    if (file !== ":memory:") fs.mkdirSync(path.dirname(file), { recursive: true });
-    this.db = new Database(file);
-    try {
-      this.db.pragma("journal_mode = WAL");
-      this.db.pragma("foreign_keys = ON");
-      this.migrate(file);
-    } catch (error) {
-      this.db.close();
-      throw error;
-    }
+  /**
+   * Opens the database at `location` (`write`: create or migrate it as needed; readers only read
+   * one that is there). Faults become one line naming the file, or the host and database.
+   */
+  static async open(location: DatabaseLocation, options: { write: boolean; upgrade?: boolean } = { write: true }): Promise<ResultStore> {
+    return withDatabaseErrors(location, async () => new ResultStore(location, await openDatabase(location, { ...options, recompute: recomputeStatColumns })));
   }
 
-  /** Creates the schema, or brings a database written by an earlier version up to it. */
-  private migrate(file: string): void {
-    const version = this.db.pragma("user_version", { simple: true }) as number;
-    if (version > SCHEMA_VERSION) throw new SnapshotError(`${file}: results database schema ${version} was written by a newer inference-bench (this one reads up to ${SCHEMA_VERSION})`);
-    if (version === SCHEMA_VERSION) return;
-    this.db.transaction(() => {
-      this.db.exec(SCHEMA);
-      for (const [table, columns] of [["benchmarks", BENCHMARK_COLUMNS], ["stats", STAT_COLUMNS]] as const) {
-        const existing = new Set((this.db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>).map((c) => c.name));
-        for (const [column, type] of Object.entries(columns)) if (!existing.has(column)) this.db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+
+  /** Runs a query under the one-line error contract. */
+  private run<T>(fn: () => Promise<T>): Promise<T> {
+    return withDatabaseErrors(this.location, fn);
+  }
+
+  /**
+   * Imports (or re-imports) benchmarks of a run in one transaction that no other writer runs
+   * beside: `read` runs inside it, so what it reads from disk is never older than what another
+   * writer stored. `only`: replace these benchmarks' rows and keep the run's others; else the
+   * run's rows are replaced whole.
+   */
+  async importRun(runId: string, outputDir: string, read: () => BenchmarkRecord[], options: { only?: string[] } = {}): Promise<void> {
+    await this.run(() => exclusively(this.db, this.location.engine, async (tx) => {
+      const benchmarks = read().filter((b) => !options.only || options.only.includes(b.name));
+      const run = { run_id: runId, output_dir: path.resolve(outputDir), imported_at: new Date().toISOString() };
+      await tx.insertInto("runs").values(run)
+        .onConflict((oc) => oc.column("run_id").doUpdateSet({ output_dir: run.output_dir, imported_at: run.imported_at })).execute();
+      if (options.only) {
+        for (const names of chunks(options.only, 1)) await tx.deleteFrom("benchmarks").where("run_id", "=", runId).where("name", "in", names).execute();
+      } else {
+        await tx.deleteFrom("benchmarks").where("run_id", "=", runId).execute();
       }
-      // Version 0 stored the LPG's NTPOT as tpot: recompute every column from the Stat, named as it is.
-      const rows = this.db.prepare("SELECT run_id, name, request_rate, stat_json FROM stats").all() as Array<{ run_id: string; name: string; request_rate: number; stat_json: string }>;
-      const update = this.db.prepare(`UPDATE stats SET ${Object.keys(STAT_COLUMNS).map((c) => `${c} = @${c}`).join(", ")}, stat_json = @stat_json WHERE run_id = @run_id AND name = @name AND request_rate = @request_rate`);
-      for (const row of rows) {
-        const stat = migrateLegacyStat(parseProtoJson<Stat>(row.stat_json));
-        update.run({ ...row, ...statColumns(stat), stat_json: stringifyProtoJson(stat) });
-      }
-      const loadGenerators = this.db.prepare("UPDATE benchmarks SET load_generator = (SELECT MIN(load_generator) FROM stats s WHERE s.run_id = benchmarks.run_id AND s.name = benchmarks.name) WHERE load_generator IS NULL");
-      loadGenerators.run();
-      this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
-    })();
+      const rows = benchmarks.map((b) => rowsOf(runId, b));
+      const insert = async <T extends keyof Schema>(table: T, values: Array<Schema[T]>) => {
+        if (!values.length) return;
+        for (const chunk of chunks(values, Object.keys(values[0] as object).length)) await tx.insertInto(table).values(chunk as never).execute();
+      };
+      await insert("benchmarks", rows.map((r) => r.benchmark));
+      await insert("stats", rows.flatMap((r) => r.stats));
+      await insert("snapshot_files", rows.flatMap((r) => r.files));
+    }));
   }
 
-  close(): void {
-    this.db.close();
+  async runs(): Promise<RunRow[]> {
+    const rows = await this.run(() => this.db.selectFrom("runs as r").leftJoin("benchmarks as b", "b.run_id", "r.run_id")
+      .select(["r.run_id", "r.output_dir", "r.imported_at"]).select((eb) => eb.fn.count<number | string>("b.name").as("benchmarks"))
+      .groupBy(["r.run_id", "r.output_dir", "r.imported_at"]).execute());
+    return rows.map((r) => ({ ...r, benchmarks: Number(r.benchmarks) }))
+      .sort((a, b) => (a.imported_at < b.imported_at ? -1 : a.imported_at > b.imported_at ? 1 : byName({ name: a.run_id }, { name: b.run_id })));
   }
 
-  /** Imports (or re-imports) the benchmarks of a run as they are on disk; one transaction. */
-  importRun(runId: string, outputDir: string, benchmarks: RunBenchmark[]): void {
-    const insertRun = this.db.prepare("INSERT INTO runs (run_id, output_dir, imported_at) VALUES (?, ?, ?) ON CONFLICT(run_id) DO UPDATE SET output_dir = excluded.output_dir, imported_at = excluded.imported_at");
-    const deleteBenchmarks = this.db.prepare("DELETE FROM benchmarks WHERE run_id = ?");
-    const benchmarkColumns = ["run_id", "name", "status", ...Object.keys(BENCHMARK_COLUMNS)];
-    const insertBenchmark = this.db.prepare(`INSERT INTO benchmarks (${benchmarkColumns.join(", ")}) VALUES (${benchmarkColumns.map((c) => `@${c}`).join(", ")})`);
-    const statColumnNames = ["run_id", "name", "request_rate", ...Object.keys(STAT_COLUMNS), "stat_json"];
-    const insertStat = this.db.prepare(`INSERT INTO stats (${statColumnNames.join(", ")}) VALUES (${statColumnNames.map((c) => `@${c}`).join(", ")})`);
-    this.db.transaction(() => {
-      insertRun.run(runId, path.resolve(outputDir), new Date().toISOString());
-      deleteBenchmarks.run(runId);
-      for (const b of benchmarks) {
-        const provenance = readProvenance(b.paths);
-        const stats = b.state.result?.stats ?? [];
-        const row: Record<BenchmarkColumn | "run_id" | "name" | "status", unknown> = {
-          run_id: runId,
-          name: b.name,
-          status: b.state.status,
-          ...benchmarkFacts(b.config),
-          load_generator: stats.find((s) => s.load_generator)?.load_generator ?? null,
-          start_time: provenance.start_time ?? null,
-          end_time: provenance.end_time ?? null,
-          dashboard_url: provenance.dashboard_url ?? null,
-          missing: JSON.stringify(b.state.record?.missing ?? []),
-          problems: JSON.stringify(b.state.record?.problems ?? []),
-          images: JSON.stringify(provenance.images),
-          metadata_file: provenance.metadata_file ?? null,
-          config_sha256: provenance.config_sha256 ?? null,
-          snapshot_sha256: provenance.snapshot_sha256 ?? null,
-          config_pbtxt: b.config ? printTextFormat(BenchmarkType, b.config) : null,
-          config_json: b.config ? JSON.stringify(b.config) : null,
-        };
-        insertBenchmark.run(row);
-        // One row per rate; a rate the LPG ran at "inf" (rate 0) is stored as 0.
-        const seen = new Set<number>();
-        for (const stat of stats) {
-          const rate = Number.isFinite(stat.request_rate) ? stat.request_rate! : 0;
-          if (seen.has(rate)) continue;
-          seen.add(rate);
-          insertStat.run({ run_id: runId, name: b.name, request_rate: rate, ...statColumns(stat), stat_json: stringifyProtoJson(stat) });
-        }
-      }
-    })();
+  async hasRun(runId: string): Promise<boolean> {
+    return (await this.run(() => this.db.selectFrom("runs").select("run_id").where("run_id", "=", runId).execute())).length > 0;
   }
 
-  runs(): RunRow[] {
-    return this.db.prepare("SELECT r.run_id, r.output_dir, r.imported_at, COUNT(b.name) AS benchmarks FROM runs r LEFT JOIN benchmarks b USING (run_id) GROUP BY r.run_id ORDER BY r.imported_at").all() as RunRow[];
+  async benchmarks(runId: string): Promise<BenchmarkRow[]> {
+    const rows = await this.run(() => this.db.selectFrom("benchmarks").select(BENCHMARK_ROW_COLUMNS).where("run_id", "=", runId).execute());
+    return (rows as BenchmarkRow[]).sort(byName);
   }
 
-  benchmarks(runId: string): BenchmarkRow[] {
-    const columns = ["run_id", "name", "status", ...Object.keys(BENCHMARK_COLUMNS).filter((c) => !c.startsWith("config_") || c === "config_sha256")];
-    return this.db.prepare(`SELECT ${columns.join(", ")} FROM benchmarks WHERE run_id = ? ORDER BY name`).all(runId) as BenchmarkRow[];
-  }
-
-  stats(runId: string, name?: string): StatRow[] {
-    const columns = ["run_id", "name", "request_rate", ...Object.keys(STAT_COLUMNS)].join(", ");
-    return (name === undefined
-      ? this.db.prepare(`SELECT ${columns} FROM stats WHERE run_id = ? ORDER BY name, request_rate`).all(runId)
-      : this.db.prepare(`SELECT ${columns} FROM stats WHERE run_id = ? AND name = ? ORDER BY request_rate`).all(runId, name)) as StatRow[];
+  async stats(runId: string, name?: string): Promise<StatRow[]> {
+    let query = this.db.selectFrom("stats").select(STAT_ROW_COLUMNS).where("run_id", "=", runId);
+    if (name !== undefined) query = query.where("name", "=", name);
+    return ((await this.run(() => query.execute())) as StatRow[]).sort(byNameAndRate);
   }
 
   /** Every rate of a run with its whole Stat, by benchmark name and rate. */
-  statDetails(runId: string): StatDetail[] {
-    const rows = this.db.prepare("SELECT name, request_rate, stat_json FROM stats WHERE run_id = ? ORDER BY name, request_rate").all(runId) as Array<{ name: string; request_rate: number; stat_json: string }>;
-    return rows.map((r) => ({ name: r.name, request_rate: r.request_rate, stat: parseProtoJson<Stat>(r.stat_json) }));
+  async statDetails(runId: string): Promise<StatDetail[]> {
+    const rows = await this.run(() => this.db.selectFrom("stats").select(["name", "request_rate", "stat_json"]).where("run_id", "=", runId).execute());
+    return rows.sort(byNameAndRate).map((r) => ({ name: r.name, request_rate: r.request_rate, stat: parseProtoJson<Stat>(r.stat_json) }));
   }
 
   /** The same benchmark name across runs, oldest import first. */
-  acrossRuns(name: string): StatRow[] {
-    return this.db.prepare("SELECT s.* FROM stats s JOIN runs r USING (run_id) WHERE s.name = ? ORDER BY r.imported_at, s.request_rate").all(name) as StatRow[];
+  async acrossRuns(name: string): Promise<StatRow[]> {
+    const rows = await this.run(() => this.db.selectFrom("stats as s").innerJoin("runs as r", "r.run_id", "s.run_id")
+      .select(STAT_ROW_COLUMNS.map((c) => `s.${c}` as const)).select("r.imported_at").where("s.name", "=", name).execute());
+    return rows.sort((a, b) => (a.imported_at < b.imported_at ? -1 : a.imported_at > b.imported_at ? 1 : a.request_rate - b.request_rate))
+      .map(({ imported_at: _, ...row }) => row as StatRow);
   }
+
+  /** A run's benchmarks as they were read from disk when imported: what `results` and `export` print. */
+  async records(runId: string): Promise<BenchmarkRecord[]> {
+    const [benchmarks, stats, files] = await this.run(() => Promise.all([
+      this.db.selectFrom("benchmarks").selectAll().where("run_id", "=", runId).execute(),
+      this.db.selectFrom("stats").select(["name", "request_rate", "position", "stat_json"]).where("run_id", "=", runId).execute(),
+      this.db.selectFrom("snapshot_files").select(["name", "path", "content"]).where("run_id", "=", runId).execute(),
+    ]));
+    return benchmarks.sort(byName).map((row) => {
+      const snapshot = Object.fromEntries(files.filter((f) => f.name === row.name).sort((a, b) => (a.path < b.path ? -1 : 1)).map((f) => [f.path, f.content]));
+      const config = snapshot["benchmark.pbtxt"] !== undefined ? parseTextFormat(BenchmarkType, snapshot["benchmark.pbtxt"], `${row.name}/benchmark.pbtxt`)
+        : row.config_json ? JSON.parse(row.config_json) : undefined;
+      const rates = stats.filter((s) => s.name === row.name).sort((a, b) => (a.position ?? 0) - (b.position ?? 0) || a.request_rate - b.request_rate);
+      let result: BenchmarkResult | undefined;
+      if (row.result_json !== null) {
+        result = parseProtoJson<BenchmarkResult>(row.result_json);
+        if (result.stats) result.stats = rates.map((s) => parseProtoJson<Stat>(s.stat_json));
+      }
+      const missing = JSON.parse(row.missing) as string[];
+      const problems = JSON.parse(row.problems) as string[];
+      const status = row.status as BenchmarkStatus;
+      const provenance: Provenance = {
+        ...(row.start_time !== null ? { start_time: row.start_time } : {}),
+        ...(row.end_time !== null ? { end_time: row.end_time } : {}),
+        ...(row.dashboard_url !== null ? { dashboard_url: row.dashboard_url } : {}),
+        images: JSON.parse(row.images),
+        ...(row.metadata_file !== null ? { metadata_file: row.metadata_file } : {}),
+        ...(row.config_sha256 !== null ? { config_sha256: row.config_sha256 } : {}),
+        ...(row.snapshot_sha256 !== null ? { snapshot_sha256: row.snapshot_sha256 } : {}),
+      };
+      const record = status === "pending" ? undefined : { status, job_state: "absent" as const, missing, problems, collected_at: "" };
+      return { name: row.name, config, state: { status, ...(record ? { record } : {}), ...(result ? { result } : {}) }, provenance, snapshot };
+    });
+  }
+}
+
+/** Version 0 stored the LPG's NTPOT as tpot: every column is recomputed from the Stat, named as it is. */
+async function recomputeStatColumns(db: Kysely<Schema>): Promise<void> {
+  const rows = await db.selectFrom("stats").select(["run_id", "name", "request_rate", "stat_json"]).execute();
+  for (const row of rows) {
+    const stat = migrateLegacyStat(parseProtoJson<Stat>(row.stat_json));
+    await db.updateTable("stats").set({ ...statColumns(stat), stat_json: stringifyProtoJson(stat) })
+      .where("run_id", "=", row.run_id).where("name", "=", row.name).where("request_rate", "=", row.request_rate).execute();
+  }
+}
+
+/** Opens the results database named by `db` (a file or a postgres:// URL; default: INFERENCE_BENCH_DB, else <output>/results.db). */
+export async function openStore(db: string | undefined, options: { output?: string; write?: boolean; upgrade?: boolean } = {}): Promise<ResultStore> {
+  return ResultStore.open(databaseLocation(db, options.output ?? "output"), { write: options.write ?? true, upgrade: options.upgrade });
 }
 
 function percentiles(metric: Metric | undefined): [number | null, number | null, number | null, number | null] {

@@ -53,11 +53,17 @@ def stop(process):
     timer.start()
 
 
-def run(command, env, stop_at=None, lines=None):
-    """Runs `command` in its own process group, printing its output redacted. Returns (saw stop_at, exit status)."""
+def run(command, env, stop_at=None, lines=None, seconds=None):
+    """Runs `command` in its own process group, printing its output redacted; stops it once it
+    prints stop_at, or after `seconds`. Returns (stopped, exit status)."""
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     state["child"] = process
     seen = False
+    expired = []
+    if seconds is not None:
+        timer = threading.Timer(seconds, lambda: (expired.append(True), stop(process)))
+        timer.daemon = True
+        timer.start()
     for line in iter(process.stdout.readline, b""):
         emit(line)
         if lines is not None:
@@ -68,7 +74,7 @@ def run(command, env, stop_at=None, lines=None):
             stop(process)
     status = process.wait()
     state["child"] = None
-    return seen, status
+    return seen or bool(expired), status
 
 
 def on_sigterm(signum, frame):
@@ -182,12 +188,25 @@ def lpg_warmup(env, rates, seconds, streaming):
     say("%s-end status=%d succeeded=%s attempted=%d" % (WARMUP, status, succeeded, prompts))
 
 
+def inference_perf_warmup(env, base_url):
+    """Concurrent load's warm-up, whose stages have no duration: inference-perf at the first
+    concurrency level with more requests than it can answer, stopped after WARMUP_SECONDS."""
+    seconds = int(env.get("WARMUP_SECONDS") or "0")
+    say("%s-begin rate=%s seconds=%d prompts=%s" % (WARMUP, env.get("WARMUP_CONCURRENCY", "0"), seconds, env.get("WARMUP_REQUESTS", "0")))
+    command = ["inference-perf", "--config_file", env["WARMUP_CONFIG_FILE"], "--server.base_url", base_url, "--log-level", "INFO"]
+    stopped, status = run(command, env, seconds=seconds)
+    say("%s-end status=%d succeeded=unknown attempted=%s" % (WARMUP, 0 if stopped else status, env.get("WARMUP_REQUESTS", "0")))
+
+
 def inference_perf():
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     base_url = "http://%s:%s" % (target_host("TARGET_HOST"), env.get("PORT", ""))
     report_dir = env["REPORT_DIR"]
     say("inference-bench: target %s" % base_url)
-    _, status = run(["inference-perf", "--config_file", env["CONFIG_FILE"], "--server.base_url", base_url, "--log-level", "INFO"], env)
+    if env.get("WARMUP_CONFIG_FILE"):
+        inference_perf_warmup(env, base_url)
+    # Stopped during the warm-up: the pod is going away, there is no measured run to start.
+    status = 143 if state["terminated"] else run(["inference-perf", "--config_file", env["CONFIG_FILE"], "--server.base_url", base_url, "--log-level", "INFO"], env)[1]
     if state["terminated"]:
         status = 143
     files = sorted(path for path in glob.glob(os.path.join(report_dir, "*")) if os.path.isfile(path))
