@@ -34,7 +34,8 @@ function runProtoc(mode: "encode" | "decode", type: string, input: string | Buff
 /**
  * What survives a trip through the wire format: proto3 singular scalars outside a oneof have no
  * presence, so protoc drops those holding their default ("" / 0 / false / the first enum value);
- * float fields are 32-bit there.
+ * nor does an empty repeated field (`field: []`, which we keep: a child's empty list clears its
+ * base's); float fields are 32-bit there.
  */
 function normalize(type: protobuf.Type, message: PlainMessage): PlainMessage {
   const out: PlainMessage = {};
@@ -49,7 +50,7 @@ function normalize(type: protobuf.Type, message: PlainMessage): PlainMessage {
       return item;
     };
     if (field.repeated) {
-      out[field.name] = (value as unknown[]).map(one);
+      if ((value as unknown[]).length) out[field.name] = (value as unknown[]).map(one);
       continue;
     }
     const isDefault = resolved instanceof protobuf.Enum ? resolved.values[value as string] === 0
