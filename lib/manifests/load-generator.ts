@@ -19,6 +19,7 @@ import type { IVolume } from "kubernetes-models/v1/Volume";
 import type { IVolumeMount } from "kubernetes-models/v1/VolumeMount";
 import { type BuildContext, type K8sObject, metadata, NAMES, serviceAddress } from "./common";
 import { INFERENCE_PERF_CONFIG_KEY, INFERENCE_PERF_REPORT_DIR, inferencePerfConfigYaml } from "./load-generator-inference-perf";
+import { podSamplerAccess, podSamplerEnvironment } from "./pod-sampler";
 import { ADDRESS_FILE, buildReadiness } from "./readiness";
 
 const COMPONENT = "load-generator";
@@ -34,12 +35,15 @@ export const RESULT_MARKERS = {
   note: "inference-bench:note",
   warmup: "inference-bench:warmup",
   streaming: "inference-bench:streaming",
+  /** `-begin` / `-end` of each rate: its time and the wrapper's cgroup cpu.stat reading. */
+  rate: "inference-bench:rate",
 } as const;
 
 /** The wrapper (lib/manifests/scripts): a POSIX sh entry point that starts the Python that does the work. */
 export const WRAPPER_FILES = {
   "run-benchmark.sh": fs.readFileSync(path.join(__dirname, "scripts", "run-benchmark.sh"), "utf8"),
   "run-benchmark.py": fs.readFileSync(path.join(__dirname, "scripts", "run-benchmark.py"), "utf8"),
+  "pod_metrics.py": fs.readFileSync(path.join(__dirname, "scripts", "pod_metrics.py"), "utf8"),
 } as const;
 
 /** The address the load generator targets, as recorded in benchmark.pbtxt. */
@@ -174,7 +178,7 @@ export function buildLoadGenerator(ctx: BuildContext): K8sObject[] {
             image: tool.image!,
             imagePullPolicy: "IfNotPresent",
             command: ["sh", `${SCRIPT_DIR}/run-benchmark.sh`],
-            env: parts.env,
+            env: [...parts.env, ...podSamplerEnvironment(ctx)],
             resources: parts.resources,
             volumeMounts: [scriptVolume, ...parts.mounts, ...readiness.mounts],
           }],
@@ -187,5 +191,5 @@ export function buildLoadGenerator(ctx: BuildContext): K8sObject[] {
       },
     },
   };
-  return [serviceAccount, ...readiness.objects, script, job] as K8sObject[];
+  return [serviceAccount, ...readiness.objects, ...podSamplerAccess(ctx), script, job] as K8sObject[];
 }

@@ -5,18 +5,22 @@
 import { BatchV1Api, CoreV1Api, type KubeConfig, type V1Job, type V1Pod } from "@kubernetes/client-node";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as zlib from "node:zlib";
 import { stringifyProtoJson } from "../../proto/json";
 import { BenchmarkResultType } from "../../proto/schema";
 import { printTextFormat } from "../../proto/textformat";
 import type { ResolvedBenchmark } from "../catalog/catalog";
 import { CollectionError } from "../errors";
 import { NAMES } from "../manifests/common";
+import { POD_METRICS_ARCHIVE } from "../manifests/pod-sampler";
 import type { BenchmarkPaths } from "../snapshot/layout";
 import { writeReadOnly } from "../snapshot/files";
 import { parseResultLog } from "./log-archive";
+import { annotateRates } from "./rate-evidence";
 import { readReadiness, type ReadinessRecord } from "./readiness";
 import type { CollectionRecord, CollectionStatus, JobState } from "./record";
 import { readBenchmarkState } from "./status";
+import { readToolLog } from "./tool-log";
 import { watchOnce } from "./watch";
 import { displayPath, type LoadGeneratorRecord, resultFolder, scrubResultLog, statusOf, type ToolFile, toolResults } from "./tool-results";
 
@@ -209,8 +213,19 @@ export async function collectBenchmark(options: CollectOptions): Promise<Collect
   fs.rmSync(staging, { recursive: true, force: true });
   const stagingPath = (target: string) => path.join(staging, path.relative(paths.resultsDir, target));
   const toolFiles: ToolFile[] = [];
+  let podMetrics: string | undefined;
   for (const file of archive.files) {
     if (file.problem) problems.push(`${file.name} ${file.problem}; kept as ${file.name}.incomplete`);
+    if (file.name === POD_METRICS_ARCHIVE && !file.problem) {
+      // Sent gzipped (a pod's log rotates at 10 MiB), kept plain.
+      try {
+        podMetrics = zlib.gunzipSync(file.data).toString("utf8");
+        writeReadOnly(stagingPath(paths.podMetrics), podMetrics);
+        continue;
+      } catch (error) {
+        problems.push(`${file.name} does not decompress (${(error as Error).message}); kept as it came`);
+      }
+    }
     const folder = resultFolder(options.benchmark.loadGenerator, file.name, paths);
     const target = path.join(folder, file.problem ? `${file.name}.incomplete` : file.name);
     writeReadOnly(stagingPath(target), file.data);
@@ -221,6 +236,13 @@ export async function collectBenchmark(options: CollectOptions): Promise<Collect
 
   const { result, missing, problems: parseProblems, loadGenerator } = toolResults(options.benchmark, toolFiles, archive);
   problems.push(...parseProblems);
+  problems.push(...annotateRates(result.stats ?? [], {
+    tool: options.benchmark.loadGenerator,
+    files: toolFiles,
+    ...(podMetrics !== undefined ? { podMetrics: { file: displayPath(paths.resultsDir, "pod-metrics.jsonl"), text: podMetrics } } : {}),
+    rateMarks: readToolLog(archive.toolLog).rateMarks,
+    rateIsLoad: options.benchmark.benchmark.config?.benchmark_tool?.inference_perf?.load_type !== "concurrent",
+  }));
   writeReadOnly(stagingPath(paths.resultPbtxt), `# proto-file: proto/benchmark.proto\n# proto-message: BenchmarkResult\n${printTextFormat(BenchmarkResultType, result)}`);
   writeReadOnly(stagingPath(paths.resultJson), stringifyProtoJson(result, 2) + "\n");
 

@@ -4,7 +4,9 @@ import * as path from "node:path";
 import type { BenchmarkResult } from "../../proto/benchmark-types";
 import { parseProtoJson } from "../../proto/json";
 import type { BenchmarkPaths } from "../snapshot/layout";
+import { annotateRates } from "./rate-evidence";
 import type { CollectionRecord } from "./record";
+import { readToolLog } from "./tool-log";
 import { resultFromFiles, statusOf } from "./tool-results";
 
 export type BenchmarkStatus = "pending" | "collected" | "partial" | "failed";
@@ -36,7 +38,22 @@ export function readBenchmarkState(paths: BenchmarkPaths, expectedRates: number[
     const result = fs.existsSync(paths.resultJson) ? parseProtoJson<BenchmarkResult>(fs.readFileSync(paths.resultJson, "utf8")) : undefined;
     return { status: record.status, record, result };
   }
-  const { result, missing, problems } = resultFromFiles(readJsonFiles(paths.resultsJsonDir), expectedRates);
+  const jsonFiles = readJsonFiles(paths.resultsJsonDir);
+  const { result, missing, problems } = resultFromFiles(jsonFiles, expectedRates);
+  problems.push(...annotateFromDisk(result, paths, jsonFiles));
   const status = statusOf(result, missing, problems);
   return { status, result, record: { status, job_state: "absent", missing, problems, collected_at: "" } };
+}
+
+/** Routing and load verdicts for LPG results read from their files: the pods' scrapes and the wrapper's marks, where kept. */
+function annotateFromDisk(result: BenchmarkResult, paths: BenchmarkPaths, jsonFiles: Array<{ file: string; text: string }>): string[] {
+  const read = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, "utf8") : undefined);
+  const podMetrics = read(paths.podMetrics);
+  return annotateRates(result.stats ?? [], {
+    tool: "lpg",
+    files: jsonFiles.map((f) => ({ name: path.basename(f.file), text: f.text })),
+    ...(podMetrics !== undefined ? { podMetrics: { file: paths.podMetrics, text: podMetrics } } : {}),
+    rateMarks: readToolLog(read(paths.toolLog) ?? "").rateMarks,
+    rateIsLoad: true,
+  });
 }
