@@ -8,17 +8,24 @@ import { type ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
+import * as zlib from "node:zlib";
 import type { Stat } from "../proto/benchmark-types";
 import { resolveCatalogText } from "../lib/catalog/catalog";
 import { WRAPPER_FILES } from "../lib/manifests/load-generator";
 import { POD_METRIC_NAMES } from "../lib/manifests/pod-sampler";
 import { collectBenchmark } from "../lib/results/collect";
 import { loadFidelity } from "../lib/results/load-fidelity";
+import { parsePythonJson } from "../lib/results/lpg";
 import { attributeRate, percentile, readPodMetrics } from "../lib/results/pod-metrics";
 import { annotateRates } from "../lib/results/rate-evidence";
 import { benchmarkPaths } from "../lib/snapshot/layout";
 import { FakeKube, jobIn, pod } from "./fake-kube";
-import { runCli, tempDir } from "./helpers";
+import { ROUTING_PREFIX } from "../lib/export/br";
+import { chartData } from "../lib/report/html";
+import { pickerServicePairs, type RoutingChart, routingCharts } from "../lib/report/routing";
+import { ResultStore } from "../lib/store/store";
+import { runCli, sharedDir, tempDir } from "./helpers";
+import { brValidator, openReport } from "./report-helpers";
 import { type LpgRun, lpgKit, runRealLpg } from "./real-lpg";
 
 const MODEL = "meta-llama/Llama-3.1-8B-Instruct";
@@ -252,8 +259,9 @@ describe("per-pod sampler: the real LPG through our wrapper, fake model-server p
   }
 
   it("archives the sampler's file with the other results, as JSON lines of {time, pod, text} with only the kept families", () => {
-    const file = benchmarkPaths(output, RUN, "routed").podMetrics;
-    const lines = fs.readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const paths = benchmarkPaths(output, RUN, "routed");
+    assert.ok(!fs.existsSync(paths.podMetrics), "kept gzipped");
+    const lines = zlib.gunzipSync(fs.readFileSync(paths.podMetricsGz)).toString("utf8").trim().split("\n").map((l) => JSON.parse(l));
     assert.deepEqual(Object.keys(lines[0]).sort(), ["pod", "text", "time"]);
     assert.deepEqual([...new Set(lines.map((l) => l.pod))].sort(), ["model-server-a", "model-server-b", "model-server-c", "model-server-d"]);
     const kept = new Set(Object.values(POD_METRIC_NAMES).flat());
@@ -286,6 +294,40 @@ describe("per-pod sampler: the real LPG through our wrapper, fake model-server p
     }
   });
 
+  it("reads a plain results/pod-metrics.jsonl from two pods beside LPG files in the original layout: shares and hit rates as computed by hand", () => {
+    const run = runs.get("routed")!;
+    const legacy = tempDir("pods-legacy-");
+    const paths = benchmarkPaths(legacy, "legacy01", "two");
+    fs.mkdirSync(paths.resultsJsonDir, { recursive: true });
+    for (const f of run.jsonFiles) fs.copyFileSync(path.join(run.workDir, f), path.join(paths.resultsJsonDir, f));
+    // Each rate's window as the collector takes it: the weighted file's config.start_time plus its benchmark_time.
+    const window = (label: string) => {
+      const file = run.jsonFiles.find((f) => f.includes(`-${label}qps-`) && f.endsWith("-weighted.json"))!;
+      const json = parsePythonJson(fs.readFileSync(path.join(run.workDir, file), "utf8")) as any;
+      const start = Number(json.config.start_time.seconds) + json.config.start_time.nanos / 1e9;
+      return [start, start + json.metrics.benchmark_time];
+    };
+    const [[s3, e3], [s6, e6]] = [window("3.0"), window("6.0")];
+    const x = (t: number, success: number, hits: number, queries: number) => line(t, "pod-x", vllmText({ success, hits, queries, kv: 0.5, waiting: 1 }));
+    const y = (t: number, success: number, hits: number, queries: number) => line(t, "pod-y", simText({ success, hits, queries, kv: 0.25, waiting: 0 }));
+    fs.writeFileSync(paths.podMetrics, [
+      x(s3 - 0.01, 1, 0, 0), y(s3 - 0.01, 1, 0, 0),
+      x(e3 + 0.01, 31, 300, 1000), y(e3 + 0.01, 11, 50, 1000),
+      x(s6 - 0.01, 31, 300, 1000), y(s6 - 0.01, 11, 50, 1000),
+      x(e6 + 0.01, 51, 700, 2000), y(e6 + 0.01, 31, 150, 1500),
+    ].join("\n") + "\n");
+    const out = runCli("results", ["--run-id", "legacy01", "--output", legacy, "--json"]);
+    assert.equal(out.status, 0, out.stderr);
+    const stats: Stat[] = JSON.parse(out.stdout).benchmarks[0].result.stats;
+    const figures = stats.map((stat) => stat.pods!.map((p) => [p.pod, p.requests, p.share, p.prefix_cache_hit_rate]));
+    // Rate 3: x 30 requests, y 10 → 0.75 / 0.25; hits 300 / 1000 and 50 / 1000. Rate 6: 20 and 20 → 0.5 each; 400 / 1000, 100 / 500.
+    assert.deepEqual(figures, [
+      [["pod-x", 30, 0.75, 0.3], ["pod-y", 10, 0.25, 0.05]],
+      [["pod-x", 20, 0.5, 0.4], ["pod-y", 20, 0.5, 0.2]],
+    ]);
+    assert.deepEqual(stats.map((stat) => [stat.routing!.pod_count, stat.routing!.largest_share, stat.routing!.share_cv]), [[2, 0.75, 0.5], [2, 0.5, 0]]);
+  });
+
   it("says which pod died and which scrapes timed out", () => {
     const routed = resultsJson().find((b) => b.name === "routed")!;
     const notes = routed.result.stats[1].routing!.notes ?? [];
@@ -294,7 +336,7 @@ describe("per-pod sampler: the real LPG through our wrapper, fake model-server p
     const said = metadata.load_generator.notes.join("\n");
     assert.match(said, /pod-metrics: pod model-server-d: \/metrics timed out after 1 s \(\d+ times?, first at/);
     // Once gone from the list it is no longer scraped, so no failed scrape is counted for it.
-    assert.match(said, /pod-metrics: pod model-server-c left the list of running pods \(1 time, first at/);
+    assert.match(said, /pod-metrics: pod model-server-c left the list of running pods \(\d+ times?, first at/);
   });
 
   it("gives every rate a load verdict; a rate that fell short of 95% is not valid, with the reason", () => {
@@ -309,5 +351,88 @@ describe("per-pod sampler: the real LPG through our wrapper, fake model-server p
     assert.ok(load.delivered_ratio! < 0.76, String(load.delivered_ratio));
     assert.deepEqual(load.reasons, [`delivered ${(100 * load.delivered_ratio!).toFixed(1)}% of the 3 requests/s requested (${load.achieved_rate!.toFixed(2)} achieved), below 95.0%`]);
     assert.equal(slow.status, "partial");
+  });
+
+  it("draws each rate's shares and a pods × rates heat map of prefix-cache hit rate, and crosses the invalid rate on every curve", async function () {
+    const out = runCli("report", ["--run-id", RUN, "--output", output]);
+    assert.equal(out.status, 0, out.stderr);
+    const store = new ResultStore(path.join(output, "results.db"));
+    const run = { runId: RUN, benchmarks: store.benchmarks(RUN), stats: store.stats(RUN), details: store.statDetails(RUN) };
+    store.close();
+    const expected = chartData(run, []);
+    const slow = expected.find((c) => c.id === "curve-latency-p90")!.series.find((x) => x.name === "slow")!;
+    assert.deepEqual(slow.marks.filter((m) => m.name === "invalid load").map((m) => m.coord), [slow.points[0]]);
+    const page = await openReport(this, path.join(output, RUN, "report.html"), expected);
+    try {
+      const drawn: RoutingChart[] = await page.page.evaluate("REPORT.routing");
+      assert.deepEqual(drawn, routingCharts(run.benchmarks, run.details));
+      const routed = drawn.find((r) => r.benchmark === "routed")!;
+      assert.deepEqual(routed.pods, ["model-server-a", "model-server-b", "model-server-c", "model-server-d"]);
+      for (const [i, share] of [[0, 2 / 3], [1, 1 / 3]] as const) for (const value of routed.shares[i]) assert.ok(Math.abs(value! - share) < 1e-12);
+      assert.deepEqual(routed.prefixHitRates.slice(0, 2), [[0.5, 0.5], [0.25, 0.25]]);
+      // Both charts drew exactly that data.
+      const options = await page.page.evaluate((name) => ["shares", "prefix"].map((kind) => {
+        const option = (window as any).echarts.getInstanceByDom(document.getElementById(`${kind}-${name}`)).getOption();
+        return { rates: option.xAxis[0].data, series: option.series.map((x: any) => x.data) };
+      }), "routed");
+      assert.deepEqual(options[0].series, routed.shares);
+      assert.deepEqual(options[0].rates, ["3.0", "6.0"]);
+      assert.deepEqual(options[1].series[0].filter((c: any) => c[1] === 0).map((c: any) => c[2]), [0.5, 0.5]);
+      const text = await page.text("#routing");
+      assert.match(text, /slow[\s\S]*3\.0 .*not valid delivered \d+\.\d% of the 3 requests\/s requested/);
+      assert.match(text, /model-server-a: 66\.7%, hit 50\.0%/);
+      fs.mkdirSync(path.join(__dirname, ".artifacts"), { recursive: true });
+      await page.page.locator("#routing").screenshot({ path: path.join(__dirname, ".artifacts", "routing-section.png") });
+    } finally {
+      await page.close();
+    }
+  });
+
+  it("exports each rate's routing and verdict in the br-v0.2.1 load metadata, schema-valid", function () {
+    const validate = brValidator(sharedDir(this));
+    const out = runCli("export", ["--run-id", RUN, "--output", output, "--format", "br-v0.2.1"]);
+    assert.equal(out.status, 0, out.stderr);
+    const dir = path.join(output, RUN, "export", "br-v0.2.1");
+    const { parse } = require("yaml") as typeof import("yaml");
+    const report = parse(fs.readFileSync(path.join(dir, "routed-3.0qps.yaml"), "utf8")) as any;
+    assert.ok(validate(report), JSON.stringify(validate.errors));
+    const description: string = (report as any).scenario.load.metadata.description;
+    const carried = JSON.parse(description.slice(description.indexOf(ROUTING_PREFIX) + ROUTING_PREFIX.length));
+    assert.equal(carried.pods.find((p: any) => p.pod === "model-server-b").prefix_cache_hit_rate, 0.25);
+    assert.equal(carried.routing.requests, 9);
+    assert.equal(typeof carried.load.valid, "boolean");
+  });
+
+  it("leaves the invalid rate out of SLO capacity, and compare --pair calls it not comparable", () => {
+    const slo = runCli("slo", ["--run-id", RUN, "--output", output, "--slo", "request_latency_p90<=60s", "--json"]);
+    assert.equal(slo.status, 0, slo.stderr);
+    const slow = JSON.parse(slo.stdout).benchmarks.find((b: any) => b.name === "slow");
+    assert.equal(slow.max_rate, null, "its only rate met the latency SLO but did not deliver its load");
+    const compare = runCli("compare", ["--run-id", RUN, "--pair", "routed=slow", "--output", output, "--fail-on-regression", "5", "--json"]);
+    const result = JSON.parse(compare.stdout);
+    const at3 = result.deltas.find((d: any) => d.rate === 3);
+    assert.equal(at3.name, "routed=slow");
+    assert.match(at3.not_comparable.join(), /load not valid in run pods0001: delivered/);
+    assert.deepEqual(at3.metrics, {});
+    assert.deepEqual(result.lost, ["routed=slow @ 6: missing in run pods0001"], "the same gate: what B lacks is lost");
+    assert.equal(compare.status, 1);
+    const text = runCli("compare", ["--run-id", RUN, "--pair", "routed=slow", "--output", output]).stdout;
+    assert.match(text, /^routed=slow\s+3\.0\s+NOT COMPARABLE: load not valid in run pods0001: delivered \d+\.\d% of the 3 requests\/s/m);
+    const bad = runCli("compare", ["--run-id", RUN, "--pair", "routed=nope", "--output", output]);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /^error: --pair: run pods0001 has no benchmark "nope" \(it has routed, slow\)\n$/);
+  });
+});
+
+describe("picker against Service pairing", () => {
+  const row = (name: string, lb: string, replicas = 2) => ({ run_id: "r", name, status: "collected", model_server: "vllm", accelerator: "nvidia-h100-80gb", replicas,
+    tensor_parallelism: 1, gpus: replicas, load_balancer: lb, model: MODEL, load_generator: "lpg" }) as any;
+  const stats = (name: string, rates: number[]) => rates.map((rate) => ({ name, request_rate: rate }) as any);
+
+  it("pairs benchmarks that differ only in their load balancer, at the same rates", () => {
+    const benchmarks = [row("svc", "k8s_service"), row("epp", "gateway.envoy.epp"), row("epp-3", "gateway.envoy.epp", 3), row("lb", "gateway.envoy.lb_policy ROUND_ROBIN")];
+    const all = [...stats("svc", [1, 2]), ...stats("epp", [1, 2]), ...stats("epp-3", [1, 2]), ...stats("lb", [1, 2])];
+    assert.deepEqual(pickerServicePairs(benchmarks, all), [{ picker: "epp", service: "svc" }]);
+    assert.deepEqual(pickerServicePairs(benchmarks, [...stats("svc", [1, 2]), ...stats("epp", [1, 4])]), [], "different rates: different load");
   });
 });

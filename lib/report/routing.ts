@@ -98,17 +98,17 @@ export function routingSection(benchmarks: BenchmarkRow[], details: StatDetail[]
     if (!chart && !routing && !load) return "";
     const id = escapeHtml(b.name);
     return `<section class="routing-benchmark"><h3>${id}</h3>
-${chart ? `<div class="charts"><div class="chart" id="shares-${id}" data-routing="shares" data-benchmark="${id}"></div>`
-  + `<div class="chart" id="prefix-${id}" data-routing="prefix" data-benchmark="${id}"></div></div>` : ""}
+${chart ? `<div class="charts"><div class="routing-chart" id="shares-${id}" data-routing="shares" data-benchmark="${id}"></div>`
+  + `<div class="routing-chart" id="prefix-${id}" data-routing="prefix" data-benchmark="${id}"></div></div>` : ""}
 ${routing}${load ? `<h4>Load fidelity</h4>${load}` : ""}</section>`;
   }).join("");
   if (!parts) return "";
-  return `<h2>Routing and load fidelity</h2>
+  return `<section id="routing"><h2>Routing and load fidelity</h2>
 <p class="note">Where each rate's successful requests went, from the load generator's own scrapes of every model-server pod's
 <code>/metrics</code> (each counter's increase over the rate). A rate is valid when the load generator delivered at least 95% of it,
 its schedule delay p99 (where the tool reports one) is at most 10 ms, and its CPU was throttled for at most 1% of the rate.
 Invalid rates are crossed on every curve and left out of SLO capacity.</p>
-${parts}`;
+${parts}</section>`;
 }
 
 /** A picker benchmark and a Service benchmark of one run that differ only in their load balancer. */

@@ -1,6 +1,7 @@
 // What is on disk about a benchmark's results: the truth the `results` command shows.
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as zlib from "node:zlib";
 import type { BenchmarkResult } from "../../proto/benchmark-types";
 import { parseProtoJson } from "../../proto/json";
 import type { BenchmarkPaths } from "../snapshot/layout";
@@ -48,11 +49,12 @@ export function readBenchmarkState(paths: BenchmarkPaths, expectedRates: number[
 /** Routing and load verdicts for LPG results read from their files: the pods' scrapes and the wrapper's marks, where kept. */
 function annotateFromDisk(result: BenchmarkResult, paths: BenchmarkPaths, jsonFiles: Array<{ file: string; text: string }>): string[] {
   const read = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, "utf8") : undefined);
-  const podMetrics = read(paths.podMetrics);
+  const gzipped = fs.existsSync(paths.podMetricsGz);
+  const podMetrics = gzipped ? zlib.gunzipSync(fs.readFileSync(paths.podMetricsGz)).toString("utf8") : read(paths.podMetrics);
   return annotateRates(result.stats ?? [], {
     tool: "lpg",
     files: jsonFiles.map((f) => ({ name: path.basename(f.file), text: f.text })),
-    ...(podMetrics !== undefined ? { podMetrics: { file: paths.podMetrics, text: podMetrics } } : {}),
+    ...(podMetrics !== undefined ? { podMetrics: { file: gzipped ? paths.podMetricsGz : paths.podMetrics, text: podMetrics } } : {}),
     rateMarks: readToolLog(read(paths.toolLog) ?? "").rateMarks,
     rateIsLoad: true,
   });

@@ -92,8 +92,10 @@ class PodSampler:
         self.pods = {}
         self.trouble = {}
         self.scrapes = 0
-        self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=16)
+        # Enough workers for a round at the edge beside a periodic one, each with a hung pod or two.
+        self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=32)
         self.thread = threading.Thread(target=self.loop, daemon=True)
+        self.edges = []
 
     def start(self):
         self.thread.start()
@@ -156,8 +158,9 @@ class PodSampler:
         return json.dumps({"time": round(started, 3), "pod": name, "text": self.keep_lines(text)}, sort_keys=True)
 
     def scrape_all(self):
-        self.pods = self.list_pods(time.time())
-        lines = list(self.pool.map(lambda item: self.scrape(*item), sorted(self.pods.items())))
+        pods = self.list_pods(time.time())
+        self.pods = pods
+        lines = list(self.pool.map(lambda item: self.scrape(*item), sorted(pods.items())))
         with self.lock:
             for line in lines:
                 if line is not None:
@@ -172,14 +175,19 @@ class PodSampler:
             self.wake.clear()
 
     def trigger(self):
-        """A rate begins or ends: scrape now, not at the next tick."""
-        self.wake.set()
+        """A rate begins or ends: scrape every pod now, beside any round under way (a hung pod must
+        not hold the edge back while the next rate's requests already finish)."""
+        edge = threading.Thread(target=self.scrape_all, daemon=True)
+        self.edges.append(edge)
+        edge.start()
 
     def stop(self):
         """Stops after one last scrape; says what went wrong; returns the gzipped file's path."""
         self.stopping.set()
         self.wake.set()
         self.thread.join()
+        for edge in self.edges:
+            edge.join()
         self.scrape_all()
         self.pool.shutdown()
         self.out.close()
