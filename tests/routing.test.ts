@@ -376,7 +376,8 @@ describe("per-pod sampler: the real LPG through our wrapper, fake model-server p
         return { rates: option.xAxis[0].data, series: option.series.map((x: any) => x.data) };
       }), "routed");
       assert.deepEqual(options[0].series, routed.shares);
-      assert.deepEqual(options[0].rates, ["3.0", "6.0"]);
+      assert.deepEqual(options[0].rates, routed.rates.map((r) => `${r.toFixed(1)}${routed.invalidRates.includes(r) ? " ✗" : ""}`));
+      assert.deepEqual(routed.rates, [3, 6]);
       assert.deepEqual(options[1].series[0].filter((c: any) => c[1] === 0).map((c: any) => c[2]), [0.5, 0.5]);
       const text = await page.text("#routing");
       assert.match(text, /slow[\s\S]*3\.0 .*not valid delivered \d+\.\d% of the 3 requests\/s requested/);
