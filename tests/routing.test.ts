@@ -4,7 +4,7 @@
 // exposition formats, counters advancing as requests finish), the sampler finding them through
 // a fake Kubernetes API, the collector reading the pod's log, and `results --json`.
 import * as assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
@@ -17,7 +17,10 @@ import { collectBenchmark } from "../lib/results/collect";
 import { loadFidelity } from "../lib/results/load-fidelity";
 import { parsePythonJson } from "../lib/results/lpg";
 import { attributeRate, percentile, readPodMetrics } from "../lib/results/pod-metrics";
+import { parseInferencePerfReports } from "../lib/results/inference-perf";
+import { parseResultLog } from "../lib/results/log-archive";
 import { annotateRates } from "../lib/results/rate-evidence";
+import { readToolLog } from "../lib/results/tool-log";
 import { benchmarkPaths } from "../lib/snapshot/layout";
 import { FakeKube, jobIn, pod } from "./fake-kube";
 import { ROUTING_PREFIX } from "../lib/export/br";
@@ -437,3 +440,36 @@ describe("picker against Service pairing", () => {
     assert.deepEqual(pickerServicePairs(benchmarks, [...stats("svc", [1, 2]), ...stats("epp", [1, 4])]), [], "different rates: different load");
   });
 });
+
+describe("the wrapper marks inference-perf's stages", () => {
+  it("from the real tool's own log lines, with the cgroup's CPU reading; the verdict reads the real stage files", function () {
+    const run = path.join(sharedDir(this), "reference", "inference-perf", "runs", "a-constant-2stage-random-completion-stream");
+    const reports = path.join(run, "reports-20261128-204823");
+    const dir = tempDir("ip-stages-");
+    for (const [name, text] of Object.entries(WRAPPER_FILES)) fs.writeFileSync(path.join(dir, name), text);
+    const bin = path.join(dir, "bin");
+    fs.mkdirSync(bin);
+    // A stand-in that prints what v0.6.1 printed in run (a) (loadgen/load_generator.py logs
+    // "Stage N - run started" / "- run completed") and leaves that run's report files.
+    fs.writeFileSync(path.join(bin, "inference-perf"), `#!/bin/sh\nwhile IFS= read -r line; do echo "$line"; case "$line" in *"- run "*) sleep 0.3;; esac; done < "${path.join(run, "stdout.log")}"\n`
+      + `mkdir -p "$REPORT_DIR"\ncp "${reports}"/stage_*_lifecycle_metrics.json "$REPORT_DIR"/\n`, { mode: 0o755 });
+    const result = spawnSync("sh", [path.join(dir, "run-benchmark.sh")], {
+      cwd: dir, encoding: "utf8", timeout: 120_000,
+      env: { PATH: `${bin}:${process.env.PATH}`, LOAD_GENERATOR: "inference-perf", CONFIG_FILE: "/cfg/config.yml", REPORT_DIR: path.join(dir, "reports"), PORT: "8081", TARGET_HOST: "127.0.0.1" },
+    });
+    assert.equal(result.status, 0, result.stderr);
+    const archive = parseResultLog(result.stdout);
+    const marks = readToolLog(archive.toolLog).rateMarks;
+    assert.deepEqual(marks.map((m) => [m.edge, m.stage]), [["begin", 0], ["end", 0], ["begin", 1], ["end", 1]]);
+    assert.ok(marks.every((m) => m.throttledUsec !== undefined), "this machine's cgroup has cpu.stat");
+    const files = archive.files.map((f) => ({ name: f.name, text: f.data.toString() }));
+    const parsed = parseInferencePerfReports(files, { requestRates: [5, 10], warmupStages: 0, concurrent: false });
+    annotateRates(parsed.stats, { tool: "inference-perf", files, rateMarks: marks, rateIsLoad: true });
+    const [first] = parsed.stats;
+    // Run (a)'s stage 0: schedule_delay median 0.000688 s, p99 0.003056 s; 5.01 of 5 requests/s.
+    assert.ok(Math.abs(first.load!.schedule_delay_p99_ms! - 3.0563796566048015) < 1e-9);
+    assert.ok(Math.abs(first.load!.schedule_delay_p50_ms! - 0.6877448122395435) < 1e-9);
+    assert.equal(first.load!.valid, first.load!.cpu_throttled_fraction! <= 0.01);
+  });
+});
+
