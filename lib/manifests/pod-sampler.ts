@@ -10,7 +10,7 @@ const COMPONENT = "load-generator";
 /** Seconds between scrapes (the sampler also scrapes when each rate begins and ends). */
 export const SCRAPE_INTERVAL_SECONDS = 5;
 
-/** The sampler's file as the wrapper prints it into the pod's log: gzipped (the collector keeps it plain). */
+/** The sampler's file as the wrapper prints it into the pod's log, and as the collector keeps it: gzipped. */
 export const POD_METRICS_ARCHIVE = "pod-metrics.jsonl.gz";
 
 /**

@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import type { BenchmarkRow, StatDetail, StatRow } from "../store/store";
 import { errorsByType, saturationRate, successRatio } from "./analysis";
 import { compareSides, formatDelta, GATE_METRICS } from "./compare";
+import { escapeHtml, table } from "./markup";
 import { pairsSection, ROUTING_RENDER, routingCharts, routingSection } from "./routing";
 import type { Capacity, Slo } from "./slo";
 
@@ -143,16 +144,8 @@ export function chartData(primary: ReportRun, compared: ReportRun[], options: Re
   })).filter((chart) => chart.series.length > 0);
 }
 
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
-}
-
 function number(value: number | null | undefined, digits = 1): string {
   return value === null || value === undefined ? "–" : value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
-}
-
-function table(headers: string[], rows: string[][], className = ""): string {
-  return `<table${className ? ` class="${className}"` : ""}><thead><tr>${headers.map((h) => `<th>${escapeHtml(h)}</th>`).join("")}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join("")}</tr>`).join("")}</tbody></table>`;
 }
 
 function list(json: string): string[] {

@@ -5,6 +5,7 @@
 import type { LoadFidelity, PodShare, Routing } from "../../proto/benchmark-types";
 import type { BenchmarkRow, StatDetail, StatRow } from "../store/store";
 import { compareSides, formatDelta, type GateMetric, type RateDelta, type Side } from "./compare";
+import { escapeHtml, table } from "./markup";
 
 /** What the routing charts draw for one benchmark; also what the browser test checks. */
 export interface RoutingChart {
@@ -48,21 +49,12 @@ export function routingCharts(benchmarks: BenchmarkRow[], details: StatDetail[])
   });
 }
 
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
-}
-
 function fixed(value: number | undefined, digits = 2): string {
   return value === undefined ? "–" : value.toFixed(digits);
 }
 
 function percent(value: number | undefined): string {
   return value === undefined ? "–" : `${(100 * value).toFixed(1)}%`;
-}
-
-function table(headers: string[], rows: string[][], className: string): string {
-  return `<table class="${className}"><thead><tr>${headers.map((h) => `<th>${escapeHtml(h)}</th>`).join("")}</tr></thead><tbody>`
-    + `${rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join("")}</tr>`).join("")}</tbody></table>`;
 }
 
 function loadTable(rates: RateDetail[]): string {
@@ -129,7 +121,7 @@ export function pickerServicePairs(benchmarks: BenchmarkRow[], stats: StatRow[])
 }
 
 /** The four figures the pairing sets side by side, from the gate's own metric definitions. */
-export const PAIR_FIGURES: GateMetric[] = (["ttft_p50_ms", "ttft_p99_ms", "ntpot_p50_ms", "ntpot_p99_ms"] as const).map((column) => ({
+const PAIR_FIGURES: GateMetric[] = (["ttft_p50_ms", "ttft_p99_ms", "ntpot_p50_ms", "ntpot_p99_ms"] as const).map((column) => ({
   id: column.replace(/_ms$/, ""),
   label: column.replace(/_(p\d+)_ms$/, " $1").replace("ttft", "TTFT").replace("ntpot", "NTPOT"),
   worse: "higher",

@@ -6,8 +6,8 @@
 import type { LoadFidelity, Stat } from "../../proto/benchmark-types";
 import { achievedRate, DELIVERED_SHARE } from "./tool-results";
 
-export const MAX_SCHEDULE_DELAY_P99_MS = 10;
-export const MAX_THROTTLED_SHARE = 0.01;
+const MAX_SCHEDULE_DELAY_P99_MS = 10;
+const MAX_THROTTLED_SHARE = 0.01;
 
 /** What the wrapper and the tool said about a rate besides its figures. */
 export interface LoadEvidence {
