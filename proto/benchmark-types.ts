@@ -208,6 +208,40 @@ export interface Stat {
   total_tokens_per_second?: number;
   goodput?: Goodput;
   load_generator?: string;
+  pods?: PodShare[];
+  routing?: Routing;
+  load?: LoadFidelity;
+}
+
+export interface PodShare {
+  pod?: string;
+  requests?: number;
+  share?: number;
+  prefix_cache_hit_rate?: number;
+  kv_cache_usage_mean?: number;
+  kv_cache_usage_max?: number;
+  waiting_p90?: number;
+  samples?: number;
+}
+
+export interface Routing {
+  pod_count?: number;
+  share_cv?: number;
+  largest_share?: number;
+  requests?: number;
+  notes?: string[];
+}
+
+export interface LoadFidelity {
+  requested_rate?: number;
+  achieved_rate?: number;
+  delivered_ratio?: number;
+  schedule_delay_p50_ms?: number;
+  schedule_delay_p99_ms?: number;
+  cpu_throttled_seconds?: number;
+  cpu_throttled_fraction?: number;
+  valid?: boolean;
+  reasons?: string[];
 }
 
 export interface ErrorCount {

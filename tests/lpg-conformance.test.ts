@@ -23,7 +23,7 @@ import { WRAPPER_FILES } from "../lib/manifests/load-generator";
 import { type CollectionRecord, collectBenchmark, type ResultMetadata } from "../lib/results/collect";
 import { importRuns } from "../lib/store/import";
 import { readBenchmarkState } from "../lib/results/status";
-import { achievedRate } from "../lib/results/tool-results";
+import { achievedRate } from "../lib/results/load-fidelity";
 import { benchmarkPaths } from "../lib/snapshot/layout";
 import { openStore } from "../lib/store/store";
 import { FakeKube, jobIn, pod } from "./fake-kube";

@@ -9,7 +9,8 @@ import * as path from "node:path";
 import type { Stat } from "../proto/benchmark-types";
 import { resultFromFiles } from "../lib/results/collect";
 import { parseLpgResult } from "../lib/results/lpg";
-import { achievedRate, checkStats } from "../lib/results/tool-results";
+import { achievedRate } from "../lib/results/load-fidelity";
+import { checkStats } from "../lib/results/tool-results";
 import { lpgKit } from "./real-lpg";
 import { type LpgRuns, MODEL, realLpgRuns, SECOND_MODEL } from "./lpg-runs";
 

@@ -162,7 +162,8 @@ describe("Pulumi program (mocks)", function () {
       "kubernetes:apps/v1:Deployment model-server-deployment", "kubernetes:batch/v1:Job benchmark-tool", "kubernetes:core/v1:ConfigMap benchmark-tool-script",
       "kubernetes:core/v1:Namespace svc-run-123", "kubernetes:core/v1:Secret hf-token", "kubernetes:core/v1:Service model-server-service",
       "kubernetes:core/v1:ServiceAccount benchmark-tool",
-      "kubernetes:rbac.authorization.k8s.io/v1:Role readiness-reader", "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding readiness-reader",
+      "kubernetes:rbac.authorization.k8s.io/v1:Role pod-metrics-reader", "kubernetes:rbac.authorization.k8s.io/v1:Role readiness-reader",
+      "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding pod-metrics-reader", "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding readiness-reader",
     ], "a k8s_service benchmark has exactly these children");
     assert.equal(outputs.benchmarks.svc.target, "model-server-service.svc-run-123.svc.cluster.local");
     assert.deepEqual(outputs.declared.sort(), ["base", "no-stream", "sim", "svc"]);

@@ -8,7 +8,8 @@ import { resolveCatalogText } from "../lib/catalog/catalog";
 import { parseResultLog } from "../lib/results/log-archive";
 import { REDACTED, scrubSecrets } from "../lib/results/secrets";
 import { readToolLog } from "../lib/results/tool-log";
-import { achievedRate, checkStats, scrubResultLog, statusOf, toolResults } from "../lib/results/tool-results";
+import { achievedRate } from "../lib/results/load-fidelity";
+import { checkStats, scrubResultLog, statusOf, toolResults } from "../lib/results/tool-results";
 
 const CHAINED = `Benchmarking request rate: 5
 + python3 benchmark_serving.py --request-rate=5

@@ -179,6 +179,18 @@ const RESOURCE_METRICS: Array<[string, string, string]> = [
   ["vllm:num_requests_swapped", "swapped_requests", "count"],
 ];
 
+/**
+ * The rate's routing attribution and load verdict. LoadMetadata is closed (additionalProperties:
+ * false) with only a free-text description, so they go there, after a fixed prefix, as JSON.
+ */
+export const ROUTING_PREFIX = "; inference-bench routing and load: ";
+
+function routingAndLoad(stat: Stat): string {
+  const { pods, routing, load } = stat;
+  if (!pods && !routing && !load) return "";
+  return ROUTING_PREFIX + JSON.stringify({ ...(load ? { load } : {}), ...(routing ? { routing } : {}), ...(pods ? { pods } : {}) });
+}
+
 function observability(stat: Stat): Json | null {
   const aggregate: Json = {};
   for (const [source, field, units] of RESOURCE_METRICS) {
@@ -270,7 +282,7 @@ export function benchmarkReport(runId: string, benchmark: BenchmarkRecord, stat:
     scenario: {
       stack: stack(benchmark, provenance),
       load: {
-        metadata: { schema_version: "0.0.1", cfg_id: configHash(load.hashed), description: `${tool} at ${concurrent ? `concurrency ${rate}` : rateLabel}${stat.source_file ? ` (${stat.source_file})` : ""}` },
+        metadata: { schema_version: "0.0.1", cfg_id: configHash(load.hashed), description: `${tool} at ${concurrent ? `concurrency ${rate}` : rateLabel}${stat.source_file ? ` (${stat.source_file})` : ""}${routingAndLoad(stat)}` },
         standardized: compact({
           tool,
           tool_version: imageThatRan(provenance.images, "load-generator", loadContainer),

@@ -39,6 +39,8 @@ export const NAMES = {
   loadGeneratorScript: "benchmark-tool-script",
   /** Lets the load generator's readiness check read the objects it waits for. */
   readinessRole: "readiness-reader",
+  /** Lets the load generator's per-pod sampler find the model-server pods (get/list pods, its namespace only). */
+  podMetricsRole: "pod-metrics-reader",
   /** The Gateway's own EnvoyProxy (Envoy flavours): ClusterIP Service, replicas sized for the rates. */
   envoyProxy: "inference-gateway-proxy",
   /** The endpoint picker's metrics, scraped by managed Prometheus with this ServiceAccount's token. */

@@ -21,6 +21,7 @@ import { type BuildContext, type K8sObject, LEAST_PRIVILEGE, metadata, NAMES, se
 import {
   INFERENCE_PERF_CONFIG_KEY, INFERENCE_PERF_REPORT_DIR, INFERENCE_PERF_WARMUP_KEY, inferencePerfConfigYaml, inferencePerfWarmup, inferencePerfWarmupYaml,
 } from "./load-generator-inference-perf";
+import { podSamplerAccess, podSamplerEnvironment } from "./pod-sampler";
 import { ADDRESS_FILE, buildReadiness } from "./readiness";
 
 const COMPONENT = "load-generator";
@@ -36,12 +37,15 @@ export const RESULT_MARKERS = {
   note: "inference-bench:note",
   warmup: "inference-bench:warmup",
   streaming: "inference-bench:streaming",
+  /** `-begin` / `-end` of each rate: its time and the wrapper's cgroup cpu.stat reading. */
+  rate: "inference-bench:rate",
 } as const;
 
 /** The wrapper (lib/manifests/scripts): a POSIX sh entry point that starts the Python that does the work. */
 export const WRAPPER_FILES = {
   "run-benchmark.sh": fs.readFileSync(path.join(__dirname, "scripts", "run-benchmark.sh"), "utf8"),
   "run-benchmark.py": fs.readFileSync(path.join(__dirname, "scripts", "run-benchmark.py"), "utf8"),
+  "pod_metrics.py": fs.readFileSync(path.join(__dirname, "scripts", "pod_metrics.py"), "utf8"),
 } as const;
 
 /** The address the load generator targets, as recorded in benchmark.pbtxt. */
@@ -186,7 +190,7 @@ export function buildLoadGenerator(ctx: BuildContext): K8sObject[] {
             image: tool.image!,
             imagePullPolicy: "IfNotPresent",
             command: ["sh", `${SCRIPT_DIR}/run-benchmark.sh`],
-            env: parts.env,
+            env: [...parts.env, ...podSamplerEnvironment(ctx)],
             resources: parts.resources,
             volumeMounts: [scriptVolume, ...parts.mounts, ...readiness.mounts],
             securityContext: { ...LEAST_PRIVILEGE },
@@ -200,5 +204,5 @@ export function buildLoadGenerator(ctx: BuildContext): K8sObject[] {
       },
     },
   };
-  return [serviceAccount, ...readiness.objects, script, job] as K8sObject[];
+  return [serviceAccount, ...readiness.objects, ...podSamplerAccess(ctx), script, job] as K8sObject[];
 }

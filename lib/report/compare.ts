@@ -3,13 +3,14 @@
 // as failed or partial results. A regression is a figure worse by more than the threshold — with
 // repeated runs, worse beyond the threshold across the whole 95% interval (lib/report/interval.ts).
 import { sameRate } from "../results/lpg";
-import type { BenchmarkRow, StatRow } from "../store/store";
+import type { BenchmarkRow, StatDetail, StatRow } from "../store/store";
 import { successRatio } from "./analysis";
 import { changeInterval, type Interval } from "./interval";
 
 /** One side of a comparison: one run, or repeated runs of the same catalog. */
 export interface Side {
-  runs: Array<{ runId: string; benchmarks: BenchmarkRow[]; stats: StatRow[] }>;
+  /** `details` (whole Stats) carry each rate's load verdict: a rate that is not valid is not compared. */
+  runs: Array<{ runId: string; benchmarks: BenchmarkRow[]; stats: StatRow[]; details?: StatDetail[] }>;
 }
 
 export interface GateMetric {
@@ -45,6 +46,8 @@ export interface RateDelta {
   metrics: Partial<Record<string, MetricDelta>>;
   /** "throughput −12.0% [−15.1, −8.8]"… for each regression. */
   regressions: string[];
+  /** Why this rate is not comparable (its load was not valid on a side): no delta, no pass or fail. */
+  not_comparable?: string[];
 }
 
 export interface Comparison {
@@ -78,7 +81,13 @@ function rowsAt(run: Side["runs"][number], name: string, rate: number): StatRow 
   return run.stats.find((r) => r.name === name && sameRate(rate, r.request_rate));
 }
 
-export function compareSides(a: Side, b: Side, thresholdPercent?: number): Comparison {
+/** Why a rate's load is not valid in a run, if it is not (lib/results/load-fidelity.ts). */
+function invalidLoad(run: Side["runs"][number], name: string, rate: number): string | undefined {
+  const load = run.details?.find((d) => d.name === name && sameRate(rate, d.request_rate))?.stat.load;
+  return load?.valid === false ? `load not valid in run ${run.runId}: ${(load.reasons ?? []).join("; ")}` : undefined;
+}
+
+export function compareSides(a: Side, b: Side, thresholdPercent?: number, metrics: GateMetric[] = GATE_METRICS): Comparison {
   const deltas: RateDelta[] = [];
   const lost: string[] = [];
   const notes: string[] = [];
@@ -106,7 +115,12 @@ export function compareSides(a: Side, b: Side, thresholdPercent?: number): Compa
       const bRows = b.runs.map((run) => rowsAt(run, name, rate)).filter((r): r is StatRow => r !== undefined);
       if (!bRows.length) continue;
       const delta: RateDelta = { name, rate, metrics: {}, regressions: [] };
-      for (const metric of GATE_METRICS) {
+      const invalid = [...a.runs, ...b.runs].map((run) => invalidLoad(run, name, rate)).filter((why): why is string => why !== undefined);
+      if (invalid.length) {
+        deltas.push({ ...delta, not_comparable: invalid });
+        continue;
+      }
+      for (const metric of metrics) {
         const values = (rows: StatRow[]) => rows.map(metric.value).filter((v): v is number => v !== null);
         const [av, bv] = [values(aRows), values(bRows)];
         if (!av.length || !bv.length) continue;

@@ -8,6 +8,8 @@ import * as fs from "node:fs";
 import type { BenchmarkRow, StatDetail, StatRow } from "../store/store";
 import { errorsByType, saturationRate, successRatio } from "./analysis";
 import { compareSides, formatDelta, GATE_METRICS } from "./compare";
+import { escapeHtml, table } from "./markup";
+import { pairsSection, ROUTING_RENDER, routingCharts, routingSection } from "./routing";
 import type { Capacity, Slo } from "./slo";
 
 export interface ReportRun {
@@ -81,7 +83,7 @@ export interface SeriesData {
   /** Compared runs are dashed. */
   dashed: boolean;
   points: Array<[number, number]>;
-  /** Marked points: "saturation" (throughput stops growing while p90 latency climbs), "SLO capacity". */
+  /** Marked points: "saturation" (throughput stops growing while p90 latency climbs), "SLO capacity", "invalid load" (every curve). */
   marks: Array<{ name: string; coord: [number, number] }>;
 }
 
@@ -123,6 +125,11 @@ export function chartData(primary: ReportRun, compared: ReportRun[], options: Re
           };
           const points = rows.map(point).filter((p): p is [number, number] => p !== undefined);
           const marks: SeriesData["marks"] = [];
+          for (const row of rows) {
+            const invalid = run.details?.some((d) => d.name === b.name && d.request_rate === row.request_rate && d.stat.load?.valid === false);
+            const at = invalid ? point(row) : undefined;
+            if (at) marks.push({ name: "invalid load", coord: at });
+          }
           const saturation = saturationRate(rows);
           const capacity = runIndex === 0 ? options.slo?.capacities.find((c) => c.name === b.name)?.max_rate : undefined;
           for (const [name, rate] of [["saturation", saturation], ["SLO capacity", capacity]] as const) {
@@ -137,16 +144,8 @@ export function chartData(primary: ReportRun, compared: ReportRun[], options: Re
   })).filter((chart) => chart.series.length > 0);
 }
 
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
-}
-
 function number(value: number | null | undefined, digits = 1): string {
   return value === null || value === undefined ? "–" : value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
-}
-
-function table(headers: string[], rows: string[][], className = ""): string {
-  return `<table${className ? ` class="${className}"` : ""}><thead><tr>${headers.map((h) => `<th>${escapeHtml(h)}</th>`).join("")}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join("")}</tr>`).join("")}</tbody></table>`;
 }
 
 function list(json: string): string[] {
@@ -249,14 +248,15 @@ function legend(primary: ReportRun, compared: ReportRun[]): string {
   const names = [...colors.keys()].filter((name) => primary.benchmarks.some((b) => b.name === name));
   return `<div class="legend">${names.map((name) => `<span class="key"><span class="swatch" style="background:${colors.get(name)}"></span>${escapeHtml(name)}</span>`).join("")}
 <span class="key"><span class="line solid"></span>run ${escapeHtml(primary.runId)}</span>${compared.map((c) => `<span class="key"><span class="line dashed"></span>run ${escapeHtml(c.runId)}</span>`).join("")}
-<span class="key"><span class="dot sat"></span>saturation</span><span class="key"><span class="dot slo"></span>SLO capacity</span></div>`;
+<span class="key"><span class="dot sat"></span>saturation</span><span class="key"><span class="dot slo"></span>SLO capacity</span>
+<span class="key"><span class="cross">✗</span>invalid load (not delivered, delayed or throttled)</span></div>`;
 }
 
 const STYLE = `
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1280px;color:#1f2328;padding:0 1rem}
 h1{font-size:1.6rem;margin-bottom:.2rem}h2{margin-top:2.5rem;border-bottom:1px solid #d0d7de;padding-bottom:.3rem}
 .subtitle{color:#59636e;margin-top:0}.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(400px,1fr));gap:1rem}
-.chart{height:320px;border:1px solid #d0d7de;border-radius:6px;padding:.5rem}
+.chart,.routing-chart{height:320px;border:1px solid #d0d7de;border-radius:6px;padding:.5rem}
 .legend{display:flex;flex-wrap:wrap;gap:.4rem 1.2rem;margin:.5rem 0 1rem;font-size:.9rem}.key{display:inline-flex;align-items:center;gap:.35rem}
 .swatch{width:14px;height:14px;border-radius:3px;display:inline-block}.line{width:28px;border-top:2px solid #1f2328;display:inline-block}.line.dashed{border-top-style:dashed}
 .dot{width:10px;height:10px;border-radius:50%;display:inline-block;border:2px solid #fff;box-shadow:0 0 0 1px #1f2328}.dot.sat{background:#bc4c00}.dot.slo{background:#1a7f37}
@@ -265,10 +265,11 @@ th{background:#f6f8fa}td:first-child,th:first-child{text-align:left}.mark{border
 .mark.sat{background:#fff1e5;color:#bc4c00}.mark.slo{background:#dafbe1;color:#1a7f37}.worse{color:#cf222e}.better{color:#1a7f37}
 .status{font-size:.8rem;border-radius:1rem;padding:.1rem .6rem;vertical-align:middle}.status-collected{background:#dafbe1;color:#1a7f37}
 .status-partial{background:#fff8c5;color:#9a6700}.status-failed{background:#ffebe9;color:#cf222e}.status-pending{background:#eaeef2;color:#59636e}
-.problems{color:#cf222e}.note{color:#59636e;font-size:.85rem}code{font-size:.8rem}table.provenance td,table.images td{text-align:left}`;
+.cross{color:#cf222e;font-weight:bold}.problems{color:#cf222e}.note{color:#59636e;font-size:.85rem}code{font-size:.8rem}table.provenance td,table.images td{text-align:left}`;
 
 const RENDER = `
-const MARK_COLORS = { "saturation": "#bc4c00", "SLO capacity": "#1a7f37" };
+const MARK_COLORS = { "saturation": "#bc4c00", "SLO capacity": "#1a7f37", "invalid load": "#cf222e" };
+const MARK_SYMBOLS = { "invalid load": "path://M0,0L10,10M10,0L0,10" };
 for (const chart of REPORT.charts) {
   const element = document.getElementById("chart-" + chart.id);
   const instance = echarts.init(element, null, { renderer: "canvas" });
@@ -290,7 +291,8 @@ for (const chart of REPORT.charts) {
       lineStyle: { type: s.dashed ? "dashed" : "solid", width: 2 },
       markPoint: s.marks.length ? {
         symbol: "circle", symbolSize: 14,
-        data: s.marks.map((m) => ({ name: m.name, coord: m.coord, itemStyle: { color: MARK_COLORS[m.name], borderColor: "#fff", borderWidth: 2 },
+        data: s.marks.map((m) => ({ name: m.name, coord: m.coord, symbol: MARK_SYMBOLS[m.name] || "circle",
+          itemStyle: m.name === "invalid load" ? { color: "none", borderColor: MARK_COLORS[m.name], borderWidth: 3 } : { color: MARK_COLORS[m.name], borderColor: "#fff", borderWidth: 2 },
           label: { show: true, position: "top", formatter: m.name, color: MARK_COLORS[m.name], fontSize: 11 } })),
       } : undefined,
     })),
@@ -303,7 +305,8 @@ let echartsSource: string | undefined;
 export function renderReport(primary: ReportRun, compared: ReportRun[], options: ReportOptions = {}): string {
   echartsSource ??= fs.readFileSync(require.resolve("echarts/dist/echarts.min.js"), "utf8");
   const charts = chartData(primary, compared, options);
-  const data = JSON.stringify({ run: primary.runId, compared: compared.map((c) => c.runId), charts }).replace(/</g, "\\u003c");
+  const routing = routingCharts(primary.benchmarks, primary.details ?? []);
+  const data = JSON.stringify({ run: primary.runId, compared: compared.map((c) => c.runId), charts, routing }).replace(/</g, "\\u003c");
   const counts = primary.benchmarks.reduce<Record<string, number>>((acc, b) => ({ ...acc, [b.status]: (acc[b.status] ?? 0) + 1 }), {});
   const sections = primary.benchmarks.map((b) => benchmarkSection(b, primary.stats.filter((s) => s.name === b.name), options.slo?.capacities.find((c) => c.name === b.name), (primary.details ?? []).filter((d) => d.name === b.name))).join("\n");
   const grid = (group: ChartSpec["group"]) => `<div class="charts">${charts.filter((c) => c.group === group).map((c) => `<div class="chart" id="chart-${c.id}" data-chart="${c.id}"></div>`).join("")}</div>`;
@@ -319,13 +322,15 @@ ${legend(primary, compared)}
 ${grid("curve")}
 <h2>Against request rate</h2>
 ${grid("rate")}
+${routingSection(primary.benchmarks, primary.details ?? [], routing)}
+${pairsSection(primary)}
 ${options.slo ? sloSection(options.slo) : ""}
 ${compared.length ? `<h2>Differences</h2>${compared.map((c) => deltaSection(primary, c)).join("\n")}` : ""}
 <h2>Benchmarks</h2>
 ${sections}
 ${provenanceSection(primary)}
 <script>${echartsSource}</script>
-<script>const REPORT = ${data};${RENDER}</script>
+<script>const REPORT = ${data};${RENDER}${ROUTING_RENDER}</script>
 </body></html>
 `;
 }

@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { Metric, Stat } from "../../proto/benchmark-types";
 import { UserError } from "../errors";
+import { isValidRate } from "../results/load-fidelity";
 import type { BenchmarkRow, StatDetail } from "../store/store";
 
 const DATA_DIR = path.resolve(__dirname, "..", "..", "data");
@@ -166,13 +167,16 @@ export function sloCapacity(benchmarks: BenchmarkRow[], details: StatDetail[], s
       const what = lacking.map((t) => `${t.term.split("<=")[0]} needs ${SLO_METRICS[t.metric].label} ${t.statistic}, which these results lack${lackingNote(t.metric, benchmark.load_generator)}`);
       return { ...base, ...none, status: "missing_figure", detail: what.join("; ") };
     }
-    const meeting = rates.filter((r) => violations(r.stat, slo).length === 0);
+    // A rate whose load was not valid (lib/results/load-fidelity.ts) proves nothing either way.
+    const invalid = rates.filter((r) => !isValidRate(r.stat));
+    const meeting = rates.filter((r) => violations(r.stat, slo).length === 0 && isValidRate(r.stat));
     if (!meeting.length) {
       return { ...base, ...none, status: "no_rate_meets", detail: `even the lowest rate, ${rates[0].request_rate}, misses: ${violations(rates[0].stat, slo).join("; ")}` };
     }
     const best = meeting[meeting.length - 1];
     const notes: string[] = [];
-    const below = rates.filter((r) => r.request_rate < best.request_rate && !meeting.includes(r));
+    if (invalid.length) notes.push(`rate ${invalid.map((r) => r.request_rate).join(", ")} left out: load not valid`);
+    const below = rates.filter((r) => r.request_rate < best.request_rate && !meeting.includes(r) && isValidRate(r.stat));
     if (below.length) notes.push(`rate ${below.map((r) => r.request_rate).join(", ")} below it misses the SLO (${violations(below[0].stat, slo).join("; ")}): noise or an unstable setup`);
     const throughput = best.stat.throughput?.mean ?? null;
     let cost: number | null = null;

@@ -5,12 +5,14 @@
 import { BatchV1Api, CoreV1Api, type KubeConfig, type V1Job, type V1Pod } from "@kubernetes/client-node";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as zlib from "node:zlib";
 import { stringifyProtoJson } from "../../proto/json";
 import { BenchmarkResultType } from "../../proto/schema";
 import { printTextFormat } from "../../proto/textformat";
 import type { ResolvedBenchmark } from "../catalog/catalog";
 import { CollectionError } from "../errors";
 import { NAMES } from "../manifests/common";
+import { POD_METRICS_ARCHIVE } from "../manifests/pod-sampler";
 import type { BenchmarkPaths } from "../snapshot/layout";
 import { writeReadOnly } from "../snapshot/files";
 import { parseResultLog } from "./log-archive";
@@ -216,8 +218,19 @@ export async function collectBenchmark(options: CollectOptions): Promise<Collect
 
   const written = writeResults(paths, (stagingPath) => {
     const toolFiles: ToolFile[] = [];
+    let podMetrics: string | undefined;
     for (const file of archive.files) {
       if (file.problem) problems.push(`${file.name} ${file.problem}; kept as ${file.name}.incomplete`);
+      if (file.name === POD_METRICS_ARCHIVE && !file.problem) {
+        // Gzipped in the pod's log (it rotates at 10 MiB) and on disk: 20 times smaller (npm run bench:pod-sampler).
+        try {
+          podMetrics = zlib.gunzipSync(file.data).toString("utf8");
+          writeReadOnly(stagingPath(paths.podMetricsGz), file.data);
+          continue;
+        } catch (error) {
+          problems.push(`${file.name} does not decompress (${(error as Error).message}); kept as it came`);
+        }
+      }
       const folder = resultFolder(options.benchmark.loadGenerator, file.name, paths);
       const target = path.join(folder, file.problem ? `${file.name}.incomplete` : file.name);
       writeReadOnly(stagingPath(target), file.data);
@@ -225,7 +238,8 @@ export async function collectBenchmark(options: CollectOptions): Promise<Collect
     }
     writeReadOnly(stagingPath(paths.toolLog), archive.toolLog);
 
-    const { result, missing, problems: parseProblems, loadGenerator } = toolResults(options.benchmark, toolFiles, archive);
+    const pods = podMetrics === undefined ? undefined : { file: displayPath(paths.resultsDir, POD_METRICS_ARCHIVE), text: podMetrics };
+    const { result, missing, problems: parseProblems, loadGenerator } = toolResults(options.benchmark, toolFiles, { ...archive, podMetrics: pods });
     problems.push(...parseProblems);
     writeReadOnly(stagingPath(paths.resultPbtxt), `# proto-file: proto/benchmark.proto\n# proto-message: BenchmarkResult\n${printTextFormat(BenchmarkResultType, result)}`);
     writeReadOnly(stagingPath(paths.resultJson), stringifyProtoJson(result, 2) + "\n");

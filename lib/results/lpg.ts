@@ -54,7 +54,7 @@ export const FIGURE_NAMES: Record<"request_latency" | "ntpot" | "ttft" | "itl" |
 };
 
 /** Python's json.dump writes NaN and Infinity, which JSON.parse rejects. */
-function parsePythonJson(text: string): unknown {
+export function parsePythonJson(text: string): unknown {
   const fixed = text.replace(/([:,[]\s*)(-?)(NaN|Infinity)(?=\s*[,}\]])/g, (_, before: string, sign: string, word: string) =>
     `${before}${word === "NaN" ? "null" : `${sign}1e999`}`);
   return JSON.parse(fixed);

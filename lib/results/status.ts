@@ -8,6 +8,7 @@
 //                                       files, or its reports-<timestamp>/ folder)
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as zlib from "node:zlib";
 import { parse as parseYaml } from "yaml";
 import type { Benchmark, BenchmarkResult } from "../../proto/benchmark-types";
 import { parseProtoJson } from "../../proto/json";
@@ -69,6 +70,13 @@ function planFromReportConfig(files: ToolFile[]): ToolPlan {
   return { ...plan, concurrent, requestRates: rates.every(Number.isFinite) ? rates : [], ...(streaming !== undefined ? { streaming } : {}) };
 }
 
+/** The sampler's scrapes on disk: results/pod-metrics.jsonl.gz as collected, or plain as written. */
+function podMetricsOnDisk(paths: BenchmarkPaths): { file: string; text: string } | undefined {
+  if (fs.existsSync(paths.podMetricsGz)) return { file: paths.podMetricsGz, text: zlib.gunzipSync(fs.readFileSync(paths.podMetricsGz)).toString("utf8") };
+  if (fs.existsSync(paths.podMetrics)) return { file: paths.podMetrics, text: fs.readFileSync(paths.podMetrics, "utf8") };
+  return undefined;
+}
+
 /**
  * Results in any layout but this tool's collection, parsed and checked as a collection is:
  * stage ↔ rate from the snapshot's benchmark.pbtxt (`config`), else from the report's config.yaml.
@@ -85,7 +93,7 @@ export function resultsOnDisk(paths: BenchmarkPaths, config: Benchmark | undefin
     : ipFiles.length && !lpgFiles.length ? planFromReportConfig(ipFiles)
     : { tool: "lpg" as const, requestRates: [], warmupStages: 0, concurrent: false };
   const toolLog = fs.existsSync(paths.toolLog) ? fs.readFileSync(paths.toolLog, "utf8") : "";
-  const { result, missing, problems } = resultsOf(plan, plan.tool === "inference-perf" ? ipFiles : lpgFiles, { toolLog });
+  const { result, missing, problems } = resultsOf(plan, plan.tool === "inference-perf" ? ipFiles : lpgFiles, { toolLog, podMetrics: podMetricsOnDisk(paths) });
   return { result, missing, problems };
 }
 
@@ -104,3 +112,4 @@ export function readBenchmarkState(paths: BenchmarkPaths, config?: Benchmark): B
   const status = statusOf(result, missing, problems);
   return { status, result, record: { status, job_state: "absent", missing, problems, collected_at: "" } };
 }
+

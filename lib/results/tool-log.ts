@@ -20,6 +20,19 @@ export interface LpgWarmup {
   exit_status?: number;
 }
 
+/** A rate's start or end as the wrapper saw it, with the load generator's CPU throttling then. */
+export interface RateMark {
+  edge: "begin" | "end";
+  /** The LPG's rate as it printed it ("5", "inf"), or inference-perf's stage index. */
+  rate?: number;
+  stage?: number;
+  /** Unix seconds. */
+  time: number;
+  /** The cgroup's cpu.stat throttled_usec and usage_usec, when the wrapper could read them. */
+  throttledUsec?: number;
+  usageUsec?: number;
+}
+
 export interface ToolLogFacts {
   crashes: Crash[];
   /** The wrapper's notes (streaming turned off, a pause the build ignores, a redacted file). */
@@ -27,6 +40,7 @@ export interface ToolLogFacts {
   /** Whether the LPG streamed (the wrapper decides it per build); undefined when it did not say. */
   streaming?: boolean;
   warmup?: LpgWarmup;
+  rateMarks: RateMark[];
 }
 
 const RATE_LINE = /Benchmarking request rate: (inf|[0-9.]+)/;
@@ -45,7 +59,7 @@ function numberOrUndefined(text: string | undefined): number | undefined {
  * the last one raised); it belongs to the section it appears in.
  */
 export function readToolLog(log: string): ToolLogFacts {
-  const facts: ToolLogFacts = { crashes: [], notes: [] };
+  const facts: ToolLogFacts = { crashes: [], notes: [], rateMarks: [] };
   let section: LogSection = { kind: "start" };
   let inTraceback = false;
   let exception: string | undefined;
@@ -78,6 +92,18 @@ export function readToolLog(log: string): ToolLogFacts {
       const f = fields(line);
       facts.warmup = { rate: Number(f.rate), seconds: Number(f.seconds), requests: Number(f.prompts) };
       section = { kind: "warm-up" };
+    } else if (line.startsWith(`${RESULT_MARKERS.rate}-begin `) || line.startsWith(`${RESULT_MARKERS.rate}-end `)) {
+      const f = fields(line);
+      const time = numberOrUndefined(f.time);
+      if (time === undefined) continue;
+      facts.rateMarks.push({
+        edge: line.startsWith(`${RESULT_MARKERS.rate}-begin `) ? "begin" : "end",
+        ...(f.rate !== undefined ? { rate: f.rate === "inf" ? 0 : Number(f.rate) } : {}),
+        ...(f.stage !== undefined ? { stage: Number(f.stage) } : {}),
+        time,
+        throttledUsec: numberOrUndefined(f.throttled_usec),
+        usageUsec: numberOrUndefined(f.usage_usec),
+      });
     } else if (line.startsWith(`${RESULT_MARKERS.warmup}-end `) && facts.warmup) {
       const f = fields(line);
       facts.warmup.succeeded = numberOrUndefined(f.succeeded);

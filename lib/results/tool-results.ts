@@ -14,12 +14,11 @@ import { parseInferencePerfReports } from "./inference-perf";
 import type { ResultLog } from "./log-archive";
 import { type ParsedResultFile, parseLpgResult, rateLabel, sameRate, statsPerRate } from "./lpg";
 import { scrubSecrets } from "./secrets";
+import { achievedRate, DELIVERED_SHARE } from "./load-fidelity";
+import { annotateRates } from "./rate-evidence";
 import { type Crash, readToolLog } from "./tool-log";
 
 export type ResultStatus = "collected" | "partial" | "failed";
-
-/** Below this share of the requested rate, the load was not delivered. */
-export const DELIVERED_SHARE = 0.95;
 
 /** results/metadata.json `load_generator`: how the load generator ran. */
 export interface LoadGeneratorRecord {
@@ -115,13 +114,6 @@ function lpgCrashes(crashes: Crash[], stats: Stat[], warmupStatus: number | unde
   }).map((crash) => crashLine("LPG", crash));
 }
 
-/** The rate actually delivered: the tool's own figure when it has one, else prompts attempted ÷ duration. */
-export function achievedRate(stat: Stat): number | undefined {
-  if (stat.achieved_rate !== undefined) return stat.achieved_rate;
-  if (stat.num_prompts_attempted !== undefined && stat.benchmark_time_seconds) return stat.num_prompts_attempted / stat.benchmark_time_seconds;
-  return undefined;
-}
-
 /**
  * When the achieved rate is attempts ÷ duration (the LPG before queries_per_second), the duration
  * also covers waiting for the last responses (benchmark_serving.py: gather() before the clock
@@ -189,16 +181,24 @@ export function planOf(benchmark: Benchmark): ToolPlan {
 }
 
 /** Parses what a benchmark's load generator left: its files and its log. */
-export function toolResults(benchmark: ResolvedBenchmark, files: ToolFile[], archive: Pick<ResultLog, "toolLog" | "exitStatus">): ToolResults {
+export function toolResults(benchmark: ResolvedBenchmark, files: ToolFile[], archive: ToolOutputs): ToolResults {
   return resultsOf(planOf(benchmark.benchmark), files, archive);
+}
+
+/** What a load generator leaves besides its result files: its log, its exit, and the per-pod sampler's scrapes. */
+export interface ToolOutputs extends Pick<ResultLog, "toolLog" | "exitStatus"> {
+  /** results/pod-metrics.jsonl (lib/manifests/pod-sampler.ts), when the sampler wrote one. */
+  podMetrics?: { file: string; text: string };
 }
 
 /**
  * Every source of results goes through here (collection, and files on disk in any layout): the
  * parse, then the same checks — crash lines, failed requests, load not delivered, missing rates.
  */
-export function resultsOf(plan: ToolPlan, files: ToolFile[], archive: Pick<ResultLog, "toolLog" | "exitStatus">): ToolResults {
+export function resultsOf(plan: ToolPlan, files: ToolFile[], archive: ToolOutputs): ToolResults {
   const facts = readToolLog(archive.toolLog);
+  // Each rate's routing (per pod) and load verdict, from the sampler's scrapes and the wrapper's marks.
+  const annotate = (stats: Stat[]) => annotateRates(stats, { tool: plan.tool, files, podMetrics: archive.podMetrics, rateMarks: facts.rateMarks, rateIsLoad: !plan.concurrent });
   if (plan.tool === "inference-perf") {
     const stagePlan = plan.requestRates.length ? { requestRates: plan.requestRates, warmupStages: plan.warmupStages, concurrent: plan.concurrent } : undefined;
     const parsed = parseInferencePerfReports(files, stagePlan);
@@ -206,7 +206,7 @@ export function resultsOf(plan: ToolPlan, files: ToolFile[], archive: Pick<Resul
     // client/modelserver/openai_client.py) and goes on: only a non-zero exit is a crash, and its
     // traceback is the last one.
     const fatal = archive.exitStatus !== undefined && archive.exitStatus !== 0 ? facts.crashes.at(-1) : undefined;
-    const problems = [...parsed.problems, ...(fatal ? [crashLine("inference-perf", { ...fatal, section: { kind: "start" } })] : []), ...checkStats(parsed.stats, !plan.concurrent)];
+    const problems = [...parsed.problems, ...(fatal ? [crashLine("inference-perf", { ...fatal, section: { kind: "start" } })] : []), ...checkStats(parsed.stats, !plan.concurrent), ...annotate(parsed.stats)];
     // A warm-up stage of the run, or (concurrent load) its own run, stopped after warmup_seconds.
     const warmup = parsed.warmup ? { ...parsed.warmup, seconds: plan.warmupSeconds ?? parsed.warmup.seconds } : facts.warmup;
     return {
@@ -218,7 +218,7 @@ export function resultsOf(plan: ToolPlan, files: ToolFile[], archive: Pick<Resul
   }
   const json = files.filter((f) => f.name.endsWith(".json"));
   const { result, missing, problems } = resultFromFiles(json, plan.requestRates);
-  problems.push(...lpgCrashes(facts.crashes, result.stats ?? [], facts.warmup?.exit_status, archive.exitStatus), ...checkStats(result.stats ?? []));
+  problems.push(...lpgCrashes(facts.crashes, result.stats ?? [], facts.warmup?.exit_status, archive.exitStatus), ...checkStats(result.stats ?? []), ...annotate(result.stats ?? []));
   return {
     result,
     missing,

@@ -6,6 +6,8 @@
 //     results/txt/*.txt               its per-rate text output
 //     results/inference-perf/*        inference-perf's report files, unchanged (instead of json/ and txt/)
 //     results/benchmark-tool.log      its log
+//     results/pod-metrics.jsonl.gz    the load generator's scrapes of every model-server pod's /metrics,
+//                                     gzipped JSON lines (a plain pod-metrics.jsonl is read too)
 //     results/metadata.json           times, image digests, dashboard, uploads
 //     results/benchmark-result.pbtxt  BenchmarkResult, text format
 //     results/benchmark-result.json   BenchmarkResult, JSON with proto field names
@@ -23,6 +25,8 @@ export interface BenchmarkPaths {
   resultsTxtDir: string;
   resultsInferencePerfDir: string;
   toolLog: string;
+  podMetrics: string;
+  podMetricsGz: string;
   metadata: string;
   resultPbtxt: string;
   resultJson: string;
@@ -52,6 +56,8 @@ export function benchmarkPaths(outputDir: string, runId: string, name: string): 
     resultsTxtDir: path.join(resultsDir, "txt"),
     resultsInferencePerfDir: path.join(resultsDir, "inference-perf"),
     toolLog: path.join(resultsDir, "benchmark-tool.log"),
+    podMetrics: path.join(resultsDir, "pod-metrics.jsonl"),
+    podMetricsGz: path.join(resultsDir, "pod-metrics.jsonl.gz"),
     metadata: path.join(resultsDir, "metadata.json"),
     resultPbtxt: path.join(resultsDir, "benchmark-result.pbtxt"),
     resultJson: path.join(resultsDir, "benchmark-result.json"),

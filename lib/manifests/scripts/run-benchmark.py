@@ -11,10 +11,21 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
+import time
+
+import pod_metrics
 
 BEGIN, FILE, END = "inference-bench:results-begin", "inference-bench:file", "inference-bench:results-end"
 NOTE, WARMUP, STREAMING = "inference-bench:note", "inference-bench:warmup", "inference-bench:streaming"
+RATE = "inference-bench:rate"
+# Where each rate begins and ends, as the tool prints it: the LPG's entry script echoes the rate
+# and then, traced (set -o xtrace), cats the rate's output once benchmark_serving.py has exited;
+# inference-perf logs "Stage N - run started" / "- run completed" (loadgen/load_generator.py).
+LPG_RATE_BEGIN = re.compile(rb"^Benchmarking request rate: (\S+)")
+LPG_RATE_END = re.compile(rb"^\++ cat \S*latency-profile-")
+STAGE_EDGE = re.compile(rb"Stage (\d+) - run (started|completed)")
 LPG_FINISHED = b"LPG_FINISHED=true"
 # Where the readiness check (lib/manifests/readiness.ts) wrote the gateway's address, if it did.
 ADDRESS_FILE = os.environ.get("ADDRESS_FILE", "")
@@ -53,9 +64,9 @@ def stop(process):
     timer.start()
 
 
-def run(command, env, stop_at=None, lines=None, seconds=None):
-    """Runs `command` in its own process group, printing its output redacted; stops it once it
-    prints stop_at, or after `seconds`. Returns (stopped, exit status)."""
+def run(command, env, stop_at=None, lines=None, seconds=None, on_line=None):
+    """Runs `command` in its own process group, printing its output redacted (and handing each line
+    to `on_line`); stops it once it prints stop_at, or after `seconds`. Returns (stopped, exit status)."""
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     state["child"] = process
     seen = False
@@ -68,6 +79,8 @@ def run(command, env, stop_at=None, lines=None, seconds=None):
         emit(line)
         if lines is not None:
             lines.append(line)
+        if on_line is not None:
+            on_line(line)
         if stop_at and not seen and stop_at in line:
             # Older LPG builds sleep forever once every rate is done.
             seen = True
@@ -101,6 +114,52 @@ def archive(files, status):
             say(encoded[start:start + 76])
     say("%s status=%d" % (END, status))
     return status
+
+
+def start_sampler(env):
+    """The per-pod sampler (pod_metrics.py), when the manifests asked for one."""
+    if not env.get("POD_METRICS_SELECTOR"):
+        return None
+    path = os.path.join(tempfile.mkdtemp(prefix="pod-metrics-"), "pod-metrics.jsonl")
+    return pod_metrics.PodSampler(env, path, lambda text: say("%s %s" % (NOTE, text))).start()
+
+
+def mark(sampler, edge, what):
+    """A rate's edge: the time, the cgroup's CPU throttling so far, and a scrape of every pod."""
+    reading = pod_metrics.cpu_stat()
+    cpu = "" if reading is None else " throttled_usec=%d usage_usec=%s" % (reading[0], reading[1] if reading[1] is not None else "-")
+    say("%s-%s %s time=%.3f%s" % (RATE, edge, what, time.time(), cpu))
+    if sampler is not None:
+        sampler.trigger()
+
+
+def lpg_edges(sampler):
+    current = []
+
+    def on_line(line):
+        begin = LPG_RATE_BEGIN.match(line)
+        if begin:
+            current[:] = [begin.group(1).decode()]
+            mark(sampler, "begin", "rate=" + current[0])
+        elif current and LPG_RATE_END.match(line):
+            mark(sampler, "end", "rate=" + current.pop())
+    return on_line
+
+
+def stage_edges(sampler):
+    def on_line(line):
+        edge = STAGE_EDGE.search(line)
+        if edge:
+            mark(sampler, "begin" if edge.group(2) == b"started" else "end", "stage=" + edge.group(1).decode())
+    return on_line
+
+
+def finish_sampler(sampler):
+    if sampler is None:
+        return []
+    archive_path, scrapes, size = sampler.stop()
+    say("%s pod-metrics: %d scrapes, %d bytes (%d gzipped)" % (NOTE, scrapes, size, os.path.getsize(archive_path)))
+    return [archive_path]
 
 
 def target_host(env_name):
@@ -154,7 +213,9 @@ def lpg():
         lpg_warmup(env, rates, seconds, streaming)
     if state["terminated"]:
         return archive([], 143)
-    finished, status = run(["bash", "./latency_throughput_curve.sh"], env, stop_at=LPG_FINISHED)
+    sampler = start_sampler(env)
+    finished, status = run(["bash", "./latency_throughput_curve.sh"], env, stop_at=LPG_FINISHED, on_line=lpg_edges(sampler))
+    pod_files = finish_sampler(sampler)
     if state["terminated"]:
         status = 143
     elif finished:
@@ -162,7 +223,7 @@ def lpg():
     elif status == 0:
         status = 1
     prefix = env.get("FILE_PREFIX", "benchmark-catalog")
-    return archive(sorted(glob.glob(prefix + "-*.json")) + sorted(glob.glob("latency-profile-*.txt")), status)
+    return archive(sorted(glob.glob(prefix + "-*.json")) + sorted(glob.glob("latency-profile-*.txt")) + pod_files, status)
 
 
 def lpg_warmup(env, rates, seconds, streaming):
@@ -205,12 +266,15 @@ def inference_perf():
     say("inference-bench: target %s" % base_url)
     if env.get("WARMUP_CONFIG_FILE"):
         inference_perf_warmup(env, base_url)
+    sampler = start_sampler(env)
     # Stopped during the warm-up: the pod is going away, there is no measured run to start.
-    status = 143 if state["terminated"] else run(["inference-perf", "--config_file", env["CONFIG_FILE"], "--server.base_url", base_url, "--log-level", "INFO"], env)[1]
+    status = 143 if state["terminated"] else run(["inference-perf", "--config_file", env["CONFIG_FILE"], "--server.base_url", base_url, "--log-level", "INFO"], env,
+                                                on_line=stage_edges(sampler))[1]
+    pod_files = finish_sampler(sampler)
     if state["terminated"]:
         status = 143
     files = sorted(path for path in glob.glob(os.path.join(report_dir, "*")) if os.path.isfile(path))
-    return archive(files, status)
+    return archive(files + pod_files, status)
 
 
 def main():
