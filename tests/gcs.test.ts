@@ -5,7 +5,7 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { ResultMetadata } from "../lib/results/collect";
+import type { ResultMetadata } from "../lib/results/record";
 import { UPLOAD_CONCURRENCY, uploadBenchmark } from "../lib/results/gcs";
 import { benchmarkPaths } from "../lib/snapshot/layout";
 import { FakeBucket } from "./fake-gcs";

@@ -7,7 +7,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Stat } from "../proto/benchmark-types";
-import { resultFromFiles } from "../lib/results/collect";
+import { resultFromFiles } from "../lib/results/tool-results";
 import { parseLpgResult } from "../lib/results/lpg";
 import { achievedRate } from "../lib/results/load-fidelity";
 import { checkStats } from "../lib/results/tool-results";

@@ -10,7 +10,7 @@ import { stringifyProtoJson } from "../proto/json";
 import { chartData } from "../lib/report/html";
 import { UserError } from "../lib/errors";
 import { costPerMillionOutputTokens, gpuHourPrices, resolveSlo } from "../lib/report/slo";
-import { resultFromFiles } from "../lib/results/collect";
+import { resultFromFiles } from "../lib/results/tool-results";
 import { benchmarkPaths } from "../lib/snapshot/layout";
 import { openStore } from "../lib/store/store";
 import { runCli, sharedDir, tempDir } from "./helpers";

@@ -16,42 +16,11 @@ import { POD_METRICS_ARCHIVE } from "../manifests/pod-sampler";
 import type { BenchmarkPaths } from "../snapshot/layout";
 import { writeReadOnly } from "../snapshot/files";
 import { parseResultLog } from "./log-archive";
-import { readReadiness, type ReadinessRecord } from "./readiness";
-import type { CollectionRecord, CollectionStatus, JobState } from "./record";
+import { readReadiness } from "./readiness";
+import type { CollectionRecord, CollectionStatus, ImageRecord, JobState, ResultMetadata } from "./record";
 import { readBenchmarkState } from "./status";
 import { watchOnce } from "./watch";
-import { displayPath, type LoadGeneratorRecord, resultFolder, scrubResultLog, statusOf, type ToolFile, toolResults } from "./tool-results";
-
-export type { CollectionRecord, CollectionStatus, JobState } from "./record";
-export { resultFromFiles } from "./tool-results";
-
-export interface ImageRecord {
-  pod: string;
-  component: string;
-  container: string;
-  image: string;
-  /** The digest that actually ran, from the pod's status. */
-  image_id: string;
-}
-
-/** results/metadata.json */
-export interface ResultMetadata {
-  benchmark: string;
-  run_id: string;
-  /** The run's own id (lib/snapshot/stack-record.ts): tells this run's results from an earlier run's with the same run id. */
-  run_uid?: string;
-  namespace: string;
-  start_time?: string;
-  end_time?: string;
-  job_state: JobState;
-  images: ImageRecord[];
-  dashboard_url?: string;
-  /** What the readiness check saw before the load started (or why it stopped the run). */
-  readiness?: ReadinessRecord;
-  gcs?: { bucket: string; prefix: string; uploaded: boolean; objects: string[] };
-  /** Which load generator ran, streaming or not, its warm-up, what its wrapper noted. */
-  load_generator?: LoadGeneratorRecord;
-}
+import { displayPath, resultFolder, scrubResultLog, statusOf, type ToolFile, toolResults } from "./tool-results";
 
 export interface CollectOptions {
   kubeConfig: KubeConfig;

@@ -5,7 +5,7 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { BenchmarkPaths } from "../snapshot/layout";
-import type { ImageRecord, ResultMetadata } from "./collect";
+import type { ImageRecord, ResultMetadata } from "./record";
 
 export interface Provenance {
   start_time?: string;
