@@ -4,7 +4,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { BuiltBenchmark } from "../lib/manifests";
 import { type K8sObject, LABELS, NAMES, PARTS, prerequisitesOf } from "../lib/manifests/common";
-import type { CollectPhase } from "../lib/results/service";
+import type { CollectPhase } from "../lib/run/results-service";
 
 export const BENCHMARK_TYPE = "inference-bench:index:Benchmark";
 

@@ -6,7 +6,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { ResultMetadata } from "../lib/results/record";
-import { UPLOAD_CONCURRENCY, uploadBenchmark } from "../lib/results/gcs";
+import { UPLOAD_CONCURRENCY, uploadBenchmark } from "../lib/collect/gcs";
 import { benchmarkPaths } from "../lib/snapshot/layout";
 import { FakeBucket } from "./fake-gcs";
 import { tempDir } from "./helpers";

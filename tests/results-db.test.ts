@@ -10,9 +10,9 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Client } from "pg";
-import { ResultsService } from "../lib/results/service";
+import { ResultsService } from "../lib/run/results-service";
 import { listRunBenchmarks } from "../lib/results/run-results";
-import { toolResults } from "../lib/results/tool-results";
+import { toolResults } from "../lib/tool-output/tool-results";
 import { prepareRun } from "../lib/plan/prepare";
 import { writeSnapshots } from "../lib/snapshot/snapshot";
 import { benchmarkPaths } from "../lib/snapshot/layout";
@@ -318,7 +318,7 @@ describe("every source of results gets the same checks and statuses", function (
     fs.mkdirSync(paths.resultsJsonDir, { recursive: true });
     for (const f of run.jsonFiles) fs.copyFileSync(path.join(run.workDir, f), path.join(paths.resultsJsonDir, f));
     const [original] = listRunBenchmarks(output, RUN);
-    // What the collector computes from the same files (lib/results/collect.ts → toolResults).
+    // What the collector computes from the same files (lib/collect/collect.ts → toolResults).
     const collection = toolResults(prepared[0].resolved, run.jsonFiles.map((f) => ({ name: f, file: f, text: fs.readFileSync(path.join(run.workDir, f), "utf8") })), { toolLog: "" });
     fs.rmSync(paths.resultsDir, { recursive: true });
     fs.mkdirSync(paths.resultsDir);

@@ -10,7 +10,7 @@ import { stringifyProtoJson } from "../proto/json";
 import { chartData } from "../lib/report/html";
 import { UserError } from "../lib/errors";
 import { costPerMillionOutputTokens, gpuHourPrices, resolveSlo } from "../lib/report/slo";
-import { resultFromFiles } from "../lib/results/tool-results";
+import { resultFromFiles } from "../lib/tool-output/tool-results";
 import { benchmarkPaths } from "../lib/snapshot/layout";
 import { openStore } from "../lib/store/store";
 import { runCli, sharedDir, tempDir } from "./helpers";
@@ -42,7 +42,7 @@ const IMAGES = [
   { pod: "epp-deployment-0", component: "load-balancer", container: "epp", image: "registry.k8s.io/gateway-api-inference-extension/epp:v1.5.0", image_id: `registry.k8s.io/gateway-api-inference-extension/epp@sha256:${"ef".repeat(32)}` },
 ];
 
-/** Lays out one benchmark's results as lib/results/collect.ts writes them, from a real LPG run. */
+/** Lays out one benchmark's results as lib/collect/collect.ts writes them, from a real LPG run. */
 function writeCollected(output: string, name: string, run: LpgRun, rates: number[], options: { dropRate?: number } = {}): void {
   const paths = benchmarkPaths(output, RUN, name);
   const jsonFiles = run.jsonFiles.filter((f) => options.dropRate === undefined || !f.includes(`-${options.dropRate.toFixed(1)}qps-`));

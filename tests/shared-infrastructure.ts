@@ -3,9 +3,9 @@
 // renders config.envoyGateway into it, charts/gateway-helm/templates/envoy-gateway-config.yaml),
 // AI Gateway's controller and the picker's cluster roles. Built from the project's own builders.
 import { CHART_OBJECTS, AI_GATEWAY_CHART, ENVOY_GATEWAY_CHART, HELM_RELEASE_ANNOTATION } from "../lib/manifests/charts";
-import { envoyGatewayValues, INFERENCE_CRDS, loadCrd } from "../lib/cluster/pinned";
+import { envoyGatewayValues, INFERENCE_CRDS, loadCrd } from "../lib/infrastructure/pinned";
 import { DEFAULTS } from "../lib/catalog/defaults";
-import { envoyGatewayClass, eppClusterRole, eppMetricsReaderClusterRole, sharedLabels } from "../lib/manifests/cluster";
+import { envoyGatewayClass, eppClusterRole, eppMetricsReaderClusterRole, sharedLabels } from "../lib/manifests/cluster-scoped";
 import type { FakeKube } from "./fake-kube";
 
 type Json = Record<string, any>;

@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { Metric, Stat } from "../../proto/benchmark-types";
 import { UserError } from "../errors";
-import { isValidRate } from "../results/load-fidelity";
+import { isValidRate } from "../tool-output/load-fidelity";
 import type { BenchmarkRow, StatDetail } from "../store/store";
 
 const DATA_DIR = path.resolve(__dirname, "..", "..", "data");
@@ -16,7 +16,7 @@ export const PRESETS_FILE = path.join(DATA_DIR, "slo-presets.yaml");
 
 /**
  * The figures an SLO term can bound; each Stat field in milliseconds. `lacking`: why a load
- * generator's results have no such figure (the LPG: lib/results/lpg.ts; inference-perf writes
+ * generator's results have no such figure (the LPG: lib/tool-output/lpg.ts; inference-perf writes
  * TTFT, TPOT and ITL only when it streams: reportgen/base.py, v0.6.1).
  */
 export const SLO_METRICS = {
@@ -167,7 +167,7 @@ export function sloCapacity(benchmarks: BenchmarkRow[], details: StatDetail[], s
       const what = lacking.map((t) => `${t.term.split("<=")[0]} needs ${SLO_METRICS[t.metric].label} ${t.statistic}, which these results lack${lackingNote(t.metric, benchmark.load_generator)}`);
       return { ...base, ...none, status: "missing_figure", detail: what.join("; ") };
     }
-    // A rate whose load was not valid (lib/results/load-fidelity.ts) proves nothing either way.
+    // A rate whose load was not valid (lib/tool-output/load-fidelity.ts) proves nothing either way.
     const invalid = rates.filter((r) => !isValidRate(r.stat));
     const meeting = rates.filter((r) => violations(r.stat, slo).length === 0 && isValidRate(r.stat));
     if (!meeting.length) {

@@ -1,6 +1,6 @@
 // What a collection leaves on disk, shared by the collector (lib/collect) and by whatever reads
 // results back (status.ts, provenance.ts, the GCS upload): the shapes of collection.json and metadata.json.
-import type { LoadGeneratorRecord } from "./tool-results";
+import type { LoadGeneratorRecord } from "../tool-output/tool-results";
 
 export type JobState = "absent" | "running" | "succeeded" | "failed";
 export type CollectionStatus = "collected" | "partial" | "failed";

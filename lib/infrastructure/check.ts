@@ -5,7 +5,7 @@ import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, RbacA
 import YAML from "yaml";
 import type { ResolvedBenchmark } from "../catalog/catalog";
 import { ClusterError } from "../errors";
-import { SHARED_NAMES } from "../manifests/cluster";
+import { SHARED_NAMES } from "../manifests/cluster-scoped";
 import { NAMES } from "../manifests/common";
 import { CHART_OBJECTS, ENVOY_GATEWAY_CHART, ENVOY_GATEWAY_CONTROLLER } from "../manifests/charts";
 import { INFERENCE_CRDS } from "./pinned";

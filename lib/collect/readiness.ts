@@ -3,7 +3,7 @@
 // held, the probe request's status, and whether the endpoint picker was proven in the path.
 import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
 import { READINESS_CONTAINER, READINESS_MARKER } from "../manifests/readiness";
-import type { ReadinessRecord } from "./record";
+import type { ReadinessRecord } from "../results/record";
 
 
 /** The last marker line of a readiness log, or undefined. */

@@ -15,12 +15,12 @@ import { NAMES } from "../manifests/common";
 import { POD_METRICS_ARCHIVE } from "../manifests/pod-sampler";
 import type { BenchmarkPaths } from "../snapshot/layout";
 import { writeReadOnly } from "../snapshot/files";
-import { parseResultLog } from "./log-archive";
+import { parseResultLog } from "../tool-output/log-archive";
 import { readReadiness } from "./readiness";
-import type { CollectionRecord, CollectionStatus, ImageRecord, JobState, ResultMetadata } from "./record";
-import { readBenchmarkState } from "./status";
+import type { CollectionRecord, CollectionStatus, ImageRecord, JobState, ResultMetadata } from "../results/record";
+import { readBenchmarkState } from "../results/status";
 import { watchOnce } from "./watch";
-import { displayPath, resultFolder, scrubResultLog, statusOf, type ToolFile, toolResults } from "./tool-results";
+import { displayPath, resultFolder, scrubResultLog, statusOf, type ToolFile, toolResults } from "../tool-output/tool-results";
 
 export interface CollectOptions {
   kubeConfig: KubeConfig;
@@ -35,7 +35,7 @@ export interface CollectOptions {
   /** Stops the wait (Ctrl-C): the collection fails at once, and the next `up` collects. */
   signal?: AbortSignal;
   dashboardUrl?: string;
-  /** Bucket to record in metadata for upload (the upload itself is lib/results/gcs.ts). */
+  /** Bucket to record in metadata for upload (the upload itself is lib/collect/gcs.ts). */
   gcsBucket?: string;
   /** Secret values to scrub from everything written (the token's shape is scrubbed regardless). */
   secrets?: string[];

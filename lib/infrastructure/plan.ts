@@ -6,7 +6,7 @@
 // overwritten, and checked for what the benchmarks need.
 import { AppsV1Api, type KubeConfig } from "@kubernetes/client-node";
 import { ClusterError } from "../errors";
-import { CLUSTER_STACK_LABEL } from "../manifests/cluster";
+import { CLUSTER_STACK_LABEL } from "../manifests/cluster-scoped";
 import { AI_GATEWAY_CHART, CHART_OBJECTS, ENVOY_GATEWAY_CHART, ENVOY_GATEWAY_CONTROLLER, HELM_RELEASE_ANNOTATION } from "../manifests/charts";
 import { acceptsPatchPolicies, envoyGatewayConfig, readGatewayClass, readOptional, routesInferencePools, servedVersions } from "./check";
 import { INFERENCE_CRDS, type PinnedCrd } from "./pinned";

@@ -20,7 +20,7 @@ import { CollectionError } from "../errors";
 import { googleAuthOptions } from "../gcp/credentials";
 import type { BenchmarkPaths } from "../snapshot/layout";
 import { writeReadOnly } from "../snapshot/files";
-import type { ResultMetadata } from "./record";
+import type { ResultMetadata } from "../results/record";
 
 /** The part of @google-cloud/storage's File that uploading needs. */
 export interface StoredObject {
