@@ -24,7 +24,7 @@ export interface CollectionHooks {
 }
 
 /** The hook names: "/" never occurs in a benchmark name, so they cannot meet the names below. */
-export const HOOK_NAMES = {
+const HOOK_NAMES = {
   afterCreate: "results/collect-after-create",
   afterUpdate: "results/collect-after-update",
   beforeDelete: "results/collect-before-delete",
@@ -47,7 +47,7 @@ export function legacyHookNames(benchmark: string): string[] {
 const HOOK_OPTIONS = { ignoreErrors: true };
 
 /** The benchmark a Job's hook is called for: the Job's label, else its logical name (`<benchmark>-job-benchmark-tool`). */
-export function jobBenchmark(args: pulumi.ResourceHookArgs): string | undefined {
+function jobBenchmark(args: pulumi.ResourceHookArgs): string | undefined {
   const labels = (args.newOutputs ?? args.oldOutputs ?? args.newInputs ?? args.oldInputs)?.metadata?.labels;
   const label = labels?.[LABELS.benchmark];
   if (typeof label === "string") return label;
@@ -91,7 +91,7 @@ export interface BenchmarkArgs {
 
 /** Core kinds get the provider's typed classes (a CustomResource with apiVersion v1 is rejected). */
 type Constructor = new (name: string, args: any, opts: pulumi.CustomResourceOptions) => pulumi.CustomResource;
-export const CORE_KINDS: Record<string, Constructor> = {
+const CORE_KINDS: Record<string, Constructor> = {
   "v1/Namespace": k8s.core.v1.Namespace,
   "v1/Service": k8s.core.v1.Service,
   "v1/ServiceAccount": k8s.core.v1.ServiceAccount,
@@ -113,7 +113,7 @@ export function declareObject(object: K8sObject, name: string, opts: pulumi.Cust
 }
 
 /** A logical name unique in the run: benchmark, kind, object name. */
-export function logicalName(benchmark: string, object: K8sObject): string {
+function logicalName(benchmark: string, object: K8sObject): string {
   return `${benchmark}-${object.kind.toLowerCase()}-${object.metadata.name}`;
 }
 

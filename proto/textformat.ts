@@ -854,7 +854,7 @@ function loneSurrogateAt(text: string): number {
  * The text of a catalog file: valid UTF-8 (else an error naming the line and column of the
  * first bad byte), without a byte-order mark.
  */
-export function decodeText(bytes: Uint8Array, file: string): string {
+function decodeText(bytes: Uint8Array, file: string): string {
   const decoder = new TextDecoder("utf-8");
   if (isUtf8(bytes)) return decoder.decode(bytes);
   const bad = firstInvalidUtf8(bytes);

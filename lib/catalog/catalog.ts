@@ -17,7 +17,7 @@ export { mergeByPresence } from "./inherit";
 
 /** Run ids are 8 characters, so a name may use what is left of a 63-character namespace. */
 export const RUN_ID_LENGTH = 8;
-export const MAX_NAME_LENGTH = 63 - 1 - RUN_ID_LENGTH;
+const MAX_NAME_LENGTH = 63 - 1 - RUN_ID_LENGTH;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const CATALOG_EXTENSIONS = [".pbtxt", ".textproto", ".txtpb"];
 const DERIVED_LB_FLAGS = [

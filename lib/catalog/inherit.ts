@@ -70,7 +70,7 @@ function memberOf(type: protobuf.Type, message: PlainMessage, oneof: string): st
 }
 
 /** The part of a resolved base that a child inherits (INHERITED minus NOT_INHERITED, the member-dependent fields of a switched selector). */
-export function inheritedPart(base: Benchmark, child: Benchmark): PlainMessage {
+function inheritedPart(base: Benchmark, child: Benchmark): PlainMessage {
   const inherited: PlainMessage = {};
   copyPositions(base, inherited);
   for (const path of INHERITED) {

@@ -46,7 +46,7 @@ function isNotFound(error: unknown): boolean {
   return (error as { code?: number }).code === 404;
 }
 
-export function jobStateOf(job: V1Job | undefined): JobState {
+function jobStateOf(job: V1Job | undefined): JobState {
   if (!job) return "absent";
   const conditions = job.status?.conditions ?? [];
   const holds = (type: string) => conditions.some((c) => c.type === type && c.status === "True");

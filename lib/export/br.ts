@@ -122,7 +122,7 @@ function firstContainer(objects: Json[], kinds: string[]): Container | undefined
 }
 
 /** `--flag value`, `--flag=value` and bare `--flag` (null), as llm-d's examples write native args. */
-export function argsMap(args: string[] = []): Json {
+function argsMap(args: string[] = []): Json {
   const out: Json = {};
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];

@@ -11,7 +11,7 @@ import { CHART_OBJECTS, ENVOY_GATEWAY_CHART, ENVOY_GATEWAY_CONTROLLER } from "..
 import { INFERENCE_CRDS } from "./pinned";
 
 /** How a user installs what is missing. */
-export const INSTALL_HINT = "install it with `pulumi up` in cluster/ (the inference-bench-cluster project; see README, Shared cluster infrastructure)";
+const INSTALL_HINT = "install it with `pulumi up` in cluster/ (the inference-bench-cluster project; see README, Shared cluster infrastructure)";
 
 export interface InfrastructureNeeds {
   /** CRDs by name, with the versions that must be served. */

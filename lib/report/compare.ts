@@ -68,7 +68,7 @@ export function formatDelta(metric: GateMetric, delta: MetricDelta): string {
   return `${format(delta.estimate, unit)}${delta.interval ? ` [${format(delta.low, "")}, ${format(delta.high, "")}]` : ""}`;
 }
 
-export function describeDelta(metric: GateMetric, delta: MetricDelta): string {
+function describeDelta(metric: GateMetric, delta: MetricDelta): string {
   return `${metric.label} ${formatDelta(metric, delta)}`;
 }
 

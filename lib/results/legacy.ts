@@ -10,7 +10,7 @@ import { type BenchmarkState, resultsOnDisk } from "./status";
 import { statusOf } from "../tool-output/tool-results";
 
 /** A Stat as earlier versions wrote it: no `load_generator`, NTPOT in `tpot`. */
-export function isLegacyStat(stat: Stat): boolean {
+function isLegacyStat(stat: Stat): boolean {
   return !stat.load_generator;
 }
 

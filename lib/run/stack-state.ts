@@ -10,7 +10,7 @@ import { isRunSnapshotRecord, type SnapshotRecord } from "../snapshot/stack-reco
 
 /** The type token of the builtin provider's Stash resource, which holds the run's records. */
 export const STASH_TYPE = "pulumi:index:Stash";
-export const JOB_TYPE = "kubernetes:batch/v1:Job";
+const JOB_TYPE = "kubernetes:batch/v1:Job";
 
 /** readStackResourceOutputs' answer: `outputs` by URN. */
 export interface StackResources {
