@@ -42,7 +42,7 @@ benchmarks {
   }
 }`);
   }
-  return lines.join("\n") + "\n";
+  return `${lines.join("\n")}\n`;
 }
 
 function median(values: number[]): number {

@@ -89,8 +89,11 @@ export interface BenchmarkArgs {
   namespaceDeleteTimeout?: string;
 }
 
-/** Core kinds get the provider's typed classes (a CustomResource with apiVersion v1 is rejected). */
-type Constructor = new (name: string, args: any, opts: pulumi.CustomResourceOptions) => pulumi.CustomResource;
+/**
+ * Core kinds get the provider's typed classes (a CustomResource with apiVersion v1 is rejected).
+ * Each takes its own Args type; the object's apiVersion and kind pick the class, so they match.
+ */
+type Constructor = new (name: string, args: never, opts: pulumi.CustomResourceOptions) => pulumi.CustomResource;
 const CORE_KINDS: Record<string, Constructor> = {
   "v1/Namespace": k8s.core.v1.Namespace,
   "v1/Service": k8s.core.v1.Service,
@@ -108,7 +111,7 @@ const CORE_KINDS: Record<string, Constructor> = {
 /** Declares one object: a typed class for core kinds, a CustomResource for the rest. */
 export function declareObject(object: K8sObject, name: string, opts: pulumi.CustomResourceOptions): pulumi.CustomResource {
   const Core = CORE_KINDS[`${object.apiVersion}/${object.kind}`];
-  if (Core) return new Core(name, object, opts);
+  if (Core) return new Core(name, object as never, opts);
   return new k8s.apiextensions.CustomResource(name, object as k8s.apiextensions.CustomResourceArgs, opts);
 }
 

@@ -66,7 +66,10 @@ export class SharedInfrastructure extends pulumi.ComponentResource {
         const manifest = loadCrd(crd);
         manifest.metadata.labels = { ...manifest.metadata.labels, ...sharedLabels(stack) };
         installed.push(`${name}-crd-${crd.name}`);
-        return new k8s.apiextensions.v1.CustomResourceDefinition(`${name}-crd-${crd.name}`, manifest as any, { parent: this, retainOnDelete: true });
+        return new k8s.apiextensions.v1.CustomResourceDefinition(`${name}-crd-${crd.name}`, manifest as unknown as k8s.apiextensions.v1.CustomResourceDefinitionArgs, {
+          parent: this,
+          retainOnDelete: true,
+        });
       });
     } catch (error) {
       throw error instanceof UserError ? new pulumi.ResourceError(error.message, this) : error;

@@ -17,7 +17,7 @@ import { driveRun, type DriverStack } from "../lib/run/driver";
 import { DRIVER_ENV } from "../lib/run/pulumi-cli";
 import { readStackExport } from "../lib/run/stack-export";
 import { databasePath, openStore } from "../lib/store/store";
-import { computedOutputs, Engine, EngineError, FakeCloud, invokeResults, type OperationResult, type Point, type StackConfig } from "./engine";
+import { computedOutputs, Engine, type EngineError, FakeCloud, invokeResults, type OperationResult, type Point, type StackConfig } from "./engine";
 import { FakeBucket } from "./fake-gcs";
 import { FakeKube, jobIn, pod } from "./fake-kube";
 import { PROJECT_ROOT, tempDir } from "./helpers";
@@ -112,7 +112,7 @@ function driverStack(engine: Engine): DriverStack {
 }
 
 function results(run: Run, kubeconfig: string): ResultsService {
-  return new ResultsService({ runId: run.engine["options"].stack, outputDir: run.outputDir, kubeconfig, waitForResults: false }, { info: () => undefined, warn: () => undefined });
+  return new ResultsService({ runId: run.engine.options.stack, outputDir: run.outputDir, kubeconfig, waitForResults: false }, { info: () => undefined, warn: () => undefined });
 }
 
 function warnings(result: OperationResult): string[] {
@@ -231,7 +231,7 @@ describe("a run's whole life under the engine's rules (tests/engine.ts)", functi
 
     // Too few workers for the hooks that wait: the program says exactly what to pass.
     const short = newRun(new FakeCloud(kube), kubeconfig, "ci-2", { "inference-bench:prerequisites": "true", "inference-bench:gpuBudget": "0", "inference-bench:benchmarkNameRegex": "^sim-svc$" });
-    runJobs(kube, short.engine["options"].provider as FakeCloud, "ci-2");
+    runJobs(kube, short.engine.options.provider as FakeCloud, "ci-2");
     const slow = await short.engine.up({ parallel: 4 });
     assert.ok(warnings(slow).some((w) => w.includes("run `pulumi up --parallel 17`")), warnings(slow).join("\n"));
   });

@@ -89,7 +89,7 @@ describe("results: the load generator's wrapper script", function () {
     assert.deepEqual(log.files.map((f) => f.name).sort(), Object.keys(ALL_FILES).sort());
     for (const file of log.files) {
       assert.equal(file.problem, undefined, file.name);
-      assert.equal(file.data.toString("utf8"), ALL_FILES[file.name] + "\n");
+      assert.equal(file.data.toString("utf8"), `${ALL_FILES[file.name]}\n`);
     }
     assert.match(log.toolLog, /Benchmarking request rate: 5/);
     assert.ok(!log.files.some((f) => f.name.startsWith("ShareGPT")), "the dataset is not shipped back");

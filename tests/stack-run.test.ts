@@ -97,7 +97,9 @@ describe("a run lives in its stack", function () {
     const run = newRun("roam-1", { "inference-bench:parallelism": "2" });
     const finish = kubelet(kube, "roam-1");
     const everBound = new Set<string>();
-    const note = () => bound(run.engine).forEach((name) => everBound.add(name));
+    const note = () => {
+      for (const name of bound(run.engine)) everBound.add(name);
+    };
 
     // Machine A: the first `up` records the run and deploys what fits (the 2-GPU benchmark waits).
     const first = await run.engine.up({ env: DRIVER_ENV });

@@ -211,7 +211,7 @@ export async function collectBenchmark(options: CollectOptions): Promise<Collect
     const { result, missing, problems: parseProblems, loadGenerator } = toolResults(options.benchmark, toolFiles, { ...archive, podMetrics: pods });
     problems.push(...parseProblems);
     writeReadOnly(stagingPath(paths.resultPbtxt), `# proto-file: proto/benchmark.proto\n# proto-message: BenchmarkResult\n${printTextFormat(BenchmarkResultType, result)}`);
-    writeReadOnly(stagingPath(paths.resultJson), stringifyProtoJson(result, 2) + "\n");
+    writeReadOnly(stagingPath(paths.resultJson), `${stringifyProtoJson(result, 2)}\n`);
 
     const metadata: ResultMetadata = {
       benchmark: options.benchmark.name,
@@ -227,7 +227,7 @@ export async function collectBenchmark(options: CollectOptions): Promise<Collect
       ...(options.dashboardUrl ? { dashboard_url: options.dashboardUrl } : {}),
       ...(options.gcsBucket ? { gcs: { bucket: options.gcsBucket, prefix: path.join(options.runId, namespace), uploaded: false, objects: [] } } : {}),
     };
-    writeReadOnly(stagingPath(paths.metadata), JSON.stringify(metadata, null, 2) + "\n");
+    writeReadOnly(stagingPath(paths.metadata), `${JSON.stringify(metadata, null, 2)}\n`);
     const status: CollectionStatus = statusOf(result, missing, problems);
     return { status, job_state: state, missing, problems, collected_at: new Date().toISOString() };
   });
@@ -250,7 +250,7 @@ function writeResults(paths: BenchmarkPaths, write: (stagingPath: (target: strin
   try {
     fs.mkdirSync(stagingPath(paths.resultsJsonDir), { recursive: true });
     const record = write(stagingPath);
-    writeReadOnly(stagingPath(paths.collection), JSON.stringify(record, null, 2) + "\n");
+    writeReadOnly(stagingPath(paths.collection), `${JSON.stringify(record, null, 2)}\n`);
     fs.renameSync(staging, paths.resultsDir);
     return { record, published: true };
   } catch (error) {
@@ -288,7 +288,7 @@ export function recordLoss(options: LossOptions): CollectionRecord {
       job_state: options.jobState,
       images: [],
     };
-    writeReadOnly(stagingPath(paths.metadata), JSON.stringify(metadata, null, 2) + "\n");
+    writeReadOnly(stagingPath(paths.metadata), `${JSON.stringify(metadata, null, 2)}\n`);
     return { status: "failed", job_state: options.jobState, missing: [], problems: [`lost: ${options.reason}`], collected_at: new Date().toISOString() };
   }).record;
 }

@@ -102,7 +102,7 @@ export async function uploadBenchmark(bucket: UploadBucket, paths: BenchmarkPath
   const wanted = new Set([...files.map(objectName), metadataObject]);
   const objects = [...wanted].map((name) => `gs://${bucket.name}/${name}`);
   const updated: ResultMetadata = { ...metadata, gcs: { bucket: bucket.name, prefix, uploaded: true, objects } };
-  const text = JSON.stringify(updated, null, 2) + "\n";
+  const text = `${JSON.stringify(updated, null, 2)}\n`;
 
   let existing: Map<string, StoredObject>;
   try {
