@@ -22,7 +22,7 @@ import { FakeBucket } from "./fake-gcs";
 import { FakeKube, jobIn, pod } from "./fake-kube";
 import { PROJECT_ROOT, tempDir } from "./helpers";
 import { generation1, resultFileName, wrapperLog } from "./lpg-fixtures";
-import { installSharedInfrastructure } from "./shared-infrastructure";
+import { fakeClusterForSuite } from "./shared-infrastructure";
 
 const PROJECT_FILE = path.join(PROJECT_ROOT, "Pulumi.yaml");
 const MODEL = "meta-llama/Llama-3.1-8B-Instruct";
@@ -134,13 +134,8 @@ describe("a run's whole life under the engine's rules (tests/engine.ts)", functi
   this.timeout(120_000);
   const kube = new FakeKube();
   let kubeconfig = "";
-  before(async () => {
-    kubeconfig = (await kube.start()).exportConfig();
-  });
-  after(() => kube.stop());
   // The cluster project has run once on this cluster: runs check for what it installed.
-  beforeEach(() => installSharedInfrastructure(kube));
-  afterEach(() => kube.reset());
+  fakeClusterForSuite(kube, (config) => (kubeconfig = config));
 
   it("drives a windowed run with the driver: interrupted, previewed, resumed, torn down — every operation succeeds and nothing is left", async () => {
     const cloud = new FakeCloud(kube, GPU_BUDGET);

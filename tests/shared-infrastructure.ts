@@ -64,3 +64,15 @@ export function sharedInfrastructure(stack = "kind"): Json[] {
 export function installSharedInfrastructure(kube: FakeKube, stack = "kind"): void {
   for (const object of sharedInfrastructure(stack)) kube.setObject(object);
 }
+
+/**
+ * Runs a fake API server for the mocha suite that calls this, as a cluster the cluster project
+ * ran on: started before the suite (its kubeconfig handed to `started`), reset after each test
+ * and the shared infrastructure installed again before the next, stopped after the suite.
+ */
+export function fakeClusterForSuite(kube: FakeKube, started: (kubeconfig: string) => void): void {
+  before(async () => started((await kube.start()).exportConfig()));
+  after(() => kube.stop());
+  beforeEach(() => installSharedInfrastructure(kube));
+  afterEach(() => kube.reset());
+}
