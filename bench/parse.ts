@@ -14,7 +14,7 @@ import { parseTextFormat } from "../proto/textformat";
 const PYTHON = process.env.PYTHON ?? "/usr/bin/python3";
 
 /** A catalog of `count` benchmarks in the style of the seed's: comments, nesting, every value kind. */
-export function synthesizeCatalog(count: number): string {
+function synthesizeCatalog(count: number): string {
   const lines = ["# proto-file: proto/benchmark.proto", "# proto-message: Benchmarks", ""];
   for (let i = 0; i < count; i++) {
     const flavour = i % 3 === 0
@@ -42,7 +42,7 @@ benchmarks {
   }
 }`);
   }
-  return lines.join("\n") + "\n";
+  return `${lines.join("\n")}\n`;
 }
 
 function median(values: number[]): number {

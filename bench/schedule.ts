@@ -11,7 +11,10 @@ const SEEDS = 5;
 
 function random(seed: number): () => number {
   let state = seed >>> 0;
-  return () => ((state = (Math.imul(state ^ (state >>> 15), 2246822507) + 0x9e3779b9) >>> 0) / 2 ** 32);
+  return () => {
+    state = (Math.imul(state ^ (state >>> 15), 2246822507) + 0x9e3779b9) >>> 0;
+    return state / 2 ** 32;
+  };
 }
 
 function synthesize(count: number, seed: number): PlanItem[] {

@@ -16,7 +16,7 @@ const program = new Command("catalog")
     const benchmarks = loadCatalogs(options.catalog, options.regex);
     warn(groupWarnings(benchmarks.flatMap((b) => b.warnings)));
     if (options.json) {
-      process.stdout.write(JSON.stringify({ benchmarks: benchmarks.map((b) => b.benchmark) }, null, 2) + "\n");
+      process.stdout.write(`${JSON.stringify({ benchmarks: benchmarks.map((b) => b.benchmark) }, null, 2)}\n`);
       return;
     }
     const text = benchmarks

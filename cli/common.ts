@@ -3,7 +3,7 @@
 // nothing written or half-written; a fault of the file system or the database names the path
 // and what to do; a closed stdout (`... | head`) ends the command quietly. Only a bug prints
 // "internal error" (DEBUG=1 adds its stack trace).
-import { Command } from "commander";
+import type { Command } from "commander";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";

@@ -94,7 +94,7 @@ const program = new Command("compare")
     const gate = options.failOnRegression !== undefined;
     const failed = gate && (regressions.length > 0 || (comparison.lost.length > 0 && !options.allowMissing));
     if (options.json) {
-      process.stdout.write(JSON.stringify({ a, b, threshold_percent: options.failOnRegression ?? null, ...comparison, regressions: regressions.length, passed: !failed }, null, 2) + "\n");
+      process.stdout.write(`${JSON.stringify({ a, b, threshold_percent: options.failOnRegression ?? null, ...comparison, regressions: regressions.length, passed: !failed }, null, 2)}\n`);
     } else {
       const lines = table(comparison);
       if (a.length > 1 || b.length > 1) lines.push(`[low, high]: 95% Welch t interval over per-run values (A: ${a.length} runs, B: ${b.length} runs)`);
@@ -104,7 +104,7 @@ const program = new Command("compare")
         lines.push(regressions.length ? `${regressions.length} regression(s) beyond ${options.failOnRegression}%` : `no regression beyond ${options.failOnRegression}%`);
         if (comparison.lost.length) lines.push(`${comparison.lost.length} benchmark(s) or rate(s) lost in B${options.allowMissing ? " (allowed by --allow-missing)" : ""}`);
       }
-      process.stdout.write(lines.join("\n") + "\n");
+      process.stdout.write(`${lines.join("\n")}\n`);
     }
     if (failed) process.exitCode = 1;
   });

@@ -24,7 +24,7 @@ const program = new Command("results")
     const benchmarks = fromDatabase ? await recordsFromDatabase(options, options.runId) : listRunBenchmarks(options.output, options.runId);
     if (options.json) {
       const out = benchmarks.map((b) => ({ name: b.name, status: b.state.status, missing: b.state.record?.missing ?? [], problems: b.state.record?.problems ?? [], result: b.state.result ?? null }));
-      process.stdout.write(stringifyProtoJson({ benchmarks: out }, 2) + "\n");
+      process.stdout.write(`${stringifyProtoJson({ benchmarks: out }, 2)}\n`);
       return;
     }
     const lines: string[] = [];
@@ -39,9 +39,10 @@ const program = new Command("results")
         lines.push(`  ${fixed(s.request_rate).padStart(8)}  ${fixed(s.throughput?.mean).padStart(10)}  ${fixed(s.successful_rps, 2).padStart(9)}  ${fixed(s.request_latency?.p90).padStart(10)}  ${fixed(s.ntpot?.p90).padStart(9)}  ${success.padStart(8)}  ${errors}`.trimEnd());
       }
     }
-    const counts = benchmarks.reduce<Record<string, number>>((acc, b) => ({ ...acc, [b.state.status]: (acc[b.state.status] ?? 0) + 1 }), {});
+    const counts: Record<string, number> = {};
+    for (const b of benchmarks) counts[b.state.status] = (counts[b.state.status] ?? 0) + 1;
     lines.push(`${benchmarks.length} benchmarks: ${Object.entries(counts).map(([s, n]) => `${n} ${s}`).join(", ") || "none"}`);
-    process.stdout.write(lines.join("\n") + "\n");
+    process.stdout.write(`${lines.join("\n")}\n`);
   });
 
 void runCommand(program);

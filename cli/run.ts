@@ -77,7 +77,7 @@ const program = new Command("run")
     if (options.parallelism) await cli.setConfig(key("parallelism"), options.parallelism);
 
     // Loaded once the checks have passed: the Kubernetes client and the database take seconds to load.
-    const { ResultsService } = await import("../lib/results/service");
+    const { ResultsService } = await import("../lib/run/results-service");
     const results = new ResultsService({ runId: options.stack, outputDir, kubeconfig: config["kubernetes:kubeconfig"], kubeContext: config["kubernetes:context"], waitForResults: false },
       { info: (m) => process.stdout.write(`${m}\n`), warn: (m) => process.stderr.write(`warning: ${m}\n`) });
     const controller = new AbortController();

@@ -30,7 +30,7 @@ const program = addSloOptions(new Command("slo")
       return sloCapacity(await store.benchmarks(options.runId), await store.statDetails(options.runId), slo, prices);
     });
     if (options.json) {
-      process.stdout.write(JSON.stringify(sloJson(slo, capacities), null, 2) + "\n");
+      process.stdout.write(`${JSON.stringify(sloJson(slo, capacities), null, 2)}\n`);
       return;
     }
     const header = ["benchmark", "status", "max rate", "tokens/s", "GPUs", "$/GPU-h", "$/1M out tok"];
@@ -42,7 +42,7 @@ const program = addSloOptions(new Command("slo")
       lines.push(line(rows[i]));
       if (c.detail) lines.push(`  ${c.detail}`);
     });
-    process.stdout.write(lines.join("\n") + "\n");
+    process.stdout.write(`${lines.join("\n")}\n`);
   });
 
 void runCommand(program);

@@ -1,6 +1,6 @@
 // inference-bench-cluster: `pulumi up --stack <cluster>` installs the shared infrastructure
-// runs need, once per cluster. Everything happens in components/cluster.ts.
+// runs need, once per cluster. Everything happens in components/infrastructure.ts.
 import * as pulumi from "@pulumi/pulumi";
-import { readClusterSettings, runClusterProgram } from "../components/cluster";
+import { readInfrastructureSettings, runInfrastructureProgram } from "../components/infrastructure";
 
-export = async () => runClusterProgram(readClusterSettings(new pulumi.Config(), pulumi.getStack()));
+export = async () => runInfrastructureProgram(readInfrastructureSettings(new pulumi.Config(), pulumi.getStack()));

@@ -4,7 +4,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { BuiltBenchmark } from "../lib/manifests";
 import { type K8sObject, LABELS, NAMES, PARTS, prerequisitesOf } from "../lib/manifests/common";
-import type { CollectPhase } from "../lib/results/service";
+import type { CollectPhase } from "../lib/run/results-service";
 
 export const BENCHMARK_TYPE = "inference-bench:index:Benchmark";
 
@@ -24,7 +24,7 @@ export interface CollectionHooks {
 }
 
 /** The hook names: "/" never occurs in a benchmark name, so they cannot meet the names below. */
-export const HOOK_NAMES = {
+const HOOK_NAMES = {
   afterCreate: "results/collect-after-create",
   afterUpdate: "results/collect-after-update",
   beforeDelete: "results/collect-before-delete",
@@ -47,7 +47,7 @@ export function legacyHookNames(benchmark: string): string[] {
 const HOOK_OPTIONS = { ignoreErrors: true };
 
 /** The benchmark a Job's hook is called for: the Job's label, else its logical name (`<benchmark>-job-benchmark-tool`). */
-export function jobBenchmark(args: pulumi.ResourceHookArgs): string | undefined {
+function jobBenchmark(args: pulumi.ResourceHookArgs): string | undefined {
   const labels = (args.newOutputs ?? args.oldOutputs ?? args.newInputs ?? args.oldInputs)?.metadata?.labels;
   const label = labels?.[LABELS.benchmark];
   if (typeof label === "string") return label;
@@ -89,9 +89,12 @@ export interface BenchmarkArgs {
   namespaceDeleteTimeout?: string;
 }
 
-/** Core kinds get the provider's typed classes (a CustomResource with apiVersion v1 is rejected). */
-type Constructor = new (name: string, args: any, opts: pulumi.CustomResourceOptions) => pulumi.CustomResource;
-export const CORE_KINDS: Record<string, Constructor> = {
+/**
+ * Core kinds get the provider's typed classes (a CustomResource with apiVersion v1 is rejected).
+ * Each takes its own Args type; the object's apiVersion and kind pick the class, so they match.
+ */
+type Constructor = new (name: string, args: never, opts: pulumi.CustomResourceOptions) => pulumi.CustomResource;
+const CORE_KINDS: Record<string, Constructor> = {
   "v1/Namespace": k8s.core.v1.Namespace,
   "v1/Service": k8s.core.v1.Service,
   "v1/ServiceAccount": k8s.core.v1.ServiceAccount,
@@ -108,12 +111,12 @@ export const CORE_KINDS: Record<string, Constructor> = {
 /** Declares one object: a typed class for core kinds, a CustomResource for the rest. */
 export function declareObject(object: K8sObject, name: string, opts: pulumi.CustomResourceOptions): pulumi.CustomResource {
   const Core = CORE_KINDS[`${object.apiVersion}/${object.kind}`];
-  if (Core) return new Core(name, object, opts);
+  if (Core) return new Core(name, object as never, opts);
   return new k8s.apiextensions.CustomResource(name, object as k8s.apiextensions.CustomResourceArgs, opts);
 }
 
 /** A logical name unique in the run: benchmark, kind, object name. */
-export function logicalName(benchmark: string, object: K8sObject): string {
+function logicalName(benchmark: string, object: K8sObject): string {
   return `${benchmark}-${object.kind.toLowerCase()}-${object.metadata.name}`;
 }
 

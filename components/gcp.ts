@@ -16,7 +16,7 @@ import { NAMES } from "../lib/manifests";
 export const GCP_TYPE = "inference-bench:index:GcpMonitoring";
 
 /** The role that lets the load generator read model-server metrics. */
-export const METRICS_READER_ROLE = "roles/monitoring.viewer";
+const METRICS_READER_ROLE = "roles/monitoring.viewer";
 
 export interface GcpMonitoringArgs {
   /** The GCP project of the GKE cluster (its Workload Identity pool is `<project>.svc.id.goog`). Required. */

@@ -1,15 +1,15 @@
 // What a run needs from the cluster beyond its benchmarks' namespaces. Shared infrastructure
 // (inference CRDs, Envoy Gateway and AI Gateway, the GatewayClass, the cluster roles) is the
-// cluster project's (cluster/, components/cluster.ts): a run only checks, before it declares
+// cluster project's (cluster/, components/infrastructure.ts): a run only checks, before it declares
 // anything and in preview too, that what its benchmarks need is there, and declares its own
 // per-namespace ClusterRoleBindings to the shared roles. Concurrent runs therefore never write a
 // shared object.
 import * as pulumi from "@pulumi/pulumi";
 import type { ResolvedBenchmark } from "../lib/catalog/catalog";
-import { infrastructureNeeds, needsAnything, requireInfrastructure } from "../lib/cluster/check";
+import { infrastructureNeeds, needsAnything, requireInfrastructure } from "../lib/infrastructure/check";
 import { ClusterError } from "../lib/errors";
-import { eppClusterRoleBinding, eppMetricsReaderBinding } from "../lib/manifests/cluster";
-import { loadKubeConfig } from "../lib/results/kube";
+import { eppClusterRoleBinding, eppMetricsReaderBinding } from "../lib/manifests/cluster-scoped";
+import { loadKubeConfig } from "../lib/kube-config";
 import { declareObject } from "./benchmark";
 import type { RunSettings } from "./settings";
 

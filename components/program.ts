@@ -12,15 +12,15 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as crypto from "node:crypto";
 import * as path from "node:path";
-import { settingsWarnings } from "../lib/cluster/check";
+import { settingsWarnings } from "../lib/infrastructure/check";
 import { CatalogError, listed, UserError } from "../lib/errors";
 import { gkeClusterPath, gkeKubeconfig, parseGkeCluster, tokenCommand } from "../lib/gcp/gke";
 import { namespaceOf } from "../lib/manifests";
 import { prepareRun, type PreparedBenchmark } from "../lib/plan/prepare";
 import { expectedDurationSeconds, namespaceDeleteTimeoutMinutes } from "../lib/plan/timing";
 import { type PlanItem, planWindow, simulateRun, type Window } from "../lib/plan/window";
-import type { UploadBucket } from "../lib/results/gcs";
-import { ResultsService, type ResultsTarget } from "../lib/results/service";
+import type { UploadBucket } from "../lib/collect/gcs";
+import { type CollectPhase, ResultsService, type ResultsTarget } from "../lib/run/results-service";
 import { moveAside, ownLocalResults, type ResultsRecord } from "../lib/results/stack-record";
 import { interruptSignal } from "../lib/run/interrupt";
 import { writeRunCopy } from "../lib/run/local-copy";
@@ -28,7 +28,7 @@ import { reconcile, type RunBenchmark, type RunPlan } from "../lib/run/reconcile
 import { readRunState, type RunState, type StackResources } from "../lib/run/stack-state";
 import { snapshotConflict, writeSnapshots } from "../lib/snapshot/snapshot";
 import { groupWarnings } from "../lib/warnings";
-import { Benchmark, collectionHooks, legacyHooks } from "./benchmark";
+import { Benchmark, type CollectionHooks, collectionHooks, legacyHooks } from "./benchmark";
 import { GcpMonitoring } from "./gcp";
 import { checkPrerequisites, Prerequisites } from "./prerequisites";
 import { RunRecord } from "./run-record";
@@ -192,65 +192,84 @@ export async function runProgram(settings: RunSettings, services: ProgramService
   const effective: RunSettings = { ...settings, kubeconfig: access.kubeconfig, kubeContext: access.context };
   const state = await readStack(settings.runId);
   const results = new ResultsService({ ...effective, signal: interruptSignal() }, engineLog, services.openBucket);
+  const collection = registerHooks(settings, state, results);
+  if (settings.dryRun) {
+    collection.setDashboardUrl(undefined);
+    const snapshot = dryRunSnapshot(settings, preview);
+    const benchmarks = Object.fromEntries(snapshot.map((p) => [p.resolved.name, { namespace: p.built.namespace, target: p.built.target, snapshot: p.paths.dir, status: "pending" }]));
+    return { runId: settings.runId, outputDir: settings.outputDir, benchmarks, declared: [], waiting: [], done: [], tearingDown: [], expectedSecondsLeft: 0 };
+  }
+  const plan = planRun(settings, state);
+  for (const b of plan.benchmarks) {
+    collection.targets.set(b.name, { benchmark: b.resolved, namespace: b.built.namespace, paths: b.paths, runUid: b.record.run_uid });
+  }
+  // The catalog's own warnings, for what this operation records from it (grouped: lib/warnings.ts).
+  for (const warning of groupWarnings(plan.benchmarks.filter((b) => b.recordedNow).flatMap((b) => b.resolved.warnings))) pulumi.log.warn(warning);
+  if (!preview) collection.recorded = await catchUp(plan, state, collection.targets, results);
+  const choice = await chooseUpdate(effective, plan, state, collection.recorded);
+  warnAboutWorkers(settings, choice.window, choice.inFlight, preview);
+  const dashboardUrl = declareRun(settings, access, plan, choice, collection);
+  return outputsOf(settings, plan, choice, dashboardUrl);
+}
 
-  // The hooks, whatever is selected: the same names for every benchmark, and the names earlier
-  // versions bound for every benchmark the stack names (components/benchmark.ts).
-  const targets = new Map<string, ResultsTarget>();
-  let recorded = new Map<string, ResultsRecord>(state.results);
+/**
+ * The collection hooks, whatever is selected: the same names for every benchmark, and the names
+ * earlier versions bound for every benchmark the stack names (components/benchmark.ts). They
+ * find their benchmark's target and record through the returned object, which the later phases fill.
+ */
+function registerHooks(settings: RunSettings, state: RunState, results: ResultsService): Collection {
   let setDashboardUrl: (url: string | undefined) => void = () => undefined;
   const dashboardUrl = new Promise<string | undefined>((resolve) => (setDashboardUrl = resolve));
-  const collect = (benchmark: string | undefined, phase: "after-job" | "before-delete"): Promise<void> => {
-    const target = benchmark ? targets.get(benchmark) : undefined;
-    if (target) return results.collector(target, dashboardUrl, recorded.has(target.benchmark.name))(phase);
+  const found = { targets: new Map<string, ResultsTarget>(), recorded: new Map<string, ResultsRecord>(state.results) };
+  const collect = (benchmark: string | undefined, phase: CollectPhase): Promise<void> => {
+    const target = benchmark ? found.targets.get(benchmark) : undefined;
+    if (target) return results.collector(target, dashboardUrl, found.recorded.has(target.benchmark.name))(phase);
     if (benchmark && phase === "before-delete") return results.unselected(benchmark, namespaceOf(benchmark, settings.runId))();
     return Promise.resolve();
   };
   const hooks = collectionHooks(collect);
   for (const name of state.names) legacyHooks(name, () => collect(name, "before-delete"));
-  if (settings.dryRun) {
-    setDashboardUrl(undefined);
-    const snapshot = dryRunSnapshot(settings, preview);
-    const benchmarks = Object.fromEntries(snapshot.map((p) => [p.resolved.name, { namespace: p.built.namespace, target: p.built.target, snapshot: p.paths.dir, status: "pending" }]));
-    return { runId: settings.runId, outputDir: settings.outputDir, benchmarks, declared: [], waiting: [], done: [], tearingDown: [], expectedSecondsLeft: 0 };
-  }
+  return Object.assign(found, { setDashboardUrl, hooks });
+}
 
-  const plan = planRun(settings, state);
-  for (const b of plan.benchmarks) {
-    targets.set(b.name, { benchmark: b.resolved, namespace: b.built.namespace, paths: b.paths, runUid: b.record.run_uid });
-  }
-  // The catalog's own warnings, for what this operation records from it (grouped: lib/warnings.ts).
-  for (const warning of groupWarnings(plan.benchmarks.filter((b) => b.recordedNow).flatMap((b) => b.resolved.warnings))) pulumi.log.warn(warning);
-  if (!preview) {
-    // The local copy, from the stack's record (never the catalog); then what finished since.
-    const copy = (records: ReadonlyMap<string, ResultsRecord>) => {
-      try {
-        return writeRunCopy(plan.benchmarks, records);
-      } catch (error) {
-        pulumi.log.warn(`the local copy of the run could not be written (the stack holds the run; the next \`pulumi up\` writes it again): ${(error as Error).message}`);
-        return { rewritten: [], restored: [] };
-      }
-    };
-    moveAsideOthersResults(plan, state);
-    const rewritten = copy(new Map()).rewritten.filter((name) => !plan.benchmarks.find((b) => b.name === name)?.recordedNow);
-    if (rewritten.length) pulumi.log.warn(`${listed(rewritten)}: the local copy of the snapshot differed from the run's record and was rewritten from it`);
-    const facts = (name: string) => ({ deployed: state.deployed.has(name), job: state.jobs.has(name), recorded: state.results.has(name) });
-    recorded = await results.catchUp([...targets.values()], facts, state.results);
-    const restored = copy(recorded).restored;
-    if (restored.length) await results.storeRun(restored);
-  }
+/**
+ * The local copy, from the stack's record (never the catalog); then what finished since the
+ * last operation, collected now (ResultsService.catchUp). Returns every benchmark's results record.
+ */
+async function catchUp(plan: RunPlan, state: RunState, targets: Map<string, ResultsTarget>, results: ResultsService): Promise<Map<string, ResultsRecord>> {
+  const copy = (records: ReadonlyMap<string, ResultsRecord>) => {
+    try {
+      return writeRunCopy(plan.benchmarks, records);
+    } catch (error) {
+      pulumi.log.warn(`the local copy of the run could not be written (the stack holds the run; the next \`pulumi up\` writes it again): ${(error as Error).message}`);
+      return { rewritten: [], restored: [] };
+    }
+  };
+  moveAsideOthersResults(plan, state);
+  const rewritten = copy(new Map()).rewritten.filter((name) => !plan.benchmarks.find((b) => b.name === name)?.recordedNow);
+  if (rewritten.length) pulumi.log.warn(`${listed(rewritten)}: the local copy of the snapshot differed from the run's record and was rewritten from it`);
+  const facts = (name: string) => ({ deployed: state.deployed.has(name), job: state.jobs.has(name), recorded: state.results.has(name) });
+  const recorded = await results.catchUp([...targets.values()], facts, state.results);
+  const restored = copy(recorded).restored;
+  if (restored.length) await results.storeRun(restored);
+  return recorded;
+}
 
-  const inRun = (name: string) => targets.has(name);
+/**
+ * What this update declares: the window of benchmarks that fit the budget, less those whose
+ * shared infrastructure is missing. It is checked only for what this update deploys anew; once
+ * the run has started, a missing piece holds those back (a destroy must never fail on it).
+ */
+async function chooseUpdate(settings: RunSettings, plan: RunPlan, state: RunState, recorded: Map<string, ResultsRecord>): Promise<UpdateChoice> {
+  const inRun = (name: string) => plan.benchmarks.some((b) => b.name === name);
   const items: PlanItem[] = plan.benchmarks.map((b) => ({ name: b.name, gpus: b.resolved.totalGpus, seconds: expectedDurationSeconds(b.resolved), done: recorded.has(b.name) }));
   const inFlight = new Set([...state.deployed].filter(inRun));
   const chosen = chooseWindow(plan, items, settings, inFlight);
   let window = chosen.window;
-
-  // Shared infrastructure, checked only for what this update deploys anew; once the run has
-  // started, a missing piece holds those back (a destroy must never fail on it).
   const starting = (names: string[]) => plan.benchmarks.filter((b) => names.includes(b.name) && !inFlight.has(b.name)).map((b) => b.resolved);
   if (settings.prerequisites && starting(window.declare).length) {
     try {
-      await checkPrerequisites(effective, starting(window.declare));
+      await checkPrerequisites(settings, starting(window.declare));
     } catch (error) {
       if (!plan.started || !(error instanceof UserError)) throw asRunError(error);
       pulumi.log.warn(`${error.message} — benchmarks not yet deployed wait until it is fixed`);
@@ -264,8 +283,12 @@ export async function runProgram(settings: RunSettings, services: ProgramService
   if (tearingDown.length && window.waiting.length) {
     pulumi.log.info(`${tearingDown.join(", ")} finished: torn down at the end of this update, which keeps their GPUs until then; the next \`pulumi up\` deploys what waits for them`);
   }
-  warnAboutWorkers(settings, window, inFlight, preview);
+  return { recorded, window, inFlight, planned: chosen.planned, declared, tearingDown };
+}
 
+/** The resources: the provider, the run's record, what the benchmarks share, and each declared benchmark. */
+function declareRun(settings: RunSettings, access: ClusterAccess, plan: RunPlan, choice: UpdateChoice, collection: Collection): pulumi.Output<string> | undefined {
+  const { declared } = choice;
   const provider = new k8s.Provider("kubernetes", {
     kubeconfig: access.kubeconfig === undefined ? undefined : pulumi.secret(access.kubeconfig),
     context: access.context,
@@ -278,7 +301,7 @@ export async function runProgram(settings: RunSettings, services: ProgramService
   });
   const record = new RunRecord("run", {
     snapshots: plan.benchmarks.map((b) => b.record),
-    results: plan.benchmarks.flatMap((b) => recorded.get(b.name) ?? []),
+    results: plan.benchmarks.flatMap((b) => choice.recorded.get(b.name) ?? []),
   });
   const epp = declared.filter((b) => b.resolved.loadBalancer === "gateway.envoy.epp" || b.resolved.loadBalancer === "gateway.gke_gateway.epp");
   for (const warning of settingsWarnings(settings, declared.map((b) => b.resolved))) pulumi.log.warn(warning);
@@ -291,8 +314,8 @@ export async function runProgram(settings: RunSettings, services: ProgramService
   const monitoring = settings.gcpProject
     ? new GcpMonitoring("gcp", { project: settings.gcpProject, runId: settings.runId, namespaces: plan.benchmarks.map((b) => b.built.namespace) })
     : undefined;
-  if (monitoring) monitoring.dashboardUrl.apply(setDashboardUrl);
-  else setDashboardUrl(undefined);
+  if (monitoring) monitoring.dashboardUrl.apply(collection.setDashboardUrl);
+  else collection.setDashboardUrl(undefined);
   if (settings.hfToken === undefined && declared.some((b) => b.resolved.modelServer === "vllm")) {
     pulumi.log.warn("hfToken is not set: gated models (such as meta-llama/*) will fail to download; set it with `pulumi config set --secret hfToken <token>`");
   }
@@ -300,14 +323,14 @@ export async function runProgram(settings: RunSettings, services: ProgramService
     new Benchmark(b.name, {
       built: b.built,
       snapshotDir: b.paths.dir,
-      hooks,
+      hooks: collection.hooks,
       hfToken: settings.hfToken,
       prerequisites: prerequisites?.ready,
       record: record.snapshot,
       namespaceDeleteTimeout: `${namespaceDeleteTimeoutMinutes(b.resolved)}m`,
     }, { dependsOn: monitoring ? [monitoring] : [], providers: { kubernetes: provider } });
   }
-  return outputsOf(settings, plan, { recorded, window, planned: chosen.planned, declared, tearingDown }, monitoring?.dashboardUrl);
+  return monitoring?.dashboardUrl;
 }
 
 /**
@@ -323,9 +346,19 @@ function warnAboutWorkers(settings: RunSettings, window: Window, inFlight: Set<s
   }
 }
 
+/** What the hooks read: each benchmark's target and results record, filled in by the later phases. */
+interface Collection {
+  targets: Map<string, ResultsTarget>;
+  recorded: Map<string, ResultsRecord>;
+  setDashboardUrl: (url: string | undefined) => void;
+  hooks: CollectionHooks;
+}
+
 interface UpdateChoice {
   recorded: Map<string, ResultsRecord>;
   window: Window;
+  /** Benchmarks of the run already deployed before this update. */
+  inFlight: Set<string>;
   planned: PlanItem[];
   declared: RunBenchmark[];
   tearingDown: string[];

@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 export const RESULTS_BUCKET_TYPE = "inference-bench:index:ResultsBucket";
 
 /** Lets writers replace and delete objects: a re-collected benchmark replaces its old objects. */
-export const RESULTS_WRITER_ROLE = "roles/storage.objectAdmin";
+const RESULTS_WRITER_ROLE = "roles/storage.objectAdmin";
 
 export interface ResultsBucketArgs {
   /** The GCP project that owns the bucket. Required. */

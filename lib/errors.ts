@@ -63,7 +63,7 @@ export function listed(names: readonly string[], max = 5): string {
 
 /** One line of at most `maxLength` characters: line breaks become spaces; a long middle is elided. */
 export function oneLine(message: string, maxLength = MAX_ERROR_LENGTH): string {
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it flattens
   const flat = message.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, " ");
   if (flat.length <= maxLength || codePoints(flat) <= maxLength) return flat;
   const characters = [...flat];

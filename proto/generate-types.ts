@@ -39,7 +39,7 @@ export function generateTypes(): string {
       out.push("}");
     }
   }
-  return out.join("\n") + "\n";
+  return `${out.join("\n")}\n`;
 }
 
 export const TYPES_FILE = path.join(__dirname, "benchmark-types.ts");

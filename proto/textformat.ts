@@ -105,7 +105,7 @@ export function sourcePosition(message: object, field?: string): SourcePosition 
   if (!known) return undefined;
   if (field === undefined) return known.source.position(known.start);
   const point = fieldPoint(known, field);
-  return point && point.source.position(point.offset);
+  return point?.source.position(point.offset);
 }
 
 function setFieldPoint(target: MessagePositions, field: string, point: ForeignPoint): void {
@@ -158,7 +158,7 @@ export function copyPositions(from: object, to: object): void {
 // ---------------------------------------------------------------------------------------
 // The schema, as the parser reads it: Maps built once per message type.
 
-const enum Kind { Message, Enum, String, Bytes, Bool, Float, Int32, Uint32, Int64, Uint64 }
+enum Kind { Message, Enum, String, Bytes, Bool, Float, Int32, Uint32, Int64, Uint64 }
 
 const SCALAR_KINDS: ReadonlyMap<string, Kind> = new Map([
   ["string", Kind.String], ["bytes", Kind.Bytes], ["bool", Kind.Bool], ["float", Kind.Float], ["double", Kind.Float],
@@ -239,13 +239,13 @@ export function fieldNamed(type: protobuf.Type, name: string): protobuf.Field | 
   return typeInfo(type).fields.get(name)?.field;
 }
 
-const hasOwn = (object: object, key: string) => Object.prototype.hasOwnProperty.call(object, key);
+const hasOwn = (object: object, key: string) => Object.hasOwn(object, key);
 
 // ---------------------------------------------------------------------------------------
 // Parser (lexer included): one token of lookahead, kept in fields rather than objects.
 
-const enum Token { End, Ident, String, Number, Symbol }
-const enum NumberForm { Decimal, Octal, Hex, Float }
+enum Token { End, Ident, String, Number, Symbol }
+enum NumberForm { Decimal, Octal, Hex, Float }
 
 /** The C++ parser's default is unlimited; ours is the depth protoc's callers usually set. */
 const MAX_DEPTH = 100;
@@ -854,7 +854,7 @@ function loneSurrogateAt(text: string): number {
  * The text of a catalog file: valid UTF-8 (else an error naming the line and column of the
  * first bad byte), without a byte-order mark.
  */
-export function decodeText(bytes: Uint8Array, file: string): string {
+function decodeText(bytes: Uint8Array, file: string): string {
   const decoder = new TextDecoder("utf-8");
   if (isUtf8(bytes)) return decoder.decode(bytes);
   const bad = firstInvalidUtf8(bytes);
@@ -882,7 +882,7 @@ export function parseTextFormat<T>(type: MessageType<T>, text: string | Uint8Arr
 // Printer
 
 // Characters a printed string escapes: the quote, the backslash, control characters, DEL.
-// eslint-disable-next-line no-control-regex
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it escapes
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\u007f]/g;
 const PRINT_ESCAPES = new Map([['"', '\\"'], ["\\", "\\\\"], ["\n", "\\n"], ["\r", "\\r"], ["\t", "\\t"]]);
 
@@ -898,7 +898,7 @@ function printBytes(value: Uint8Array): string {
     else if (byte < 0x20 || byte >= 0x7f) out += `\\${byte.toString(8).padStart(3, "0")}`;
     else out += String.fromCharCode(byte);
   }
-  return out + '"';
+  return `${out}"`;
 }
 
 function printFloat(value: number): string {
@@ -941,7 +941,7 @@ function printMessage(type: protobuf.Type, message: PlainMessage, indent: string
       if (field.kind === Kind.Message) {
         const opening = lines.length;
         lines.push(`${indent}${field.name} {`);
-        printMessage(field.message!, value as PlainMessage, indent + "  ", lines);
+        printMessage(field.message!, value as PlainMessage, `${indent}  `, lines);
         if (lines.length === opening + 1) lines[opening] = `${indent}${field.name} {}`;
         else lines.push(`${indent}}`);
       } else {
@@ -955,5 +955,5 @@ function printMessage(type: protobuf.Type, message: PlainMessage, indent: string
 export function printTextFormat<T>(type: MessageType<T>, message: T): string {
   const lines: string[] = [];
   printMessage(type, message as PlainMessage, "", lines);
-  return lines.length ? lines.join("\n") + "\n" : "";
+  return lines.length ? `${lines.join("\n")}\n` : "";
 }

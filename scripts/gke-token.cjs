@@ -16,12 +16,12 @@ async function main() {
   const client = await auth.getClient();
   const { token } = await client.getAccessToken();
   if (!token) throw new Error("no access token from the Application Default Credentials");
-  const expiry = client.credentials && client.credentials.expiry_date;
+  const expiry = client.credentials?.expiry_date;
   const status = { token, ...(expiry ? { expirationTimestamp: new Date(expiry).toISOString() } : {}) };
-  process.stdout.write(JSON.stringify({ apiVersion: "client.authentication.k8s.io/v1beta1", kind: "ExecCredential", status }) + "\n");
+  process.stdout.write(`${JSON.stringify({ apiVersion: "client.authentication.k8s.io/v1beta1", kind: "ExecCredential", status })}\n`);
 }
 
 main().catch((error) => {
-  process.stderr.write(`gke-token: ${error && error.message ? error.message : error}\n`);
+  process.stderr.write(`gke-token: ${error?.message ? error.message : error}\n`);
   process.exit(1);
 });

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { loadCatalogs, mergeByPresence, resolveCatalogText } from "../lib/catalog/catalog";
 import { spawnSync } from "node:child_process";
-import * as protobuf from "protobufjs";
+import type * as protobuf from "protobufjs";
 import { DEFAULT_IMAGES, DEFAULTS } from "../lib/catalog/defaults";
 import { AUTO_RATES, formatRate, rateProblem, scaleRates } from "../lib/catalog/rates";
 import { INHERITED, MEMBER_DEPENDENT } from "../lib/catalog/rules";

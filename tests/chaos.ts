@@ -137,7 +137,7 @@ async function chaosRun(kube: FakeKube, kubeconfig: string, runId: string, rando
       summary.catalogChanges++;
       operations.push("catalog deleted");
     } else if (roll < 0.16) {
-      fs.writeFileSync(catalog, CATALOG.replace('request_rates: "5"', 'request_rates: "6"') + 'benchmarks { name: "late" base_benchmark_name: "sim" }\n');
+      fs.writeFileSync(catalog, `${CATALOG.replace('request_rates: "5"', 'request_rates: "6"')}benchmarks { name: "late" base_benchmark_name: "sim" }\n`);
       summary.catalogChanges++;
       operations.push("catalog edited");
     }

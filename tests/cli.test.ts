@@ -37,7 +37,7 @@ describe("commands in a shell", () => {
     assert.equal(missing.stderr.trim(), "error: nope.pbtxt: no such catalog file or folder");
   });
 
-  it("says to use ./ib when a script runs on Node.js older than 22", function () {
+  it("says to use ./ib when a script runs on Node.js older than 22", () => {
     // An older Node: the machine's own if it has one, else Node 22 told it is 20.
     const system = ["/usr/bin/node", "/usr/local/bin/node"].find((node) => {
       const version = spawnSync(node, ["-p", "process.versions.node.split('.')[0]"], { encoding: "utf8" });

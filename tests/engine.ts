@@ -25,7 +25,7 @@ import * as fs from "node:fs";
 import { isDeepStrictEqual } from "node:util";
 import YAML from "yaml";
 import { STASH_TYPE } from "../lib/run/stack-state";
-import { FakeKube, objectPath } from "./fake-kube";
+import { type FakeKube, objectPath } from "./fake-kube";
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const runtimeSettings = require("@pulumi/pulumi/runtime/settings");
@@ -303,7 +303,7 @@ export class Engine {
   private readonly project: { name: string; config: Record<string, any> };
   private running?: Operation;
 
-  constructor(private readonly options: EngineOptions) {
+  constructor(readonly options: EngineOptions) {
     this.project = YAML.parse(fs.readFileSync(options.projectFile, "utf8"));
   }
 
@@ -430,7 +430,9 @@ export class Engine {
       const before = { SIGINT: new Set(process.listeners("SIGINT")), SIGTERM: new Set(process.listeners("SIGTERM")) };
       const ofProgram = (signal: "SIGINT" | "SIGTERM") => process.listeners(signal).filter((l) => !before[signal].has(l));
       // The Cancel RPC reaches the program as SIGINT (main.go cmd.Cancel → os.Interrupt).
-      const op = new Operation(kind, options, () => setImmediate(() => ofProgram("SIGINT").forEach((l) => l("SIGINT"))));
+      const op = new Operation(kind, options, () => setImmediate(() => {
+        for (const listener of ofProgram("SIGINT")) listener("SIGINT");
+      }));
       const restoreLog = captureLog(op.result);
       const started = Date.now();
       // A registration that fails is an unhandled rejection in the program, which the SDK's run
@@ -941,7 +943,7 @@ function applyIgnoreChanges(goal: ResourceState, old: ResourceState): void {
 
 /** The server of the active cluster of a kubeconfig (contents or nothing: ambient, unknown here). */
 function activeCluster(kubeconfig: string | undefined, context: string | undefined): string | undefined {
-  if (!kubeconfig || !kubeconfig.includes("clusters")) return undefined;
+  if (!kubeconfig?.includes("clusters")) return undefined;
   const parsed = YAML.parse(kubeconfig);
   const current = context || parsed["current-context"];
   const clusterName = parsed.contexts?.find((c: any) => c.name === current)?.context?.cluster;

@@ -1,4 +1,4 @@
-// A GCS bucket in memory, shaped like @google-cloud/storage 8.4.0's Bucket as lib/results/gcs.ts
+// A GCS bucket in memory, shaped like @google-cloud/storage 8.4.0's Bucket as lib/collect/gcs.ts
 // uses it, with the rules of the real service and client, with state across a whole run:
 //  - Objects have generations (a new one on every write) and base64 MD5s; a write or delete with
 //    ifGenerationMatch fails with 412 unless the object's generation is that one (0: absent).
@@ -14,7 +14,7 @@
 //    (404), or without credentials.
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
-import type { StoredObject, UploadBucket, UploadOptions } from "../lib/results/gcs";
+import type { StoredObject, UploadBucket, UploadOptions } from "../lib/collect/gcs";
 
 export type BucketFault = "forbidden" | "not-found" | "no-credentials";
 

@@ -106,7 +106,7 @@ export class FakeKube {
   private publish(namespace: string, type: string, object: Json): void {
     this.events.push({ resourceVersion: this.resourceVersion, namespace, type, object });
     for (const watcher of this.watchers) {
-      if (watcher.namespace === namespace || watcher.namespace === "*") watcher.response.write(JSON.stringify({ type, object }) + "\n");
+      if (watcher.namespace === namespace || watcher.namespace === "*") watcher.response.write(`${JSON.stringify({ type, object })}\n`);
     }
   }
 
@@ -120,7 +120,7 @@ export class FakeKube {
     }
     if (from) {
       for (const event of this.events) {
-        if (event.resourceVersion > Number(from) && (namespace === "*" || event.namespace === namespace)) response.write(JSON.stringify({ type: event.type, object: event.object }) + "\n");
+        if (event.resourceVersion > Number(from) && (namespace === "*" || event.namespace === namespace)) response.write(`${JSON.stringify({ type: event.type, object: event.object })}\n`);
       }
     }
     const watcher = { namespace, response };

@@ -106,7 +106,7 @@ function noisyScalar(field: protobuf.Field, value: unknown, random: Random): str
 /** Prints `message` in random valid spellings: separators, delimiters, lists, escapes, number forms, comments. */
 export function noisyPrint(type: protobuf.Type, message: PlainMessage, random: Random): string {
   const out: string[] = [gap(random)];
-  const fields = type.fieldsArray.filter((field) => Object.prototype.hasOwnProperty.call(message, field.name));
+  const fields = type.fieldsArray.filter((field) => Object.hasOwn(message, field.name));
   for (let i = fields.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
     [fields[i], fields[j]] = [fields[j], fields[i]];

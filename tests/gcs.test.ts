@@ -5,8 +5,8 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { ResultMetadata } from "../lib/results/collect";
-import { UPLOAD_CONCURRENCY, uploadBenchmark } from "../lib/results/gcs";
+import type { ResultMetadata } from "../lib/results/record";
+import { UPLOAD_CONCURRENCY, uploadBenchmark } from "../lib/collect/gcs";
 import { benchmarkPaths } from "../lib/snapshot/layout";
 import { FakeBucket } from "./fake-gcs";
 import { tempDir } from "./helpers";
@@ -53,7 +53,7 @@ describe("GCS upload against a bucket that fails like GCS", () => {
     const bucket = new FakeBucket("b");
     // Every object's first send fails: half before the write, half after it (the answer lost).
     const names = [...expectedObjects(paths).keys()];
-    names.forEach((name, i) => (i % 2 ? bucket.lostAfter : bucket.lostBefore).set(name, 1));
+    for (const [i, name] of names.entries()) (i % 2 ? bucket.lostAfter : bucket.lostBefore).set(name, 1);
     const objects = await uploadBenchmark(bucket, paths);
     assert.equal(metadataOf(paths).gcs!.uploaded, true);
     assert.deepEqual(new Map([...bucket.objects].filter(([name]) => !name.endsWith("/metadata.json"))), new Map([...expectedObjects(paths)].filter(([name]) => !name.endsWith("/metadata.json"))));

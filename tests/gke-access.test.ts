@@ -13,7 +13,7 @@ import { runProgram } from "../components/program";
 import { readSettings } from "../components/settings";
 import { googleAuthOptions } from "../lib/gcp/credentials";
 import { gkeKubeconfig, parseGkeCluster, tokenCommand } from "../lib/gcp/gke";
-import { loadKubeConfig } from "../lib/results/kube";
+import { loadKubeConfig } from "../lib/kube-config";
 import { DRIVER_ENV } from "../lib/run/pulumi-cli";
 import { computedOutputs, Engine, FakeCloud, invokeResults } from "./engine";
 import { FakeKube, jobIn, pod } from "./fake-kube";

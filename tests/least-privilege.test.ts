@@ -7,7 +7,7 @@ import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import { Benchmark } from "../components/benchmark";
 import { loadCatalogs, resolveCatalogText } from "../lib/catalog/catalog";
-import { infrastructureNeeds, missingInfrastructure, POD_MONITORING_CRD, settingsWarnings } from "../lib/cluster/check";
+import { infrastructureNeeds, missingInfrastructure, POD_MONITORING_CRD, settingsWarnings } from "../lib/infrastructure/check";
 import { buildBenchmark, type K8sObject, NAMES } from "../lib/manifests";
 import { LEAST_PRIVILEGE, prerequisitesOf } from "../lib/manifests/common";
 import { FakeKube } from "./fake-kube";

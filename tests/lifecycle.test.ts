@@ -10,19 +10,19 @@ import YAML from "yaml";
 import { ResultsBucket } from "../components/results-bucket";
 import { type ProgramServices, runProgram } from "../components/program";
 import { readSettings } from "../components/settings";
-import type { UploadBucket } from "../lib/results/gcs";
+import type { UploadBucket } from "../lib/collect/gcs";
 import { listRunBenchmarks } from "../lib/results/run-results";
-import { ResultsService } from "../lib/results/service";
+import { ResultsService } from "../lib/run/results-service";
 import { driveRun, type DriverStack } from "../lib/run/driver";
 import { DRIVER_ENV } from "../lib/run/pulumi-cli";
 import { readStackExport } from "../lib/run/stack-export";
 import { databasePath, openStore } from "../lib/store/store";
-import { computedOutputs, Engine, EngineError, FakeCloud, invokeResults, type OperationResult, type Point, type StackConfig } from "./engine";
+import { computedOutputs, Engine, type EngineError, FakeCloud, invokeResults, type OperationResult, type Point, type StackConfig } from "./engine";
 import { FakeBucket } from "./fake-gcs";
 import { FakeKube, jobIn, pod } from "./fake-kube";
 import { PROJECT_ROOT, tempDir } from "./helpers";
 import { generation1, resultFileName, wrapperLog } from "./lpg-fixtures";
-import { installSharedInfrastructure } from "./shared-infrastructure";
+import { fakeClusterForSuite } from "./shared-infrastructure";
 
 const PROJECT_FILE = path.join(PROJECT_ROOT, "Pulumi.yaml");
 const MODEL = "meta-llama/Llama-3.1-8B-Instruct";
@@ -112,7 +112,7 @@ function driverStack(engine: Engine): DriverStack {
 }
 
 function results(run: Run, kubeconfig: string): ResultsService {
-  return new ResultsService({ runId: run.engine["options"].stack, outputDir: run.outputDir, kubeconfig, waitForResults: false }, { info: () => undefined, warn: () => undefined });
+  return new ResultsService({ runId: run.engine.options.stack, outputDir: run.outputDir, kubeconfig, waitForResults: false }, { info: () => undefined, warn: () => undefined });
 }
 
 function warnings(result: OperationResult): string[] {
@@ -134,13 +134,8 @@ describe("a run's whole life under the engine's rules (tests/engine.ts)", functi
   this.timeout(120_000);
   const kube = new FakeKube();
   let kubeconfig = "";
-  before(async () => {
-    kubeconfig = (await kube.start()).exportConfig();
-  });
-  after(() => kube.stop());
   // The cluster project has run once on this cluster: runs check for what it installed.
-  beforeEach(() => installSharedInfrastructure(kube));
-  afterEach(() => kube.reset());
+  fakeClusterForSuite(kube, (config) => (kubeconfig = config));
 
   it("drives a windowed run with the driver: interrupted, previewed, resumed, torn down — every operation succeeds and nothing is left", async () => {
     const cloud = new FakeCloud(kube, GPU_BUDGET);
@@ -231,7 +226,7 @@ describe("a run's whole life under the engine's rules (tests/engine.ts)", functi
 
     // Too few workers for the hooks that wait: the program says exactly what to pass.
     const short = newRun(new FakeCloud(kube), kubeconfig, "ci-2", { "inference-bench:prerequisites": "true", "inference-bench:gpuBudget": "0", "inference-bench:benchmarkNameRegex": "^sim-svc$" });
-    runJobs(kube, short.engine["options"].provider as FakeCloud, "ci-2");
+    runJobs(kube, short.engine.options.provider as FakeCloud, "ci-2");
     const slow = await short.engine.up({ parallel: 4 });
     assert.ok(warnings(slow).some((w) => w.includes("run `pulumi up --parallel 17`")), warnings(slow).join("\n"));
   });

@@ -15,10 +15,10 @@ import { requestRatesOf, toolModels, toolPort } from "../lib/catalog/tool";
 import { UserError } from "../lib/errors";
 import { buildBenchmark, type K8sObject } from "../lib/manifests";
 import { RESULT_MARKERS, WRAPPER_FILES } from "../lib/manifests/load-generator";
-import { readToolLog } from "../lib/results/tool-log";
+import { readToolLog } from "../lib/tool-output/tool-log";
 import { INFERENCE_PERF_REPORT_DIR } from "../lib/manifests/load-generator-inference-perf";
 import { ADDRESS_FILE, READINESS_CONTAINER } from "../lib/manifests/readiness";
-import { parseResultLog } from "../lib/results/log-archive";
+import { parseResultLog } from "../lib/tool-output/log-archive";
 import { PROJECT_ROOT, sharedDir, tempDir } from "./helpers";
 
 const RUN = "t12run01";

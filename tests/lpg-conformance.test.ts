@@ -20,10 +20,11 @@ import * as path from "node:path";
 import type { Stat } from "../proto/benchmark-types";
 import { resolveCatalogText } from "../lib/catalog/catalog";
 import { WRAPPER_FILES } from "../lib/manifests/load-generator";
-import { type CollectionRecord, collectBenchmark, type ResultMetadata } from "../lib/results/collect";
+import { collectBenchmark } from "../lib/collect/collect";
+import type { CollectionRecord, ResultMetadata } from "../lib/results/record";
 import { importRuns } from "../lib/store/import";
 import { readBenchmarkState } from "../lib/results/status";
-import { achievedRate } from "../lib/results/load-fidelity";
+import { achievedRate } from "../lib/tool-output/load-fidelity";
 import { benchmarkPaths } from "../lib/snapshot/layout";
 import { openStore } from "../lib/store/store";
 import { FakeKube, jobIn, pod } from "./fake-kube";
@@ -55,7 +56,7 @@ const CASES: Case[] = [
   { name: "head-unwrapped", commit: "c29b163", rates: "5", env: { SLEEP_TIME: "0" }, wrapped: false },
 ];
 
-/** Python's json.dump writes NaN; the LPG's files are read the way lib/results/lpg.ts reads them. */
+/** Python's json.dump writes NaN; the LPG's files are read the way lib/tool-output/lpg.ts reads them. */
 function readLpgJson(file: string): Json {
   return JSON.parse(fs.readFileSync(file, "utf8").replace(/\bNaN\b/g, "null").replace(/-?\bInfinity\b/g, "1e999"));
 }
@@ -117,7 +118,7 @@ describe("LPG conformance: the real LPG through our wrapper and collector", func
       const stat = collected[i];
       assert.equal(stat.num_prompts_attempted, m.num_prompts_attempted);
       assert.equal(stat.num_prompts_succeeded, m.num_prompts_succeeded);
-      // With no success the LPG writes zeros in place of latencies: they are dropped, not figures (lib/results/lpg.ts).
+      // With no success the LPG writes zeros in place of latencies: they are dropped, not figures (lib/tool-output/lpg.ts).
       if (m.num_prompts_succeeded === 0) assert.equal(stat.request_latency, undefined);
       else assert.equal(stat.request_latency!.p90, m.p90_latency ?? m.p90_latency_ms);
       assert.equal(stat.benchmark_time_seconds, m.benchmark_time);

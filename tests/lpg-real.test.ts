@@ -1,4 +1,4 @@
-// Every figure lib/results/lpg.ts reads, checked against files the real Latency Profile Generator
+// Every figure lib/tool-output/lpg.ts reads, checked against files the real Latency Profile Generator
 // wrote (AI-Hypercomputer/inference-benchmark at 07628c9 and c29b163, run from
 // ../shared/reference/lpg against its fake server). The expected values come from the raw JSON
 // by the meaning benchmark_serving.py gives each key (print_and_save_result, save_json_results,
@@ -7,10 +7,10 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Stat } from "../proto/benchmark-types";
-import { resultFromFiles } from "../lib/results/collect";
-import { parseLpgResult } from "../lib/results/lpg";
-import { achievedRate } from "../lib/results/load-fidelity";
-import { checkStats } from "../lib/results/tool-results";
+import { resultFromFiles } from "../lib/tool-output/tool-results";
+import { parseLpgResult } from "../lib/tool-output/lpg";
+import { achievedRate } from "../lib/tool-output/load-fidelity";
+import { checkStats } from "../lib/tool-output/tool-results";
 import { lpgKit } from "./real-lpg";
 import { type LpgRuns, MODEL, realLpgRuns, SECOND_MODEL } from "./lpg-runs";
 

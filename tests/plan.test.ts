@@ -5,7 +5,7 @@ import YAML from "yaml";
 import { deploymentSettingsArgs } from "../deployments/settings";
 import { UserError } from "../lib/errors";
 import { type PlanItem, makespanLowerBound, planWindow, simulateRun } from "../lib/plan/window";
-import { waitForAnyJob } from "../lib/results/collect";
+import { waitForAnyJob } from "../lib/collect/collect";
 import { type DriverStack, driveRun, formatDuration } from "../lib/run/driver";
 import { PULUMI_CLI_VERSION } from "../lib/run/pulumi-cli";
 import { FakeKube, jobIn } from "./fake-kube";

@@ -10,9 +10,9 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Client } from "pg";
-import { ResultsService } from "../lib/results/service";
+import { ResultsService } from "../lib/run/results-service";
 import { listRunBenchmarks } from "../lib/results/run-results";
-import { toolResults } from "../lib/results/tool-results";
+import { toolResults } from "../lib/tool-output/tool-results";
 import { prepareRun } from "../lib/plan/prepare";
 import { writeSnapshots } from "../lib/snapshot/snapshot";
 import { benchmarkPaths } from "../lib/snapshot/layout";
@@ -145,7 +145,7 @@ describe("results database: SQLite and a real PostgreSQL server", function () {
   });
 
   for (const engine of ["sqlite", "postgres"] as const) {
-    it(`${engine}: a run stored by the program is listed, reported, compared, capacity-checked and exported from a machine that has only --db, with the same output`, async function () {
+    it(`${engine}: a run stored by the program is listed, reported, compared, capacity-checked and exported from a machine that has only --db, with the same output`, async () => {
       const a = tempDir(`db-${engine}-a-`);
       fs.cpSync(machineA, a, { recursive: true });
       const db = engine === "postgres" ? await pg.createDatabase(`same_${Date.now()}`) : path.join(tempDir("db-file-"), "team.db");
@@ -173,7 +173,7 @@ describe("results database: SQLite and a real PostgreSQL server", function () {
     });
   }
 
-  it("eight writers at once (four whole-run imports, four hooks storing one benchmark each) lose and duplicate nothing, on both engines", async function () {
+  it("eight writers at once (four whole-run imports, four hooks storing one benchmark each) lose and duplicate nothing, on both engines", async () => {
     const output = path.join(tempDir("db-writers-"), "out");
     fs.cpSync(path.join(machineA, "out", RUN), path.join(output, RUN), { recursive: true });
     const ids = ["w1", "w2", "w3", "w4"];
@@ -214,7 +214,7 @@ void new ResultsService({ runId, outputDir: output, waitForResults: false, resul
     }
   });
 
-  it("an unreachable server, a wrong password, a missing database or an older schema: one line naming the host and database, never the password, exit 1, nothing written", async function () {
+  it("an unreachable server, a wrong password, a missing database or an older schema: one line naming the host and database, never the password, exit 1, nothing written", async () => {
     const output = path.join(tempDir("db-errors-"), "out");
     fs.cpSync(path.join(machineA, "out", RUN), path.join(output, RUN), { recursive: true });
     const good = await pg.createDatabase(`errors_${Date.now()}`);
@@ -264,7 +264,7 @@ void new ResultsService({ runId, outputDir: output, waitForResults: false, resul
     assert.equal(runCli("results", ["--run-id", RUN, "--output", "nowhere", "--db", older]).status, 0);
   });
 
-  it("INFERENCE_BENCH_DB is the database when --db is absent", async function () {
+  it("INFERENCE_BENCH_DB is the database when --db is absent", async () => {
     const url = await pg.createDatabase(`env_${Date.now()}`);
     const output = path.join(tempDir("db-env-"), "out");
     fs.cpSync(path.join(machineA, "out", RUN), path.join(output, RUN), { recursive: true });
@@ -318,7 +318,7 @@ describe("every source of results gets the same checks and statuses", function (
     fs.mkdirSync(paths.resultsJsonDir, { recursive: true });
     for (const f of run.jsonFiles) fs.copyFileSync(path.join(run.workDir, f), path.join(paths.resultsJsonDir, f));
     const [original] = listRunBenchmarks(output, RUN);
-    // What the collector computes from the same files (lib/results/collect.ts → toolResults).
+    // What the collector computes from the same files (lib/collect/collect.ts → toolResults).
     const collection = toolResults(prepared[0].resolved, run.jsonFiles.map((f) => ({ name: f, file: f, text: fs.readFileSync(path.join(run.workDir, f), "utf8") })), { toolLog: "" });
     fs.rmSync(paths.resultsDir, { recursive: true });
     fs.mkdirSync(paths.resultsDir);

@@ -10,7 +10,7 @@ import { stringifyProtoJson } from "../proto/json";
 import { chartData } from "../lib/report/html";
 import { UserError } from "../lib/errors";
 import { costPerMillionOutputTokens, gpuHourPrices, resolveSlo } from "../lib/report/slo";
-import { resultFromFiles } from "../lib/results/collect";
+import { resultFromFiles } from "../lib/tool-output/tool-results";
 import { benchmarkPaths } from "../lib/snapshot/layout";
 import { openStore } from "../lib/store/store";
 import { runCli, sharedDir, tempDir } from "./helpers";
@@ -42,7 +42,7 @@ const IMAGES = [
   { pod: "epp-deployment-0", component: "load-balancer", container: "epp", image: "registry.k8s.io/gateway-api-inference-extension/epp:v1.5.0", image_id: `registry.k8s.io/gateway-api-inference-extension/epp@sha256:${"ef".repeat(32)}` },
 ];
 
-/** Lays out one benchmark's results as lib/results/collect.ts writes them, from a real LPG run. */
+/** Lays out one benchmark's results as lib/collect/collect.ts writes them, from a real LPG run. */
 function writeCollected(output: string, name: string, run: LpgRun, rates: number[], options: { dropRate?: number } = {}): void {
   const paths = benchmarkPaths(output, RUN, name);
   const jsonFiles = run.jsonFiles.filter((f) => options.dropRate === undefined || !f.includes(`-${options.dropRate.toFixed(1)}qps-`));
@@ -111,7 +111,7 @@ describe("results end to end, on the real LPG's files: results, report, slo, exp
       // (Whether the fake server's small run also looks saturated varies from run to run: only the SLO mark is fixed.)
       assert.deepEqual(page.marks("curve-ntpot-p90", "svc").filter(([name]) => name === "SLO capacity"), [["SLO capacity", expected.find((c) => c.id === "curve-ntpot-p90")!.series.find((s) => s.name === "svc")!.points[2]]]);
       const provenance = await page.text("#provenance");
-      assert.match(provenance, new RegExp(`svc\\s+2026-11-28T10:00:00.000Z → 2026-11-28T10:04:30.000Z\\s+nvidia-h100-80gb\\s+2 × 1 = 2\\s+vllm\\s+k8s_service\\s+lpg`));
+      assert.match(provenance, /svc\s+2026-11-28T10:00:00.000Z → 2026-11-28T10:04:30.000Z\s+nvidia-h100-80gb\s+2 × 1 = 2\s+vllm\s+k8s_service\s+lpg/);
       assert.match(provenance, /epp-stream.*1 × 2 = 2/);
       assert.match(provenance, new RegExp(`registry.k8s.io/gateway-api-inference-extension/epp@sha256:${"ef".repeat(32)}`));
       assert.match(provenance, /results\/metadata\.json/);

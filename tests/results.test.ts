@@ -5,11 +5,12 @@ import * as path from "node:path";
 import { resolveCatalogText } from "../lib/catalog/catalog";
 import { CollectionError } from "../lib/errors";
 import { WRAPPER_FILES } from "../lib/manifests/load-generator";
-import { collectBenchmark, jobState, type ResultMetadata, waitForJob } from "../lib/results/collect";
-import { uploadBenchmark } from "../lib/results/gcs";
-import { parseResultLog } from "../lib/results/log-archive";
-import { parseLpgResult, statsPerRate } from "../lib/results/lpg";
-import { ResultsService } from "../lib/results/service";
+import { collectBenchmark, jobState, waitForJob } from "../lib/collect/collect";
+import type { ResultMetadata } from "../lib/results/record";
+import { uploadBenchmark } from "../lib/collect/gcs";
+import { parseResultLog } from "../lib/tool-output/log-archive";
+import { parseLpgResult, statsPerRate } from "../lib/tool-output/lpg";
+import { ResultsService } from "../lib/run/results-service";
 import { readBenchmarkState } from "../lib/results/status";
 import { benchmarkPaths } from "../lib/snapshot/layout";
 import { FakeBucket } from "./fake-gcs";
@@ -88,7 +89,7 @@ describe("results: the load generator's wrapper script", function () {
     assert.deepEqual(log.files.map((f) => f.name).sort(), Object.keys(ALL_FILES).sort());
     for (const file of log.files) {
       assert.equal(file.problem, undefined, file.name);
-      assert.equal(file.data.toString("utf8"), ALL_FILES[file.name] + "\n");
+      assert.equal(file.data.toString("utf8"), `${ALL_FILES[file.name]}\n`);
     }
     assert.match(log.toolLog, /Benchmarking request rate: 5/);
     assert.ok(!log.files.some((f) => f.name.startsWith("ShareGPT")), "the dataset is not shipped back");

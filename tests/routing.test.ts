@@ -13,14 +13,14 @@ import type { Stat } from "../proto/benchmark-types";
 import { resolveCatalogText } from "../lib/catalog/catalog";
 import { WRAPPER_FILES } from "../lib/manifests/load-generator";
 import { POD_METRIC_NAMES } from "../lib/manifests/pod-sampler";
-import { collectBenchmark } from "../lib/results/collect";
-import { loadFidelity } from "../lib/results/load-fidelity";
-import { parsePythonJson } from "../lib/results/lpg";
-import { attributeRate, percentile, readPodMetrics } from "../lib/results/pod-metrics";
-import { parseInferencePerfReports } from "../lib/results/inference-perf";
-import { parseResultLog } from "../lib/results/log-archive";
-import { annotateRates } from "../lib/results/rate-evidence";
-import { readToolLog } from "../lib/results/tool-log";
+import { collectBenchmark } from "../lib/collect/collect";
+import { loadFidelity } from "../lib/tool-output/load-fidelity";
+import { parsePythonJson } from "../lib/tool-output/lpg";
+import { attributeRate, percentile, readPodMetrics } from "../lib/tool-output/pod-metrics";
+import { parseInferencePerfReports } from "../lib/tool-output/inference-perf";
+import { parseResultLog } from "../lib/tool-output/log-archive";
+import { annotateRates } from "../lib/tool-output/rate-evidence";
+import { readToolLog } from "../lib/tool-output/tool-log";
 import { benchmarkPaths } from "../lib/snapshot/layout";
 import { FakeKube, jobIn, pod } from "./fake-kube";
 import { ROUTING_PREFIX } from "../lib/export/br";
@@ -36,26 +36,26 @@ const MODEL = "meta-llama/Llama-3.1-8B-Instruct";
 /** A vLLM exposition line set (names and labels of vllm/v1/metrics/loggers.py, prometheus_client format). */
 function vllmText(f: { success: number; hits: number; queries: number; kv: number; waiting: number }): string {
   const labels = `engine="0",model_name="${MODEL}"`;
-  return [
+  return `${[
     `vllm:num_requests_waiting{${labels}} ${f.waiting.toFixed(1)}`,
     `vllm:kv_cache_usage_perc{${labels}} ${f.kv}`,
     `vllm:prefix_cache_queries_total{${labels}} ${f.queries.toFixed(1)}`,
     `vllm:prefix_cache_hits_total{${labels}} ${f.hits.toFixed(1)}`,
     `vllm:request_success_total{engine="0",finished_reason="stop",model_name="${MODEL}"} ${(f.success - 1).toFixed(1)}`,
     `vllm:request_success_total{engine="0",finished_reason="length",model_name="${MODEL}"} 1.0`,
-  ].join("\n") + "\n";
+  ].join("\n")}\n`;
 }
 
 /** The simulator's (llm-d-inference-sim v0.8.2): no _total on its prefix counters, finish_reason, no engine label. */
 function simText(f: { success: number; hits: number; queries: number; kv: number; waiting: number }): string {
   const model = `model_name="${MODEL}"`;
-  return [
+  return `${[
     `vllm:kv_cache_usage_perc{${model}} ${f.kv}`,
     `vllm:num_requests_waiting{${model}} ${f.waiting}`,
     `vllm:prefix_cache_hits{${model}} ${f.hits}`,
     `vllm:prefix_cache_queries{${model}} ${f.queries}`,
     `vllm:request_success_total{finish_reason="stop",${model}} ${f.success}`,
-  ].join("\n") + "\n";
+  ].join("\n")}\n`;
 }
 
 function line(time: number, pod: string, text: string): string {
@@ -313,12 +313,12 @@ describe("per-pod sampler: the real LPG through our wrapper, fake model-server p
     const [[s3, e3], [s6, e6]] = [window("3.0"), window("6.0")];
     const x = (t: number, success: number, hits: number, queries: number) => line(t, "pod-x", vllmText({ success, hits, queries, kv: 0.5, waiting: 1 }));
     const y = (t: number, success: number, hits: number, queries: number) => line(t, "pod-y", simText({ success, hits, queries, kv: 0.25, waiting: 0 }));
-    fs.writeFileSync(paths.podMetrics, [
+    fs.writeFileSync(paths.podMetrics, `${[
       x(s3 - 0.01, 1, 0, 0), y(s3 - 0.01, 1, 0, 0),
       x(e3 + 0.01, 31, 300, 1000), y(e3 + 0.01, 11, 50, 1000),
       x(s6 - 0.01, 31, 300, 1000), y(s6 - 0.01, 11, 50, 1000),
       x(e6 + 0.01, 51, 700, 2000), y(e6 + 0.01, 31, 150, 1500),
-    ].join("\n") + "\n");
+    ].join("\n")}\n`);
     const out = runCli("results", ["--run-id", "legacy01", "--output", legacy, "--json"]);
     assert.equal(out.status, 0, out.stderr);
     const stats: Stat[] = JSON.parse(out.stdout).benchmarks[0].result.stats;

@@ -3,9 +3,9 @@
 // renders config.envoyGateway into it, charts/gateway-helm/templates/envoy-gateway-config.yaml),
 // AI Gateway's controller and the picker's cluster roles. Built from the project's own builders.
 import { CHART_OBJECTS, AI_GATEWAY_CHART, ENVOY_GATEWAY_CHART, HELM_RELEASE_ANNOTATION } from "../lib/manifests/charts";
-import { envoyGatewayValues, INFERENCE_CRDS, loadCrd } from "../lib/cluster/pinned";
+import { envoyGatewayValues, INFERENCE_CRDS, loadCrd } from "../lib/infrastructure/pinned";
 import { DEFAULTS } from "../lib/catalog/defaults";
-import { envoyGatewayClass, eppClusterRole, eppMetricsReaderClusterRole, sharedLabels } from "../lib/manifests/cluster";
+import { envoyGatewayClass, eppClusterRole, eppMetricsReaderClusterRole, sharedLabels } from "../lib/manifests/cluster-scoped";
 import type { FakeKube } from "./fake-kube";
 
 type Json = Record<string, any>;
@@ -63,4 +63,16 @@ export function sharedInfrastructure(stack = "kind"): Json[] {
 
 export function installSharedInfrastructure(kube: FakeKube, stack = "kind"): void {
   for (const object of sharedInfrastructure(stack)) kube.setObject(object);
+}
+
+/**
+ * Runs a fake API server for the mocha suite that calls this, as a cluster the cluster project
+ * ran on: started before the suite (its kubeconfig handed to `started`), reset after each test
+ * and the shared infrastructure installed again before the next, stopped after the suite.
+ */
+export function fakeClusterForSuite(kube: FakeKube, started: (kubeconfig: string) => void): void {
+  before(async () => started((await kube.start()).exportConfig()));
+  after(() => kube.stop());
+  beforeEach(() => installSharedInfrastructure(kube));
+  afterEach(() => kube.reset());
 }

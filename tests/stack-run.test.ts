@@ -17,7 +17,7 @@ import { computedOutputs, Engine, FakeCloud, invokeResults, type OperationResult
 import { FakeKube, jobIn, pod } from "./fake-kube";
 import { PROJECT_ROOT, runCli, tempDir } from "./helpers";
 import { generation1, resultFileName, wrapperLog } from "./lpg-fixtures";
-import { installSharedInfrastructure } from "./shared-infrastructure";
+import { fakeClusterForSuite } from "./shared-infrastructure";
 
 const MODEL = "meta-llama/Llama-3.1-8B-Instruct";
 const CATALOG = `
@@ -66,12 +66,8 @@ describe("a run lives in its stack", function () {
   this.timeout(120_000);
   const kube = new FakeKube();
   let kubeconfig = "";
-  before(async () => {
-    kubeconfig = (await kube.start()).exportConfig();
-  });
-  after(() => kube.stop());
-  beforeEach(() => installSharedInfrastructure(kube));
-  afterEach(() => kube.reset());
+  // The cluster project has run once on this cluster: runs check for what it installed.
+  fakeClusterForSuite(kube, (config) => (kubeconfig = config));
 
   function newRun(stack: string, values: Record<string, string> = {}): Run {
     const catalog = path.join(tempDir("catalog-"), "run.pbtxt");
@@ -97,7 +93,9 @@ describe("a run lives in its stack", function () {
     const run = newRun("roam-1", { "inference-bench:parallelism": "2" });
     const finish = kubelet(kube, "roam-1");
     const everBound = new Set<string>();
-    const note = () => bound(run.engine).forEach((name) => everBound.add(name));
+    const note = () => {
+      for (const name of bound(run.engine)) everBound.add(name);
+    };
 
     // Machine A: the first `up` records the run and deploys what fits (the 2-GPU benchmark waits).
     const first = await run.engine.up({ env: DRIVER_ENV });

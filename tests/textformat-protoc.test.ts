@@ -40,7 +40,7 @@ function runProtoc(mode: "encode" | "decode", type: string, input: string | Buff
 function normalize(type: protobuf.Type, message: PlainMessage): PlainMessage {
   const out: PlainMessage = {};
   for (const field of type.fieldsArray) {
-    if (!Object.prototype.hasOwnProperty.call(message, field.name)) continue;
+    if (!Object.hasOwn(message, field.name)) continue;
     field.resolve();
     const value = message[field.name];
     const resolved = field.resolvedType;

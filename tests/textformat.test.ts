@@ -159,7 +159,7 @@ describe("text format printer", () => {
     }
   });
 
-  it("round-trips the reference catalog", function () {
+  it("round-trips the reference catalog", () => {
     const text = fs.readFileSync(path.join(__dirname, "..", "catalog", "base-model.pbtxt"), "utf8");
     const parsed = parse(text);
     assert.deepStrictEqual(parse(printTextFormat(BenchmarksType, parsed)), parsed);

@@ -5,11 +5,11 @@
 import * as assert from "node:assert/strict";
 import type { Stat } from "../proto/benchmark-types";
 import { resolveCatalogText } from "../lib/catalog/catalog";
-import { parseResultLog } from "../lib/results/log-archive";
-import { REDACTED, scrubSecrets } from "../lib/results/secrets";
-import { readToolLog } from "../lib/results/tool-log";
-import { achievedRate } from "../lib/results/load-fidelity";
-import { checkStats, scrubResultLog, statusOf, toolResults } from "../lib/results/tool-results";
+import { parseResultLog } from "../lib/tool-output/log-archive";
+import { REDACTED, scrubSecrets } from "../lib/tool-output/secrets";
+import { readToolLog } from "../lib/tool-output/tool-log";
+import { achievedRate } from "../lib/tool-output/load-fidelity";
+import { checkStats, scrubResultLog, statusOf, toolResults } from "../lib/tool-output/tool-results";
 
 const CHAINED = `Benchmarking request rate: 5
 + python3 benchmark_serving.py --request-rate=5

@@ -2,7 +2,7 @@
 // rates, validation. Pure apart from reading the catalog files.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { Benchmark, BenchmarkConfig, Gateway, ModelServer } from "../../proto/benchmark-types";
+import type { Benchmark, BenchmarkConfig, EPP, Gateway, ModelServer } from "../../proto/benchmark-types";
 import { BenchmarksType, BenchmarkType } from "../../proto/schema";
 import { parseTextFormat, type PlainMessage, sourcePosition } from "../../proto/textformat";
 import { CatalogError, listed, location, MAX_ERROR_LENGTH, quoted, shortPath } from "../errors";
@@ -17,7 +17,7 @@ export { mergeByPresence } from "./inherit";
 
 /** Run ids are 8 characters, so a name may use what is left of a 63-character namespace. */
 export const RUN_ID_LENGTH = 8;
-export const MAX_NAME_LENGTH = 63 - 1 - RUN_ID_LENGTH;
+const MAX_NAME_LENGTH = 63 - 1 - RUN_ID_LENGTH;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const CATALOG_EXTENSIONS = [".pbtxt", ".textproto", ".txtpb"];
 const DERIVED_LB_FLAGS = [
@@ -244,7 +244,8 @@ function finish(file: string, merged: Benchmark): ResolvedBenchmark {
     fail(b, "name", `name must be a DNS-1123 label (a-z, 0-9, "-") of at most ${MAX_NAME_LENGTH} characters: the namespace is {name}-{run id}`);
   }
 
-  const config: BenchmarkConfig = (b.config ??= {});
+  b.config ??= {};
+  const config: BenchmarkConfig = b.config;
   const server = config.model_server;
   if (!server) return fail(config, undefined, "config.model_server is missing");
   const modelServer: ModelServerKind | undefined = server.vllm ? "vllm" : server.sim ? "sim" : undefined;
@@ -316,7 +317,7 @@ function finish(file: string, merged: Benchmark): ResolvedBenchmark {
     inferenceFlavor = gateway.inference_api === "V1ALPHA2" ? "v1alpha2" : "v1";
     const streamingWritten = gateway.full_duplex_streaming_enabled !== undefined;
     gateway.full_duplex_streaming_enabled ??= DEFAULTS.fullDuplexStreaming[inferenceFlavor];
-    let epp;
+    let epp: EPP | undefined;
     if (gateway.envoy) {
       gateway.gateway_class_name ??= DEFAULTS.gatewayClass.envoy;
       if (gateway.envoy.epp) {

@@ -66,11 +66,11 @@ export function mergeByPresence(type: protobuf.Type, base: PlainMessage, child: 
 
 /** Which member of `oneof` a message sets, if any. */
 function memberOf(type: protobuf.Type, message: PlainMessage, oneof: string): string | undefined {
-  return type.oneofs?.[oneof]?.oneof.find((member) => Object.prototype.hasOwnProperty.call(message, member));
+  return type.oneofs?.[oneof]?.oneof.find((member) => Object.hasOwn(message, member));
 }
 
 /** The part of a resolved base that a child inherits (INHERITED minus NOT_INHERITED, the member-dependent fields of a switched selector). */
-export function inheritedPart(base: Benchmark, child: Benchmark): PlainMessage {
+function inheritedPart(base: Benchmark, child: Benchmark): PlainMessage {
   const inherited: PlainMessage = {};
   copyPositions(base, inherited);
   for (const path of INHERITED) {

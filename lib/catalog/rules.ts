@@ -70,7 +70,7 @@ export const MUST_NAME_SOMETHING: ReadonlyArray<[path: string, what: string]> = 
 export function valueAt(message: PlainMessage | undefined, path: string): unknown {
   let current: unknown = message;
   for (const name of path.split(".")) {
-    if (current === undefined || current === null || typeof current !== "object" || !Object.prototype.hasOwnProperty.call(current, name)) return undefined;
+    if (current === undefined || current === null || typeof current !== "object" || !Object.hasOwn(current, name)) return undefined;
     current = (current as PlainMessage)[name];
   }
   return current;

@@ -8,9 +8,9 @@ import { baseRatesFor, knownRateKeys, rateProblem, scaleRates } from "./rates";
 
 export type LoadGeneratorKind = "lpg" | "inference-perf";
 
-export const LOAD_TYPES = ["constant", "poisson", "concurrent"] as const;
-export const API_TYPES = ["completion", "chat"] as const;
-export const DISTRIBUTION_TYPES = ["normal", "skew_normal", "lognormal", "uniform", "poisson", "fixed"] as const;
+const LOAD_TYPES = ["constant", "poisson", "concurrent"] as const;
+const API_TYPES = ["completion", "chat"] as const;
+const DISTRIBUTION_TYPES = ["normal", "skew_normal", "lognormal", "uniform", "poisson", "fixed"] as const;
 /** Seconds inference-perf sleeps after the last stage before querying Prometheus: scrape interval + 2 (client/metricsclient). */
 const PROMETHEUS_SETTLE_SECONDS = 2;
 
@@ -240,11 +240,6 @@ export function resolveBenchmarkTool(tool: BenchmarkTool, ctx: ToolContext): Res
     return { loadGenerator: "inference-perf", ...resolveInferencePerf(tool.inference_perf, ctx) };
   }
   return ctx.fail(tool, undefined, "config.benchmark_tool needs a type: lpg { ... } or inference_perf { ... }");
-}
-
-/** Which load generator a (resolved) benchmark uses. */
-export function loadGeneratorOf(benchmark: Benchmark): LoadGeneratorKind {
-  return benchmark.config?.benchmark_tool?.inference_perf ? "inference-perf" : "lpg";
 }
 
 /** The port the load generator targets on the Service or gateway. */

@@ -8,7 +8,7 @@
 import * as crypto from "node:crypto";
 import { parse as parseYaml, parseAllDocuments, parseDocument, stringify as stringifyYaml } from "yaml";
 import type { Metric, Stat } from "../../proto/benchmark-types";
-import type { ImageRecord } from "../results/collect";
+import type { ImageRecord } from "../results/record";
 import type { Provenance } from "../results/provenance";
 import { INFERENCE_PERF_CONFIG_KEY } from "../manifests/load-generator-inference-perf";
 import { INFERENCE_PERF_SAVED_CONFIG } from "../results/provenance";
@@ -122,7 +122,7 @@ function firstContainer(objects: Json[], kinds: string[]): Container | undefined
 }
 
 /** `--flag value`, `--flag=value` and bare `--flag` (null), as llm-d's examples write native args. */
-export function argsMap(args: string[] = []): Json {
+function argsMap(args: string[] = []): Json {
   const out: Json = {};
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];

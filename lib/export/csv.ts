@@ -52,5 +52,5 @@ function cell(value: unknown): string {
 export function statsCsv(benchmarks: BenchmarkRecord[]): string {
   const rows = benchmarks.flatMap((benchmark) => (benchmark.state.result?.stats ?? []).map((stat) => ({ benchmark, stat, columns: statColumns(stat) })));
   const header = COLUMNS.map(([name, unit]) => cell(unit ? `${name} (${unit})` : name));
-  return [header.join(","), ...rows.map((row) => COLUMNS.map(([, , value]) => cell(value(row))).join(","))].join("\r\n") + "\r\n";
+  return `${[header.join(","), ...rows.map((row) => COLUMNS.map(([, , value]) => cell(value(row))).join(","))].join("\r\n")}\r\n`;
 }

@@ -76,7 +76,7 @@ function modelServerService(ctx: BuildContext): K8sObject {
  * Little's law) over EPP_STREAMS_PER_ENVOY. Every Envoy flavour gets the same count, so that
  * flavours compare on equal proxies.
  */
-export function envoyReplicas(ctx: BuildContext): number {
+function envoyReplicas(ctx: BuildContext): number {
   const server = ctx.benchmark.benchmark.config!.model_server!;
   const outputTokens = typicalOutputTokens(ctx.benchmark.benchmark);
   const latencySeconds = server.sim
@@ -336,7 +336,7 @@ function envoyV1Gateway(ctx: BuildContext, epp: EPP): K8sObject[] {
 }
 
 /** A DNS-1123 name for a model (InferenceModel names). */
-export function modelObjectName(model: string): string {
+function modelObjectName(model: string): string {
   const name = model.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 63).replace(/-+$/, "");
   return name || "model";
 }

@@ -49,7 +49,7 @@ function data(ip: InferencePerf): Json {
  * stage sends a number of requests and has no duration (inference-perf v0.6.1 main.py), so its
  * warm-up runs on its own for warmup_seconds (inferencePerfWarmup).
  */
-export function inferencePerfStages(ip: InferencePerf, rates: number[]): Json[] {
+function inferencePerfStages(ip: InferencePerf, rates: number[]): Json[] {
   if (ip.load_type === "concurrent") {
     const perLevel = (level: number) => ip.requests_per_stage ?? DEFAULTS.inferencePerf.requestsPerConcurrencyLevel * level;
     return rates.map((level) => ({ num_requests: perLevel(level), concurrency_level: level }));
@@ -74,7 +74,7 @@ export function inferencePerfWarmup(ip: InferencePerf, rates: number[]): { level
   return { level: rates[0], requests: rates[0] * seconds * DEFAULTS.inferencePerf.warmupRequestsPerSlotSecond };
 }
 
-export function inferencePerfConfig(ctx: BuildContext): Json {
+function inferencePerfConfig(ctx: BuildContext): Json {
   const ip = ctx.benchmark.benchmark.config!.benchmark_tool!.inference_perf!;
   const host = ctx.benchmark.loadBalancer === "k8s_service" ? serviceAddress(ctx.namespace) : GATEWAY_PLACEHOLDER_HOST;
   // Model-server metrics: Google Managed Prometheus with a GCP project (the Job's ServiceAccount

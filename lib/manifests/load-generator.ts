@@ -25,8 +25,8 @@ import { podSamplerAccess, podSamplerEnvironment } from "./pod-sampler";
 import { ADDRESS_FILE, buildReadiness } from "./readiness";
 
 const COMPONENT = "load-generator";
-export const SCRIPT_DIR = "/inference-bench";
-export const FILE_PREFIX = "benchmark-catalog";
+const SCRIPT_DIR = "/inference-bench";
+const FILE_PREFIX = "benchmark-catalog";
 
 /** Markers the wrapper prints (scripts/run-benchmark.py, same strings); the collector parses them. */
 export const RESULT_MARKERS = {

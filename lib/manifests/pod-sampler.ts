@@ -1,6 +1,6 @@
 // The per-pod sampler in the load generator's pod (scripts/pod_metrics.py): what it scrapes, how
 // often, and the Role that lets it find the model-server pods. The collector reads what it wrote
-// (lib/results/pod-metrics.ts).
+// (lib/tool-output/pod-metrics.ts).
 import type { IRole } from "kubernetes-models/rbac.authorization.k8s.io/v1/Role";
 import type { IEnvVar } from "kubernetes-models/v1/EnvVar";
 import { type BuildContext, type K8sObject, metadata, MODEL_SERVER_SELECTOR, NAMES, PORTS, roleBinding } from "./common";

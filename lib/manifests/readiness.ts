@@ -18,20 +18,20 @@ import { type BuildContext, type K8sObject, LEAST_PRIVILEGE, metadata, NAMES, ro
 
 const COMPONENT = "load-generator";
 /** Where the readiness check writes the address the load generator must target. */
-export const ADDRESS_DIR = "/target";
+const ADDRESS_DIR = "/target";
 export const ADDRESS_FILE = `${ADDRESS_DIR}/address`;
 /** The ConfigMap key (in the load generator's script ConfigMap) of the readiness check. */
-export const READINESS_SCRIPT_KEY = "readiness.py";
+const READINESS_SCRIPT_KEY = "readiness.py";
 /** The init container's name; the collector reads its log. */
 export const READINESS_CONTAINER = "readiness";
 /** Prefix of the one log line that records the outcome. */
 export const READINESS_MARKER = "inference-bench:readiness";
 /** How long the check waits for every condition (the model server has its own 60-minute wait before the Job exists). */
-export const READINESS_DEADLINE_SECONDS = 1800;
+const READINESS_DEADLINE_SECONDS = 1800;
 /** The picker sets this response header when Envoy sends it the response headers ("for debugging purpose only"; GIE v1.5.0 pkg/epp/handlers/response.go, v0.3.0 streamingserver.go). */
 export const EPP_PROOF_HEADER = "x-went-into-resp-headers";
 /** The load generator's request path (LPG benchmark_serving.py, backend vllm). */
-export const PROBE_PATH = "/v1/completions";
+const PROBE_PATH = "/v1/completions";
 
 /** What the check waits for; the script reads it as JSON from READINESS_SPEC. */
 export interface ReadinessSpec {

@@ -2,9 +2,9 @@
 import type { ResolvedBenchmark } from "../catalog/catalog";
 
 /** Time to schedule GPU nodes, pull images and load a model before the first request. */
-export const STARTUP_MARGIN_SECONDS = 30 * 60;
+const STARTUP_MARGIN_SECONDS = 30 * 60;
 /** The load generator's own overhead per rate (tokenizer, dataset, draining requests). */
-export const PER_RATE_OVERHEAD_SECONDS = 60;
+const PER_RATE_OVERHEAD_SECONDS = 60;
 
 /** Expected wall-clock seconds of a benchmark, deployment to results. */
 export function expectedDurationSeconds(benchmark: ResolvedBenchmark): number {

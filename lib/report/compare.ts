@@ -2,7 +2,7 @@
 // baseline; and what B lost: a benchmark or rate that A has and a B run does not, or has only
 // as failed or partial results. A regression is a figure worse by more than the threshold — with
 // repeated runs, worse beyond the threshold across the whole 95% interval (lib/report/interval.ts).
-import { sameRate } from "../results/lpg";
+import { sameRate } from "../tool-output/lpg";
 import type { BenchmarkRow, StatDetail, StatRow } from "../store/store";
 import { successRatio } from "./analysis";
 import { changeInterval, type Interval } from "./interval";
@@ -68,7 +68,7 @@ export function formatDelta(metric: GateMetric, delta: MetricDelta): string {
   return `${format(delta.estimate, unit)}${delta.interval ? ` [${format(delta.low, "")}, ${format(delta.high, "")}]` : ""}`;
 }
 
-export function describeDelta(metric: GateMetric, delta: MetricDelta): string {
+function describeDelta(metric: GateMetric, delta: MetricDelta): string {
   return `${metric.label} ${formatDelta(metric, delta)}`;
 }
 
@@ -81,7 +81,7 @@ function rowsAt(run: Side["runs"][number], name: string, rate: number): StatRow 
   return run.stats.find((r) => r.name === name && sameRate(rate, r.request_rate));
 }
 
-/** Why a rate's load is not valid in a run, if it is not (lib/results/load-fidelity.ts). */
+/** Why a rate's load is not valid in a run, if it is not (lib/tool-output/load-fidelity.ts). */
 function invalidLoad(run: Side["runs"][number], name: string, rate: number): string | undefined {
   const load = run.details?.find((d) => d.name === name && sameRate(rate, d.request_rate))?.stat.load;
   return load?.valid === false ? `load not valid in run ${run.runId}: ${(load.reasons ?? []).join("; ")}` : undefined;

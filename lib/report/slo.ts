@@ -7,19 +7,19 @@ import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { Metric, Stat } from "../../proto/benchmark-types";
 import { UserError } from "../errors";
-import { isValidRate } from "../results/load-fidelity";
+import { isValidRate } from "../tool-output/load-fidelity";
 import type { BenchmarkRow, StatDetail } from "../store/store";
 
 const DATA_DIR = path.resolve(__dirname, "..", "..", "data");
-export const PRICES_FILE = path.join(DATA_DIR, "gpu-prices.yaml");
-export const PRESETS_FILE = path.join(DATA_DIR, "slo-presets.yaml");
+const PRICES_FILE = path.join(DATA_DIR, "gpu-prices.yaml");
+const PRESETS_FILE = path.join(DATA_DIR, "slo-presets.yaml");
 
 /**
  * The figures an SLO term can bound; each Stat field in milliseconds. `lacking`: why a load
- * generator's results have no such figure (the LPG: lib/results/lpg.ts; inference-perf writes
+ * generator's results have no such figure (the LPG: lib/tool-output/lpg.ts; inference-perf writes
  * TTFT, TPOT and ITL only when it streams: reportgen/base.py, v0.6.1).
  */
-export const SLO_METRICS = {
+const SLO_METRICS = {
   request_latency: { field: "request_latency", label: "request latency", lacking: {} },
   ttft: { field: "ttft", label: "TTFT", lacking: { lpg: "the LPG writes TTFT only with streaming", "inference-perf": "inference-perf writes TTFT only when it streams (streaming: true)" } },
   ntpot: { field: "ntpot", label: "NTPOT", lacking: {} },
@@ -39,7 +39,7 @@ function lackingNote(metric: SloMetric, loadGenerator: string | null): string {
   return why ? ` (${why})` : "";
 }
 
-export const SLO_STATISTICS = { p50: "median", p90: "p90", p95: "p95", p99: "p99", mean: "mean" } as const satisfies Record<string, keyof Metric>;
+const SLO_STATISTICS = { p50: "median", p90: "p90", p95: "p95", p99: "p99", mean: "mean" } as const satisfies Record<string, keyof Metric>;
 
 export type SloMetric = keyof typeof SLO_METRICS;
 export type SloStatistic = keyof typeof SLO_STATISTICS;
@@ -63,7 +63,7 @@ export interface Slo {
 const TERM = /^([a-z_]+)_(p50|p90|p95|p99|mean)\s*<=\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*(ms|s)?$/;
 
 /** Parses `METRIC_PCT<=VALUE,…` (units ms or s); a bad term is a UserError naming it. */
-export function parseSloTerms(expression: string, source: string): SloTerm[] {
+function parseSloTerms(expression: string, source: string): SloTerm[] {
   const parts = expression.split(",").map((t) => t.trim());
   if (parts.every((p) => p === "")) throw new UserError(`${source}: empty SLO; give terms such as ttft_p99<=2s,ntpot_p90<=100ms`);
   return parts.map((text, index) => {
@@ -118,14 +118,14 @@ export function gpuHourPrices(overrides: string[] = []): Record<string, number> 
 }
 
 /** The value an SLO term reads from a Stat, in ms; undefined when the Stat lacks it. */
-export function termValue(stat: Stat, term: SloTerm): number | undefined {
+function termValue(stat: Stat, term: SloTerm): number | undefined {
   const metric = stat[SLO_METRICS[term.metric].field] as Metric | undefined;
   const value = metric?.[SLO_STATISTICS[term.statistic]];
   return typeof value === "number" && Number.isFinite(value) ? value : undefined;
 }
 
 /** Why a rate misses the SLO (empty when it meets it). */
-export function violations(stat: Stat, slo: Slo): string[] {
+function violations(stat: Stat, slo: Slo): string[] {
   const out: string[] = [];
   const failed = (stat.num_prompts_attempted ?? 0) - (stat.num_prompts_succeeded ?? stat.num_prompts_attempted ?? 0);
   if (failed > 0) out.push(`${failed} of ${stat.num_prompts_attempted} requests failed`);
@@ -167,7 +167,7 @@ export function sloCapacity(benchmarks: BenchmarkRow[], details: StatDetail[], s
       const what = lacking.map((t) => `${t.term.split("<=")[0]} needs ${SLO_METRICS[t.metric].label} ${t.statistic}, which these results lack${lackingNote(t.metric, benchmark.load_generator)}`);
       return { ...base, ...none, status: "missing_figure", detail: what.join("; ") };
     }
-    // A rate whose load was not valid (lib/results/load-fidelity.ts) proves nothing either way.
+    // A rate whose load was not valid (lib/tool-output/load-fidelity.ts) proves nothing either way.
     const invalid = rates.filter((r) => !isValidRate(r.stat));
     const meeting = rates.filter((r) => violations(r.stat, slo).length === 0 && isValidRate(r.stat));
     if (!meeting.length) {

@@ -5,12 +5,12 @@
 import * as fs from "node:fs";
 import type { Benchmark, Stat } from "../../proto/benchmark-types";
 import type { BenchmarkPaths } from "../snapshot/layout";
-import { FIGURE_NAMES } from "./lpg";
+import { FIGURE_NAMES } from "../tool-output/lpg";
 import { type BenchmarkState, resultsOnDisk } from "./status";
-import { statusOf } from "./tool-results";
+import { statusOf } from "../tool-output/tool-results";
 
 /** A Stat as earlier versions wrote it: no `load_generator`, NTPOT in `tpot`. */
-export function isLegacyStat(stat: Stat): boolean {
+function isLegacyStat(stat: Stat): boolean {
   return !stat.load_generator;
 }
 

@@ -5,7 +5,7 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { BenchmarkPaths } from "../snapshot/layout";
-import type { ImageRecord, ResultMetadata } from "./collect";
+import type { ImageRecord, ResultMetadata } from "./record";
 
 export interface Provenance {
   start_time?: string;
@@ -26,7 +26,7 @@ export interface Provenance {
  * tools/benchmark/scripts/run_one_benchmark.bash, main()): `start_time: …`, `end_time: …`,
  * `cloud_monitoring_dashboard: …`, one per line.
  */
-export function parseOriginalMetadata(text: string): Pick<Provenance, "start_time" | "end_time" | "dashboard_url"> {
+function parseOriginalMetadata(text: string): Pick<Provenance, "start_time" | "end_time" | "dashboard_url"> {
   const fields = Object.fromEntries(text.split("\n").map((line) => /^\s*([a-z_]+):\s*(.*?)\s*$/.exec(line)).filter((m) => m !== null).map((m) => [m[1], m[2]]));
   return {
     ...(fields.start_time ? { start_time: fields.start_time } : {}),

@@ -48,14 +48,14 @@ export function listRunBenchmarks(outputDir: string, runId: string): RunBenchmar
 }
 
 /** One benchmark of a run on disk. */
-export function runBenchmark(outputDir: string, runId: string, name: string): RunBenchmark {
+function runBenchmark(outputDir: string, runId: string, name: string): RunBenchmark {
   const paths = benchmarkPaths(outputDir, runId, name);
   const config = fs.existsSync(paths.benchmarkPbtxt) ? parseTextFormat(BenchmarkType, fs.readFileSync(paths.benchmarkPbtxt, "utf8"), paths.benchmarkPbtxt) : undefined;
   return { name, paths, config, state: upgradeLegacyState(paths, readBenchmarkState(paths, config), config) };
 }
 
 /** A benchmark of a run on disk as the database keeps it: with its provenance and its snapshot's files. */
-export function recordOf(benchmark: RunBenchmark): BenchmarkRecord {
+function recordOf(benchmark: RunBenchmark): BenchmarkRecord {
   const snapshot = readSnapshotFiles(benchmark.paths);
   return { name: benchmark.name, config: benchmark.config, state: benchmark.state, provenance: readProvenance(benchmark.paths, snapshot), snapshot };
 }

@@ -8,7 +8,7 @@ import * as path from "node:path";
 import type { BenchmarkPaths } from "../snapshot/layout";
 import { type FileSet, type PackedFiles, packFiles, unpackFiles } from "../snapshot/stack-record";
 import { writeReadOnly } from "../snapshot/files";
-import type { ResultMetadata } from "./collect";
+import type { ResultMetadata } from "./record";
 import type { CollectionRecord, CollectionStatus } from "./record";
 
 export interface ResultsRecord {

@@ -14,7 +14,7 @@ import type { Benchmark, BenchmarkResult } from "../../proto/benchmark-types";
 import { parseProtoJson } from "../../proto/json";
 import type { BenchmarkPaths } from "../snapshot/layout";
 import type { CollectionRecord } from "./record";
-import { planOf, resultsOf, statusOf, type ToolFile, type ToolPlan } from "./tool-results";
+import { planOf, resultsOf, statusOf, type ToolFile, type ToolPlan } from "../tool-output/tool-results";
 
 export type BenchmarkStatus = "pending" | "collected" | "partial" | "failed";
 

@@ -13,7 +13,7 @@ import { readStackExport, type StackExport } from "./stack-export";
 /** The Pulumi CLI version whose engine this project's tests model (tests/engine.ts); CI and Deployments pin it. */
 export const PULUMI_CLI_VERSION = "3.259.0";
 
-export const INSTALL_PULUMI = `curl -fsSL https://get.pulumi.com | sh -s -- --version ${PULUMI_CLI_VERSION}`;
+const INSTALL_PULUMI = `curl -fsSL https://get.pulumi.com | sh -s -- --version ${PULUMI_CLI_VERSION}`;
 
 /**
  * The driver (`npm run run`) turns waitForResults off for its own `pulumi up`s through this

@@ -2,7 +2,7 @@
 // resource with its outputs (the run's records among them), the pending operations an interrupted
 // operation left, and the stack's own resource (pulumi/pulumi@v3.259.0
 // sdk/go/common/apitype/core.go UntypedDeployment, DeploymentV3, ResourceV3, OperationV2).
-import type { StackResources } from "./stack-state";
+import type { ResourceOutputs, StackResources } from "./stack-state";
 
 export interface StackExport {
   resources: StackResources;
@@ -24,7 +24,7 @@ export function readStackExport(json: string): StackExport {
   const resources = exported.deployment?.resources ?? [];
   return {
     // As readStackResourceOutputs does: a resource marked for deletion is left out.
-    resources: Object.fromEntries(resources.filter((r) => !r.delete).map((r) => [r.urn, { type: r.type, outputs: (r.outputs ?? {}) as Record<string, any> }])),
+    resources: Object.fromEntries(resources.filter((r) => !r.delete).map((r) => [r.urn, { type: r.type, outputs: (r.outputs ?? {}) as ResourceOutputs }])),
     pendingCreates: (exported.deployment?.pending_operations ?? []).filter((op) => op.type === "creating").map((op) => op.resource.urn),
     stackUrn: resources.find((r) => r.type === "pulumi:pulumi:Stack")?.urn,
   };

@@ -10,11 +10,18 @@ import { isRunSnapshotRecord, type SnapshotRecord } from "../snapshot/stack-reco
 
 /** The type token of the builtin provider's Stash resource, which holds the run's records. */
 export const STASH_TYPE = "pulumi:index:Stash";
-export const JOB_TYPE = "kubernetes:batch/v1:Job";
+const JOB_TYPE = "kubernetes:batch/v1:Job";
+
+/** The parts of a resource's outputs read here: a Kubernetes object's kind and metadata, a Stash's input. */
+export interface ResourceOutputs {
+  kind?: string;
+  metadata?: { namespace?: string; labels?: Record<string, string> };
+  input?: unknown;
+}
 
 /** readStackResourceOutputs' answer: `outputs` by URN. */
 export interface StackResources {
-  [urn: string]: { type: string; outputs: Record<string, any> };
+  [urn: string]: { type: string; outputs: ResourceOutputs };
 }
 
 export interface RunState {
@@ -33,8 +40,8 @@ export interface RunState {
 }
 
 /** The benchmark a Kubernetes object of run `runId` belongs to (its labels), if any. */
-function benchmarkOf(outputs: Record<string, any>, runId: string): string | undefined {
-  const labels = outputs?.metadata?.labels ?? {};
+function benchmarkOf(outputs: ResourceOutputs, runId: string): string | undefined {
+  const labels: Record<string, string> = outputs?.metadata?.labels ?? {};
   return labels[LABELS.runId] === runId && typeof labels[LABELS.benchmark] === "string" ? labels[LABELS.benchmark] : undefined;
 }
 

@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileSystemProblem, SnapshotError } from "../errors";
 
-export const READ_ONLY = 0o444;
+const READ_ONLY = 0o444;
 
 /** Writes `content` to `file` atomically (temporary file + rename) and makes it read-only. */
 export function writeReadOnly(file: string, content: string | Uint8Array): void {

@@ -62,11 +62,6 @@ export interface SnapshotRecord {
   files: PackedFiles;
 }
 
-/** The path of each snapshot file in a benchmark's folder. */
-export function snapshotFileNames(): string[] {
-  return ["benchmark.pbtxt", ...PARTS.map((part) => `manifests/${part}.yaml`)];
-}
-
 /** A benchmark's snapshot files (from `paths`, relative to its folder). */
 export function relativeFiles(paths: BenchmarkPaths, files: Array<{ path: string; content: string }>): FileSet {
   return Object.fromEntries(files.map((file) => [path.relative(paths.dir, file.path).split(path.sep).join("/"), file.content]));

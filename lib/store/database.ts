@@ -23,7 +23,7 @@ export function databasePath(outputDir: string): string {
   return path.join(outputDir, "results.db");
 }
 
-export function isPostgresUrl(text: string): boolean {
+function isPostgresUrl(text: string): boolean {
   return /^postgres(ql)?:\/\//i.test(text);
 }
 
@@ -54,7 +54,7 @@ export function databaseNamed(db: string | undefined, env: NodeJS.ProcessEnv = p
 }
 
 /** What went wrong with a database, in words, or undefined when `error` is not a database fault. */
-export function databaseProblem(location: DatabaseLocation, error: unknown): string | undefined {
+function databaseProblem(location: DatabaseLocation, error: unknown): string | undefined {
   const code = String((error as { code?: string }).code ?? "");
   const message = oneLine(String((error as Error)?.message ?? error));
   if (location.engine === "sqlite") {

@@ -23,7 +23,7 @@ export function runIdsIn(outputDir: string): string[] {
 
 /** Imports the given runs (default: every run in the folder); returns the run ids imported. */
 export async function importRuns(store: ResultStore, outputDir: string, runIds?: string[]): Promise<string[]> {
-  const ids = runIds && runIds.length ? runIds : runIdsIn(outputDir);
+  const ids = runIds?.length ? runIds : runIdsIn(outputDir);
   if (ids.length === 0) throw new SnapshotError(`${outputDir}: no runs to import`);
   for (const runId of ids) await store.importRun(runId, outputDir, () => readRunRecords(outputDir, runId));
   return ids;

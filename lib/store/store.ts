@@ -18,7 +18,7 @@ import { migrateLegacyStat } from "../results/legacy";
 import type { Provenance } from "../results/provenance";
 import { type BenchmarkRecord, byName } from "../results/run-results";
 import type { BenchmarkStatus } from "../results/status";
-import { achievedRate } from "../results/load-fidelity";
+import { achievedRate } from "../tool-output/load-fidelity";
 import { type DatabaseLocation, databaseLocation, exclusively, openDatabase, withDatabaseErrors } from "./database";
 import { BENCHMARK_COLUMNS, type BenchmarksTable, type Schema, STAT_COLUMNS, type StatsTable } from "./schema";
 

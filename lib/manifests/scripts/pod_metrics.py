@@ -2,7 +2,7 @@
 # It finds the model-server pods through the Kubernetes API (a Role allows get/list pods in its
 # own namespace, nothing else), scrapes each pod's /metrics every POD_METRICS_INTERVAL seconds
 # and whenever the wrapper says a rate begins or ends, keeps only the metrics attribution reads
-# (POD_METRICS_KEEP, from lib/results/pod-metrics.ts), and writes one JSON line per pod and
+# (POD_METRICS_KEEP, from lib/tool-output/pod-metrics.ts), and writes one JSON line per pod and
 # scrape: {"time": <unix seconds>, "pod": "<name>", "text": "<exposition, kept lines>"}.
 # Also reads the container's cgroup cpu.stat, for the load-fidelity verdict.
 # Python 3.9 compatible (the LPG image is python:3.9), standard library only.

@@ -1,7 +1,7 @@
 # inference-bench: runs the load generator (LOAD_GENERATOR=lpg or inference-perf), prints what it
 # prints with every secret redacted, then prints the result files it wrote into the container log
 # (header "inference-bench:file NAME SHA256 SIZE", then base64), where they outlive the container:
-# lib/results/log-archive.ts reads them back through the pods/log API.
+# lib/tool-output/log-archive.ts reads them back through the pods/log API.
 # Python 3.9 compatible: the LPG image is python:3.9; the inference-perf image is python:3.12.
 import base64
 import glob

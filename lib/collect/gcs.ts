@@ -20,7 +20,7 @@ import { CollectionError } from "../errors";
 import { googleAuthOptions } from "../gcp/credentials";
 import type { BenchmarkPaths } from "../snapshot/layout";
 import { writeReadOnly } from "../snapshot/files";
-import type { ResultMetadata } from "./collect";
+import type { ResultMetadata } from "../results/record";
 
 /** The part of @google-cloud/storage's File that uploading needs. */
 export interface StoredObject {
@@ -102,7 +102,7 @@ export async function uploadBenchmark(bucket: UploadBucket, paths: BenchmarkPath
   const wanted = new Set([...files.map(objectName), metadataObject]);
   const objects = [...wanted].map((name) => `gs://${bucket.name}/${name}`);
   const updated: ResultMetadata = { ...metadata, gcs: { bucket: bucket.name, prefix, uploaded: true, objects } };
-  const text = JSON.stringify(updated, null, 2) + "\n";
+  const text = `${JSON.stringify(updated, null, 2)}\n`;
 
   let existing: Map<string, StoredObject>;
   try {

@@ -15,43 +15,12 @@ import { NAMES } from "../manifests/common";
 import { POD_METRICS_ARCHIVE } from "../manifests/pod-sampler";
 import type { BenchmarkPaths } from "../snapshot/layout";
 import { writeReadOnly } from "../snapshot/files";
-import { parseResultLog } from "./log-archive";
-import { readReadiness, type ReadinessRecord } from "./readiness";
-import type { CollectionRecord, CollectionStatus, JobState } from "./record";
-import { readBenchmarkState } from "./status";
+import { parseResultLog } from "../tool-output/log-archive";
+import { readReadiness } from "./readiness";
+import type { CollectionRecord, CollectionStatus, ImageRecord, JobState, ResultMetadata } from "../results/record";
+import { readBenchmarkState } from "../results/status";
 import { watchOnce } from "./watch";
-import { displayPath, type LoadGeneratorRecord, resultFolder, scrubResultLog, statusOf, type ToolFile, toolResults } from "./tool-results";
-
-export type { CollectionRecord, CollectionStatus, JobState } from "./record";
-export { resultFromFiles } from "./tool-results";
-
-export interface ImageRecord {
-  pod: string;
-  component: string;
-  container: string;
-  image: string;
-  /** The digest that actually ran, from the pod's status. */
-  image_id: string;
-}
-
-/** results/metadata.json */
-export interface ResultMetadata {
-  benchmark: string;
-  run_id: string;
-  /** The run's own id (lib/snapshot/stack-record.ts): tells this run's results from an earlier run's with the same run id. */
-  run_uid?: string;
-  namespace: string;
-  start_time?: string;
-  end_time?: string;
-  job_state: JobState;
-  images: ImageRecord[];
-  dashboard_url?: string;
-  /** What the readiness check saw before the load started (or why it stopped the run). */
-  readiness?: ReadinessRecord;
-  gcs?: { bucket: string; prefix: string; uploaded: boolean; objects: string[] };
-  /** Which load generator ran, streaming or not, its warm-up, what its wrapper noted. */
-  load_generator?: LoadGeneratorRecord;
-}
+import { displayPath, resultFolder, scrubResultLog, statusOf, type ToolFile, toolResults } from "../tool-output/tool-results";
 
 export interface CollectOptions {
   kubeConfig: KubeConfig;
@@ -66,7 +35,7 @@ export interface CollectOptions {
   /** Stops the wait (Ctrl-C): the collection fails at once, and the next `up` collects. */
   signal?: AbortSignal;
   dashboardUrl?: string;
-  /** Bucket to record in metadata for upload (the upload itself is lib/results/gcs.ts). */
+  /** Bucket to record in metadata for upload (the upload itself is lib/collect/gcs.ts). */
   gcsBucket?: string;
   /** Secret values to scrub from everything written (the token's shape is scrubbed regardless). */
   secrets?: string[];
@@ -77,7 +46,7 @@ function isNotFound(error: unknown): boolean {
   return (error as { code?: number }).code === 404;
 }
 
-export function jobStateOf(job: V1Job | undefined): JobState {
+function jobStateOf(job: V1Job | undefined): JobState {
   if (!job) return "absent";
   const conditions = job.status?.conditions ?? [];
   const holds = (type: string) => conditions.some((c) => c.type === type && c.status === "True");
@@ -242,7 +211,7 @@ export async function collectBenchmark(options: CollectOptions): Promise<Collect
     const { result, missing, problems: parseProblems, loadGenerator } = toolResults(options.benchmark, toolFiles, { ...archive, podMetrics: pods });
     problems.push(...parseProblems);
     writeReadOnly(stagingPath(paths.resultPbtxt), `# proto-file: proto/benchmark.proto\n# proto-message: BenchmarkResult\n${printTextFormat(BenchmarkResultType, result)}`);
-    writeReadOnly(stagingPath(paths.resultJson), stringifyProtoJson(result, 2) + "\n");
+    writeReadOnly(stagingPath(paths.resultJson), `${stringifyProtoJson(result, 2)}\n`);
 
     const metadata: ResultMetadata = {
       benchmark: options.benchmark.name,
@@ -258,7 +227,7 @@ export async function collectBenchmark(options: CollectOptions): Promise<Collect
       ...(options.dashboardUrl ? { dashboard_url: options.dashboardUrl } : {}),
       ...(options.gcsBucket ? { gcs: { bucket: options.gcsBucket, prefix: path.join(options.runId, namespace), uploaded: false, objects: [] } } : {}),
     };
-    writeReadOnly(stagingPath(paths.metadata), JSON.stringify(metadata, null, 2) + "\n");
+    writeReadOnly(stagingPath(paths.metadata), `${JSON.stringify(metadata, null, 2)}\n`);
     const status: CollectionStatus = statusOf(result, missing, problems);
     return { status, job_state: state, missing, problems, collected_at: new Date().toISOString() };
   });
@@ -281,7 +250,7 @@ function writeResults(paths: BenchmarkPaths, write: (stagingPath: (target: strin
   try {
     fs.mkdirSync(stagingPath(paths.resultsJsonDir), { recursive: true });
     const record = write(stagingPath);
-    writeReadOnly(stagingPath(paths.collection), JSON.stringify(record, null, 2) + "\n");
+    writeReadOnly(stagingPath(paths.collection), `${JSON.stringify(record, null, 2)}\n`);
     fs.renameSync(staging, paths.resultsDir);
     return { record, published: true };
   } catch (error) {
@@ -319,7 +288,7 @@ export function recordLoss(options: LossOptions): CollectionRecord {
       job_state: options.jobState,
       images: [],
     };
-    writeReadOnly(stagingPath(paths.metadata), JSON.stringify(metadata, null, 2) + "\n");
+    writeReadOnly(stagingPath(paths.metadata), `${JSON.stringify(metadata, null, 2)}\n`);
     return { status: "failed", job_state: options.jobState, missing: [], problems: [`lost: ${options.reason}`], collected_at: new Date().toISOString() };
   }).record;
 }

@@ -1,6 +1,6 @@
 // From what the load generator's pod left in its log to a BenchmarkResult, for either load
-// generator: where each archived file is kept, parsing (LPG files: lib/results/lpg.ts;
-// inference-perf reports: lib/results/inference-perf.ts), and the checks that make a run's
+// generator: where each archived file is kept, parsing (LPG files: lib/tool-output/lpg.ts;
+// inference-perf reports: lib/tool-output/inference-perf.ts), and the checks that make a run's
 // figures trustworthy: a crash named by its exception, failed requests, load not delivered,
 // secrets scrubbed, and whether the benchmark counts as collected, partial or failed.
 import * as path from "node:path";
@@ -69,7 +69,7 @@ export function resultFromFiles(jsonFiles: Array<{ file: string; text: string }>
 
 /**
  * Removes secrets from the tool log and every archived file before anything is written
- * (lib/results/secrets.ts); a secret found is a problem, since the pod's log in the cluster holds it too.
+ * (lib/tool-output/secrets.ts); a secret found is a problem, since the pod's log in the cluster holds it too.
  */
 export function scrubResultLog(archive: ResultLog, knownSecrets: readonly string[] = []): { archive: ResultLog; problems: string[] } {
   const problems: string[] = [];

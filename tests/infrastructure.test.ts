@@ -1,4 +1,4 @@
-// The shared cluster infrastructure (cluster/, components/cluster.ts) and a run's check for it.
+// The shared cluster infrastructure (cluster/, components/infrastructure.ts) and a run's check for it.
 import type { KubeConfig } from "@kubernetes/client-node";
 import * as pulumi from "@pulumi/pulumi";
 import * as assert from "node:assert/strict";
@@ -6,17 +6,17 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import YAML from "yaml";
-import { CLUSTER_SETTING_DEFAULTS, CLUSTER_TYPE, ClusterInfrastructure, runClusterProgram } from "../components/cluster";
+import { INFRASTRUCTURE_SETTING_DEFAULTS, INFRASTRUCTURE_TYPE, SharedInfrastructure, runInfrastructureProgram } from "../components/infrastructure";
 import { Prerequisites } from "../components/prerequisites";
 import { runProgram } from "../components/program";
 import { defaultSettings } from "../components/settings";
 import { resolveCatalogText } from "../lib/catalog/catalog";
 import { AI_GATEWAY_CHART, CHART_OBJECTS, ENVOY_GATEWAY_CHART } from "../lib/manifests/charts";
-import { infrastructureNeeds, missingInfrastructure } from "../lib/cluster/check";
-import { detectInfrastructure, type ExistingInfrastructure, planInstall } from "../lib/cluster/plan";
-import { ENVOY_GATEWAY_VALUES_FILES, envoyGatewayValues, INFERENCE_CRDS, loadCrd, readPinned } from "../lib/cluster/pinned";
+import { infrastructureNeeds, missingInfrastructure } from "../lib/infrastructure/check";
+import { detectInfrastructure, type ExistingInfrastructure, planInstall } from "../lib/infrastructure/plan";
+import { ENVOY_GATEWAY_VALUES_FILES, envoyGatewayValues, INFERENCE_CRDS, loadCrd, readPinned } from "../lib/infrastructure/pinned";
 import { ClusterError } from "../lib/errors";
-import { CLUSTER_STACK_LABEL, envoyGatewayClass, SHARED_NAMES } from "../lib/manifests/cluster";
+import { CLUSTER_STACK_LABEL, envoyGatewayClass, SHARED_NAMES } from "../lib/manifests/cluster-scoped";
 import { FakeKube } from "./fake-kube";
 import { PROJECT_ROOT, tempDir } from "./helpers";
 import { envoyGatewayConfigMap, helmDeployment, installSharedInfrastructure, sharedInfrastructure } from "./shared-infrastructure";
@@ -250,11 +250,11 @@ async function underMocks(stack: string, program: () => Promise<unknown>): Promi
   return { resources, outputs };
 }
 
-describe("cluster: the ClusterInfrastructure component (mocks)", function () {
+describe("cluster: the SharedInfrastructure component (mocks)", function () {
   this.timeout(60_000);
 
   it("installs in the order the controllers need: CRDs and Envoy Gateway's pool access, Envoy Gateway, AI Gateway CRDs, AI Gateway, EnvoyProxy, GatewayClass", async () => {
-    const { resources } = await underMocks("kind", async () => new ClusterInfrastructure("cluster", { stack: "kind", plan: planInstall(existing(), { envoyGateway: true, gatewayClassName: "inference-bench-envoy" }) }));
+    const { resources } = await underMocks("kind", async () => new SharedInfrastructure("cluster", { stack: "kind", plan: planInstall(existing(), { envoyGateway: true, gatewayClassName: "inference-bench-envoy" }) }));
     const one = (type: string, name: string) => {
       const found = resources.find((r) => r.type === type && r.name === name);
       assert.ok(found, `${type} ${name}; have ${resources.map((r) => `${r.type} ${r.name}`).join(", ")}`);
@@ -288,25 +288,25 @@ describe("cluster: the ClusterInfrastructure component (mocks)", function () {
     const crd: any = loadCrd(INFERENCE_CRDS[0]);
     kube.setObject(crd); // GKE's own, unlabelled
     const settings = { stack: "gke-1", envoyGateway: true, gatewayClassName: "inference-bench-envoy", gcpProject: "p", gcpRegion: "us-central1", gcpNetwork: "default", proxyOnlySubnetCidr: "10.129.0.0/23", resultsBucketLocation: "US", resultsBucketWriters: [], kubeconfig: kubeConfig.exportConfig() };
-    const { resources, outputs } = await underMocks("gke-1", () => runClusterProgram(settings));
+    const { resources, outputs } = await underMocks("gke-1", () => runInfrastructureProgram(settings));
     assert.ok(!resources.some((r) => r.name === `cluster-crd-${crd.metadata.name}`), "GKE's CRD is reused");
     assert.deepEqual((outputs as any).reused, ["CRD inferencepools.inference.networking.k8s.io (serves v1)"]);
     const subnet = resources.find((r) => r.type === "gcp:compute/subnetwork:Subnetwork")!;
     assert.deepEqual({ purpose: subnet.inputs.purpose, role: subnet.inputs.role, region: subnet.inputs.region, ipCidrRange: subnet.inputs.ipCidrRange }, { purpose: "REGIONAL_MANAGED_PROXY", role: "ACTIVE", region: "us-central1", ipCidrRange: "10.129.0.0/23" });
     const provider = resources.find((r) => r.type === "pulumi:providers:kubernetes")!;
     assert.equal(provider.inputs.upsertExistingObjects, "true");
-    assert.ok(resources.filter((r) => r.type.startsWith("kubernetes:") && r.type !== CLUSTER_TYPE).every((r) => r.provider.startsWith(provider.urn)), "every object goes through the adopting provider");
+    assert.ok(resources.filter((r) => r.type.startsWith("kubernetes:") && r.type !== INFRASTRUCTURE_TYPE).every((r) => r.provider.startsWith(provider.urn)), "every object goes through the adopting provider");
   });
 
   it("the cluster program declares the results bucket runs upload to, kept when the stack is destroyed, only with a project", async () => {
     const base = { stack: "gke-2", envoyGateway: true, gatewayClassName: "inference-bench-envoy", gcpNetwork: "default", resultsBucketLocation: "EU", kubeconfig: kubeConfig.exportConfig() };
-    const { resources, outputs } = await underMocks("gke-2", () => runClusterProgram({ ...base, gcpProject: "p", resultsBucket: "bench-results", resultsBucketWriters: ["serviceAccount:ci@p.iam.gserviceaccount.com"] }));
+    const { resources, outputs } = await underMocks("gke-2", () => runInfrastructureProgram({ ...base, gcpProject: "p", resultsBucket: "bench-results", resultsBucketWriters: ["serviceAccount:ci@p.iam.gserviceaccount.com"] }));
     const bucket = resources.find((r) => r.type === "gcp:storage/bucket:Bucket")!;
     assert.deepEqual({ name: bucket.inputs.name, location: bucket.inputs.location, project: bucket.inputs.project, retained: bucket.retainOnDelete }, { name: "bench-results", location: "EU", project: "p", retained: true });
     const writer = resources.find((r) => r.type === "gcp:storage/bucketIAMMember:BucketIAMMember")!;
     assert.equal(writer.inputs.member, "serviceAccount:ci@p.iam.gserviceaccount.com");
     assert.equal(await new Promise((resolve) => (outputs as any).resultsBucket.apply(resolve)), "bench-results");
-    await assert.rejects(underMocks("gke-3", () => runClusterProgram({ ...base, stack: "gke-3", resultsBucket: "bench-results", resultsBucketWriters: [] })), /resultsBucket needs gcpProject/);
+    await assert.rejects(underMocks("gke-3", () => runInfrastructureProgram({ ...base, stack: "gke-3", resultsBucket: "bench-results", resultsBucketWriters: [] })), /resultsBucket needs gcpProject/);
   });
 
   it("a run declares only per-namespace bindings to the shared roles (the metrics reader's with a GCP project)", async () => {
@@ -324,10 +324,10 @@ describe("cluster: the ClusterInfrastructure component (mocks)", function () {
     const project = YAML.parse(fs.readFileSync(path.join(PROJECT_ROOT, "cluster", "Pulumi.yaml"), "utf8"));
     assert.equal(project.name, "inference-bench-cluster");
     assert.ok(fs.existsSync(path.join(PROJECT_ROOT, "cluster", project.main)));
-    for (const [key, value] of Object.entries(CLUSTER_SETTING_DEFAULTS)) {
+    for (const [key, value] of Object.entries(INFRASTRUCTURE_SETTING_DEFAULTS)) {
       assert.equal(project.config[key]?.type, typeof value, key);
       assert.deepEqual(project.config[key].default, value, key);
     }
-    assert.deepEqual(Object.keys(project.config).sort(), Object.keys(CLUSTER_SETTING_DEFAULTS).sort());
+    assert.deepEqual(Object.keys(project.config).sort(), Object.keys(INFRASTRUCTURE_SETTING_DEFAULTS).sort());
   });
 });

@@ -5,13 +5,13 @@ import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, RbacA
 import YAML from "yaml";
 import type { ResolvedBenchmark } from "../catalog/catalog";
 import { ClusterError } from "../errors";
-import { SHARED_NAMES } from "../manifests/cluster";
+import { SHARED_NAMES } from "../manifests/cluster-scoped";
 import { NAMES } from "../manifests/common";
 import { CHART_OBJECTS, ENVOY_GATEWAY_CHART, ENVOY_GATEWAY_CONTROLLER } from "../manifests/charts";
 import { INFERENCE_CRDS } from "./pinned";
 
 /** How a user installs what is missing. */
-export const INSTALL_HINT = "install it with `pulumi up` in cluster/ (the inference-bench-cluster project; see README, Shared cluster infrastructure)";
+const INSTALL_HINT = "install it with `pulumi up` in cluster/ (the inference-bench-cluster project; see README, Shared cluster infrastructure)";
 
 export interface InfrastructureNeeds {
   /** CRDs by name, with the versions that must be served. */
@@ -44,7 +44,7 @@ export function infrastructureNeeds(benchmarks: ResolvedBenchmark[], options: { 
     picker = true;
     for (const crd of INFERENCE_CRDS.filter((c) => c.requiredBy.includes(b.inferenceFlavor))) {
       const versions = crds.get(crd.name) ?? new Set<string>();
-      crd.versions.forEach((v) => versions.add(v));
+      for (const v of crd.versions) versions.add(v);
       crds.set(crd.name, versions);
     }
     if (b.loadBalancer === "gateway.envoy.epp") {
@@ -99,8 +99,20 @@ export async function servedVersions(kubeConfig: KubeConfig, name: string): Prom
   return { versions: (crd.spec?.versions ?? []).filter((v) => v.served).map((v) => v.name), labels: crd.metadata?.labels ?? {} };
 }
 
+/** The parts of Envoy Gateway's configuration (its EnvoyGateway object) that the benchmarks need. */
+export interface EnvoyGatewayConfig {
+  extensionManager?: { service?: unknown; backendResources?: Array<{ group?: string; kind?: string; version?: string }> };
+  extensionApis?: { enableEnvoyPatchPolicy?: boolean; enableBackend?: boolean };
+}
+
+/** A GatewayClass as the API server returns it (the part read here). */
+interface GatewayClass {
+  metadata?: { labels?: Record<string, string> };
+  spec?: { controllerName?: string };
+}
+
 /** Envoy Gateway's running configuration (the EnvoyGateway object in its ConfigMap), or undefined when it is not installed. */
-export async function envoyGatewayConfig(kubeConfig: KubeConfig): Promise<Record<string, any> | undefined> {
+export async function envoyGatewayConfig(kubeConfig: KubeConfig): Promise<EnvoyGatewayConfig | undefined> {
   const namespace = ENVOY_GATEWAY_CHART.namespace;
   const configMap = await readOptional(`ConfigMap ${namespace}/${CHART_OBJECTS.envoyGatewayConfigMap}`,
     () => kubeConfig.makeApiClient(CoreV1Api).readNamespacedConfigMap({ name: CHART_OBJECTS.envoyGatewayConfigMap, namespace }));
@@ -108,26 +120,26 @@ export async function envoyGatewayConfig(kubeConfig: KubeConfig): Promise<Record
   const text = configMap.data?.[CHART_OBJECTS.envoyGatewayConfigKey];
   if (!text) return {};
   try {
-    return (YAML.parse(text) as Record<string, any>) ?? {};
+    return (YAML.parse(text) as EnvoyGatewayConfig | null) ?? {};
   } catch (error) {
     throw new ClusterError(`ConfigMap ${namespace}/${CHART_OBJECTS.envoyGatewayConfigMap}: ${CHART_OBJECTS.envoyGatewayConfigKey} is not YAML: ${(error as Error).message.split("\n")[0]}`);
   }
 }
 
 /** Whether an Envoy Gateway configuration routes HTTPRoute backendRefs to InferencePool v1 (only through an extension manager that lists it). */
-export function routesInferencePools(config: Record<string, any>): boolean {
+export function routesInferencePools(config: EnvoyGatewayConfig): boolean {
   const manager = config.extensionManager;
-  return Boolean(manager?.service) && (manager?.backendResources ?? []).some((r: any) => r?.group === "inference.networking.k8s.io" && r?.kind === "InferencePool" && r?.version === "v1");
+  return Boolean(manager?.service) && (manager?.backendResources ?? []).some((r) => r?.group === "inference.networking.k8s.io" && r?.kind === "InferencePool" && r?.version === "v1");
 }
 
 /** Whether an Envoy Gateway configuration accepts EnvoyPatchPolicy and Backend objects. */
-export function acceptsPatchPolicies(config: Record<string, any>): boolean {
+export function acceptsPatchPolicies(config: EnvoyGatewayConfig): boolean {
   return config.extensionApis?.enableEnvoyPatchPolicy === true && config.extensionApis?.enableBackend === true;
 }
 
 /** A GatewayClass, or undefined when there is none. */
-export async function readGatewayClass(kubeConfig: KubeConfig, name: string): Promise<any> {
-  return readOptional(`GatewayClass ${name}`,
+export async function readGatewayClass(kubeConfig: KubeConfig, name: string): Promise<GatewayClass | undefined> {
+  return readOptional<GatewayClass>(`GatewayClass ${name}`,
     () => kubeConfig.makeApiClient(CustomObjectsApi).getClusterCustomObject({ group: "gateway.networking.k8s.io", version: "v1", plural: "gatewayclasses", name }));
 }
 

@@ -159,7 +159,7 @@ function goodputOf(successes: Json): Goodput | undefined {
 }
 
 /** Parses one stage_<i>_lifecycle_metrics.json into a Stat (request_rate: the planned one, else the file's). */
-export function parseStage(file: string, text: string, plannedRate: number | undefined, concurrent: boolean): Stat {
+function parseStage(file: string, text: string, plannedRate: number | undefined, concurrent: boolean): Stat {
   const root = parseJson(file, text);
   const load = object(root.load_summary);
   const successes = object(root.successes);

@@ -6,9 +6,12 @@
 // overwritten, and checked for what the benchmarks need.
 import { AppsV1Api, type KubeConfig } from "@kubernetes/client-node";
 import { ClusterError } from "../errors";
-import { CLUSTER_STACK_LABEL } from "../manifests/cluster";
+import { CLUSTER_STACK_LABEL } from "../manifests/cluster-scoped";
 import { AI_GATEWAY_CHART, CHART_OBJECTS, ENVOY_GATEWAY_CHART, ENVOY_GATEWAY_CONTROLLER, HELM_RELEASE_ANNOTATION } from "../manifests/charts";
-import { acceptsPatchPolicies, envoyGatewayConfig, readGatewayClass, readOptional, routesInferencePools, servedVersions } from "./check";
+import {
+  acceptsPatchPolicies,
+  type EnvoyGatewayConfig,
+  envoyGatewayConfig, readGatewayClass, readOptional, routesInferencePools, servedVersions } from "./check";
 import { INFERENCE_CRDS, type PinnedCrd } from "./pinned";
 
 export type Owner = "absent" | "ours" | "theirs";
@@ -16,7 +19,7 @@ export type Owner = "absent" | "ours" | "theirs";
 /** What the cluster already has, as read through the Kubernetes API. */
 export interface ExistingInfrastructure {
   crds: Record<string, { owner: Owner; versions: string[] }>;
-  envoyGateway: { owner: Owner; image?: string; config?: Record<string, any> };
+  envoyGateway: { owner: Owner; image?: string; config?: EnvoyGatewayConfig };
   aiGateway: { owner: Owner };
   gatewayClass: { owner: Owner; controller?: string };
 }

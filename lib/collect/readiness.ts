@@ -3,18 +3,8 @@
 // held, the probe request's status, and whether the endpoint picker was proven in the path.
 import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
 import { READINESS_CONTAINER, READINESS_MARKER } from "../manifests/readiness";
+import type { ReadinessRecord } from "../results/record";
 
-export interface ReadinessRecord {
-  ok: boolean;
-  seconds: number;
-  target: string | null;
-  conditions: Array<{ name: string; held: boolean; detail: string }>;
-  probe?: { url: string; model: string; status: number | null; headers: Record<string, string>; error?: string; body?: string };
-  epp_proof_header?: string;
-  epp_in_path?: boolean;
-  failed?: string;
-  message?: string;
-}
 
 /** The last marker line of a readiness log, or undefined. */
 export function parseReadinessLog(log: string): ReadinessRecord | undefined {

@@ -113,7 +113,7 @@ export function loadCrd(crd: PinnedCrd, root = PROJECT_ROOT): K8sObject {
 }
 
 /** Deep merge as Helm merges values files: maps merge, everything else (lists included) is replaced. */
-export function mergeValues(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+function mergeValues(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
   const result: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(over)) {
     const existing = result[key];

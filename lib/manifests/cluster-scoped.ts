@@ -1,5 +1,5 @@
 // Cluster-scoped objects. Shared ones (the Envoy GatewayClass and its EnvoyProxy, the cluster
-// roles) belong to the cluster project (cluster/, components/cluster.ts), which installs them
+// roles) belong to the cluster project (cluster/, components/infrastructure.ts), which installs them
 // once per cluster; per-run ones (a ClusterRoleBinding per benchmark namespace) belong to the
 // run program (components/prerequisites.ts).
 import type { IClusterRole } from "kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole";

@@ -30,7 +30,7 @@ function figuresOf(text: string): Partial<Record<Figure, number>> {
   }
   const values: Partial<Record<Figure, number>> = {};
   for (const [figure, names] of Object.entries(POD_METRIC_NAMES) as Array<[Figure, readonly string[]]>) {
-    const series = names.map((name) => byName.get(name)).find((found) => found && found.length);
+    const series = names.map((name) => byName.get(name)).find((found) => found?.length);
     if (!series) continue;
     const sum = series.reduce((a, b) => a + b, 0);
     // A usage fraction per engine is averaged; counts add up.

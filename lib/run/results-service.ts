@@ -11,12 +11,12 @@ import { loadGeneratorTimeoutSeconds } from "../plan/timing";
 import type { BenchmarkPaths } from "../snapshot/layout";
 import { databaseLocation } from "../store/database";
 import { ResultStore } from "../store/store";
-import { collectBenchmark, jobState, recordLoss, waitForAnyJob } from "./collect";
-import { defaultBucket, needsUpload, type UploadBucket, uploadBenchmark } from "./gcs";
-import { loadKubeConfig } from "./kube";
-import { readRunRecords } from "./run-results";
-import { type ResultsRecord, resultsRecordOf } from "./stack-record";
-import { hasResults } from "./status";
+import { collectBenchmark, jobState, recordLoss, waitForAnyJob } from "../collect/collect";
+import { defaultBucket, needsUpload, type UploadBucket, uploadBenchmark } from "../collect/gcs";
+import { loadKubeConfig } from "../kube-config";
+import { readRunRecords } from "../results/run-results";
+import { type ResultsRecord, resultsRecordOf } from "../results/stack-record";
+import { hasResults } from "../results/status";
 
 /** When the collection hooks run: after the Job is created or updated, and before it is deleted. */
 export type CollectPhase = "after-job" | "before-delete";

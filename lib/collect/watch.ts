@@ -14,11 +14,11 @@ export interface WatchOnceOptions {
  * watch, the timeout passes or the signal aborts: then undefined. A watch that the server ends
  * at once is followed by a one-second pause, so that a caller watching again does not hammer it.
  */
-export async function watchOnce<T>(
+export async function watchOnce<T, O = unknown>(
   kubeConfig: KubeConfig,
   path: string,
   query: Record<string, string | boolean | undefined>,
-  settle: (phase: string, object: any) => T | undefined,
+  settle: (phase: string, object: O) => T | undefined,
   options: WatchOnceOptions = {},
 ): Promise<T | undefined> {
   const started = Date.now();

@@ -33,7 +33,7 @@ const STATISTICS: Array<[Statistic, string]> = [
 ];
 
 /** The six error counters of init_errors_map(), written at the top level of `metrics`. */
-export const LPG_ERROR_TYPES = ["ClientConnectorError", "TimeoutError", "ContentTypeError", "ClientOSError", "ServerDisconnectedError", "unknown_error"] as const;
+const LPG_ERROR_TYPES = ["ClientConnectorError", "TimeoutError", "ContentTypeError", "ClientOSError", "ServerDisconnectedError", "unknown_error"] as const;
 
 type Generation = "07628c9" | "c29b163";
 

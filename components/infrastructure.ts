@@ -12,16 +12,16 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULTS } from "../lib/catalog/defaults";
 import { AI_GATEWAY_CHART, AI_GATEWAY_CRDS_CHART, ENVOY_GATEWAY_CHART, type PinnedChart } from "../lib/manifests/charts";
-import { detectInfrastructure, type InstallPlan, planInstall } from "../lib/cluster/plan";
-import { envoyGatewayValues, loadCrd } from "../lib/cluster/pinned";
+import { detectInfrastructure, type InstallPlan, planInstall } from "../lib/infrastructure/plan";
+import { envoyGatewayValues, loadCrd } from "../lib/infrastructure/pinned";
 import { UserError } from "../lib/errors";
-import { classEnvoyProxy, envoyGatewayClass, envoyGatewayPoolReader, eppClusterRole, eppMetricsReaderClusterRole, sharedLabels } from "../lib/manifests/cluster";
+import { classEnvoyProxy, envoyGatewayClass, envoyGatewayPoolReader, eppClusterRole, eppMetricsReaderClusterRole, sharedLabels } from "../lib/manifests/cluster-scoped";
 import type { K8sObject } from "../lib/manifests/common";
-import { loadKubeConfig } from "../lib/results/kube";
+import { loadKubeConfig } from "../lib/kube-config";
 import { declareObject } from "./benchmark";
 import { ResultsBucket } from "./results-bucket";
 
-export const CLUSTER_TYPE = "inference-bench:cluster:Infrastructure";
+export const INFRASTRUCTURE_TYPE = "inference-bench:cluster:Infrastructure";
 
 export interface ProxyOnlySubnetArgs {
   project: string;
@@ -32,10 +32,10 @@ export interface ProxyOnlySubnetArgs {
   ipCidrRange: string;
 }
 
-export interface ClusterInfrastructureArgs {
+export interface SharedInfrastructureArgs {
   /** This cluster stack's name; every object it installs carries it (CLUSTER_STACK_LABEL). Required. */
   stack: string;
-  /** What to install and what to reuse (lib/cluster/plan.ts planInstall). Required. */
+  /** What to install and what to reuse (lib/infrastructure/plan.ts planInstall). Required. */
   plan: InstallPlan;
   /** The Envoy GatewayClass. Default: DEFAULTS.gatewayClass.envoy, the catalogs' default. */
   gatewayClassName?: string;
@@ -43,13 +43,13 @@ export interface ClusterInfrastructureArgs {
   proxyOnlySubnet?: ProxyOnlySubnetArgs;
 }
 
-export class ClusterInfrastructure extends pulumi.ComponentResource {
+export class SharedInfrastructure extends pulumi.ComponentResource {
   /** The logical name of every shared object declared, in install order. */
   readonly installed: string[];
 
-  constructor(name: string, args: ClusterInfrastructureArgs, opts?: pulumi.ComponentResourceOptions) {
-    super(CLUSTER_TYPE, name, {}, opts);
-    if (!args.stack) throw new pulumi.ResourceError("ClusterInfrastructure: stack is required", this);
+  constructor(name: string, args: SharedInfrastructureArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(INFRASTRUCTURE_TYPE, name, {}, opts);
+    if (!args.stack) throw new pulumi.ResourceError("SharedInfrastructure: stack is required", this);
     const { plan, stack } = args;
     const gatewayClassName = args.gatewayClassName ?? DEFAULTS.gatewayClass.envoy;
     const installed: string[] = [];
@@ -66,7 +66,10 @@ export class ClusterInfrastructure extends pulumi.ComponentResource {
         const manifest = loadCrd(crd);
         manifest.metadata.labels = { ...manifest.metadata.labels, ...sharedLabels(stack) };
         installed.push(`${name}-crd-${crd.name}`);
-        return new k8s.apiextensions.v1.CustomResourceDefinition(`${name}-crd-${crd.name}`, manifest as any, { parent: this, retainOnDelete: true });
+        return new k8s.apiextensions.v1.CustomResourceDefinition(`${name}-crd-${crd.name}`, manifest as unknown as k8s.apiextensions.v1.CustomResourceDefinitionArgs, {
+          parent: this,
+          retainOnDelete: true,
+        });
       });
     } catch (error) {
       throw error instanceof UserError ? new pulumi.ResourceError(error.message, this) : error;
@@ -116,7 +119,7 @@ export class ClusterInfrastructure extends pulumi.ComponentResource {
 }
 
 /** The cluster stack's configuration (cluster/Pulumi.yaml declares the keys with these defaults). */
-export interface ClusterSettings {
+export interface InfrastructureSettings {
   stack: string;
   envoyGateway: boolean;
   gatewayClassName: string;
@@ -133,7 +136,7 @@ export interface ClusterSettings {
   kubeContext?: string;
 }
 
-export const CLUSTER_SETTING_DEFAULTS = {
+export const INFRASTRUCTURE_SETTING_DEFAULTS = {
   envoyGateway: true,
   gatewayClassName: DEFAULTS.gatewayClass.envoy,
   gcpProject: "",
@@ -145,12 +148,12 @@ export const CLUSTER_SETTING_DEFAULTS = {
   resultsBucketWriters: "",
 } as const;
 
-export function readClusterSettings(config: pulumi.Config, stack: string): ClusterSettings {
+export function readInfrastructureSettings(config: pulumi.Config, stack: string): InfrastructureSettings {
   const kubernetes = new pulumi.Config("kubernetes");
-  const text = (key: keyof typeof CLUSTER_SETTING_DEFAULTS) => config.get(key) ?? (CLUSTER_SETTING_DEFAULTS[key] as string);
+  const text = (key: keyof typeof INFRASTRUCTURE_SETTING_DEFAULTS) => config.get(key) ?? (INFRASTRUCTURE_SETTING_DEFAULTS[key] as string);
   return {
     stack,
-    envoyGateway: config.getBoolean("envoyGateway") ?? CLUSTER_SETTING_DEFAULTS.envoyGateway,
+    envoyGateway: config.getBoolean("envoyGateway") ?? INFRASTRUCTURE_SETTING_DEFAULTS.envoyGateway,
     gatewayClassName: text("gatewayClassName"),
     gcpProject: text("gcpProject") || undefined,
     gcpRegion: text("gcpRegion") || undefined,
@@ -164,7 +167,7 @@ export function readClusterSettings(config: pulumi.Config, stack: string): Clust
   };
 }
 
-export interface ClusterOutputs {
+export interface InfrastructureOutputs {
   gatewayClassName: string;
   /** What this stack declares. */
   installed: string[];
@@ -182,7 +185,7 @@ async function hasProxyOnlySubnet(project: string, region: string, network: stri
 }
 
 /** The cluster program: detect what exists, then install the rest. */
-export async function runClusterProgram(settings: ClusterSettings): Promise<ClusterOutputs> {
+export async function runInfrastructureProgram(settings: InfrastructureSettings): Promise<InfrastructureOutputs> {
   let plan: InstallPlan;
   try {
     const kubeConfig = loadKubeConfig(settings.kubeconfig, settings.kubeContext);
@@ -216,7 +219,7 @@ export async function runClusterProgram(settings: ClusterSettings): Promise<Clus
     ...(settings.kubeconfig ? { kubeconfig: settings.kubeconfig } : {}),
     ...(settings.kubeContext ? { context: settings.kubeContext } : {}),
   });
-  const infrastructure = new ClusterInfrastructure("cluster", {
+  const infrastructure = new SharedInfrastructure("cluster", {
     stack: settings.stack,
     plan,
     gatewayClassName: settings.gatewayClassName,
