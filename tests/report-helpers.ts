@@ -6,7 +6,7 @@ import addFormats from "ajv-formats";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
-import type { ChartData } from "../lib/report/html";
+import type { ChartData } from "../lib/report/browser/data";
 import { PROJECT_ROOT } from "./helpers";
 import { closeSchema } from "./validators";
 
