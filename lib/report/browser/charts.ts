@@ -9,6 +9,7 @@ declare const REPORT: ReportData;
 
 for (const chart of REPORT.charts) {
   const element = document.getElementById(`chart-${chart.id}`)!;
-  echarts.init(element, null, { renderer: "canvas" }).setOption(chartOption(chart));
+  const instance = echarts.init(element, null, { renderer: "canvas" });
+  instance.setOption(chartOption(chart, instance.getWidth()));
   element.dataset.rendered = "true";
 }

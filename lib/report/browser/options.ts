@@ -2,12 +2,15 @@
 // Node without a browser). Every value axis starts at zero, so a gap between curves reads as the
 // ratio it is; each point's label and tooltip say its rate; the marks' names go into the points'
 // own labels, which ECharts' label layout keeps from overprinting one another.
-import type { EChartsOption, LineSeriesOption } from "echarts";
+import type { EChartsOption, LabelLayoutOptionCallbackParams, LineSeriesOption } from "echarts";
 import { escapeHtml } from "../markup";
 import type { ChartData, MarkName, SeriesData } from "./data";
 
 const MARK_COLORS: Record<MarkName, string> = { "saturation": "#bc4c00", "SLO capacity": "#1a7f37", "invalid load": "#cf222e" };
 const MARK_SYMBOLS: Partial<Record<MarkName, string>> = { "invalid load": "path://M0,0L10,10M10,0L0,10" };
+const LABEL_FONT_SIZE = 10;
+const LABEL_LINE_HEIGHT = 12;
+const GRID = { left: 70, right: 40, top: 50, bottom: 50 };
 const POINT_SIZE = 6;
 /** Larger than a plain point: ECharts hides the label of the smaller symbol where two overlap. */
 const MARKED_POINT_SIZE = 10;
@@ -61,7 +64,18 @@ export function tooltipFor(chart: ChartData, target: TooltipTarget): string {
   return pointTooltip(chart, series, index);
 }
 
-function seriesOption(chart: ChartData, series: SeriesData): LineSeriesOption {
+/**
+ * Labels move up or down off one another (else the one on the smaller symbol hides) and sideways
+ * into the plot, off the axes' own labels and the canvas' edge; `width` is the chart's in pixels.
+ */
+export function labelLayout(width: number) {
+  return ({ labelRect }: Pick<LabelLayoutOptionCallbackParams, "labelRect">) => {
+    const left = Math.min(Math.max(labelRect.x, GRID.left), width - GRID.right - labelRect.width);
+    return { moveOverlap: "shiftY" as const, hideOverlap: true, dx: left - labelRect.x };
+  };
+}
+
+function seriesOption(chart: ChartData, series: SeriesData, width: number): LineSeriesOption {
   return {
     name: series.name,
     type: "line",
@@ -71,10 +85,12 @@ function seriesOption(chart: ChartData, series: SeriesData): LineSeriesOption {
       marksAt(series, params.dataIndex).length ? MARKED_POINT_SIZE : POINT_SIZE,
     lineStyle: { type: series.dashed ? "dashed" : "solid", width: 2 },
     label: {
-      show: true, position: "top", fontSize: 10, color: "#59636e",
+      // An explicit line height: without it ECharts measures a label's height from a CJK glyph,
+      // which is a few pixels where no CJK font is installed, and then misses overlaps.
+      show: true, position: "top", fontSize: LABEL_FONT_SIZE, lineHeight: LABEL_LINE_HEIGHT, color: "#59636e",
       formatter: (params) => pointLabel(chart, series, params.dataIndex),
     },
-    labelLayout: { hideOverlap: true },
+    labelLayout: labelLayout(width),
     markPoint: series.marks.length ? {
       symbol: "circle", symbolSize: 14,
       // The names show in the point's label; a second label here would overprint it.
@@ -89,7 +105,8 @@ function seriesOption(chart: ChartData, series: SeriesData): LineSeriesOption {
   };
 }
 
-export function chartOption(chart: ChartData): EChartsOption {
+/** The option of one chart `width` pixels wide. */
+export function chartOption(chart: ChartData, width: number): EChartsOption {
   const axis = (a: ChartData["x"]) => ({
     type: "value" as const, name: `${a.label} (${a.unit})`, nameLocation: "middle" as const, nameGap: 32,
     scale: false, min: 0,
@@ -99,9 +116,9 @@ export function chartOption(chart: ChartData): EChartsOption {
     title: { text: chart.title, left: "center", textStyle: { fontSize: 13 } },
     tooltip: { trigger: "item", formatter: (params) => tooltipFor(chart, params as TooltipTarget) },
     legend: { show: false },
-    grid: { left: 70, right: 40, top: 50, bottom: 50 },
+    grid: GRID,
     xAxis: axis(chart.x),
     yAxis: { ...axis(chart.y), nameGap: 50, ...(chart.range ? { min: chart.range[0], max: chart.range[1] } : {}) },
-    series: chart.series.map((s) => seriesOption(chart, s)),
+    series: chart.series.map((s) => seriesOption(chart, s, width)),
   };
 }
