@@ -71,7 +71,7 @@ describe("report charts: options", () => {
     assert.match(pointTooltip(curve, { ...svc, name: "<b>x</b> @ r" }, 0), /^<b>&lt;b&gt;x&lt;\/b&gt; @ r<\/b>/, "names are escaped");
   });
 
-  it("no two labels of marks overprint: the marks' names share their point's one label, laid out against overlap", () => {
+  it("no two marks or labels overprint: the marks' names share their point's one label, laid out against overlap", () => {
     const [line] = lines(curve);
     assert.deepEqual(line.markPoint!.label, { show: false }, "a mark has no label of its own");
     const layout = line.labelLayout as ReturnType<typeof labelLayout>;
@@ -81,5 +81,8 @@ describe("report charts: options", () => {
     assert.equal(layout({ labelRect: { x: 330, y: 60, width: 80, height: 12 } as never }).dx, -30, "inside the canvas");
     const sizes = svc.rates.map((_, i) => (line.symbolSize as (v: unknown, p: { dataIndex: number }) => number)(null, { dataIndex: i }));
     assert.ok(sizes[2] > sizes[0] && sizes[3] > sizes[1], "marked points win where labels collide (ECharts keeps the larger symbol's)");
+    const compared = lines({ ...curve, series: [svc, { ...svc, name: "svc @ runb0002", dashed: true }] }).map((l) => l.markPoint!);
+    assert.ok((compared[1].symbolSize as number) > (compared[0].symbolSize as number) && compared[1].z! < compared[0].z!,
+      "a compared run's mark on the same point rings the primary run's rather than covering it");
   });
 });

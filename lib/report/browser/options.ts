@@ -14,6 +14,12 @@ const GRID = { left: 70, right: 40, top: 50, bottom: 50 };
 const POINT_SIZE = 6;
 /** Larger than a plain point: ECharts hides the label of the smaller symbol where two overlap. */
 const MARKED_POINT_SIZE = 10;
+/**
+ * A compared run's mark is larger and drawn beneath: where it falls on the primary run's mark, it
+ * rings it instead of covering it.
+ */
+const MARK_SIZE = { primary: 14, compared: 22 };
+const MARK_Z = { primary: 5, compared: 4 };
 
 export function formatRate(rate: number): string {
   return `${rate.toLocaleString("en-US", { maximumFractionDigits: 2 })} QPS`;
@@ -92,7 +98,8 @@ function seriesOption(chart: ChartData, series: SeriesData, width: number): Line
     },
     labelLayout: labelLayout(width),
     markPoint: series.marks.length ? {
-      symbol: "circle", symbolSize: 14,
+      symbol: "circle",
+      symbolSize: series.dashed ? MARK_SIZE.compared : MARK_SIZE.primary, z: series.dashed ? MARK_Z.compared : MARK_Z.primary,
       // The names show in the point's label; a second label here would overprint it.
       label: { show: false },
       data: series.marks.map((m) => ({
