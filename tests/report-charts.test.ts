@@ -25,10 +25,13 @@ const curve: ChartData = {
   x: { label: "request latency p90", unit: "ms" }, y: { label: "output throughput", unit: "tokens/s" }, series: [svc],
 };
 const rate: ChartData = {
-  id: "itl-p50", title: "ITL p50", group: "rate", x: { label: "request rate", unit: "QPS" }, y: { label: "ITL p50", unit: "ms" },
+  id: "itl-p50", title: "ITL p50", group: "rate",
+  x: { label: "request rate", unit: "QPS" }, y: { label: "ITL p50", unit: "ms" },
   series: [{ ...svc, points: [[10, 10.01], [20, 10.02], [40, 10.04], [80, 10.08]] }],
 };
-const success: ChartData = { ...rate, id: "success", y: { label: "successful ÷ attempted", unit: "%" }, range: [0, 100] };
+const success: ChartData = {
+  ...rate, id: "success", y: { label: "successful ÷ attempted", unit: "%" }, range: [0, 100],
+};
 
 const axes = (chart: ChartData) => {
   const option = chartOption(chart, WIDTH) as { xAxis: Record<string, unknown>; yAxis: Record<string, unknown> };
@@ -55,9 +58,11 @@ describe("report charts: options", () => {
   it("each point on a curve is labelled with its rate; against rate only marked points are labelled", () => {
     assert.deepEqual(svc.rates.map((_, i) => pointLabel(curve, svc, i)),
       ["10 QPS", "20 QPS", "40 QPS · saturation · SLO capacity", "80 QPS · invalid load"]);
-    assert.deepEqual(svc.rates.map((_, i) => pointLabel(rate, svc, i)), ["", "", "saturation · SLO capacity", "invalid load"]);
+    assert.deepEqual(svc.rates.map((_, i) => pointLabel(rate, svc, i)),
+      ["", "", "saturation · SLO capacity", "invalid load"]);
     const odd = { ...svc, rates: [0.25, 2.5, 1000, 12.125], marks: [] };
-    assert.deepEqual(odd.rates.map((_, i) => pointLabel(curve, odd, i)), ["0.25 QPS", "2.5 QPS", "1,000 QPS", "12.13 QPS"]);
+    assert.deepEqual(odd.rates.map((_, i) => pointLabel(curve, odd, i)),
+      ["0.25 QPS", "2.5 QPS", "1,000 QPS", "12.13 QPS"]);
     const label = lines(curve)[0].label!;
     assert.equal(label.show, true);
     assert.equal(typeof label.formatter, "function");
@@ -65,24 +70,33 @@ describe("report charts: options", () => {
 
   it("the tooltip names the benchmark, the rate and both values; a mark's tooltip is its point's", () => {
     assert.equal(pointTooltip(curve, svc, 2),
-      "<b>svc</b><br>rate: 40 QPS<br>request latency p90: 1,580 ms<br>output throughput: 7,200 tokens/s<br>saturation<br>SLO capacity");
-    assert.equal(tooltipFor(curve, { componentType: "markPoint", seriesIndex: 0, dataIndex: 2 }), pointTooltip(curve, svc, 3));
-    assert.equal(tooltipFor(curve, { componentType: "series", seriesIndex: 0, dataIndex: 1 }), pointTooltip(curve, svc, 1));
-    assert.match(pointTooltip(curve, { ...svc, name: "<b>x</b> @ r" }, 0), /^<b>&lt;b&gt;x&lt;\/b&gt; @ r<\/b>/, "names are escaped");
+      "<b>svc</b><br>rate: 40 QPS<br>request latency p90: 1,580 ms<br>output throughput: 7,200 tokens/s"
+      + "<br>saturation<br>SLO capacity");
+    const markOnRate80 = { componentType: "markPoint", seriesIndex: 0, dataIndex: 2 };
+    assert.equal(tooltipFor(curve, markOnRate80), pointTooltip(curve, svc, 3));
+    const point20 = { componentType: "series", seriesIndex: 0, dataIndex: 1 };
+    assert.equal(tooltipFor(curve, point20), pointTooltip(curve, svc, 1));
+    assert.match(pointTooltip(curve, { ...svc, name: "<b>x</b> @ r" }, 0), /^<b>&lt;b&gt;x&lt;\/b&gt; @ r<\/b>/,
+      "names are escaped");
   });
 
-  it("no two marks or labels overprint: the marks' names share their point's one label, laid out against overlap", () => {
+  it("no two marks or labels overprint: marks' names share their point's one label, laid out against overlap", () => {
     const [line] = lines(curve);
     assert.deepEqual(line.markPoint!.label, { show: false }, "a mark has no label of its own");
     const layout = line.labelLayout as ReturnType<typeof labelLayout>;
     const inside = layout({ labelRect: { x: 100, y: 60, width: 80, height: 12 } as never });
     assert.deepEqual(inside, { moveOverlap: "shiftY", hideOverlap: true, dx: 0 });
-    assert.equal(layout({ labelRect: { x: 30, y: 60, width: 80, height: 12 } as never }).dx, 40, "off the y axis' labels");
-    assert.equal(layout({ labelRect: { x: 330, y: 60, width: 80, height: 12 } as never }).dx, -30, "inside the canvas");
-    const sizes = svc.rates.map((_, i) => (line.symbolSize as (v: unknown, p: { dataIndex: number }) => number)(null, { dataIndex: i }));
-    assert.ok(sizes[2] > sizes[0] && sizes[3] > sizes[1], "marked points win where labels collide (ECharts keeps the larger symbol's)");
-    const compared = lines({ ...curve, series: [svc, { ...svc, name: "svc @ runb0002", dashed: true }] }).map((l) => l.markPoint!);
-    assert.ok((compared[1].symbolSize as number) > (compared[0].symbolSize as number) && compared[1].z! < compared[0].z!,
+    const shift = (x: number) => layout({ labelRect: { x, y: 60, width: 80, height: 12 } as never }).dx;
+    assert.equal(shift(30), 40, "off the y axis' labels");
+    assert.equal(shift(330), -30, "inside the canvas");
+    const size = line.symbolSize as (value: unknown, params: { dataIndex: number }) => number;
+    const sizes = svc.rates.map((_, i) => size(null, { dataIndex: i }));
+    assert.ok(sizes[2] > sizes[0] && sizes[3] > sizes[1],
+      "marked points win where labels collide (ECharts keeps the larger symbol's)");
+    const withCompared = { ...curve, series: [svc, { ...svc, name: "svc @ runb0002", dashed: true }] };
+    const compared = lines(withCompared).map((l) => l.markPoint!);
+    const [primaryMark, comparedMark] = compared.map((m) => ({ size: m.symbolSize as number, z: m.z! }));
+    assert.ok(comparedMark.size > primaryMark.size && comparedMark.z < primaryMark.z,
       "a compared run's mark on the same point rings the primary run's rather than covering it");
   });
 });

@@ -44,7 +44,8 @@ interface DrawnText {
 
 function overlap(a: DrawnText["rect"], b: DrawnText["rect"]): boolean {
   const slack = 0.5;
-  return a.x + a.width - slack > b.x && b.x + b.width - slack > a.x && a.y + a.height - slack > b.y && b.y + b.height - slack > a.y;
+  return a.x + a.width - slack > b.x && b.x + b.width - slack > a.x
+    && a.y + a.height - slack > b.y && b.y + b.height - slack > a.y;
 }
 
 /**
@@ -86,7 +87,8 @@ export async function openReport(context: Mocha.Context, file: string, expected:
           if (el.type === "text" && el.style.text) {
             const rect = el.getBoundingRect().clone();
             rect.applyTransform(el.getComputedTransform());
-            texts.push({ text: el.style.text, label: !!el.__hostTarget, rect: { x: rect.x, y: rect.y, width: rect.width, height: rect.height } });
+            const { x, y, width, height } = rect;
+            texts.push({ text: el.style.text, label: !!el.__hostTarget, rect: { x, y, width, height } });
           }
           if (el.getTextContent?.()) stack.push(el.getTextContent());
           el.eachChild?.((child: any) => stack.push(child));
@@ -120,10 +122,14 @@ export async function openReport(context: Mocha.Context, file: string, expected:
       assert.deepEqual(got.axisMins, [0, chart.range?.[0] ?? 0], `${chart.id}: value axes from zero`);
       const labels = new Set(chart.series.flatMap((s) => s.rates.map((_, i) => pointLabel(chart, s, i))));
       const shown = got.texts.filter((t) => t.label);
-      for (const { text } of shown) assert.ok(labels.has(text), `${chart.id}: label "${text}" is a point's rate and marks`);
+      for (const { text } of shown) {
+        assert.ok(labels.has(text), `${chart.id}: label "${text}" is a point's rate and marks`);
+      }
       if (chart.group === "curve") assert.ok(shown.length > 0, `${chart.id}: the curves' points say their rates`);
       for (const [i, a] of got.texts.entries()) {
-        for (const b of got.texts.slice(i + 1)) assert.ok(!overlap(a.rect, b.rect), `${chart.id}: "${a.text}" overprints "${b.text}"`);
+        for (const b of got.texts.slice(i + 1)) {
+          assert.ok(!overlap(a.rect, b.rect), `${chart.id}: "${a.text}" overprints "${b.text}"`);
+        }
       }
     }
     const artifacts = path.join(PROJECT_ROOT, "tests", ".artifacts");

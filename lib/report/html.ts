@@ -114,9 +114,15 @@ export function chartData(primary: ReportRun, compared: ReportRun[], options: Re
           for (const [name, rate] of [["saturation", saturation], ["SLO capacity", capacity]] as const) {
             const row = rate === undefined || rate === null ? undefined : rows.find((r) => r.request_rate === rate);
             const at = row && point(row);
-            if (at && (chart.group === "curve" || chart.y === OUTPUT || chart.id === "latency-p90")) marks.push({ name, rate: row.request_rate, coord: at });
+            if (at && (chart.group === "curve" || chart.y === OUTPUT || chart.id === "latency-p90")) {
+              marks.push({ name, rate: row.request_rate, coord: at });
+            }
           }
-          return { name: multiRun ? `${b.name} @ ${run.runId}` : b.name, benchmark: b.name, runId: run.runId, color: colors.get(b.name)!, dashed: runIndex > 0, points: drawn.map((d) => d.at), rates: drawn.map((d) => d.rate), marks };
+          return {
+            name: multiRun ? `${b.name} @ ${run.runId}` : b.name, benchmark: b.name, runId: run.runId,
+            color: colors.get(b.name)!, dashed: runIndex > 0,
+            points: drawn.map((d) => d.at), rates: drawn.map((d) => d.rate), marks,
+          };
         })
         .filter((s) => s.points.length > 0),
     ),

@@ -14,7 +14,10 @@ export interface SeriesData {
   points: Array<[number, number]>;
   /** The request rate of each point, in the order of `points`. */
   rates: number[];
-  /** Marked points: "saturation" (throughput stops growing while p90 latency climbs), "SLO capacity", "invalid load" (every curve). */
+  /**
+   * Marked points: "saturation" (throughput stops growing while p90 latency climbs), "SLO capacity",
+   * "invalid load" (every curve).
+   */
   marks: Array<{ name: MarkName; rate: number; coord: [number, number] }>;
 }
 

@@ -6,7 +6,9 @@ import type { EChartsOption, LabelLayoutOptionCallbackParams, LineSeriesOption }
 import { escapeHtml } from "../markup";
 import type { ChartData, MarkName, SeriesData } from "./data";
 
-const MARK_COLORS: Record<MarkName, string> = { "saturation": "#bc4c00", "SLO capacity": "#1a7f37", "invalid load": "#cf222e" };
+const MARK_COLORS: Record<MarkName, string> = {
+  "saturation": "#bc4c00", "SLO capacity": "#1a7f37", "invalid load": "#cf222e",
+};
 const MARK_SYMBOLS: Partial<Record<MarkName, string>> = { "invalid load": "path://M0,0L10,10M10,0L0,10" };
 const LABEL_FONT_SIZE = 10;
 const LABEL_LINE_HEIGHT = 12;
@@ -99,7 +101,8 @@ function seriesOption(chart: ChartData, series: SeriesData, width: number): Line
     labelLayout: labelLayout(width),
     markPoint: series.marks.length ? {
       symbol: "circle",
-      symbolSize: series.dashed ? MARK_SIZE.compared : MARK_SIZE.primary, z: series.dashed ? MARK_Z.compared : MARK_Z.primary,
+      symbolSize: series.dashed ? MARK_SIZE.compared : MARK_SIZE.primary,
+      z: series.dashed ? MARK_Z.compared : MARK_Z.primary,
       // The names show in the point's label; a second label here would overprint it.
       label: { show: false },
       data: series.marks.map((m) => ({
