@@ -94,9 +94,15 @@ describe("report charts: options", () => {
     assert.ok(sizes[2] > sizes[0] && sizes[3] > sizes[1],
       "marked points win where labels collide (ECharts keeps the larger symbol's)");
     const withCompared = { ...curve, series: [svc, { ...svc, name: "svc @ runb0002", dashed: true }] };
-    const compared = lines(withCompared).map((l) => l.markPoint!);
-    const [primaryMark, comparedMark] = compared.map((m) => ({ size: m.symbolSize as number, z: m.z! }));
-    assert.ok(comparedMark.size > primaryMark.size && comparedMark.z < primaryMark.z,
-      "a compared run's mark on the same point rings the primary run's rather than covering it");
+    type DrawnMark = { name: string; symbolSize: number; z2: number };
+    const drawnMarks = lines(withCompared)
+      .flatMap((l) => (l.markPoint!.data as DrawnMark[]).map((m) => ({ ...m, z: l.markPoint!.z! })));
+    const rateOf = (m: { name: string }) => svc.marks.find((mark) => mark.name === m.name)!.rate;
+    for (const [i, a] of drawnMarks.entries()) {
+      for (const b of drawnMarks.slice(i + 1).filter((other) => rateOf(other) === rateOf(a))) {
+        const [under, over] = a.z < b.z || (a.z === b.z && a.z2 < b.z2) ? [a, b] : [b, a];
+        assert.ok(under.symbolSize > over.symbolSize, `${over.name} over a larger ${under.name}: rings, not covers`);
+      }
+    }
   });
 });

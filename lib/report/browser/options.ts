@@ -17,11 +17,16 @@ const POINT_SIZE = 6;
 /** Larger than a plain point: ECharts hides the label of the smaller symbol where two overlap. */
 const MARKED_POINT_SIZE = 10;
 /**
- * A compared run's mark is larger and drawn beneath: where it falls on the primary run's mark, it
- * rings it instead of covering it.
+ * Marks on one point ring one another instead of covering: saturation around the SLO's capacity,
+ * a compared run's marks larger and beneath the primary run's.
  */
-const MARK_SIZE = { primary: 14, compared: 22 };
+const MARK_SIZE: Record<MarkName, number> = { "SLO capacity": 12, "invalid load": 14, "saturation": 18 };
+const COMPARED_MARK_GROWTH = 8;
 const MARK_Z = { primary: 5, compared: 4 };
+
+export function markSize(name: MarkName, compared: boolean): number {
+  return MARK_SIZE[name] + (compared ? COMPARED_MARK_GROWTH : 0);
+}
 
 export function formatRate(rate: number): string {
   return `${rate.toLocaleString("en-US", { maximumFractionDigits: 2 })} QPS`;
@@ -100,13 +105,13 @@ function seriesOption(chart: ChartData, series: SeriesData, width: number): Line
     },
     labelLayout: labelLayout(width),
     markPoint: series.marks.length ? {
-      symbol: "circle",
-      symbolSize: series.dashed ? MARK_SIZE.compared : MARK_SIZE.primary,
       z: series.dashed ? MARK_Z.compared : MARK_Z.primary,
       // The names show in the point's label; a second label here would overprint it.
       label: { show: false },
       data: series.marks.map((m) => ({
         name: m.name, coord: m.coord, symbol: MARK_SYMBOLS[m.name] ?? "circle",
+        // The smaller on top.
+        symbolSize: markSize(m.name, series.dashed), z2: -markSize(m.name, series.dashed),
         itemStyle: m.name === "invalid load"
           ? { color: "none", borderColor: MARK_COLORS[m.name], borderWidth: 3 }
           : { color: MARK_COLORS[m.name], borderColor: "#fff", borderWidth: 2 },
