@@ -1,9 +1,10 @@
-// A self-contained HTML report of a run (and runs to compare it with): ECharts inlined, data
-// inlined, no network. First the throughput–latency curves (output tokens/s against TTFT, NTPOT
-// and request latency at p50/p90/p99), then figures against request rate; one colour per
-// benchmark across every run drawn (compared runs dashed in the same colour); saturation and the
-// SLO's capacity marked on the curves; per benchmark its figures, errors by type and sanity
-// checks; a delta table against the compared run; the SLO's capacity and cost; provenance.
+// A self-contained HTML report of a run (and runs to compare it with): ECharts, the data and the
+// page's own code (browser/, bundled by esbuild) inlined, no network. First the throughput–latency
+// curves (output tokens/s against TTFT, NTPOT and request latency at p50/p90/p99), then figures
+// against request rate; one colour per benchmark across every run drawn (compared runs dashed in
+// the same colour); saturation and the SLO's capacity marked on the curves; per benchmark its
+// figures, errors by type and sanity checks; a delta table against the compared run; the SLO's
+// capacity and cost; provenance.
 import { buildSync } from "esbuild";
 import * as fs from "node:fs";
 import * as path from "node:path";
