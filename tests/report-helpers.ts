@@ -6,7 +6,8 @@ import addFormats from "ajv-formats";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
-import type { ChartData } from "../lib/report/html";
+import type { ChartData } from "../lib/report/browser/data";
+import { pointLabel } from "../lib/report/browser/options";
 import { PROJECT_ROOT } from "./helpers";
 import { closeSchema } from "./validators";
 
@@ -33,10 +34,25 @@ export interface OpenReport {
   close(): Promise<void>;
 }
 
+/** A text ECharts drew (title, axis label, a point's label), where it landed on the canvas. */
+interface DrawnText {
+  text: string;
+  /** A point's label (hosted by its symbol), not the chart's own text. */
+  label: boolean;
+  rect: { x: number; y: number; width: number; height: number };
+}
+
+function overlap(a: DrawnText["rect"], b: DrawnText["rect"]): boolean {
+  const slack = 0.5;
+  return a.x + a.width - slack > b.x && b.x + b.width - slack > a.x
+    && a.y + a.height - slack > b.y && b.y + b.height - slack > a.y;
+}
+
 /**
  * Opens a report in Chromium with no network, checks there are no console errors and no request
  * leaves the file, and that every chart draws exactly `expected` (series, colours, dash, points,
- * marks). A visible skip (a failure in CI) without Chromium.
+ * marks; value axes from zero; points labelled with their rate and marks, no text over another).
+ * A visible skip (a failure in CI) without Chromium.
  */
 export async function openReport(context: Mocha.Context, file: string, expected: ChartData[]): Promise<OpenReport> {
   const executablePath = process.env.CHROMIUM ?? "/usr/bin/chromium";
@@ -60,8 +76,26 @@ export async function openReport(context: Mocha.Context, file: string, expected:
     await page.waitForFunction((count) => document.querySelectorAll('.chart[data-rendered="true"]').length === count, expected.length);
     const drawn = await page.evaluate(() =>
       [...document.querySelectorAll<HTMLElement>(".chart")].map((element) => {
-        const option = (window as any).echarts.getInstanceByDom(element).getOption();
+        const instance = (window as any).echarts.getInstanceByDom(element);
+        const option = instance.getOption();
+        // Every text zrender shows: ECharts' own label layout may hide some, never lets two overprint.
+        const texts: DrawnText[] = [];
+        const stack: any[] = instance.getZr().storage.getRoots();
+        while (stack.length) {
+          const el = stack.pop();
+          if (el.ignore || el.invisible) continue;
+          if (el.type === "text" && el.style.text) {
+            const rect = el.getBoundingRect().clone();
+            rect.applyTransform(el.getComputedTransform());
+            const { x, y, width, height } = rect;
+            texts.push({ text: el.style.text, label: !!el.__hostTarget, rect: { x, y, width, height } });
+          }
+          if (el.getTextContent?.()) stack.push(el.getTextContent());
+          el.eachChild?.((child: any) => stack.push(child));
+        }
         return {
+          texts,
+          axisMins: [option.xAxis[0].min, option.yAxis[0].min],
           id: element.dataset.chart!,
           title: option.title[0].text,
           axes: [option.xAxis[0].name, option.yAxis[0].name],
@@ -84,6 +118,18 @@ export async function openReport(context: Mocha.Context, file: string, expected:
         assert.equal(s.color, series.color, `${chart.id} ${series.name} colour`);
         assert.equal(s.dash, series.dashed ? "dashed" : "solid", `${chart.id} ${series.name} dash`);
         assert.deepEqual(s.marks, series.marks.map((m) => [m.name, m.coord]), `${chart.id} ${series.name} marks`);
+      }
+      assert.deepEqual(got.axisMins, [0, chart.range?.[0] ?? 0], `${chart.id}: value axes from zero`);
+      const labels = new Set(chart.series.flatMap((s) => s.rates.map((_, i) => pointLabel(chart, s, i))));
+      const shown = got.texts.filter((t) => t.label);
+      for (const { text } of shown) {
+        assert.ok(labels.has(text), `${chart.id}: label "${text}" is a point's rate and marks`);
+      }
+      if (chart.group === "curve") assert.ok(shown.length > 0, `${chart.id}: the curves' points say their rates`);
+      for (const [i, a] of got.texts.entries()) {
+        for (const b of got.texts.slice(i + 1)) {
+          assert.ok(!overlap(a.rect, b.rect), `${chart.id}: "${a.text}" overprints "${b.text}"`);
+        }
       }
     }
     const artifacts = path.join(PROJECT_ROOT, "tests", ".artifacts");

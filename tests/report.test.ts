@@ -292,6 +292,13 @@ describe("report: HTML in a real browser", function () {
       assert.match(delta, /svc 10\.0 \+11\.1%/);
       assert.match(delta, /zeta: missing in run runa0001/);
       assert.match(await page.text(".legend"), /epp.*svc.*run runa0001.*run runb0002/s);
+      await page.page.evaluate(() => (window as any).echarts
+        .getInstanceByDom(document.getElementById("chart-curve-latency-p90"))
+        .dispatchAction({ type: "showTip", seriesIndex: 1, dataIndex: 0 }));
+      const tooltip = page.page.locator("#chart-curve-latency-p90 div").filter({ hasText: "rate:" }).last();
+      assert.equal((await tooltip.innerText()).trim(),
+        "svc @ runa0001\nrate: 10 QPS\nrequest latency p90: 1,520 ms\noutput throughput: 1,800 tokens/s",
+        "benchmark, rate and values");
     } finally {
       await page.close();
     }

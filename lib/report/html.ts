@@ -1,12 +1,16 @@
-// A self-contained HTML report of a run (and runs to compare it with): ECharts inlined, data
-// inlined, no network. First the throughput–latency curves (output tokens/s against TTFT, NTPOT
-// and request latency at p50/p90/p99), then figures against request rate; one colour per
-// benchmark across every run drawn (compared runs dashed in the same colour); saturation and the
-// SLO's capacity marked on the curves; per benchmark its figures, errors by type and sanity
-// checks; a delta table against the compared run; the SLO's capacity and cost; provenance.
+// A self-contained HTML report of a run (and runs to compare it with): ECharts, the data and the
+// page's own code (browser/, bundled by esbuild) inlined, no network. First the throughput–latency
+// curves (output tokens/s against TTFT, NTPOT and request latency at p50/p90/p99), then figures
+// against request rate; one colour per benchmark across every run drawn (compared runs dashed in
+// the same colour); saturation and the SLO's capacity marked on the curves; per benchmark its
+// figures, errors by type and sanity checks; a delta table against the compared run; the SLO's
+// capacity and cost; provenance.
+import { buildSync } from "esbuild";
 import * as fs from "node:fs";
+import * as path from "node:path";
 import type { BenchmarkRow, StatDetail, StatRow } from "../store/store";
 import { errorsByType, saturationRate, successRatio } from "./analysis";
+import type { ChartData, ReportData, SeriesData } from "./browser/data";
 import { compareSides, formatDelta, GATE_METRICS } from "./compare";
 import { escapeHtml, table } from "./markup";
 import { pairsSection, ROUTING_RENDER, routingCharts, routingSection } from "./routing";
@@ -34,8 +38,7 @@ interface Axis {
 export interface ChartSpec {
   id: string;
   title: string;
-  /** "curve": throughput against a latency; "rate": a figure against request rate. */
-  group: "curve" | "rate";
+  group: ChartData["group"];
   x: Axis;
   y: Axis;
   /** A fixed y range, where the quantity has one. */
@@ -75,29 +78,6 @@ export const CHARTS: ChartSpec[] = [
 /** Distinct colours, one per benchmark name across every run in the report. */
 export const PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#393b79", "#637939"];
 
-export interface SeriesData {
-  name: string;
-  benchmark: string;
-  runId: string;
-  color: string;
-  /** Compared runs are dashed. */
-  dashed: boolean;
-  points: Array<[number, number]>;
-  /** Marked points: "saturation" (throughput stops growing while p90 latency climbs), "SLO capacity", "invalid load" (every curve). */
-  marks: Array<{ name: string; coord: [number, number] }>;
-}
-
-/** What the page draws: per chart, its series and their points. Also what the browser test checks. */
-export interface ChartData {
-  id: string;
-  title: string;
-  group: ChartSpec["group"];
-  x: { label: string; unit: string };
-  y: { label: string; unit: string };
-  range?: [number, number];
-  series: SeriesData[];
-}
-
 export function benchmarkColors(runs: ReportRun[]): Map<string, string> {
   const names = [...new Set(runs.flatMap((r) => r.benchmarks.map((b) => b.name)))].sort();
   return new Map(names.map((name, i) => [name, PALETTE[i % PALETTE.length]]));
@@ -123,21 +103,27 @@ export function chartData(primary: ReportRun, compared: ReportRun[], options: Re
             const [x, y] = [chart.x.value(r, b), chart.y.value(r, b)];
             return x === null || y === null ? undefined : [x, y];
           };
-          const points = rows.map(point).filter((p): p is [number, number] => p !== undefined);
+          const drawn = rows.flatMap((r) => { const at = point(r); return at ? [{ rate: r.request_rate, at }] : []; });
           const marks: SeriesData["marks"] = [];
           for (const row of rows) {
             const invalid = run.details?.some((d) => d.name === b.name && d.request_rate === row.request_rate && d.stat.load?.valid === false);
             const at = invalid ? point(row) : undefined;
-            if (at) marks.push({ name: "invalid load", coord: at });
+            if (at) marks.push({ name: "invalid load", rate: row.request_rate, coord: at });
           }
           const saturation = saturationRate(rows);
           const capacity = runIndex === 0 ? options.slo?.capacities.find((c) => c.name === b.name)?.max_rate : undefined;
           for (const [name, rate] of [["saturation", saturation], ["SLO capacity", capacity]] as const) {
             const row = rate === undefined || rate === null ? undefined : rows.find((r) => r.request_rate === rate);
             const at = row && point(row);
-            if (at && (chart.group === "curve" || chart.y === OUTPUT || chart.id === "latency-p90")) marks.push({ name, coord: at });
+            if (at && (chart.group === "curve" || chart.y === OUTPUT || chart.id === "latency-p90")) {
+              marks.push({ name, rate: row.request_rate, coord: at });
+            }
           }
-          return { name: multiRun ? `${b.name} @ ${run.runId}` : b.name, benchmark: b.name, runId: run.runId, color: colors.get(b.name)!, dashed: runIndex > 0, points, marks };
+          return {
+            name: multiRun ? `${b.name} @ ${run.runId}` : b.name, benchmark: b.name, runId: run.runId,
+            color: colors.get(b.name)!, dashed: runIndex > 0,
+            points: drawn.map((d) => d.at), rates: drawn.map((d) => d.rate), marks,
+          };
         })
         .filter((s) => s.points.length > 0),
     ),
@@ -267,46 +253,28 @@ th{background:#f6f8fa}td:first-child,th:first-child{text-align:left}.mark{border
 .status-partial{background:#fff8c5;color:#9a6700}.status-failed{background:#ffebe9;color:#cf222e}.status-pending{background:#eaeef2;color:#59636e}
 .cross{color:#cf222e;font-weight:bold}.problems{color:#cf222e}.note{color:#59636e;font-size:.85rem}code{font-size:.8rem}table.provenance td,table.images td{text-align:left}`;
 
-const RENDER = `
-const MARK_COLORS = { "saturation": "#bc4c00", "SLO capacity": "#1a7f37", "invalid load": "#cf222e" };
-const MARK_SYMBOLS = { "invalid load": "path://M0,0L10,10M10,0L0,10" };
-for (const chart of REPORT.charts) {
-  const element = document.getElementById("chart-" + chart.id);
-  const instance = echarts.init(element, null, { renderer: "canvas" });
-  const axis = (a, extra) => Object.assign({ type: "value", name: a.label + " (" + a.unit + ")", nameLocation: "middle", nameGap: 32, scale: true }, extra);
-  instance.setOption({
-    animation: false,
-    title: { text: chart.title, left: "center", textStyle: { fontSize: 13 } },
-    tooltip: { trigger: "item", formatter: (p) => p.seriesName + "<br>" + chart.x.label + ": " + p.value[0].toFixed(2) + " " + chart.x.unit + "<br>" + chart.y.label + ": " + p.value[1].toFixed(2) + " " + chart.y.unit },
-    legend: { show: false },
-    grid: { left: 70, right: 40, top: 50, bottom: 50 },
-    xAxis: axis(chart.x, {}),
-    yAxis: axis(chart.y, chart.range ? { min: chart.range[0], max: chart.range[1], scale: false } : { nameGap: 50 }),
-    series: chart.series.map((s) => ({
-      name: s.name,
-      type: "line",
-      data: s.points,
-      color: s.color,
-      symbolSize: 6,
-      lineStyle: { type: s.dashed ? "dashed" : "solid", width: 2 },
-      markPoint: s.marks.length ? {
-        symbol: "circle", symbolSize: 14,
-        data: s.marks.map((m) => ({ name: m.name, coord: m.coord, symbol: MARK_SYMBOLS[m.name] || "circle",
-          itemStyle: m.name === "invalid load" ? { color: "none", borderColor: MARK_COLORS[m.name], borderWidth: 3 } : { color: MARK_COLORS[m.name], borderColor: "#fff", borderWidth: 2 },
-          label: { show: true, position: "top", formatter: m.name, color: MARK_COLORS[m.name], fontSize: 11 } })),
-      } : undefined,
-    })),
-  });
-  element.dataset.rendered = "true";
-}`;
 
 let echartsSource: string | undefined;
+let chartsBundle: string | undefined;
+
+/**
+ * The page's own code (browser/charts.ts and what it imports) as one script, bundled once per
+ * process. Not minified: it is small beside ECharts, and a reader of the report can follow it.
+ */
+function browserBundle(): string {
+  chartsBundle ??= buildSync({
+    entryPoints: [path.join(__dirname, "browser", "charts.ts")],
+    bundle: true, format: "iife", target: "es2020", platform: "browser", write: false, logLevel: "silent",
+  }).outputFiles[0].text;
+  return chartsBundle;
+}
 
 export function renderReport(primary: ReportRun, compared: ReportRun[], options: ReportOptions = {}): string {
   echartsSource ??= fs.readFileSync(require.resolve("echarts/dist/echarts.min.js"), "utf8");
   const charts = chartData(primary, compared, options);
   const routing = routingCharts(primary.benchmarks, primary.details ?? []);
-  const data = JSON.stringify({ run: primary.runId, compared: compared.map((c) => c.runId), charts, routing }).replace(/</g, "\\u003c");
+  const report: ReportData = { run: primary.runId, compared: compared.map((c) => c.runId), charts, routing };
+  const data = JSON.stringify(report).replace(/</g, "\\u003c");
   const counts = primary.benchmarks.reduce<Record<string, number>>((acc, b) => ({ ...acc, [b.status]: (acc[b.status] ?? 0) + 1 }), {});
   const sections = primary.benchmarks.map((b) => benchmarkSection(b, primary.stats.filter((s) => s.name === b.name), options.slo?.capacities.find((c) => c.name === b.name), (primary.details ?? []).filter((d) => d.name === b.name))).join("\n");
   const grid = (group: ChartSpec["group"]) => `<div class="charts">${charts.filter((c) => c.group === group).map((c) => `<div class="chart" id="chart-${c.id}" data-chart="${c.id}"></div>`).join("")}</div>`;
@@ -330,7 +298,8 @@ ${compared.length ? `<h2>Differences</h2>${compared.map((c) => deltaSection(prim
 ${sections}
 ${provenanceSection(primary)}
 <script>${echartsSource}</script>
-<script>const REPORT = ${data};${RENDER}${ROUTING_RENDER}</script>
+<script>const REPORT = ${data};
+${browserBundle()}${ROUTING_RENDER}</script>
 </body></html>
 `;
 }
