@@ -67,7 +67,9 @@ def stop(process):
 def run(command, env, stop_at=None, lines=None, seconds=None, on_line=None):
     """Runs `command` in its own process group, printing its output redacted (and handing each line
     to `on_line`); stops it once it prints stop_at, or after `seconds`. Returns (stopped, exit status)."""
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, start_new_session=True
+    )
     state["child"] = process
     seen = False
     expired = []
@@ -127,7 +129,8 @@ def start_sampler(env):
 def mark(sampler, edge, what):
     """A rate's edge: the time, the cgroup's CPU throttling so far, and a scrape of every pod."""
     reading = pod_metrics.cpu_stat()
-    cpu = "" if reading is None else " throttled_usec=%d usage_usec=%s" % (reading[0], reading[1] if reading[1] is not None else "-")
+    usage = "-" if reading is None or reading[1] is None else reading[1]
+    cpu = "" if reading is None else " throttled_usec=%d usage_usec=%s" % (reading[0], usage)
     say("%s-%s %s time=%.3f%s" % (RATE, edge, what, time.time(), cpu))
     if sampler is not None:
         sampler.trigger()
@@ -204,7 +207,8 @@ def lpg():
     if streaming and streaming_crashes(source):
         streaming = False
         env["STREAM_REQUEST"] = "false"
-        say("%s streaming off: this LPG build crashes when it streams (AttributeError: '_end_time', upstream fd39679); TTFT and ITL are not measured" % NOTE)
+        say("%s streaming off: this LPG build crashes when it streams (AttributeError: '_end_time', "
+            "upstream fd39679); TTFT and ITL are not measured" % NOTE)
     say("%s %s" % (STREAMING, "on" if streaming else "off"))
     if "SLEEP_TIME" not in entry and re.search(r"^\s*sleep 30\b", entry, re.M):
         say("%s this LPG build pauses 30 s between rates whatever pause_seconds says" % NOTE)
@@ -214,7 +218,9 @@ def lpg():
     if state["terminated"]:
         return archive([], 143)
     sampler = start_sampler(env)
-    finished, status = run(["bash", "./latency_throughput_curve.sh"], env, stop_at=LPG_FINISHED, on_line=lpg_edges(sampler))
+    finished, status = run(
+        ["bash", "./latency_throughput_curve.sh"], env, stop_at=LPG_FINISHED, on_line=lpg_edges(sampler)
+    )
     pod_files = finish_sampler(sampler)
     if state["terminated"]:
         status = 143
@@ -223,7 +229,8 @@ def lpg():
     elif status == 0:
         status = 1
     prefix = env.get("FILE_PREFIX", "benchmark-catalog")
-    return archive(sorted(glob.glob(prefix + "-*.json")) + sorted(glob.glob("latency-profile-*.txt")) + pod_files, status)
+    files = sorted(glob.glob(prefix + "-*.json")) + sorted(glob.glob("latency-profile-*.txt"))
+    return archive(files + pod_files, status)
 
 
 def lpg_warmup(env, rates, seconds, streaming):
@@ -231,9 +238,11 @@ def lpg_warmup(env, rates, seconds, streaming):
     through the LPG's own benchmark_serving.py, with no result file."""
     rate = next((float(r) for r in rates if float(r) > 0), 1.0)
     prompts = max(1, int(rate * seconds))
-    dataset = "ShareGPT_V3_unfiltered_cleaned_split.json" if env.get("PROMPT_DATASET") == "sharegpt" else env.get("PROMPT_DATASET_FILE", "")
-    command = ["python3", "benchmark_serving.py", "--host=" + env["IP"], "--port=" + env.get("PORT", ""), "--dataset=" + dataset,
-               "--tokenizer=" + env.get("TOKENIZER", ""), "--request-rate=%s" % rate, "--backend=" + env.get("BACKEND", "vllm"),
+    sharegpt = env.get("PROMPT_DATASET") == "sharegpt"
+    dataset = "ShareGPT_V3_unfiltered_cleaned_split.json" if sharegpt else env.get("PROMPT_DATASET_FILE", "")
+    command = ["python3", "benchmark_serving.py", "--host=" + env["IP"], "--port=" + env.get("PORT", ""),
+               "--dataset=" + dataset, "--tokenizer=" + env.get("TOKENIZER", ""), "--request-rate=%s" % rate,
+               "--backend=" + env.get("BACKEND", "vllm"),
                "--num-prompts=%d" % prompts, "--max-input-length=" + env.get("INPUT_LENGTH", ""),
                "--max-output-length=" + env.get("OUTPUT_LENGTH", ""), "--models=" + env.get("MODELS", "")]
     if env.get("TRAFFIC_SPLIT"):
@@ -249,14 +258,19 @@ def lpg_warmup(env, rates, seconds, streaming):
     say("%s-end status=%d succeeded=%s attempted=%d" % (WARMUP, status, succeeded, prompts))
 
 
+def inference_perf_command(config_file, base_url):
+    return ["inference-perf", "--config_file", config_file, "--server.base_url", base_url, "--log-level", "INFO"]
+
+
 def inference_perf_warmup(env, base_url):
     """Concurrent load's warm-up, whose stages have no duration: inference-perf at the first
     concurrency level with more requests than it can answer, stopped after WARMUP_SECONDS."""
     seconds = int(env.get("WARMUP_SECONDS") or "0")
-    say("%s-begin rate=%s seconds=%d prompts=%s" % (WARMUP, env.get("WARMUP_CONCURRENCY", "0"), seconds, env.get("WARMUP_REQUESTS", "0")))
-    command = ["inference-perf", "--config_file", env["WARMUP_CONFIG_FILE"], "--server.base_url", base_url, "--log-level", "INFO"]
+    requests = env.get("WARMUP_REQUESTS", "0")
+    say("%s-begin rate=%s seconds=%d prompts=%s" % (WARMUP, env.get("WARMUP_CONCURRENCY", "0"), seconds, requests))
+    command = inference_perf_command(env["WARMUP_CONFIG_FILE"], base_url)
     stopped, status = run(command, env, seconds=seconds)
-    say("%s-end status=%d succeeded=unknown attempted=%s" % (WARMUP, 0 if stopped else status, env.get("WARMUP_REQUESTS", "0")))
+    say("%s-end status=%d succeeded=unknown attempted=%s" % (WARMUP, 0 if stopped else status, requests))
 
 
 def inference_perf():
@@ -267,9 +281,9 @@ def inference_perf():
     if env.get("WARMUP_CONFIG_FILE"):
         inference_perf_warmup(env, base_url)
     sampler = start_sampler(env)
+    command = inference_perf_command(env["CONFIG_FILE"], base_url)
     # Stopped during the warm-up: the pod is going away, there is no measured run to start.
-    status = 143 if state["terminated"] else run(["inference-perf", "--config_file", env["CONFIG_FILE"], "--server.base_url", base_url, "--log-level", "INFO"], env,
-                                                on_line=stage_edges(sampler))[1]
+    status = 143 if state["terminated"] else run(command, env, on_line=stage_edges(sampler))[1]
     pod_files = finish_sampler(sampler)
     if state["terminated"]:
         status = 143
