@@ -17,9 +17,13 @@ const PYTHON = process.env.PYTHON ?? "/usr/bin/python3";
 function synthesizeCatalog(count: number): string {
   const lines = ["# proto-file: proto/benchmark.proto", "# proto-message: Benchmarks", ""];
   for (let i = 0; i < count; i++) {
-    const flavour = i % 3 === 0
-      ? "k8s_service {}"
-      : `gateway {\n      envoy { epp { image: "registry.k8s.io/gateway-api-inference-extension/epp:v1.5.0" refresh_metrics_interval: "50ms" } }\n      full_duplex_streaming_enabled: ${i % 2 ? "true" : "false"}\n      inference_api: ${i % 5 ? "V1" : "V1ALPHA2"}\n    }`;
+    const flavour =
+      i % 3 === 0
+        ? "k8s_service {}"
+        : `gateway {\n      envoy { epp { image: ` +
+          `"registry.k8s.io/gateway-api-inference-extension/epp:v1.5.0" refresh_metrics_interval: ` +
+          `"50ms" } }\n      full_duplex_streaming_enabled: ${i % 2 ? "true" : "false"}\n      ` +
+          `inference_api: ${i % 5 ? "V1" : "V1ALPHA2"}\n    }`;
     lines.push(`# benchmark ${i}: replicas ${1 + (i % 8)}
 benchmarks {
   name: "bench-${i}"
@@ -92,14 +96,31 @@ interface PythonResult {
 function timePython(workDir: string, files: string[], runs: number, pureParser: boolean): PythonResult | string {
   const generated = path.join(workDir, "python");
   fs.mkdirSync(generated, { recursive: true });
-  const protoc = spawnSync("protoc", [`-I${path.dirname(PROTO_FILE)}`, "-I/usr/include", `--python_out=${generated}`, PROTO_FILE], { encoding: "utf8" });
-  if (protoc.error || protoc.status !== 0) return `protoc is not available (${protoc.error?.message ?? protoc.stderr.trim()}); apt-get install protobuf-compiler`;
+  const protoc = spawnSync(
+    "protoc",
+    [`-I${path.dirname(PROTO_FILE)}`, "-I/usr/include", `--python_out=${generated}`, PROTO_FILE],
+    { encoding: "utf8" },
+  );
+  if (protoc.error || protoc.status !== 0)
+    return (
+      `protoc is not available (${protoc.error?.message ?? protoc.stderr.trim()}); apt-get install ` +
+      `protobuf-compiler`
+    );
   const script = path.join(workDir, "timer.py");
   const out = path.join(workDir, `python-${pureParser}.json`);
   fs.writeFileSync(script, PYTHON_TIMER);
   const env = { ...process.env, ...(pureParser ? { PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION: "python" } : {}) };
-  const run = spawnSync(PYTHON, [script, generated, out, String(runs), ...files], { encoding: "utf8", env, timeout: 900_000 });
-  if (run.error || run.status !== 0) return `${PYTHON} could not run text_format (${run.error?.message ?? run.stderr.trim().split("\n").pop()}); apt-get install python3-protobuf`;
+  const run = spawnSync(PYTHON, [script, generated, out, String(runs), ...files], {
+    encoding: "utf8",
+    env,
+    timeout: 900_000,
+  });
+  if (run.error || run.status !== 0)
+    return (
+      `${PYTHON} could not run text_format ` +
+      `(${run.error?.message ?? run.stderr.trim().split("\n").pop()}); apt-get install ` +
+      `python3-protobuf`
+    );
   return JSON.parse(fs.readFileSync(out, "utf8")) as PythonResult;
 }
 
@@ -123,7 +144,10 @@ function main(): void {
     return { mb, file, text: fs.readFileSync(file, "utf8") };
   });
   const escapedFile = path.join(workDir, "string-50mb-escaped.pbtxt");
-  fs.writeFileSync(escapedFile, `benchmarks { name: "${"abcdefgh\\n\\303\\251\\u00e9".repeat(Math.round((50 * 1024 * 1024) / 25))}" }\n`);
+  fs.writeFileSync(
+    escapedFile,
+    `benchmarks { name: "${"abcdefgh\\n\\303\\251\\u00e9".repeat(Math.round((50 * 1024 * 1024) / 25))}" }\n`,
+  );
   const escaped = fs.readFileSync(escapedFile, "utf8");
 
   const ours = new Map<string, number>();
@@ -134,7 +158,12 @@ function main(): void {
 
   const files = [...catalogs.map((c) => c.file), ...strings.map((s) => s.file)];
   const pythonDefault = timePython(workDir, files, 3, false);
-  const pythonPure = timePython(workDir, catalogs.map((c) => c.file), 3, true);
+  const pythonPure = timePython(
+    workDir,
+    catalogs.map((c) => c.file),
+    3,
+    true,
+  );
 
   const mb = (file: string) => fs.statSync(file).size / (1024 * 1024);
   const row = (label: string, file: string) => {
@@ -142,14 +171,21 @@ function main(): void {
     const py = typeof pythonDefault === "string" ? undefined : pythonDefault.times[file];
     const pure = typeof pythonPure === "string" ? undefined : pythonPure.times[file];
     const cell = (t: number | undefined) => (t === undefined ? "–" : `${t.toFixed(3)} s (${(t / mine).toFixed(1)}×)`);
-    return `${label.padEnd(34)} ${mb(file).toFixed(1).padStart(7)} MB ${mine.toFixed(3).padStart(8)} s ${(mb(file) / mine).toFixed(0).padStart(6)} MB/s   ${cell(py).padEnd(20)} ${cell(pure)}`;
+    return (
+      `${label.padEnd(34)} ${mb(file).toFixed(1).padStart(7)} MB ${mine.toFixed(3).padStart(8)} s ${(mb(file) / mine).toFixed(0).padStart(6)} ` +
+      `MB/s   ${cell(py).padEnd(20)} ${cell(pure)}`
+    );
   };
   const backend = typeof pythonDefault === "string" ? "python" : `python (${pythonDefault.backend})`;
-  console.log(`${"input".padEnd(34)} ${"size".padStart(10)} ${"ours".padStart(10)} ${"speed".padStart(11)}   ${backend.padEnd(20)} python (pure)`);
+  console.log(
+    `${"input".padEnd(34)} ${"size".padStart(10)} ${"ours".padStart(10)} ${"speed".padStart(11)}  ` +
+      ` ${backend.padEnd(20)} python (pure)`,
+  );
   for (const c of catalogs) console.log(row(`${c.count.toLocaleString("en-US")} benchmarks`, c.file));
   for (const s of strings) console.log(row(`one ${s.mb} MB string`, s.file));
   console.log(row("one 50 MB string, escapes every 25 B", escapedFile));
-  for (const reason of [pythonDefault, pythonPure]) if (typeof reason === "string") console.log(`python skipped: ${reason}`);
+  for (const reason of [pythonDefault, pythonPure])
+    if (typeof reason === "string") console.log(`python skipped: ${reason}`);
   console.log(`peak RSS of this process: ${rss} MB`);
 
   const failures: string[] = [];
@@ -163,7 +199,9 @@ function main(): void {
     if (ratio < 2) failures.push(`only ${ratio.toFixed(1)}× faster than ${label}`);
   }
   const fifty = ours.get(strings[strings.length - 1].file)!;
-  console.log(`50 MB string: ${fifty.toFixed(3)} s (target ≤ 2 s); with escapes: ${ours.get(escapedFile)!.toFixed(3)} s`);
+  console.log(
+    `50 MB string: ${fifty.toFixed(3)} s (target ≤ 2 s); with escapes: ${ours.get(escapedFile)!.toFixed(3)} s`,
+  );
   if (fifty > 2) failures.push(`the 50 MB string took ${fifty.toFixed(2)} s`);
   const perByte = (file: string) => ours.get(file)! / fs.statSync(file).size;
   for (const series of [catalogs.map((c) => c.file), strings.map((s) => s.file)]) {

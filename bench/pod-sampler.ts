@@ -20,9 +20,18 @@ const MB = 1e6;
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-pod-sampler-"));
   fs.writeFileSync(path.join(dir, "token"), "bench-token\n");
-  const pods = Array.from({ length: PODS }, (_, i) => ({ name: `model-server-deployment-7d9f-${i}`, ip: `127.0.0.${21 + i}`, weight: 1, hit_ratio: (i % 4) / 4 }));
+  const pods = Array.from({ length: PODS }, (_, i) => ({
+    name: `model-server-deployment-7d9f-${i}`,
+    ip: `127.0.0.${21 + i}`,
+    weight: 1,
+    hit_ratio: (i % 4) / 4,
+  }));
   const config = { port: PORT, service_ip: "127.0.0.20", token: "bench-token", namespace: "bench", pods };
-  const fake = spawn("/usr/bin/python3", [path.join(__dirname, "..", "tests", "fake_model_pods.py"), JSON.stringify(config)], { stdio: ["pipe", "pipe", "inherit"] });
+  const fake = spawn(
+    "/usr/bin/python3",
+    [path.join(__dirname, "..", "tests", "fake_model_pods.py"), JSON.stringify(config)],
+    { stdio: ["pipe", "pipe", "inherit"] },
+  );
   await new Promise<void>((resolve, reject) => {
     fake.stdout!.on("data", (chunk) => String(chunk).includes("ready") && resolve());
     fake.on("exit", (code) => reject(new Error(`fake pods exited ${code}`)));
@@ -30,7 +39,10 @@ async function main(): Promise<void> {
   // Traffic, so that counters move and gauges change while the sampler runs.
   const traffic = setInterval(() => {
     for (let i = 0; i < PODS; i++) {
-      void fetch(`http://127.0.0.20:${PORT}/v1/completions`, { method: "POST", body: JSON.stringify({ max_tokens: 4 }) }).catch(() => undefined);
+      void fetch(`http://127.0.0.20:${PORT}/v1/completions`, {
+        method: "POST",
+        body: JSON.stringify({ max_tokens: 4 }),
+      }).catch(() => undefined);
     }
   }, 200);
   const script = `
@@ -59,12 +71,23 @@ print(json.dumps({"seconds": time.time() - started, "cpu": (after.ru_utime - bef
   const roundsPerHour = 3600 / SCRAPE_INTERVAL_SECONDS;
   const perHour = (bytes: number) => (bytes / rounds) * roundsPerHour;
   const fullExposition = spawnSync("curl", ["-s", `http://127.0.0.21:${PORT}/metrics`]).stdout?.length ?? 0;
-  console.log(`per-pod sampler, ${PODS} fake vLLM pods, ${m.seconds.toFixed(0)} s at ${INTERVAL} s: ${m.scrapes} scrapes (${rounds.toFixed(0)} rounds)`);
-  console.log(`  bytes per scrape: ${(m.bytes / m.scrapes).toFixed(0)} kept (of ${fullExposition || "?"} in the whole exposition)`);
-  console.log(`  per benchmark-hour at ${SCRAPE_INTERVAL_SECONDS} s, ${PODS} pods: ${(perHour(m.bytes) / MB).toFixed(2)} MB pod-metrics.jsonl, `
-    + `${(perHour(m.gzipped) / MB).toFixed(2)} MB gzipped in the pod's log (target ≤ 5 MB)`);
-  console.log(`  CPU: ${((1000 * m.cpu) / rounds).toFixed(1)} ms per round of ${PODS} pods; at ${SCRAPE_INTERVAL_SECONDS} s, `
-    + `${((100 * m.cpu) / rounds / SCRAPE_INTERVAL_SECONDS).toFixed(2)}% of one core`);
+  console.log(
+    `per-pod sampler, ${PODS} fake vLLM pods, ${m.seconds.toFixed(0)} s at ${INTERVAL} s: ${m.scrapes} ` +
+      `scrapes (${rounds.toFixed(0)} rounds)`,
+  );
+  console.log(
+    `  bytes per scrape: ${(m.bytes / m.scrapes).toFixed(0)} kept (of ${fullExposition || "?"} in ` +
+      `the whole exposition)`,
+  );
+  console.log(
+    `  per benchmark-hour at ${SCRAPE_INTERVAL_SECONDS} s, ${PODS} pods: ${(perHour(m.bytes) / MB).toFixed(2)} ` +
+      `MB pod-metrics.jsonl, ` +
+      `${(perHour(m.gzipped) / MB).toFixed(2)} MB gzipped in the pod's log (target ≤ 5 MB)`,
+  );
+  console.log(
+    `  CPU: ${((1000 * m.cpu) / rounds).toFixed(1)} ms per round of ${PODS} pods; at ${SCRAPE_INTERVAL_SECONDS} s, ` +
+      `${((100 * m.cpu) / rounds / SCRAPE_INTERVAL_SECONDS).toFixed(2)}% of one core`,
+  );
   fs.rmSync(dir, { recursive: true, force: true });
   if (perHour(m.bytes) > 5 * MB && perHour(m.gzipped) > 5 * MB) process.exitCode = 1;
 }

@@ -14,7 +14,8 @@ const SIZES = [1000, 4000];
 const FLAVOURS = [
   "k8s_service {}",
   'gateway { envoy { epp { image: "registry.k8s.io/gateway-api-inference-extension/epp:v1.5.0" } } }',
-  'gateway { inference_api: V1ALPHA2 full_duplex_streaming_enabled: true envoy { epp { image: "registry.k8s.io/gateway-api-inference-extension/epp:v0.3.0" } } }',
+  "gateway { inference_api: V1ALPHA2 full_duplex_streaming_enabled: true envoy { epp { image: " +
+    '"registry.k8s.io/gateway-api-inference-extension/epp:v0.3.0" } } }',
   'gateway { envoy { lb_policy: "LeastRequest" } }',
 ];
 
@@ -31,7 +32,10 @@ function synthesize(dir: string, count: number): void {
   load_balancer { k8s_service {} }
   benchmark_tool { image: "lpg@sha256:0123" lpg { benchmark_time_seconds: "60" } } } }`);
       } else {
-        lines.push(`benchmarks { name: "b${i}" base_benchmark_name: "b${i - 1}" config { load_balancer { ${FLAVOURS[depth]} } model_server { replicas: ${depth + 1} } } }`);
+        lines.push(
+          `benchmarks { name: "b${i}" base_benchmark_name: "b${i - 1}" config { load_balancer { ${FLAVOURS[depth]} ` +
+            `} model_server { replicas: ${depth + 1} } } }`,
+        );
       }
       void root;
     }
@@ -53,7 +57,10 @@ function measure(size: number): Measurement {
   synthesize(catalogDir, size);
   const start = process.hrtime.bigint();
   const prepared = prepareRun({ catalogs: [catalogDir], runId: "bench001", outputDir: path.join(work, "output") });
-  writeSnapshots(prepared.flatMap((p) => p.files), false);
+  writeSnapshots(
+    prepared.flatMap((p) => p.files),
+    false,
+  );
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   const floorStart = process.hrtime.bigint();
   for (const p of prepared) for (const objects of Object.values(p.built.manifests)) manifestYaml(objects);
@@ -66,19 +73,30 @@ if (process.argv[2] === "--size") {
   process.stdout.write(JSON.stringify(measure(Number(process.argv[3]))));
 } else {
   const results: Measurement[] = SIZES.map((size) => {
-    const child = spawnSync(process.execPath, [...process.execArgv, __filename, "--size", String(size)], { encoding: "utf8" });
+    const child = spawnSync(process.execPath, [...process.execArgv, __filename, "--size", String(size)], {
+      encoding: "utf8",
+    });
     if (child.status !== 0) throw new Error(child.stderr);
     return JSON.parse(child.stdout) as Measurement;
   });
   for (const r of results) {
-    console.log(`${r.size} benchmarks: ${r.seconds.toFixed(2)} s (${Math.round(r.size / r.seconds)} benchmarks/s), floor (YAML only) ${r.floorSeconds.toFixed(2)} s, peak RSS ${r.peakRssMb.toFixed(0)} MB`);
+    console.log(
+      `${r.size} benchmarks: ${r.seconds.toFixed(2)} s (${Math.round(r.size / r.seconds)} ` +
+        `benchmarks/s), floor (YAML only) ${r.floorSeconds.toFixed(2)} s, peak RSS ${r.peakRssMb.toFixed(0)} ` +
+        `MB`,
+    );
   }
   const [small, large] = results;
   const marginal = (large.seconds - small.seconds) / (large.size - small.size);
   const floorPerBenchmark = large.floorSeconds / large.size;
   const ratio = marginal / floorPerBenchmark;
   const growth = large.seconds / small.seconds / (large.size / small.size);
-  console.log(`marginal cost ${(marginal * 1000).toFixed(2)} ms/benchmark = ${ratio.toFixed(2)}× the floor (${(floorPerBenchmark * 1000).toFixed(2)} ms) — target ≤ 3×: ${ratio <= 3 ? "met" : "MISSED"}`);
+  console.log(
+    `marginal cost ${(marginal * 1000).toFixed(2)} ms/benchmark = ${ratio.toFixed(2)}× the floor ` +
+      `(${(floorPerBenchmark * 1000).toFixed(2)} ms) — target ≤ 3×: ${ratio <= 3 ? "met" : "MISSED"}`,
+  );
   console.log(`growth ${growth.toFixed(2)}× linear (1.00 is linear) — ${growth < 1.3 ? "linear" : "SUPERLINEAR"}`);
-  console.log(`peak RSS at ${large.size}: ${large.peakRssMb.toFixed(0)} MB — target < 400 MB: ${large.peakRssMb < 400 ? "met" : "MISSED"}`);
+  console.log(
+    `peak RSS at ${large.size}: ${large.peakRssMb.toFixed(0)} MB — target < 400 MB: ${large.peakRssMb < 400 ? "met" : "MISSED"}`,
+  );
 }

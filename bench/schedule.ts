@@ -35,11 +35,22 @@ function simulate(items: PlanItem[], budget: number): number {
 function bestOrder(items: PlanItem[], budget: number): number {
   const permutations = function* (rest: PlanItem[]): Generator<PlanItem[]> {
     if (rest.length <= 1) yield rest;
-    else for (let i = 0; i < rest.length; i++) for (const tail of permutations([...rest.slice(0, i), ...rest.slice(i + 1)])) yield [rest[i], ...tail];
+    else
+      for (let i = 0; i < rest.length; i++)
+        for (const tail of permutations([...rest.slice(0, i), ...rest.slice(i + 1)])) yield [rest[i], ...tail];
   };
   let best = Infinity;
   for (const order of permutations(items)) {
-    best = Math.min(best, simulateRun(items, { parallelism: 0, gpuBudget: budget }, new Map(), 0, order.map((i) => i.name)));
+    best = Math.min(
+      best,
+      simulateRun(
+        items,
+        { parallelism: 0, gpuBudget: budget },
+        new Map(),
+        0,
+        order.map((i) => i.name),
+      ),
+    );
   }
   return best;
 }
@@ -62,17 +73,30 @@ for (const size of SIZES) {
       ratioSum += ratio;
       worst = Math.max(worst, ratio);
       if (size >= 30) worstLarge = Math.max(worstLarge, ratio);
-      if (size <= 3 && ratio > 1.15) small.push(`${size} benchmarks, budget ${budget}, seed ${seed}: plan ${ratio.toFixed(3)}×, best possible order ${(bestOrder(items, budget) / bound).toFixed(3)}×`);
+      if (size <= 3 && ratio > 1.15)
+        small.push(
+          `${size} benchmarks, budget ${budget}, seed ${seed}: plan ${ratio.toFixed(3)}×, best ` +
+            `possible order ${(bestOrder(items, budget) / bound).toFixed(3)}×`,
+        );
       sums = { sequential: sums.sequential + sequential, plan: sums.plan + plan, bound: sums.bound + bound };
     }
     ratioTotal += ratioSum;
     const hours = (s: number) => (s / SEEDS / 3600).toFixed(1).padStart(8);
-    console.log(`${String(size).padStart(10)}  ${String(budget).padStart(6)}  ${hours(sums.sequential)}      ${hours(sums.plan)} ${hours(sums.bound)}        ${(ratioSum / SEEDS).toFixed(3)}`);
+    console.log(
+      `${String(size).padStart(10)}  ${String(budget).padStart(6)}  ${hours(sums.sequential)}     ` +
+        ` ${hours(sums.plan)} ${hours(sums.bound)}        ${(ratioSum / SEEDS).toFixed(3)}`,
+    );
   }
 }
 const catalogs = SIZES.length * BUDGETS.length * SEEDS;
-console.log(`mean plan/lower bound over ${catalogs} catalogs: ${(ratioTotal / catalogs).toFixed(3)} — target ≤ 1.15: ${ratioTotal / catalogs <= 1.15 ? "met" : "MISSED"}`);
-console.log(`worst, catalogs of 30 or more: ${worstLarge.toFixed(3)} — ${worstLarge <= 1.15 ? "met" : "MISSED"}; worst overall: ${worst.toFixed(3)}`);
+console.log(
+  `mean plan/lower bound over ${catalogs} catalogs: ${(ratioTotal / catalogs).toFixed(3)} — ` +
+    `target ≤ 1.15: ${ratioTotal / catalogs <= 1.15 ? "met" : "MISSED"}`,
+);
+console.log(
+  `worst, catalogs of 30 or more: ${worstLarge.toFixed(3)} — ${worstLarge <= 1.15 ? "met" : "MISSED"}; ` +
+    `worst overall: ${worst.toFixed(3)}`,
+);
 if (small.length) {
   console.log("small catalogs above 1.15× — the lower bound is loose there, as the exhaustive search shows:");
   for (const line of small) console.log(`  ${line}`);

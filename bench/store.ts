@@ -21,19 +21,35 @@ const RATES = [1, 2, 4, 6, 8, 10, 12, 16, 20, 24];
 const IMPORT_TARGET_S = 10;
 const REPORT_TARGET_S = 3;
 
-/** A run of `count` benchmarks on disk: its snapshot as `manifests` writes it, and 10 LPG files each (SYNTHETIC figures). */
+/**
+ * A run of `count` benchmarks on disk: its snapshot as `manifests` writes it, and 10 LPG files each
+ * (SYNTHETIC figures).
+ */
 function writeRun(output: string, runId: string, count: number): void {
   const catalog = path.join(output, "..", `${runId}.pbtxt`);
-  const flavours = ["k8s_service {}", 'gateway { envoy { epp { image: "registry.k8s.io/gateway-api-inference-extension/epp:v1.5.0" } } }'];
-  fs.writeFileSync(catalog, Array.from({ length: count }, (_, i) => `benchmarks { name: "b${i}" config {
+  const flavours = [
+    "k8s_service {}",
+    'gateway { envoy { epp { image: "registry.k8s.io/gateway-api-inference-extension/epp:v1.5.0" } } }',
+  ];
+  fs.writeFileSync(
+    catalog,
+    Array.from(
+      { length: count },
+      (_, i) => `benchmarks { name: "b${i}" config {
   model_server { image: "vllm/vllm-openai:v0.10.2" accelerator: "nvidia-h100-80gb" replicas: ${1 + (i % 4)} vllm { model: "meta-llama/Llama-3.1-8B-Instruct" } }
   load_balancer { ${flavours[i % 2]} }
-  benchmark_tool { lpg { request_rates: "${RATES.join(",")}" benchmark_time_seconds: "60" } } } }`).join("\n"));
-  writeSnapshots(prepareRun({ catalogs: [catalog], runId, outputDir: output }).flatMap((p) => p.files), false);
+  benchmark_tool { lpg { request_rates: "${RATES.join(",")}" benchmark_time_seconds: "60" } } } }`,
+    ).join("\n"),
+  );
+  writeSnapshots(
+    prepareRun({ catalogs: [catalog], runId, outputDir: output }).flatMap((p) => p.files),
+    false,
+  );
   for (let i = 0; i < count; i++) {
     const paths = benchmarkPaths(output, runId, `b${i}`);
     fs.mkdirSync(paths.resultsJsonDir, { recursive: true });
-    for (const rate of RATES) fs.writeFileSync(path.join(paths.resultsJsonDir, resultFileName(rate, "m")), generation1(rate, "m"));
+    for (const rate of RATES)
+      fs.writeFileSync(path.join(paths.resultsJsonDir, resultFileName(rate, "m")), generation1(rate, "m"));
   }
 }
 
@@ -44,7 +60,12 @@ async function seconds<T>(fn: () => Promise<T>): Promise<[number, T]> {
 }
 
 async function report(store: ResultStore, runId: string): Promise<number> {
-  const run = { runId, benchmarks: await store.benchmarks(runId), stats: await store.stats(runId), details: await store.statDetails(runId) };
+  const run = {
+    runId,
+    benchmarks: await store.benchmarks(runId),
+    stats: await store.stats(runId),
+    details: await store.statDetails(runId),
+  };
   return renderReport(run, []).length;
 }
 
@@ -62,7 +83,8 @@ async function main(): Promise<void> {
     const rows: string[] = [];
     let failed = false;
     for (const engine of ["sqlite", "postgres"] as const) {
-      const db = engine === "sqlite" ? path.join(root, "results.db") : await server.createDatabase(`bench_${Date.now()}`);
+      const db =
+        engine === "sqlite" ? path.join(root, "results.db") : await server.createDatabase(`bench_${Date.now()}`);
       const store = await openStore(db);
       try {
         const [importSeconds] = await seconds(() => importRuns(store, output, ["big00001"]));
@@ -81,12 +103,20 @@ async function main(): Promise<void> {
         const importOk = !checked || importSeconds <= IMPORT_TARGET_S;
         const reportOk = !checked || reportSeconds <= REPORT_TARGET_S;
         failed ||= !importOk || !reportOk || stats !== 1000 * RATES.length;
-        rows.push(`${engine.padEnd(10)} ${importSeconds.toFixed(2).padStart(8)} s${checked ? ` (target ≤ ${IMPORT_TARGET_S} s${importOk ? "" : ", MISSED"})` : ""}   ${reportSeconds.toFixed(2).padStart(6)} s${checked ? ` (target ≤ ${REPORT_TARGET_S} s${reportOk ? "" : ", MISSED"})` : ""}   ${stats} stat rows, report ${(bytes / 1e6).toFixed(1)} MB`);
+        rows.push(
+          `${engine.padEnd(10)} ${importSeconds.toFixed(2).padStart(8)} ` +
+            `s${checked ? ` (target ≤ ${IMPORT_TARGET_S} s${importOk ? "" : ", MISSED"})` : ""}   ${reportSeconds.toFixed(2).padStart(6)} ` +
+            `s${checked ? ` (target ≤ ${REPORT_TARGET_S} s${reportOk ? "" : ", MISSED"})` : ""}   ${stats} ` +
+            `stat rows, report ${(bytes / 1e6).toFixed(1)} MB`,
+        );
       } finally {
         await store.close();
       }
     }
-    process.stdout.write(`reading the 1,000 benchmarks from disk (parse and checks): ${readSeconds.toFixed(2)} s (${records.length} benchmarks), included in each import below\n`);
+    process.stdout.write(
+      `reading the 1,000 benchmarks from disk (parse and checks): ${readSeconds.toFixed(2)} s ` +
+        `(${records.length} benchmarks), included in each import below\n`,
+    );
     process.stdout.write(`engine      import 1,000 × 10               report of 100 benchmarks\n${rows.join("\n")}\n`);
     if (failed) process.exitCode = 1;
   } finally {

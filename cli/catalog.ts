@@ -9,9 +9,13 @@ import { collect, runCommand, warn } from "./common";
 
 const program = new Command("catalog")
   .description("Print the resolved benchmarks of one or more catalogs")
-  .requiredOption("--catalog <paths...>", "catalog files or folders (several after one flag, or the flag repeated)", collect)
+  .requiredOption(
+    "--catalog <paths...>",
+    "catalog files or folders (several after one flag, or the flag repeated)",
+    collect,
+  )
   .option("--regex <re>", "only benchmarks whose name matches this regular expression")
-  .option("--json", "print one JSON object {\"benchmarks\": [...]} with proto field names")
+  .option("--json", 'print one JSON object {"benchmarks": [...]} with proto field names')
   .action((options: { catalog: string[]; regex?: string; json?: boolean }) => {
     const benchmarks = loadCatalogs(options.catalog, options.regex);
     warn(groupWarnings(benchmarks.flatMap((b) => b.warnings)));
@@ -20,8 +24,12 @@ const program = new Command("catalog")
       return;
     }
     const text = benchmarks
-      .map((b) => `# ${b.file}:${b.line}  GPUs: ${b.totalGpus}  expected run time: ${Math.round(b.expectedSeconds / 60)} min\n` +
-        printTextFormat(BenchmarksType, { benchmarks: [b.benchmark] }))
+      .map(
+        (b) =>
+          `# ${b.file}:${b.line}  GPUs: ${b.totalGpus}  expected run time: ${Math.round(b.expectedSeconds / 60)} ` +
+          `min\n` +
+          printTextFormat(BenchmarksType, { benchmarks: [b.benchmark] }),
+      )
       .join("\n");
     process.stdout.write(text);
   });

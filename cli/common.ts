@@ -3,15 +3,16 @@
 // nothing written or half-written; a fault of the file system or the database names the path
 // and what to do; a closed stdout (`... | head`) ends the command quietly. Only a bug prints
 // "internal error" (DEBUG=1 adds its stack trace).
-import type { Command } from "commander";
+
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import type { Command } from "commander";
 import { fileSystemProblem, oneLine, quoted, UserError } from "../lib/errors";
 import { gcpProjectProblem, runIdProblem } from "../lib/ids";
-import type { ResultStore } from "../lib/store/store";
-import type { DatabaseLocation } from "../lib/store/database";
 import type { BenchmarkRecord } from "../lib/results/run-results";
+import type { DatabaseLocation } from "../lib/store/database";
+import type { ResultStore } from "../lib/store/store";
 
 /** Collects a repeatable, variadic option (`--catalog a b --catalog c`). */
 export function collect(value: string, previous: string[] = []): string[] {
@@ -28,9 +29,17 @@ export interface SloOptions {
 
 export function addSloOptions(command: Command): Command {
   return command
-    .option("--slo <expr>", "comma-separated terms METRIC_PCT<=VALUE with a unit (ms, s); METRIC: request_latency, ttft, ntpot, tpot, itl; PCT: p50, p90, p95, p99, mean. E.g. ttft_p99<=2s,ntpot_p90<=100ms")
+    .option(
+      "--slo <expr>",
+      "comma-separated terms METRIC_PCT<=VALUE with a unit (ms, s); METRIC: request_latency, " +
+        "ttft, ntpot, tpot, itl; PCT: p50, p90, p95, p99, mean. E.g. ttft_p99<=2s,ntpot_p90<=100ms",
+    )
     .option("--preset <name>", "a named SLO, e.g. mlperf-llama3.1-8b (data/slo-presets.yaml); --slo terms add to it")
-    .option("--gpu-hour-price <accelerator=usd>", "price of one GPU-hour for an accelerator, overriding data/gpu-prices.yaml (repeatable)", collect);
+    .option(
+      "--gpu-hour-price <accelerator=usd>",
+      "price of one GPU-hour for an accelerator, overriding data/gpu-prices.yaml (repeatable)",
+      collect,
+    );
 }
 
 export function runIdOption(value: string): string {
@@ -54,13 +63,18 @@ export function gcpProjectOption(value: string): string {
 /** A whole number option (GPU budget, parallelism). */
 export function countOption(name: string): (value: string) => string {
   return (value) => {
-    if (!/^[0-9]{1,9}$/.test(value)) throw new UserError(`${name} takes a whole number such as 8 (got ${quoted(value, 24)})`);
+    if (!/^[0-9]{1,9}$/.test(value))
+      throw new UserError(`${name} takes a whole number such as 8 (got ${quoted(value, 24)})`);
     return value;
   };
 }
 
 function isFileSystemError(error: unknown): error is NodeJS.ErrnoException {
-  return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === "string" && typeof (error as NodeJS.ErrnoException).syscall === "string";
+  return (
+    error instanceof Error &&
+    typeof (error as NodeJS.ErrnoException).code === "string" &&
+    typeof (error as NodeJS.ErrnoException).syscall === "string"
+  );
 }
 
 /** The nearest existing ancestor of `target` (itself if it exists). */
@@ -78,11 +92,16 @@ export function checkWritableFolder(dir: string, option = "--output"): void {
   const stat = fs.statSync(dir, { throwIfNoEntry: false });
   if (stat && !stat.isDirectory()) throw new UserError(`${dir}: is a file, not a folder; choose another ${option}`);
   const existing = existingAncestor(dir);
-  if (!fs.statSync(existing).isDirectory()) throw new UserError(`${dir}: ${existing} is a file, not a folder; choose another ${option}`);
+  if (!fs.statSync(existing).isDirectory())
+    throw new UserError(`${dir}: ${existing} is a file, not a folder; choose another ${option}`);
   try {
     fs.accessSync(existing, fs.constants.W_OK | fs.constants.X_OK);
   } catch (error) {
-    throw new UserError(`${dir}: cannot write in ${existing} (${(error as NodeJS.ErrnoException).code === "EROFS" ? "read-only file system" : "permission denied"}); fix its permissions or choose another ${option}`);
+    throw new UserError(
+      `${dir}: cannot write in ${existing} ` +
+        `(${(error as NodeJS.ErrnoException).code === "EROFS" ? "read-only file system" : "permission denied"}); ` +
+        `fix its permissions or choose another ${option}`,
+    );
   }
 }
 
@@ -90,7 +109,8 @@ export function checkWritableFolder(dir: string, option = "--output"): void {
 export function checkReadableFolder(dir: string, option = "--output"): void {
   const stat = fs.statSync(dir, { throwIfNoEntry: false });
   if (!stat) throw new UserError(`${dir}: no such folder; pass the ${option} folder that holds the runs`);
-  if (!stat.isDirectory()) throw new UserError(`${dir}: is a file, not a folder; pass the ${option} folder that holds the runs`);
+  if (!stat.isDirectory())
+    throw new UserError(`${dir}: is a file, not a folder; pass the ${option} folder that holds the runs`);
 }
 
 /**
@@ -126,7 +146,9 @@ export function removeOnFailure<T>(paths: string[], fn: () => T): T {
 }
 
 /** The `--db` option of the commands that read or write the results database. */
-export const DB_OPTION_HELP = "results database: an SQLite file, or a URL postgres://user@host:port/db (default: $INFERENCE_BENCH_DB, else <output>/results.db)";
+export const DB_OPTION_HELP =
+  "results database: an SQLite file, or a URL postgres://user@host:port/db (default: " +
+  "$INFERENCE_BENCH_DB, else <output>/results.db)";
 
 /**
  * The database a command uses, checked before anything is opened: a named one (--db or
@@ -154,12 +176,16 @@ export function copyRunsFromStacks(outputDir: string, runIds: string[]): void {
     const state = readRunState(readStackExport(exported.stdout).resources, runId);
     if (!state.snapshots.size) continue;
     copyOfState(state, runId, outputDir);
-    process.stderr.write(`note: run ${runId} copied from its Pulumi stack to ${path.join(outputDir, runId)}: ${state.snapshots.size} benchmark(s), ${state.results.size} with results\n`);
+    process.stderr.write(
+      `note: run ${runId} copied from its Pulumi stack to ${path.join(outputDir, runId)}: ${state.snapshots.size} ` +
+        `benchmark(s), ${state.results.size} with results\n`,
+    );
   }
 }
 
 export function commandDatabase(options: { output: string; db?: string }, write: boolean): DatabaseLocation {
-  const { databaseLocation, databaseNamed } = require("../lib/store/database") as typeof import("../lib/store/database");
+  const { databaseLocation, databaseNamed } =
+    require("../lib/store/database") as typeof import("../lib/store/database");
   if (!databaseNamed(options.db)) checkReadableFolder(options.output);
   const location = databaseLocation(options.db, options.output);
   if (location.engine === "sqlite" && write) checkWritableFolder(path.dirname(location.file), "--db");
@@ -172,23 +198,33 @@ export function commandDatabase(options: { output: string; db?: string }, write:
  * folders are checked first, and a failure removes the database file and `alsoRemove` if this
  * command created them. Runs none of whose files are here are read from the database alone.
  */
-export async function withRunStore<T>(options: { output: string; db?: string }, runIds: string[], fn: (store: ResultStore) => T | Promise<T>, alsoRemove: string[] = []): Promise<T> {
+export async function withRunStore<T>(
+  options: { output: string; db?: string },
+  runIds: string[],
+  fn: (store: ResultStore) => T | Promise<T>,
+  alsoRemove: string[] = [],
+): Promise<T> {
   copyRunsFromStacks(options.output, runIds);
   // Loaded once the options are checked: reading runs pulls in the Kubernetes client, which takes seconds.
-  const { neitherMessage, refreshRuns, runOnDisk } = require("../lib/store/import") as typeof import("../lib/store/import");
+  const { neitherMessage, refreshRuns, runOnDisk } =
+    require("../lib/store/import") as typeof import("../lib/store/import");
   const write = runIds.some((id) => runOnDisk(options.output, id));
   const location = commandDatabase(options, write);
   const { ResultStore } = require("../lib/store/store") as typeof import("../lib/store/store");
-  if (location.engine === "sqlite" && !write && !fs.existsSync(location.file)) throw new UserError(neitherMessage(runIds[0], options.output, location.label));
-  return removeOnFailure([...(location.engine === "sqlite" ? databaseFiles(location.file) : []), ...alsoRemove], async () => {
-    const opened = await ResultStore.open(location, { write });
-    try {
-      await refreshRuns(opened, options.output, runIds);
-      return await fn(opened);
-    } finally {
-      await opened.close();
-    }
-  });
+  if (location.engine === "sqlite" && !write && !fs.existsSync(location.file))
+    throw new UserError(neitherMessage(runIds[0], options.output, location.label));
+  return removeOnFailure(
+    [...(location.engine === "sqlite" ? databaseFiles(location.file) : []), ...alsoRemove],
+    async () => {
+      const opened = await ResultStore.open(location, { write });
+      try {
+        await refreshRuns(opened, options.output, runIds);
+        return await fn(opened);
+      } finally {
+        await opened.close();
+      }
+    },
+  );
 }
 
 /**
@@ -203,11 +239,15 @@ export function readsFromDatabase(options: { output: string; db?: string }, runI
 }
 
 /** A run's benchmarks as the database keeps them (for a machine with none of its files). */
-export async function recordsFromDatabase(options: { output: string; db?: string }, runId: string): Promise<BenchmarkRecord[]> {
+export async function recordsFromDatabase(
+  options: { output: string; db?: string },
+  runId: string,
+): Promise<BenchmarkRecord[]> {
   const location = commandDatabase(options, false);
   const { neitherMessage } = require("../lib/store/import") as typeof import("../lib/store/import");
   const { ResultStore } = require("../lib/store/store") as typeof import("../lib/store/store");
-  if (location.engine === "sqlite" && !fs.existsSync(location.file)) throw new UserError(neitherMessage(runId, options.output, location.label));
+  if (location.engine === "sqlite" && !fs.existsSync(location.file))
+    throw new UserError(neitherMessage(runId, options.output, location.label));
   const store = await ResultStore.open(location, { write: false });
   try {
     if (!(await store.hasRun(runId))) throw new UserError(neitherMessage(runId, options.output, location.label));
@@ -221,7 +261,10 @@ export async function recordsFromDatabase(options: { output: string; db?: string
 export async function requireResults(store: ResultStore, runId: string): Promise<void> {
   if ((await store.stats(runId)).length > 0) return;
   const benchmarks = await store.benchmarks(runId);
-  throw new UserError(`run "${runId}" has no results yet (${benchmarks.length} benchmarks: ${[...new Set(benchmarks.map((b) => b.status))].join(", ") || "none"}); see npm run -s results -- --run-id ${runId}`);
+  throw new UserError(
+    `run "${runId}" has no results yet (${benchmarks.length} benchmarks: ${[...new Set(benchmarks.map((b) => b.status))].join(", ") || "none"}); ` +
+      `see npm run -s results -- --run-id ${runId}`,
+  );
 }
 
 /** The files SQLite writes next to a database. */
@@ -229,7 +272,10 @@ export function databaseFiles(file: string): string[] {
   return [file, `${file}-wal`, `${file}-shm`, `${file}-journal`];
 }
 
-/** Where npm was called from, when this process is the npm script of this very command (`./ib`, `npm run` in a subfolder). */
+/**
+ * Where npm was called from, when this process is the npm script of this very command (`./ib`, `npm run` in a
+ * subfolder).
+ */
 function callerDirectory(program: Command): string | undefined {
   const caller = process.env.INIT_CWD;
   return caller && process.env.npm_lifecycle_event === program.name() ? caller : undefined;
@@ -242,7 +288,10 @@ function callerDirectory(program: Command): string | undefined {
  */
 function reportUnknownOptionsFirst(program: Command): void {
   // Methods of commander 14's Command that its typings leave out (lib/command.js).
-  const command = program as unknown as { missingMandatoryOptionValue(option: unknown): void; unknownOption(flag: string): void };
+  const command = program as unknown as {
+    missingMandatoryOptionValue(option: unknown): void;
+    unknownOption(flag: string): void;
+  };
   const missing = command.missingMandatoryOptionValue.bind(program);
   command.missingMandatoryOptionValue = (option) => {
     // Unknown options stay in program.args (operands, then everything from the first unknown option).
@@ -272,9 +321,12 @@ export async function runCommand(program: Command, argv = process.argv): Promise
       process.exitCode = exitCode ?? 1;
       return;
     }
-    const message = error instanceof UserError ? error.message
-      : isFileSystemError(error) ? fileSystemProblem(error)
-      : `internal error: ${oneLine(String((error as Error).message ?? error))} (set DEBUG=1 for the stack trace)`;
+    const message =
+      error instanceof UserError
+        ? error.message
+        : isFileSystemError(error)
+          ? fileSystemProblem(error)
+          : `internal error: ${oneLine(String((error as Error).message ?? error))} (set DEBUG=1 for the stack trace)`;
     process.stderr.write(`error: ${message}\n`);
     if (process.env.DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
     process.exitCode = exitCode ?? 1;

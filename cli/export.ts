@@ -2,15 +2,26 @@
 // br-v0.2.1: DIR/ID/export/br-v0.2.1/<benchmark>-<rate>qps.yaml, one llm-d Benchmark Report per benchmark and rate.
 // csv: DIR/ID/export/stats.csv, one row per benchmark and rate, the header naming each column with its unit.
 // Written whole or not at all: into a staging folder, then renamed over the previous export.
-import { Command, Option } from "commander";
+
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { Command, Option } from "commander";
 import { stringify } from "yaml";
+import { UserError } from "../lib/errors";
 import { benchmarkReport } from "../lib/export/br";
 import { statsCsv } from "../lib/export/csv";
 import { readRunRecords } from "../lib/results/run-results";
-import { UserError } from "../lib/errors";
-import { checkReadableFolder, checkWritableFolder, DB_OPTION_HELP, readsFromDatabase, recordsFromDatabase, removeOnFailure, runCommand, runIdOption, writeFileAtomically } from "./common";
+import {
+  checkReadableFolder,
+  checkWritableFolder,
+  DB_OPTION_HELP,
+  readsFromDatabase,
+  recordsFromDatabase,
+  removeOnFailure,
+  runCommand,
+  runIdOption,
+  writeFileAtomically,
+} from "./common";
 
 function rateName(rate: number | undefined): string {
   return rate !== undefined && Number.isFinite(rate) ? `${rate.toFixed(1)}qps` : "inf-qps";
@@ -33,17 +44,28 @@ function writeWhole(target: string, files: Record<string, string>): void {
 }
 
 const program = new Command("export")
-  .description("Export a run's results for other tools: llm-d Benchmark Report v0.2.1 (YAML per benchmark and rate) or one CSV")
+  .description(
+    "Export a run's results for other tools: llm-d Benchmark Report v0.2.1 (YAML per benchmark and rate) or one CSV",
+  )
   .requiredOption("--run-id <id>", "the run", runIdOption)
   .addOption(new Option("--format <format>", "what to write").choices(["br-v0.2.1", "csv"]).makeOptionMandatory())
-  .option("--output <dir>", "output folder (results are read from <dir>/<id>/, the export written to <dir>/<id>/export/)", "output")
+  .option(
+    "--output <dir>",
+    "output folder (results are read from <dir>/<id>/, the export written to <dir>/<id>/export/)",
+    "output",
+  )
   .option("--db <file>", `${DB_OPTION_HELP}; read when the run's folder is not in --output`)
   .action(async (options: { runId: string; format: "br-v0.2.1" | "csv"; output: string; db?: string }) => {
     const fromDatabase = readsFromDatabase(options, options.runId);
     if (!fromDatabase) checkReadableFolder(options.output);
-    const benchmarks = fromDatabase ? await recordsFromDatabase(options, options.runId) : readRunRecords(options.output, options.runId);
+    const benchmarks = fromDatabase
+      ? await recordsFromDatabase(options, options.runId)
+      : readRunRecords(options.output, options.runId);
     if (!benchmarks.some((b) => b.state.result?.stats?.length)) {
-      throw new UserError(`run "${options.runId}" has no results to export yet (${benchmarks.length} benchmarks); see npm run -s results -- --run-id ${options.runId}`);
+      throw new UserError(
+        `run "${options.runId}" has no results to export yet (${benchmarks.length} benchmarks); ` +
+          `see npm run -s results -- --run-id ${options.runId}`,
+      );
     }
     const exportDir = path.join(options.output, options.runId, "export");
     checkWritableFolder(exportDir);
@@ -60,7 +82,9 @@ const program = new Command("export")
     const files: Record<string, string> = {};
     for (const benchmark of benchmarks) {
       (benchmark.state.result?.stats ?? []).forEach((stat, stage) => {
-        files[`${benchmark.name}-${rateName(stat.request_rate)}.yaml`] = stringify(benchmarkReport(options.runId, benchmark, stat, stage));
+        files[`${benchmark.name}-${rateName(stat.request_rate)}.yaml`] = stringify(
+          benchmarkReport(options.runId, benchmark, stat, stage),
+        );
       });
     }
     const dir = path.join(exportDir, "br-v0.2.1");

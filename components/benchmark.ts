@@ -46,7 +46,10 @@ export function legacyHookNames(benchmark: string): string[] {
  */
 const HOOK_OPTIONS = { ignoreErrors: true };
 
-/** The benchmark a Job's hook is called for: the Job's label, else its logical name (`<benchmark>-job-benchmark-tool`). */
+/**
+ * The benchmark a Job's hook is called for: the Job's label, else its logical name
+ * (`<benchmark>-job-benchmark-tool`).
+ */
 function jobBenchmark(args: pulumi.ResourceHookArgs): string | undefined {
   const labels = (args.newOutputs ?? args.oldOutputs ?? args.newInputs ?? args.oldInputs)?.metadata?.labels;
   const label = labels?.[LABELS.benchmark];
@@ -56,8 +59,11 @@ function jobBenchmark(args: pulumi.ResourceHookArgs): string | undefined {
 }
 
 /** Registers the collection hooks; `collect` is called with the benchmark the Job belongs to. */
-export function collectionHooks(collect: (benchmark: string | undefined, phase: CollectPhase) => Promise<void>): CollectionHooks {
-  const hook = (name: string, phase: CollectPhase) => new pulumi.ResourceHook(name, (args) => collect(jobBenchmark(args), phase), HOOK_OPTIONS);
+export function collectionHooks(
+  collect: (benchmark: string | undefined, phase: CollectPhase) => Promise<void>,
+): CollectionHooks {
+  const hook = (name: string, phase: CollectPhase) =>
+    new pulumi.ResourceHook(name, (args) => collect(jobBenchmark(args), phase), HOOK_OPTIONS);
   return {
     afterCreate: hook(HOOK_NAMES.afterCreate, "after-job"),
     afterUpdate: hook(HOOK_NAMES.afterUpdate, "after-job"),
@@ -77,7 +83,10 @@ export interface BenchmarkArgs {
   snapshotDir: string;
   /** The hooks bound to the load generator Job, which collect its results (collectionHooks). Default: no hooks. */
   hooks?: CollectionHooks;
-  /** Hugging Face token, stored as Secret `hf-token` in the namespace. Default: no Secret (the model server's reference is optional). */
+  /**
+   * Hugging Face token, stored as Secret `hf-token` in the namespace. Default: no Secret (the model server's
+   * reference is optional).
+   */
   hfToken?: pulumi.Input<string>;
   /** What must exist before the load balancer (CRDs, Envoy Gateway). Default: nothing. */
   prerequisites?: pulumi.Resource[];
@@ -109,7 +118,11 @@ const CORE_KINDS: Record<string, Constructor> = {
 };
 
 /** Declares one object: a typed class for core kinds, a CustomResource for the rest. */
-export function declareObject(object: K8sObject, name: string, opts: pulumi.CustomResourceOptions): pulumi.CustomResource {
+export function declareObject(
+  object: K8sObject,
+  name: string,
+  opts: pulumi.CustomResourceOptions,
+): pulumi.CustomResource {
   const Core = CORE_KINDS[`${object.apiVersion}/${object.kind}`];
   if (Core) return new Core(name, object as never, opts);
   return new k8s.apiextensions.CustomResource(name, object as k8s.apiextensions.CustomResourceArgs, opts);
@@ -132,13 +145,19 @@ export class Benchmark extends pulumi.ComponentResource {
   constructor(name: string, args: BenchmarkArgs, opts?: pulumi.ComponentResourceOptions) {
     super(BENCHMARK_TYPE, name, {}, opts);
     const { built } = args;
-    const misplaced = PARTS.flatMap((part) => built.manifests[part]).filter((o) => o.kind !== "Namespace" && o.metadata.namespace !== built.namespace);
+    const misplaced = PARTS.flatMap((part) => built.manifests[part]).filter(
+      (o) => o.kind !== "Namespace" && o.metadata.namespace !== built.namespace,
+    );
     if (misplaced.length) {
-      throw new pulumi.ResourceError(`benchmark ${name}: ${misplaced[0].kind} ${misplaced[0].metadata.name} is not in namespace ${built.namespace}`, this);
+      throw new pulumi.ResourceError(
+        `benchmark ${name}: ${misplaced[0].kind} ${misplaced[0].metadata.name} is not in namespace ${built.namespace}`,
+        this,
+      );
     }
     const [namespaceObject] = built.manifests.namespace;
     const jobObject = built.manifests["load-generator"].find((o) => o.kind === "Job");
-    if (!namespaceObject || !jobObject) throw new pulumi.ResourceError(`benchmark ${name}: the manifests need a Namespace and a Job`, this);
+    if (!namespaceObject || !jobObject)
+      throw new pulumi.ResourceError(`benchmark ${name}: the manifests need a Namespace and a Job`, this);
 
     const namespace = declareObject(namespaceObject, logicalName(name, namespaceObject), {
       parent: this,
@@ -153,10 +172,16 @@ export class Benchmark extends pulumi.ComponentResource {
     const inside = { parent: this, deletedWith: namespace };
     const inNamespace: pulumi.Resource[] = [namespace];
     if (args.hfToken !== undefined) {
-      inNamespace.push(new k8s.core.v1.Secret(`${name}-secret-${NAMES.hfSecret}`, {
-        metadata: { name: NAMES.hfSecret, namespace: built.namespace, labels: namespaceObject.metadata.labels },
-        stringData: { [NAMES.hfSecretKey]: args.hfToken },
-      }, { ...inside, dependsOn: [namespace] }));
+      inNamespace.push(
+        new k8s.core.v1.Secret(
+          `${name}-secret-${NAMES.hfSecret}`,
+          {
+            metadata: { name: NAMES.hfSecret, namespace: built.namespace, labels: namespaceObject.metadata.labels },
+            stringData: { [NAMES.hfSecretKey]: args.hfToken },
+          },
+          { ...inside, dependsOn: [namespace] },
+        ),
+      );
     }
 
     const declared: pulumi.Resource[] = [];
@@ -165,29 +190,53 @@ export class Benchmark extends pulumi.ComponentResource {
       for (const object of objects) {
         // Within a part, what an object needs first (a token Secret its ServiceAccount), listed before it.
         const first = prerequisitesOf(object, objects).map((o) => declaredObjects.get(o));
-        if (first.includes(undefined)) throw new pulumi.ResourceError(`benchmark ${name}: ${object.kind} ${object.metadata.name} is listed before what it needs`, this);
+        if (first.includes(undefined))
+          throw new pulumi.ResourceError(
+            `benchmark ${name}: ${object.kind} ${object.metadata.name} is listed before what it needs`,
+            this,
+          );
         const dependsOn = [...partDependsOn, ...(first as pulumi.Resource[])];
         const customTimeouts =
-          object.kind === "Deployment" && object.metadata.name === NAMES.modelServer ? { create: args.modelServerTimeout ?? "60m", update: args.modelServerTimeout ?? "60m" }
-          : object.kind === "Gateway" ? { create: "30m", update: "30m" }
-          : undefined;
-        declared.push(declareObject(object, logicalName(name, object), { ...inside, dependsOn, ...(customTimeouts ? { customTimeouts } : {}) }));
+          object.kind === "Deployment" && object.metadata.name === NAMES.modelServer
+            ? { create: args.modelServerTimeout ?? "60m", update: args.modelServerTimeout ?? "60m" }
+            : object.kind === "Gateway"
+              ? { create: "30m", update: "30m" }
+              : undefined;
+        declared.push(
+          declareObject(object, logicalName(name, object), {
+            ...inside,
+            dependsOn,
+            ...(customTimeouts ? { customTimeouts } : {}),
+          }),
+        );
         declaredObjects.set(object, declared[declared.length - 1]);
       }
     };
     declarePart(built.manifests["model-server"], inNamespace);
     declarePart(built.manifests["load-balancer"], [...inNamespace, ...(args.prerequisites ?? [])]);
-    declarePart(built.manifests["load-generator"].filter((o) => o !== jobObject), inNamespace);
+    declarePart(
+      built.manifests["load-generator"].filter((o) => o !== jobObject),
+      inNamespace,
+    );
 
     // The load generator starts only once everything else is ready: the model server
     // Deployment (awaited until its pods are ready) and the Gateway (awaited until Programmed).
     const hooks: pulumi.ResourceHookBinding | undefined = args.hooks
-      ? { afterCreate: [args.hooks.afterCreate], afterUpdate: [args.hooks.afterUpdate], beforeDelete: [args.hooks.beforeDelete] }
+      ? {
+          afterCreate: [args.hooks.afterCreate],
+          afterUpdate: [args.hooks.afterUpdate],
+          beforeDelete: [args.hooks.beforeDelete],
+        }
       : undefined;
     // A Job's template is immutable: a change would replace it (delete-before-replace for a named
     // object: pulumi-kubernetes provider/pkg/provider/diff.go, provider.go Diff), killing a
     // running load generator or running a finished one again. Once created, its spec stays.
-    this.job = declareObject(jobObject, logicalName(name, jobObject), { ...inside, dependsOn: [...inNamespace, ...declared], ignoreChanges: ["spec"], ...(hooks ? { hooks } : {}) });
+    this.job = declareObject(jobObject, logicalName(name, jobObject), {
+      ...inside,
+      dependsOn: [...inNamespace, ...declared],
+      ignoreChanges: ["spec"],
+      ...(hooks ? { hooks } : {}),
+    });
 
     this.namespace = namespace.metadata.name;
     this.target = built.target;

@@ -34,16 +34,26 @@ export class GcpMonitoring extends pulumi.ComponentResource {
     if (!args.project) throw new pulumi.ResourceError("gcpProject is required for GCP monitoring", this);
     const projectNumber = gcp.organizations.getProjectOutput({ projectId: args.project }, { parent: this }).number;
     for (const namespace of [...args.namespaces].sort()) {
-      new gcp.projects.IAMMember(`${name}-metrics-reader-${namespace}`, {
-        project: args.project,
-        role: METRICS_READER_ROLE,
-        member: projectNumber.apply((number) => kubernetesServiceAccountPrincipal(number, args.project, namespace, NAMES.loadGenerator)),
-      }, { parent: this });
+      new gcp.projects.IAMMember(
+        `${name}-metrics-reader-${namespace}`,
+        {
+          project: args.project,
+          role: METRICS_READER_ROLE,
+          member: projectNumber.apply((number) =>
+            kubernetesServiceAccountPrincipal(number, args.project, namespace, NAMES.loadGenerator),
+          ),
+        },
+        { parent: this },
+      );
     }
-    const dashboard = new gcp.monitoring.Dashboard(`${name}-dashboard`, {
-      project: args.project,
-      dashboardJson: dashboardJson(args.runId, args.namespaces),
-    }, { parent: this });
+    const dashboard = new gcp.monitoring.Dashboard(
+      `${name}-dashboard`,
+      {
+        project: args.project,
+        dashboardJson: dashboardJson(args.runId, args.namespaces),
+      },
+      { parent: this },
+    );
     this.dashboardUrl = dashboard.id.apply((id) => dashboardUrl(args.project, id));
     this.registerOutputs({ dashboardUrl: this.dashboardUrl });
   }

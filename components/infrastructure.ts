@@ -11,13 +11,25 @@ import * as gcp from "@pulumi/gcp";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULTS } from "../lib/catalog/defaults";
-import { AI_GATEWAY_CHART, AI_GATEWAY_CRDS_CHART, ENVOY_GATEWAY_CHART, type PinnedChart } from "../lib/manifests/charts";
-import { detectInfrastructure, type InstallPlan, planInstall } from "../lib/infrastructure/plan";
-import { envoyGatewayValues, loadCrd } from "../lib/infrastructure/pinned";
 import { UserError } from "../lib/errors";
-import { classEnvoyProxy, envoyGatewayClass, envoyGatewayPoolReader, eppClusterRole, eppMetricsReaderClusterRole, sharedLabels } from "../lib/manifests/cluster-scoped";
-import type { K8sObject } from "../lib/manifests/common";
+import { envoyGatewayValues, loadCrd } from "../lib/infrastructure/pinned";
+import { detectInfrastructure, type InstallPlan, planInstall } from "../lib/infrastructure/plan";
 import { loadKubeConfig } from "../lib/kube-config";
+import {
+  AI_GATEWAY_CHART,
+  AI_GATEWAY_CRDS_CHART,
+  ENVOY_GATEWAY_CHART,
+  type PinnedChart,
+} from "../lib/manifests/charts";
+import {
+  classEnvoyProxy,
+  envoyGatewayClass,
+  envoyGatewayPoolReader,
+  eppClusterRole,
+  eppMetricsReaderClusterRole,
+  sharedLabels,
+} from "../lib/manifests/cluster-scoped";
+import type { K8sObject } from "../lib/manifests/common";
 import { declareObject } from "./benchmark";
 import { ResultsBucket } from "./results-bucket";
 
@@ -66,10 +78,14 @@ export class SharedInfrastructure extends pulumi.ComponentResource {
         const manifest = loadCrd(crd);
         manifest.metadata.labels = { ...manifest.metadata.labels, ...sharedLabels(stack) };
         installed.push(`${name}-crd-${crd.name}`);
-        return new k8s.apiextensions.v1.CustomResourceDefinition(`${name}-crd-${crd.name}`, manifest as unknown as k8s.apiextensions.v1.CustomResourceDefinitionArgs, {
-          parent: this,
-          retainOnDelete: true,
-        });
+        return new k8s.apiextensions.v1.CustomResourceDefinition(
+          `${name}-crd-${crd.name}`,
+          manifest as unknown as k8s.apiextensions.v1.CustomResourceDefinitionArgs,
+          {
+            parent: this,
+            retainOnDelete: true,
+          },
+        );
       });
     } catch (error) {
       throw error instanceof UserError ? new pulumi.ResourceError(error.message, this) : error;
@@ -79,9 +95,18 @@ export class SharedInfrastructure extends pulumi.ComponentResource {
       const poolReader = envoyGatewayPoolReader(stack).map((o) => object(o));
       const release = (chart: PinnedChart, values: Record<string, unknown>, dependsOn: pulumi.Resource[]) => {
         installed.push(`${name}-${chart.release}`);
-        return new k8s.helm.v3.Release(`${name}-${chart.release}`, {
-          name: chart.release, chart: chart.chart, version: chart.version, namespace: chart.namespace, createNamespace: true, values,
-        }, { parent: this, dependsOn });
+        return new k8s.helm.v3.Release(
+          `${name}-${chart.release}`,
+          {
+            name: chart.release,
+            chart: chart.chart,
+            version: chart.version,
+            namespace: chart.namespace,
+            createNamespace: true,
+            values,
+          },
+          { parent: this, dependsOn },
+        );
       };
       const envoyGateway = release(ENVOY_GATEWAY_CHART, envoyGatewayValues(), [...crds, ...poolReader]);
       if (plan.installAiGateway) {
@@ -102,15 +127,19 @@ export class SharedInfrastructure extends pulumi.ComponentResource {
     if (args.proxyOnlySubnet) {
       const subnet = args.proxyOnlySubnet;
       installed.push(`${name}-proxy-only-subnet`);
-      new gcp.compute.Subnetwork(`${name}-proxy-only-subnet`, {
-        project: subnet.project,
-        region: subnet.region,
-        network: subnet.network,
-        name: `inference-bench-proxy-only-${subnet.region}`,
-        ipCidrRange: subnet.ipCidrRange,
-        purpose: "REGIONAL_MANAGED_PROXY",
-        role: "ACTIVE",
-      }, { parent: this });
+      new gcp.compute.Subnetwork(
+        `${name}-proxy-only-subnet`,
+        {
+          project: subnet.project,
+          region: subnet.region,
+          network: subnet.network,
+          name: `inference-bench-proxy-only-${subnet.region}`,
+          ipCidrRange: subnet.ipCidrRange,
+          purpose: "REGIONAL_MANAGED_PROXY",
+          role: "ACTIVE",
+        },
+        { parent: this },
+      );
     }
 
     this.installed = installed;
@@ -150,7 +179,8 @@ export const INFRASTRUCTURE_SETTING_DEFAULTS = {
 
 export function readInfrastructureSettings(config: pulumi.Config, stack: string): InfrastructureSettings {
   const kubernetes = new pulumi.Config("kubernetes");
-  const text = (key: keyof typeof INFRASTRUCTURE_SETTING_DEFAULTS) => config.get(key) ?? (INFRASTRUCTURE_SETTING_DEFAULTS[key] as string);
+  const text = (key: keyof typeof INFRASTRUCTURE_SETTING_DEFAULTS) =>
+    config.get(key) ?? (INFRASTRUCTURE_SETTING_DEFAULTS[key] as string);
   return {
     stack,
     envoyGateway: config.getBoolean("envoyGateway") ?? INFRASTRUCTURE_SETTING_DEFAULTS.envoyGateway,
@@ -161,7 +191,10 @@ export function readInfrastructureSettings(config: pulumi.Config, stack: string)
     proxyOnlySubnetCidr: text("proxyOnlySubnetCidr") || undefined,
     resultsBucket: text("resultsBucket") || undefined,
     resultsBucketLocation: text("resultsBucketLocation"),
-    resultsBucketWriters: text("resultsBucketWriters").split(",").map((member) => member.trim()).filter(Boolean),
+    resultsBucketWriters: text("resultsBucketWriters")
+      .split(",")
+      .map((member) => member.trim())
+      .filter(Boolean),
     kubeconfig: kubernetes.get("kubeconfig"),
     kubeContext: kubernetes.get("context"),
   };
@@ -200,9 +233,19 @@ export async function runInfrastructureProgram(settings: InfrastructureSettings)
   let proxyOnlySubnet: ProxyOnlySubnetArgs | undefined;
   if (settings.gcpProject && settings.gcpRegion) {
     if (settings.proxyOnlySubnetCidr) {
-      proxyOnlySubnet = { project: settings.gcpProject, region: settings.gcpRegion, network: settings.gcpNetwork, ipCidrRange: settings.proxyOnlySubnetCidr };
+      proxyOnlySubnet = {
+        project: settings.gcpProject,
+        region: settings.gcpRegion,
+        network: settings.gcpNetwork,
+        ipCidrRange: settings.proxyOnlySubnetCidr,
+      };
     } else if (!(await hasProxyOnlySubnet(settings.gcpProject, settings.gcpRegion, settings.gcpNetwork))) {
-      pulumi.log.warn(`no proxy-only subnet (purpose REGIONAL_MANAGED_PROXY) in ${settings.gcpRegion}, network ${settings.gcpNetwork}: GKE's regional Gateway classes (gke-l7-rilb, gke-l7-regional-external-managed) will never program a Gateway; create one with \`pulumi config set proxyOnlySubnetCidr 10.129.0.0/23\` (an unused range) and \`pulumi up\``);
+      pulumi.log.warn(
+        `no proxy-only subnet (purpose REGIONAL_MANAGED_PROXY) in ${settings.gcpRegion}, network ${settings.gcpNetwork}: ` +
+          `GKE's regional Gateway classes (gke-l7-rilb, gke-l7-regional-external-managed) will ` +
+          `never program a Gateway; create one with \`pulumi config set proxyOnlySubnetCidr ` +
+          `10.129.0.0/23\` (an unused range) and \`pulumi up\``,
+      );
     }
   } else if (settings.proxyOnlySubnetCidr) {
     throw new pulumi.RunError("proxyOnlySubnetCidr needs gcpProject and gcpRegion (the cluster's project and region)");
@@ -219,15 +262,24 @@ export async function runInfrastructureProgram(settings: InfrastructureSettings)
     ...(settings.kubeconfig ? { kubeconfig: settings.kubeconfig } : {}),
     ...(settings.kubeContext ? { context: settings.kubeContext } : {}),
   });
-  const infrastructure = new SharedInfrastructure("cluster", {
-    stack: settings.stack,
-    plan,
-    gatewayClassName: settings.gatewayClassName,
-    proxyOnlySubnet,
-  }, { providers: [provider] });
+  const infrastructure = new SharedInfrastructure(
+    "cluster",
+    {
+      stack: settings.stack,
+      plan,
+      gatewayClassName: settings.gatewayClassName,
+      proxyOnlySubnet,
+    },
+    { providers: [provider] },
+  );
   // Results outlive every run, so their bucket belongs to this stack (kept when it is destroyed).
   const bucket = settings.resultsBucket
-    ? new ResultsBucket("results", { project: settings.gcpProject!, name: settings.resultsBucket, location: settings.resultsBucketLocation, writers: settings.resultsBucketWriters })
+    ? new ResultsBucket("results", {
+        project: settings.gcpProject!,
+        name: settings.resultsBucket,
+        location: settings.resultsBucketLocation,
+        writers: settings.resultsBucketWriters,
+      })
     : undefined;
   return {
     gatewayClassName: settings.gatewayClassName,

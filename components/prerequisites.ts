@@ -6,17 +6,20 @@
 // shared object.
 import * as pulumi from "@pulumi/pulumi";
 import type { ResolvedBenchmark } from "../lib/catalog/catalog";
-import { infrastructureNeeds, needsAnything, requireInfrastructure } from "../lib/infrastructure/check";
 import { ClusterError } from "../lib/errors";
-import { eppClusterRoleBinding, eppMetricsReaderBinding } from "../lib/manifests/cluster-scoped";
+import { infrastructureNeeds, needsAnything, requireInfrastructure } from "../lib/infrastructure/check";
 import { loadKubeConfig } from "../lib/kube-config";
+import { eppClusterRoleBinding, eppMetricsReaderBinding } from "../lib/manifests/cluster-scoped";
 import { declareObject } from "./benchmark";
 import type { RunSettings } from "./settings";
 
 export const PREREQUISITES_TYPE = "inference-bench:index:Prerequisites";
 
 /** Fails (one line naming what is missing and how to install it) unless the cluster has what `benchmarks` need. */
-export async function checkPrerequisites(settings: Pick<RunSettings, "kubeconfig" | "kubeContext" | "gcpProject">, benchmarks: ResolvedBenchmark[]): Promise<void> {
+export async function checkPrerequisites(
+  settings: Pick<RunSettings, "kubeconfig" | "kubeContext" | "gcpProject">,
+  benchmarks: ResolvedBenchmark[],
+): Promise<void> {
   const needs = infrastructureNeeds(benchmarks, { gcp: Boolean(settings.gcpProject) });
   if (!needsAnything(needs)) return;
   try {
@@ -32,7 +35,10 @@ export async function checkPrerequisites(settings: Pick<RunSettings, "kubeconfig
 export interface PrerequisitesArgs {
   /** Namespaces whose endpoint picker is bound to the shared picker ClusterRole. Default: none. */
   eppNamespaces?: string[];
-  /** Namespaces whose picker metrics are scraped with a metrics-reader token (runs with a GCP project). Default: none. */
+  /**
+   * Namespaces whose picker metrics are scraped with a metrics-reader token (runs with a GCP project).
+   * Default: none.
+   */
   metricsReaderNamespaces?: string[];
 }
 
@@ -46,7 +52,9 @@ export class Prerequisites extends pulumi.ComponentResource {
       ...[...new Set(args.eppNamespaces ?? [])].sort().map(eppClusterRoleBinding),
       ...[...new Set(args.metricsReaderNamespaces ?? [])].sort().map(eppMetricsReaderBinding),
     ];
-    this.ready = bindings.map((binding) => declareObject(binding, `${name}-clusterrolebinding-${binding.metadata.name}`, { parent: this }));
+    this.ready = bindings.map((binding) =>
+      declareObject(binding, `${name}-clusterrolebinding-${binding.metadata.name}`, { parent: this }),
+    );
     this.registerOutputs({});
   }
 }

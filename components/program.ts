@@ -7,25 +7,26 @@
 // only holds a copy. `destroy --run-program` runs this program for real and cannot be told from
 // an `up` (pulumi/pulumi@v3.259.0 pkg/engine/destroy.go), so once a run has started nothing here
 // fails because of the catalog, the disk, a prerequisite or a collection: each is a warning.
+
+import * as crypto from "node:crypto";
+import * as path from "node:path";
 import * as gcp from "@pulumi/gcp";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import * as crypto from "node:crypto";
-import * as path from "node:path";
-import { settingsWarnings } from "../lib/infrastructure/check";
+import type { UploadBucket } from "../lib/collect/gcs";
 import { CatalogError, listed, UserError } from "../lib/errors";
 import { gkeClusterPath, gkeKubeconfig, parseGkeCluster, tokenCommand } from "../lib/gcp/gke";
+import { settingsWarnings } from "../lib/infrastructure/check";
 import { namespaceOf } from "../lib/manifests";
-import { prepareRun, type PreparedBenchmark } from "../lib/plan/prepare";
+import { type PreparedBenchmark, prepareRun } from "../lib/plan/prepare";
 import { expectedDurationSeconds, namespaceDeleteTimeoutMinutes } from "../lib/plan/timing";
 import { type PlanItem, planWindow, simulateRun, type Window } from "../lib/plan/window";
-import type { UploadBucket } from "../lib/collect/gcs";
-import { type CollectPhase, ResultsService, type ResultsTarget } from "../lib/run/results-service";
 import { moveAside, ownLocalResults, type ResultsRecord } from "../lib/results/stack-record";
 import { interruptSignal } from "../lib/run/interrupt";
 import { writeRunCopy } from "../lib/run/local-copy";
-import { reconcile, type RunBenchmark, type RunPlan } from "../lib/run/reconcile";
-import { readRunState, type RunState, type StackResources } from "../lib/run/stack-state";
+import { type RunBenchmark, type RunPlan, reconcile } from "../lib/run/reconcile";
+import { type CollectPhase, ResultsService, type ResultsTarget } from "../lib/run/results-service";
+import { type RunState, readRunState, type StackResources } from "../lib/run/stack-state";
 import { snapshotConflict, writeSnapshots } from "../lib/snapshot/snapshot";
 import { groupWarnings } from "../lib/warnings";
 import { Benchmark, type CollectionHooks, collectionHooks, legacyHooks } from "./benchmark";
@@ -64,7 +65,10 @@ function asRunError(error: unknown): unknown {
 }
 
 /** How the results service logs: through the engine, so messages appear in `pulumi up`. */
-const engineLog = { info: (message: string) => pulumi.log.info(message), warn: (message: string) => pulumi.log.warn(message) };
+const engineLog = {
+  info: (message: string) => pulumi.log.info(message),
+  warn: (message: string) => pulumi.log.warn(message),
+};
 
 /** Beyond the benchmarks whose hooks wait, workers for every other step (the CLI's default is 4 × CPUs). */
 const PARALLEL_HEADROOM = 16;
@@ -91,10 +95,20 @@ async function clusterAccess(settings: RunSettings): Promise<ClusterAccess> {
   if (!settings.gkeCluster) return { kubeconfig: settings.kubeconfig, context: settings.kubeContext };
   const cluster = parseGkeCluster(settings.gkeCluster);
   if (typeof cluster === "string") throw new pulumi.RunError(cluster);
-  const found = await gcp.container.getCluster({ project: cluster.project, location: cluster.location, name: cluster.name });
+  const found = await gcp.container.getCluster({
+    project: cluster.project,
+    location: cluster.location,
+    name: cluster.name,
+  });
   const ca = found.masterAuths?.[0]?.clusterCaCertificate;
-  if (!found.endpoint || !ca) throw new pulumi.RunError(`gkeCluster ${settings.gkeCluster}: the GCP API gave no endpoint or CA certificate (is the cluster running?)`);
-  return { kubeconfig: gkeKubeconfig(cluster, found.endpoint, ca, tokenCommand(PROJECT_ROOT)), clusterIdentifier: gkeClusterPath(cluster) };
+  if (!found.endpoint || !ca)
+    throw new pulumi.RunError(
+      `gkeCluster ${settings.gkeCluster}: the GCP API gave no endpoint or CA certificate (is the cluster running?)`,
+    );
+  return {
+    kubeconfig: gkeKubeconfig(cluster, found.endpoint, ca, tokenCommand(PROJECT_ROOT)),
+    clusterIdentifier: gkeClusterPath(cluster),
+  };
 }
 
 /** Everything the stack holds (lib/run/stack-state.ts). */
@@ -107,7 +121,13 @@ async function readStack(runId: string): Promise<RunState> {
 /** The catalog as it is now, or why it cannot be read. */
 function readCatalog(settings: RunSettings): PreparedBenchmark[] | CatalogError {
   try {
-    return prepareRun({ catalogs: settings.catalogs, runId: settings.runId, outputDir: settings.outputDir, regex: settings.benchmarkNameRegex, gcpProject: settings.gcpProject });
+    return prepareRun({
+      catalogs: settings.catalogs,
+      runId: settings.runId,
+      outputDir: settings.outputDir,
+      regex: settings.benchmarkNameRegex,
+      gcpProject: settings.gcpProject,
+    });
   } catch (error) {
     if (error instanceof UserError) return error instanceof CatalogError ? error : new CatalogError(error.message);
     throw error;
@@ -162,7 +182,10 @@ function moveAsideOthersResults(plan: RunPlan, state: RunState): void {
   for (const b of plan.benchmarks) {
     if (state.results.has(b.name) || ownLocalResults(b.paths, b.record.run_uid, b.files["benchmark.pbtxt"])) continue;
     const aside = moveAside(b.paths, new Date());
-    pulumi.log.warn(`${b.name}: the results on disk were collected by an earlier run with the id ${b.record.namespace.slice(b.name.length + 1)} for another benchmark definition; moved to ${aside}`);
+    pulumi.log.warn(
+      `${b.name}: the results on disk were collected by an earlier run with the id ${b.record.namespace.slice(b.name.length + 1)} ` +
+        `for another benchmark definition; moved to ${aside}`,
+    );
   }
 }
 
@@ -171,13 +194,20 @@ function moveAsideOthersResults(plan: RunPlan, state: RunState): void {
  * fits the budget (it was lowered) waits, said, instead of failing the operation. `planned`: the
  * items the window was planned over.
  */
-function chooseWindow(plan: RunPlan, items: PlanItem[], settings: RunSettings, inFlight: Set<string>): { window: Window; planned: PlanItem[] } {
+function chooseWindow(
+  plan: RunPlan,
+  items: PlanItem[],
+  settings: RunSettings,
+  inFlight: Set<string>,
+): { window: Window; planned: PlanItem[] } {
   const limits = { parallelism: settings.parallelism, gpuBudget: settings.gpuBudget };
   try {
     return { window: planWindow(items, limits, inFlight), planned: items };
   } catch (error) {
     if (!plan.started || !(error instanceof UserError)) throw asRunError(error);
-    const tooBig = items.filter((i) => !i.done && !inFlight.has(i.name) && limits.gpuBudget > 0 && i.gpus > limits.gpuBudget);
+    const tooBig = items.filter(
+      (i) => !i.done && !inFlight.has(i.name) && limits.gpuBudget > 0 && i.gpus > limits.gpuBudget,
+    );
     pulumi.log.warn(`${error.message} (not deployed until gpuBudget is raised)`);
     const planned = items.filter((i) => !tooBig.includes(i));
     const window = planWindow(planned, limits, inFlight);
@@ -196,15 +226,35 @@ export async function runProgram(settings: RunSettings, services: ProgramService
   if (settings.dryRun) {
     collection.setDashboardUrl(undefined);
     const snapshot = dryRunSnapshot(settings, preview);
-    const benchmarks = Object.fromEntries(snapshot.map((p) => [p.resolved.name, { namespace: p.built.namespace, target: p.built.target, snapshot: p.paths.dir, status: "pending" }]));
-    return { runId: settings.runId, outputDir: settings.outputDir, benchmarks, declared: [], waiting: [], done: [], tearingDown: [], expectedSecondsLeft: 0 };
+    const benchmarks = Object.fromEntries(
+      snapshot.map((p) => [
+        p.resolved.name,
+        { namespace: p.built.namespace, target: p.built.target, snapshot: p.paths.dir, status: "pending" },
+      ]),
+    );
+    return {
+      runId: settings.runId,
+      outputDir: settings.outputDir,
+      benchmarks,
+      declared: [],
+      waiting: [],
+      done: [],
+      tearingDown: [],
+      expectedSecondsLeft: 0,
+    };
   }
   const plan = planRun(settings, state);
   for (const b of plan.benchmarks) {
-    collection.targets.set(b.name, { benchmark: b.resolved, namespace: b.built.namespace, paths: b.paths, runUid: b.record.run_uid });
+    collection.targets.set(b.name, {
+      benchmark: b.resolved,
+      namespace: b.built.namespace,
+      paths: b.paths,
+      runUid: b.record.run_uid,
+    });
   }
   // The catalog's own warnings, for what this operation records from it (grouped: lib/warnings.ts).
-  for (const warning of groupWarnings(plan.benchmarks.filter((b) => b.recordedNow).flatMap((b) => b.resolved.warnings))) pulumi.log.warn(warning);
+  for (const warning of groupWarnings(plan.benchmarks.filter((b) => b.recordedNow).flatMap((b) => b.resolved.warnings)))
+    pulumi.log.warn(warning);
   if (!preview) collection.recorded = await catchUp(plan, state, collection.targets, results);
   const choice = await chooseUpdate(effective, plan, state, collection.recorded);
   warnAboutWorkers(settings, choice.window, choice.inFlight, preview);
@@ -224,7 +274,8 @@ function registerHooks(settings: RunSettings, state: RunState, results: ResultsS
   const collect = (benchmark: string | undefined, phase: CollectPhase): Promise<void> => {
     const target = benchmark ? found.targets.get(benchmark) : undefined;
     if (target) return results.collector(target, dashboardUrl, found.recorded.has(target.benchmark.name))(phase);
-    if (benchmark && phase === "before-delete") return results.unselected(benchmark, namespaceOf(benchmark, settings.runId))();
+    if (benchmark && phase === "before-delete")
+      return results.unselected(benchmark, namespaceOf(benchmark, settings.runId))();
     return Promise.resolve();
   };
   const hooks = collectionHooks(collect);
@@ -236,19 +287,36 @@ function registerHooks(settings: RunSettings, state: RunState, results: ResultsS
  * The local copy, from the stack's record (never the catalog); then what finished since the
  * last operation, collected now (ResultsService.catchUp). Returns every benchmark's results record.
  */
-async function catchUp(plan: RunPlan, state: RunState, targets: Map<string, ResultsTarget>, results: ResultsService): Promise<Map<string, ResultsRecord>> {
+async function catchUp(
+  plan: RunPlan,
+  state: RunState,
+  targets: Map<string, ResultsTarget>,
+  results: ResultsService,
+): Promise<Map<string, ResultsRecord>> {
   const copy = (records: ReadonlyMap<string, ResultsRecord>) => {
     try {
       return writeRunCopy(plan.benchmarks, records);
     } catch (error) {
-      pulumi.log.warn(`the local copy of the run could not be written (the stack holds the run; the next \`pulumi up\` writes it again): ${(error as Error).message}`);
+      pulumi.log.warn(
+        `the local copy of the run could not be written (the stack holds the run; the next ` +
+          `\`pulumi up\` writes it again): ${(error as Error).message}`,
+      );
       return { rewritten: [], restored: [] };
     }
   };
   moveAsideOthersResults(plan, state);
-  const rewritten = copy(new Map()).rewritten.filter((name) => !plan.benchmarks.find((b) => b.name === name)?.recordedNow);
-  if (rewritten.length) pulumi.log.warn(`${listed(rewritten)}: the local copy of the snapshot differed from the run's record and was rewritten from it`);
-  const facts = (name: string) => ({ deployed: state.deployed.has(name), job: state.jobs.has(name), recorded: state.results.has(name) });
+  const rewritten = copy(new Map()).rewritten.filter(
+    (name) => !plan.benchmarks.find((b) => b.name === name)?.recordedNow,
+  );
+  if (rewritten.length)
+    pulumi.log.warn(
+      `${listed(rewritten)}: the local copy of the snapshot differed from the run's record and was rewritten from it`,
+    );
+  const facts = (name: string) => ({
+    deployed: state.deployed.has(name),
+    job: state.jobs.has(name),
+    recorded: state.results.has(name),
+  });
   const recorded = await results.catchUp([...targets.values()], facts, state.results);
   const restored = copy(recorded).restored;
   if (restored.length) await results.storeRun(restored);
@@ -260,13 +328,24 @@ async function catchUp(plan: RunPlan, state: RunState, targets: Map<string, Resu
  * shared infrastructure is missing. It is checked only for what this update deploys anew; once
  * the run has started, a missing piece holds those back (a destroy must never fail on it).
  */
-async function chooseUpdate(settings: RunSettings, plan: RunPlan, state: RunState, recorded: Map<string, ResultsRecord>): Promise<UpdateChoice> {
+async function chooseUpdate(
+  settings: RunSettings,
+  plan: RunPlan,
+  state: RunState,
+  recorded: Map<string, ResultsRecord>,
+): Promise<UpdateChoice> {
   const inRun = (name: string) => plan.benchmarks.some((b) => b.name === name);
-  const items: PlanItem[] = plan.benchmarks.map((b) => ({ name: b.name, gpus: b.resolved.totalGpus, seconds: expectedDurationSeconds(b.resolved), done: recorded.has(b.name) }));
+  const items: PlanItem[] = plan.benchmarks.map((b) => ({
+    name: b.name,
+    gpus: b.resolved.totalGpus,
+    seconds: expectedDurationSeconds(b.resolved),
+    done: recorded.has(b.name),
+  }));
   const inFlight = new Set([...state.deployed].filter(inRun));
   const chosen = chooseWindow(plan, items, settings, inFlight);
   let window = chosen.window;
-  const starting = (names: string[]) => plan.benchmarks.filter((b) => names.includes(b.name) && !inFlight.has(b.name)).map((b) => b.resolved);
+  const starting = (names: string[]) =>
+    plan.benchmarks.filter((b) => names.includes(b.name) && !inFlight.has(b.name)).map((b) => b.resolved);
   if (settings.prerequisites && starting(window.declare).length) {
     try {
       await checkPrerequisites(settings, starting(window.declare));
@@ -274,20 +353,33 @@ async function chooseUpdate(settings: RunSettings, plan: RunPlan, state: RunStat
       if (!plan.started || !(error instanceof UserError)) throw asRunError(error);
       pulumi.log.warn(`${error.message} — benchmarks not yet deployed wait until it is fixed`);
       const held = starting(window.declare).map((b) => b.name);
-      window = { ...window, declare: window.declare.filter((n) => !held.includes(n)), waiting: [...window.waiting, ...held] };
+      window = {
+        ...window,
+        declare: window.declare.filter((n) => !held.includes(n)),
+        waiting: [...window.waiting, ...held],
+      };
     }
   }
   const keep = new Set([...window.declare, ...(settings.skipTearDown ? window.holding : [])]);
   const declared = plan.benchmarks.filter((b) => keep.has(b.name));
   const tearingDown = settings.skipTearDown ? [] : window.holding;
   if (tearingDown.length && window.waiting.length) {
-    pulumi.log.info(`${tearingDown.join(", ")} finished: torn down at the end of this update, which keeps their GPUs until then; the next \`pulumi up\` deploys what waits for them`);
+    pulumi.log.info(
+      `${tearingDown.join(", ")} finished: torn down at the end of this update, which keeps their ` +
+        `GPUs until then; the next \`pulumi up\` deploys what waits for them`,
+    );
   }
   return { recorded, window, inFlight, planned: chosen.planned, declared, tearingDown };
 }
 
 /** The resources: the provider, the run's record, what the benchmarks share, and each declared benchmark. */
-function declareRun(settings: RunSettings, access: ClusterAccess, plan: RunPlan, choice: UpdateChoice, collection: Collection): pulumi.Output<string> | undefined {
+function declareRun(
+  settings: RunSettings,
+  access: ClusterAccess,
+  plan: RunPlan,
+  choice: UpdateChoice,
+  collection: Collection,
+): pulumi.Output<string> | undefined {
   const { declared } = choice;
   const provider = new k8s.Provider("kubernetes", {
     kubeconfig: access.kubeconfig === undefined ? undefined : pulumi.secret(access.kubeconfig),
@@ -303,32 +395,53 @@ function declareRun(settings: RunSettings, access: ClusterAccess, plan: RunPlan,
     snapshots: plan.benchmarks.map((b) => b.record),
     results: plan.benchmarks.flatMap((b) => choice.recorded.get(b.name) ?? []),
   });
-  const epp = declared.filter((b) => b.resolved.loadBalancer === "gateway.envoy.epp" || b.resolved.loadBalancer === "gateway.gke_gateway.epp");
-  for (const warning of settingsWarnings(settings, declared.map((b) => b.resolved))) pulumi.log.warn(warning);
+  const epp = declared.filter(
+    (b) => b.resolved.loadBalancer === "gateway.envoy.epp" || b.resolved.loadBalancer === "gateway.gke_gateway.epp",
+  );
+  for (const warning of settingsWarnings(
+    settings,
+    declared.map((b) => b.resolved),
+  ))
+    pulumi.log.warn(warning);
   const prerequisites = settings.prerequisites
-    ? new Prerequisites("prerequisites", {
-        eppNamespaces: epp.map((b) => b.built.namespace),
-        metricsReaderNamespaces: settings.gcpProject ? epp.map((b) => b.built.namespace) : [],
-      }, { providers: { kubernetes: provider } })
+    ? new Prerequisites(
+        "prerequisites",
+        {
+          eppNamespaces: epp.map((b) => b.built.namespace),
+          metricsReaderNamespaces: settings.gcpProject ? epp.map((b) => b.built.namespace) : [],
+        },
+        { providers: { kubernetes: provider } },
+      )
     : undefined;
   const monitoring = settings.gcpProject
-    ? new GcpMonitoring("gcp", { project: settings.gcpProject, runId: settings.runId, namespaces: plan.benchmarks.map((b) => b.built.namespace) })
+    ? new GcpMonitoring("gcp", {
+        project: settings.gcpProject,
+        runId: settings.runId,
+        namespaces: plan.benchmarks.map((b) => b.built.namespace),
+      })
     : undefined;
   if (monitoring) monitoring.dashboardUrl.apply(collection.setDashboardUrl);
   else collection.setDashboardUrl(undefined);
   if (settings.hfToken === undefined && declared.some((b) => b.resolved.modelServer === "vllm")) {
-    pulumi.log.warn("hfToken is not set: gated models (such as meta-llama/*) will fail to download; set it with `pulumi config set --secret hfToken <token>`");
+    pulumi.log.warn(
+      "hfToken is not set: gated models (such as meta-llama/*) will fail to download; set it with " +
+        "`pulumi config set --secret hfToken <token>`",
+    );
   }
   for (const b of declared) {
-    new Benchmark(b.name, {
-      built: b.built,
-      snapshotDir: b.paths.dir,
-      hooks: collection.hooks,
-      hfToken: settings.hfToken,
-      prerequisites: prerequisites?.ready,
-      record: record.snapshot,
-      namespaceDeleteTimeout: `${namespaceDeleteTimeoutMinutes(b.resolved)}m`,
-    }, { dependsOn: monitoring ? [monitoring] : [], providers: { kubernetes: provider } });
+    new Benchmark(
+      b.name,
+      {
+        built: b.built,
+        snapshotDir: b.paths.dir,
+        hooks: collection.hooks,
+        hfToken: settings.hfToken,
+        prerequisites: prerequisites?.ready,
+        record: record.snapshot,
+        namespaceDeleteTimeout: `${namespaceDeleteTimeoutMinutes(b.resolved)}m`,
+      },
+      { dependsOn: monitoring ? [monitoring] : [], providers: { kubernetes: provider } },
+    );
   }
   return monitoring?.dashboardUrl;
 }
@@ -342,7 +455,11 @@ function warnAboutWorkers(settings: RunSettings, window: Window, inFlight: Set<s
   const blocking = settings.waitForResults ? window.declare.filter((name) => !inFlight.has(name)).length : 0;
   const parallel = Number(process.env.PULUMI_NODEJS_PARALLEL ?? 0);
   if (!preview && blocking > 0 && parallel > 0 && parallel < blocking + PARALLEL_HEADROOM) {
-    pulumi.log.warn(`waitForResults: each of the ${blocking} benchmarks this update deploys holds one of the engine's ${parallel} workers until its results are in; run \`pulumi up --parallel ${blocking + PARALLEL_HEADROOM}\` so that they all start at once (or use \`npm run run\`)`);
+    pulumi.log.warn(
+      `waitForResults: each of the ${blocking} benchmarks this update deploys holds one of the ` +
+        `engine's ${parallel} workers until its results are in; run \`pulumi up --parallel ${blocking + PARALLEL_HEADROOM}\` ` +
+        `so that they all start at once (or use \`npm run run\`)`,
+    );
   }
 }
 
@@ -364,22 +481,34 @@ interface UpdateChoice {
   tearingDown: string[];
 }
 
-function outputsOf(settings: RunSettings, plan: RunPlan, choice: UpdateChoice, dashboardUrl?: pulumi.Output<string>): RunOutputs {
+function outputsOf(
+  settings: RunSettings,
+  plan: RunPlan,
+  choice: UpdateChoice,
+  dashboardUrl?: pulumi.Output<string>,
+): RunOutputs {
   const { recorded, window, declared, tearingDown } = choice;
   return {
     runId: settings.runId,
     outputDir: settings.outputDir,
-    benchmarks: Object.fromEntries(plan.benchmarks.map((b) => [b.name, {
-      namespace: b.built.namespace,
-      target: b.built.target,
-      snapshot: b.paths.dir,
-      status: recorded.get(b.name)?.status ?? "pending",
-    }])),
+    benchmarks: Object.fromEntries(
+      plan.benchmarks.map((b) => [
+        b.name,
+        {
+          namespace: b.built.namespace,
+          target: b.built.target,
+          snapshot: b.paths.dir,
+          status: recorded.get(b.name)?.status ?? "pending",
+        },
+      ]),
+    ),
     declared: declared.map((b) => b.name),
     waiting: window.waiting,
     done: plan.benchmarks.filter((b) => recorded.has(b.name)).map((b) => b.name),
     tearingDown,
-    expectedSecondsLeft: Math.round(simulateRun(choice.planned, { parallelism: settings.parallelism, gpuBudget: settings.gpuBudget })),
+    expectedSecondsLeft: Math.round(
+      simulateRun(choice.planned, { parallelism: settings.parallelism, gpuBudget: settings.gpuBudget }),
+    ),
     ...(dashboardUrl ? { dashboardUrl } : {}),
   };
 }

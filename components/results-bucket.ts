@@ -40,18 +40,30 @@ export class ResultsBucket extends pulumi.ComponentResource {
     super(RESULTS_BUCKET_TYPE, name, {}, opts);
     if (!args.project) throw new pulumi.ResourceError(`results bucket ${name}: project is required`, this);
     if (!/^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$/.test(args.name ?? "")) {
-      throw new pulumi.ResourceError(`results bucket ${name}: "${args.name}" is not a valid bucket name (3-63 lowercase letters, digits, "-", "_" and ".")`, this);
+      throw new pulumi.ResourceError(
+        `results bucket ${name}: "${args.name}" is not a valid bucket name (3-63 lowercase ` +
+          `letters, digits, "-", "_" and ".")`,
+        this,
+      );
     }
-    const bucket = new gcp.storage.Bucket(`${name}-bucket`, {
-      project: args.project,
-      name: args.name,
-      location: args.location ?? "US",
-      uniformBucketLevelAccess: true,
-      publicAccessPrevention: "enforced",
-      forceDestroy: false,
-    }, { parent: this, retainOnDelete: args.retainOnDelete ?? true });
+    const bucket = new gcp.storage.Bucket(
+      `${name}-bucket`,
+      {
+        project: args.project,
+        name: args.name,
+        location: args.location ?? "US",
+        uniformBucketLevelAccess: true,
+        publicAccessPrevention: "enforced",
+        forceDestroy: false,
+      },
+      { parent: this, retainOnDelete: args.retainOnDelete ?? true },
+    );
     for (const member of [...new Set(args.writers ?? [])].sort()) {
-      new gcp.storage.BucketIAMMember(`${name}-writer-${member}`, { bucket: bucket.name, role: RESULTS_WRITER_ROLE, member }, { parent: this });
+      new gcp.storage.BucketIAMMember(
+        `${name}-writer-${member}`,
+        { bucket: bucket.name, role: RESULTS_WRITER_ROLE, member },
+        { parent: this },
+      );
     }
     this.bucketName = bucket.name;
     this.url = pulumi.interpolate`gs://${bucket.name}`;

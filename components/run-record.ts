@@ -25,10 +25,15 @@ export class RunRecord extends pulumi.ComponentResource {
     super(RUN_RECORD_TYPE, name, {}, opts);
     const names = new Set<string>();
     for (const record of args.snapshots) {
-      if (names.has(record.benchmark.name)) throw new pulumi.ResourceError(`benchmark ${record.benchmark.name} is recorded twice`, this);
+      if (names.has(record.benchmark.name))
+        throw new pulumi.ResourceError(`benchmark ${record.benchmark.name} is recorded twice`, this);
       names.add(record.benchmark.name);
     }
-    this.snapshot = new pulumi.Stash(`${name}-snapshot`, { input: runSnapshotRecord(args.snapshots) }, { parent: this });
+    this.snapshot = new pulumi.Stash(
+      `${name}-snapshot`,
+      { input: runSnapshotRecord(args.snapshots) },
+      { parent: this },
+    );
     for (const record of args.results ?? []) {
       new pulumi.Stash(`${record.benchmark}-results`, { input: record }, { parent: this });
     }

@@ -33,7 +33,10 @@ export interface RunSettings {
   /** The Kubernetes provider's kubeconfig and context, which the collector uses too. */
   kubeconfig?: string;
   kubeContext?: string;
-  /** `projects/P/locations/L/clusters/C`: reach this GKE cluster with the machine's Google credentials, no kubeconfig (lib/gcp/gke.ts). */
+  /**
+   * `projects/P/locations/L/clusters/C`: reach this GKE cluster with the machine's Google credentials, no
+   * kubeconfig (lib/gcp/gke.ts).
+   */
   gkeCluster?: string;
 }
 
@@ -63,15 +66,24 @@ interface ConfigSource {
   getSecret(key: string): pulumi.Output<string> | undefined;
 }
 
-const NO_CONFIG: ConfigSource = { get: () => undefined, getBoolean: () => undefined, getNumber: () => undefined, getSecret: () => undefined };
+const NO_CONFIG: ConfigSource = {
+  get: () => undefined,
+  getBoolean: () => undefined,
+  getNumber: () => undefined,
+  getSecret: () => undefined,
+};
 
 function settingsFrom(config: ConfigSource, kubernetes: ConfigSource, runId: string): RunSettings {
   const text = (key: keyof typeof SETTING_DEFAULTS) => config.get(key) ?? (SETTING_DEFAULTS[key] as string);
   const flag = (key: keyof typeof SETTING_DEFAULTS) => config.getBoolean(key) ?? (SETTING_DEFAULTS[key] as boolean);
-  const count = (key: keyof typeof SETTING_DEFAULTS) => config.getNumber(key, { min: 0 }) ?? (SETTING_DEFAULTS[key] as number);
+  const count = (key: keyof typeof SETTING_DEFAULTS) =>
+    config.getNumber(key, { min: 0 }) ?? (SETTING_DEFAULTS[key] as number);
   return {
     runId,
-    catalogs: text("catalog").split(",").map((p) => p.trim()).filter(Boolean),
+    catalogs: text("catalog")
+      .split(",")
+      .map((p) => p.trim())
+      .filter(Boolean),
     benchmarkNameRegex: text("benchmarkNameRegex") || undefined,
     dryRun: flag("dryRun"),
     override: flag("override"),
@@ -94,25 +106,38 @@ function settingsFrom(config: ConfigSource, kubernetes: ConfigSource, runId: str
 
 /** Keys earlier versions declared, and where their job went. */
 const MOVED_KEYS: Record<string, string> = {
-  createGcsBucket: "the results bucket outlives runs, so the cluster project creates it (components/results-bucket.ts); set gcsBucket to its name",
-  gcsBucketLocation: "the results bucket outlives runs, so the cluster project creates it (components/results-bucket.ts)",
+  createGcsBucket:
+    "the results bucket outlives runs, so the cluster project creates it (components/results-bucket.ts); set gcsBucket to its name",
+  gcsBucketLocation:
+    "the results bucket outlives runs, so the cluster project creates it (components/results-bucket.ts)",
 };
 
 /** The stack's settings: its config under the project namespace, and the Kubernetes provider's. */
 export function readSettings(config: pulumi.Config, runId: string): RunSettings {
   for (const [key, reason] of Object.entries(MOVED_KEYS)) {
-    if (config.get(key) !== undefined) throw new pulumi.RunError(`${key} is no longer a setting of a run: ${reason}; remove it with \`pulumi config rm ${key}\``);
+    if (config.get(key) !== undefined)
+      throw new pulumi.RunError(
+        `${key} is no longer a setting of a run: ${reason}; remove it with \`pulumi config rm ${key}\``,
+      );
   }
   // Pulumi.yaml cannot mark hfToken or resultsDb secret: a secret key with a default fails
   // validation on every stack that leaves it unset (the default is plain text;
   // pkg/workspace/config.go validateStackConfigValue). So the program refuses them in plain text.
-  const isSecret = (key: string) => (runtimeConfig as unknown as { isConfigSecret(key: string): boolean }).isConfigSecret(`${config.name}:${key}`);
+  const isSecret = (key: string) =>
+    (runtimeConfig as unknown as { isConfigSecret(key: string): boolean }).isConfigSecret(`${config.name}:${key}`);
   if (config.get("hfToken") && !isSecret("hfToken")) {
-    throw new pulumi.RunError("hfToken is stored in plain text in the stack's config; set it as a secret: `pulumi config set --secret hfToken <token>`");
+    throw new pulumi.RunError(
+      "hfToken is stored in plain text in the stack's config; set it as a secret: `pulumi config " +
+        "set --secret hfToken <token>`",
+    );
   }
   // Even a file path: a database URL holds a password, and one rule is easier to keep than two.
   if (config.get("resultsDb") && !isSecret("resultsDb")) {
-    throw new pulumi.RunError("resultsDb is stored in plain text in the stack's config (a database URL holds its password); set it as a secret: `pulumi config set --secret resultsDb postgres://user:password@host:5432/db`");
+    throw new pulumi.RunError(
+      "resultsDb is stored in plain text in the stack's config (a database URL holds its " +
+        "password); set it as a secret: `pulumi config set --secret resultsDb " +
+        "postgres://user:password@host:5432/db`",
+    );
   }
   const gcpProject = config.get("gcpProject");
   const problem = gcpProject ? gcpProjectProblem(gcpProject) : undefined;

@@ -19,10 +19,20 @@ const federation = {
   serviceAccount: config.get("gcpServiceAccount") ?? "",
 };
 const given = Object.values(federation).filter(Boolean).length;
-if (given > 0 && given < 4) throw new pulumi.RunError("gcpProjectNumber, gcpWorkloadPoolId, gcpProviderId and gcpServiceAccount go together: set all four, or none");
+if (given > 0 && given < 4)
+  throw new pulumi.RunError(
+    "gcpProjectNumber, gcpWorkloadPoolId, gcpProviderId and gcpServiceAccount go together: set all four, or none",
+  );
 const gcp: GcpFederation | undefined = given === 4 ? federation : undefined;
 
-export const stacks = config.require("stacks").split(",").map((s) => s.trim()).filter(Boolean);
+export const stacks = config
+  .require("stacks")
+  .split(",")
+  .map((s) => s.trim())
+  .filter(Boolean);
 for (const stack of stacks) {
-  new service.DeploymentSettings(`deployment-settings-${stack}`, deploymentSettingsArgs({ organization, stack, repository, branch, parallel, gcp }));
+  new service.DeploymentSettings(
+    `deployment-settings-${stack}`,
+    deploymentSettingsArgs({ organization, stack, repository, branch, parallel, gcp }),
+  );
 }

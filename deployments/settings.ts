@@ -51,16 +51,18 @@ export function deploymentSettingsArgs(target: DeploymentTarget): service.Deploy
         // The default of --parallel (env.go Parallel; operations/up.go defaultParallel).
         PULUMI_PARALLEL: String(target.parallel ?? 64),
       },
-      ...(target.gcp ? {
-        oidc: {
-          gcp: {
-            projectId: target.gcp.projectNumber,
-            workloadPoolId: target.gcp.workloadPoolId,
-            providerId: target.gcp.providerId,
-            serviceAccount: target.gcp.serviceAccount,
-          },
-        },
-      } : {}),
+      ...(target.gcp
+        ? {
+            oidc: {
+              gcp: {
+                projectId: target.gcp.projectNumber,
+                workloadPoolId: target.gcp.workloadPoolId,
+                providerId: target.gcp.providerId,
+                serviceAccount: target.gcp.serviceAccount,
+              },
+            },
+          }
+        : {}),
     },
     // The CLI version whose engine the tests model (tests/engine.ts), with Node 22.
     executorContext: { executorImage: `pulumi/pulumi-nodejs-22:${PULUMI_CLI_VERSION}` },

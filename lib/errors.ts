@@ -74,12 +74,20 @@ export function oneLine(message: string, maxLength = MAX_ERROR_LENGTH): string {
 /** A path for a message: a long one keeps its start and its end (the file's name). */
 export function shortPath(file: string, max = 100): string {
   const characters = [...file];
-  return characters.length <= max ? file : `${characters.slice(0, 30).join("")}…${characters.slice(-(max - 31)).join("")}`;
+  return characters.length <= max
+    ? file
+    : `${characters.slice(0, 30).join("")}…${characters.slice(-(max - 31)).join("")}`;
 }
 
-/** The file-system fault behind `error`, for a message about `target`: what happened and what to do, in one line of at most MAX_ERROR_LENGTH characters. */
+/**
+ * The file-system fault behind `error`, for a message about `target`: what happened and what to do, in one
+ * line of at most MAX_ERROR_LENGTH characters.
+ */
 export function fileSystemProblem(error: NodeJS.ErrnoException, target = ""): string {
-  return oneLine(describeFileSystemProblem(error, shortPath(target || error.path || "(unknown path)")), MAX_ERROR_LENGTH);
+  return oneLine(
+    describeFileSystemProblem(error, shortPath(target || error.path || "(unknown path)")),
+    MAX_ERROR_LENGTH,
+  );
 }
 
 function describeFileSystemProblem(error: NodeJS.ErrnoException, where: string): string {
@@ -105,6 +113,9 @@ function describeFileSystemProblem(error: NodeJS.ErrnoException, where: string):
     case "ELOOP":
       return `${where}: too many levels of symbolic links (a link cycle); remove the link`;
     default:
-      return `${where}: ${error.code ?? "file system error"} (${oneLine(error.message.split(error.path ?? "\u0000").join("…"))})`;
+      return (
+        `${where}: ${error.code ?? "file system error"} ` +
+        `(${oneLine(error.message.split(error.path ?? "\u0000").join("…"))})`
+      );
   }
 }

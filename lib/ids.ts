@@ -13,7 +13,12 @@ const RUN_ID = new RegExp(`^[a-z0-9]([-a-z0-9]{0,${RUN_ID_LENGTH - 2}}[a-z0-9])?
  */
 export function runIdProblem(runId: string): string | undefined {
   if (RUN_ID.test(runId)) return undefined;
-  const why = runId.length > RUN_ID_LENGTH ? `is longer than ${RUN_ID_LENGTH} characters` : runId === "" ? "is empty" : `may hold only a-z, 0-9 and "-", with a letter or digit at each end`;
+  const why =
+    runId.length > RUN_ID_LENGTH
+      ? `is longer than ${RUN_ID_LENGTH} characters`
+      : runId === ""
+        ? "is empty"
+        : `may hold only a-z, 0-9 and "-", with a letter or digit at each end`;
   return `run id ${quoted(runId, 24)} ${why} (it is the stack name and the end of each namespace {name}-{run id})`;
 }
 
@@ -25,5 +30,8 @@ const GCP_PROJECT = /^[a-z][-a-z0-9]{4,28}[a-z0-9]$/;
 /** What is wrong with a GCP project id, or undefined. */
 export function gcpProjectProblem(project: string): string | undefined {
   if (GCP_PROJECT.test(project)) return undefined;
-  return `GCP project id ${quoted(project, 32)} is invalid: 6 to 30 characters of a-z, 0-9 and "-", starting with a letter, not ending with "-" (the project id, not its name or number)`;
+  return (
+    `GCP project id ${quoted(project, 32)} is invalid: 6 to 30 characters of a-z, 0-9 and "-", ` +
+    `starting with a letter, not ending with "-" (the project id, not its name or number)`
+  );
 }

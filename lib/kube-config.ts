@@ -1,6 +1,7 @@
 // The Kubernetes client configuration the collector uses: the same cluster Pulumi deploys to.
-import { KubeConfig } from "@kubernetes/client-node";
+
 import * as fs from "node:fs";
+import { KubeConfig } from "@kubernetes/client-node";
 
 /**
  * `kubeconfig` may be a path or the file's contents (as the Kubernetes provider's

@@ -1,15 +1,28 @@
 // Writes proto/benchmark-types.ts: one interface per message of benchmark.proto, with the
 // proto's own field names, every field optional (presence matters for inheritance), enums
-// as unions of their value names, 64-bit integers as decimal strings. `npm run proto:types` regenerates it; a test checks it is current.
+// as unions of their value names, 64-bit integers as decimal strings. `npm run proto:types` regenerates it; a
+// test checks it is current.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as protobuf from "protobufjs";
 import { protoRoot } from "./schema";
 
 const SCALARS: Record<string, string> = {
-  double: "number", float: "number", int32: "number", uint32: "number", sint32: "number",
-  fixed32: "number", sfixed32: "number", int64: "string", uint64: "string", sint64: "string",
-  fixed64: "string", sfixed64: "string", bool: "boolean", string: "string", bytes: "Uint8Array",
+  double: "number",
+  float: "number",
+  int32: "number",
+  uint32: "number",
+  sint32: "number",
+  fixed32: "number",
+  sfixed32: "number",
+  int64: "string",
+  uint64: "string",
+  sint64: "string",
+  fixed64: "string",
+  sfixed64: "string",
+  bool: "boolean",
+  string: "string",
+  bytes: "Uint8Array",
 };
 
 function typeName(type: protobuf.ReflectionObject): string {
@@ -22,7 +35,8 @@ export function generateTypes(): string {
     "// Generated from benchmark.proto by proto/generate-types.ts (npm run proto:types). Do not edit.",
     "",
     "/** google.protobuf.Timestamp */",
-    "export interface Timestamp {\n  /** int64 as a decimal string: 64-bit integers keep their full range. */\n  seconds?: string;\n  nanos?: number;\n}",
+    "export interface Timestamp {\n  /** int64 as a decimal string: 64-bit integers keep their " +
+      "full range. */\n  seconds?: string;\n  nanos?: number;\n}",
   ];
   for (const nested of ns.nestedArray) {
     if (nested instanceof protobuf.Enum) {

@@ -6,5 +6,7 @@ export function stringifyProtoJson(value: unknown, indent?: number): string {
 }
 
 export function parseProtoJson<T>(text: string): T {
-  return JSON.parse(text, (_, v) => (v === "Infinity" ? Infinity : v === "-Infinity" ? -Infinity : v === "NaN" ? NaN : v)) as T;
+  return JSON.parse(text, (_, v) =>
+    v === "Infinity" ? Infinity : v === "-Infinity" ? -Infinity : v === "NaN" ? NaN : v,
+  ) as T;
 }

@@ -48,7 +48,10 @@ export type PlainMessage = { [field: string]: unknown };
 class Source {
   private lineStarts: number[] | undefined;
 
-  constructor(readonly file: string, readonly text: string) {}
+  constructor(
+    readonly file: string,
+    readonly text: string,
+  ) {}
 
   position(offset: number): SourcePosition {
     if (!this.lineStarts) {
@@ -143,7 +146,8 @@ export function copyStartPosition(from: object, to: object): void {
   if (!source) return;
   const target = positions.get(to);
   const moved: MessagePositions = { source: source.source, start: source.start, fields: [] };
-  for (let i = 0; target && i < target.fields.length; i += 2) setFieldPoint(moved, target.fields[i] as string, fieldPoint(target, target.fields[i] as string)!);
+  for (let i = 0; target && i < target.fields.length; i += 2)
+    setFieldPoint(moved, target.fields[i] as string, fieldPoint(target, target.fields[i] as string)!);
   positions.set(to, moved);
 }
 
@@ -158,12 +162,35 @@ export function copyPositions(from: object, to: object): void {
 // ---------------------------------------------------------------------------------------
 // The schema, as the parser reads it: Maps built once per message type.
 
-enum Kind { Message, Enum, String, Bytes, Bool, Float, Int32, Uint32, Int64, Uint64 }
+enum Kind {
+  Message,
+  Enum,
+  String,
+  Bytes,
+  Bool,
+  Float,
+  Int32,
+  Uint32,
+  Int64,
+  Uint64,
+}
 
 const SCALAR_KINDS: ReadonlyMap<string, Kind> = new Map([
-  ["string", Kind.String], ["bytes", Kind.Bytes], ["bool", Kind.Bool], ["float", Kind.Float], ["double", Kind.Float],
-  ["int32", Kind.Int32], ["sint32", Kind.Int32], ["sfixed32", Kind.Int32], ["uint32", Kind.Uint32], ["fixed32", Kind.Uint32],
-  ["int64", Kind.Int64], ["sint64", Kind.Int64], ["sfixed64", Kind.Int64], ["uint64", Kind.Uint64], ["fixed64", Kind.Uint64],
+  ["string", Kind.String],
+  ["bytes", Kind.Bytes],
+  ["bool", Kind.Bool],
+  ["float", Kind.Float],
+  ["double", Kind.Float],
+  ["int32", Kind.Int32],
+  ["sint32", Kind.Int32],
+  ["sfixed32", Kind.Int32],
+  ["uint32", Kind.Uint32],
+  ["fixed32", Kind.Uint32],
+  ["int64", Kind.Int64],
+  ["sint64", Kind.Int64],
+  ["sfixed64", Kind.Int64],
+  ["uint64", Kind.Uint64],
+  ["fixed64", Kind.Uint64],
 ]);
 
 interface EnumInfo {
@@ -215,7 +242,12 @@ function typeInfo(type: protobuf.Type): TypeInfo {
   for (const field of type.fieldsArray) {
     field.resolve();
     const resolved = field.resolvedType;
-    const kind = resolved instanceof protobuf.Type ? Kind.Message : resolved instanceof protobuf.Enum ? Kind.Enum : SCALAR_KINDS.get(field.type);
+    const kind =
+      resolved instanceof protobuf.Type
+        ? Kind.Message
+        : resolved instanceof protobuf.Enum
+          ? Kind.Enum
+          : SCALAR_KINDS.get(field.type);
     if (kind === undefined) throw new Error(`${type.name}.${field.name}: unsupported field type ${field.type}`);
     fields.set(field.name, {
       name: field.name,
@@ -244,16 +276,49 @@ const hasOwn = (object: object, key: string) => Object.hasOwn(object, key);
 // ---------------------------------------------------------------------------------------
 // Parser (lexer included): one token of lookahead, kept in fields rather than objects.
 
-enum Token { End, Ident, String, Number, Symbol }
-enum NumberForm { Decimal, Octal, Hex, Float }
+enum Token {
+  End,
+  Ident,
+  String,
+  Number,
+  Symbol,
+}
+enum NumberForm {
+  Decimal,
+  Octal,
+  Hex,
+  Float,
+}
 
 /** The C++ parser's default is unlimited; ours is the depth protoc's callers usually set. */
 const MAX_DEPTH = 100;
 
 const CHAR = {
-  tab: 9, lf: 10, vt: 11, ff: 12, cr: 13, space: 32, quote: 34, hash: 35, apostrophe: 39, minus: 45, dot: 46,
-  zero: 48, seven: 55, nine: 57, colon: 58, semicolon: 59, comma: 44, lt: 60, gt: 62, lbracket: 91, backslash: 92,
-  rbracket: 93, lbrace: 123, rbrace: 125, slash: 47,
+  tab: 9,
+  lf: 10,
+  vt: 11,
+  ff: 12,
+  cr: 13,
+  space: 32,
+  quote: 34,
+  hash: 35,
+  apostrophe: 39,
+  minus: 45,
+  dot: 46,
+  zero: 48,
+  seven: 55,
+  nine: 57,
+  colon: 58,
+  semicolon: 59,
+  comma: 44,
+  lt: 60,
+  gt: 62,
+  lbracket: 91,
+  backslash: 92,
+  rbracket: 93,
+  lbrace: 123,
+  rbrace: 125,
+  slash: 47,
 } as const;
 
 const isDigit = (c: number) => c >= 48 && c <= 57;
@@ -264,9 +329,32 @@ const hexValue = (c: number) => (c <= 57 ? c - 48 : (c | 32) - 87);
 
 /** Single-character escapes of the spec (\a \b \f \n \r \t \v \? \\ \' \"), by character code. */
 const SIMPLE_ESCAPES = new Map<number, number>([
-  [97, 7], [98, 8], [102, 12], [110, 10], [114, 13], [116, 9], [118, 11], [63, 63], [92, 92], [39, 39], [34, 34],
+  [97, 7],
+  [98, 8],
+  [102, 12],
+  [110, 10],
+  [114, 13],
+  [116, 9],
+  [118, 11],
+  [63, 63],
+  [92, 92],
+  [39, 39],
+  [34, 34],
 ]);
-const SYMBOLS = new Set<number>([CHAR.lbrace, CHAR.rbrace, CHAR.lt, CHAR.gt, CHAR.lbracket, CHAR.rbracket, CHAR.colon, CHAR.semicolon, CHAR.comma, CHAR.minus, CHAR.slash, CHAR.dot]);
+const SYMBOLS = new Set<number>([
+  CHAR.lbrace,
+  CHAR.rbrace,
+  CHAR.lt,
+  CHAR.gt,
+  CHAR.lbracket,
+  CHAR.rbracket,
+  CHAR.colon,
+  CHAR.semicolon,
+  CHAR.comma,
+  CHAR.minus,
+  CHAR.slash,
+  CHAR.dot,
+]);
 const TRUE_WORDS = new Set(["true", "True", "t"]);
 const FALSE_WORDS = new Set(["false", "False", "f"]);
 const INT_LIMITS = new Map<Kind, [bigint, bigint]>([
@@ -275,7 +363,12 @@ const INT_LIMITS = new Map<Kind, [bigint, bigint]>([
   [Kind.Int64, [-(2n ** 63n), 2n ** 63n - 1n]],
   [Kind.Uint64, [0n, 2n ** 64n - 1n]],
 ]);
-const KIND_NAMES = new Map<Kind, string>([[Kind.Int32, "int32"], [Kind.Uint32, "uint32"], [Kind.Int64, "int64"], [Kind.Uint64, "uint64"]]);
+const KIND_NAMES = new Map<Kind, string>([
+  [Kind.Int32, "int32"],
+  [Kind.Uint32, "uint32"],
+  [Kind.Int64, "int64"],
+  [Kind.Uint64, "uint64"],
+]);
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /** A string literal's value: text, or bytes once an escape produced a byte of 0x80 or more. */
@@ -322,9 +415,12 @@ class Parser {
 
   private describe(): string {
     switch (this.kind) {
-      case Token.End: return "end of input";
-      case Token.String: return `string ${quoted(typeof this.literal === "string" ? this.literal : this.literal.toString("utf8"))}`; // the value, quoted once
-      default: return quoted(this.tokenText());
+      case Token.End:
+        return "end of input";
+      case Token.String:
+        return `string ${quoted(typeof this.literal === "string" ? this.literal : this.literal.toString("utf8"))}`; // the value, quoted once
+      default:
+        return quoted(this.tokenText());
     }
   }
 
@@ -350,7 +446,11 @@ class Parser {
           // protoc refuses a NUL anywhere, in a comment too ("Invalid control characters encountered in text").
           if (text.charCodeAt(p) === 0) this.fail(p, "NUL character in a comment (protoc refuses it)");
           if (text.charCodeAt(p) === CHAR.cr && text.charCodeAt(p + 1) !== CHAR.lf) {
-            this.fail(p, "a comment ends at a lone carriage return (CR-only line endings); protoc would read the next lines as part of the comment: save the file with LF line endings");
+            this.fail(
+              p,
+              "a comment ends at a lone carriage return (CR-only line endings); protoc would read " +
+                "the next lines as part of the comment: save the file with LF line endings",
+            );
           }
         }
       } else {
@@ -393,12 +493,14 @@ class Parser {
     if (first === CHAR.zero && (text.charCodeAt(p + 1) | 32) === 120) {
       p += 2;
       while (isHexDigit(text.charCodeAt(p))) p++;
-      if (p === start + 2) this.fail(start, `invalid number ${quoted(text.slice(start, p + 1))}: "0x" needs hex digits`);
+      if (p === start + 2)
+        this.fail(start, `invalid number ${quoted(text.slice(start, p + 1))}: "0x" needs hex digits`);
       form = NumberForm.Hex;
     } else if (first === CHAR.zero && isDigit(text.charCodeAt(p + 1))) {
       p++;
       while (text.charCodeAt(p) >= CHAR.zero && text.charCodeAt(p) <= CHAR.seven) p++;
-      if (isDigit(text.charCodeAt(p))) this.fail(start, `invalid number ${quoted(text.slice(start, p + 1))}: a number that starts with 0 is octal`);
+      if (isDigit(text.charCodeAt(p)))
+        this.fail(start, `invalid number ${quoted(text.slice(start, p + 1))}: a number that starts with 0 is octal`);
       form = NumberForm.Octal;
     } else {
       // dec_lit, then an optional fraction (".5" has none before it) and exponent.
@@ -416,7 +518,8 @@ class Parser {
         if (text.charCodeAt(p) === 43 || text.charCodeAt(p) === CHAR.minus) p++;
         const digits = p;
         while (isDigit(text.charCodeAt(p))) p++;
-        if (p === digits) this.fail(start, `invalid number ${quoted(text.slice(start, p + 1))}: the exponent has no digits`);
+        if (p === digits)
+          this.fail(start, `invalid number ${quoted(text.slice(start, p + 1))}: the exponent has no digits`);
         form = NumberForm.Float;
       }
       if ((text.charCodeAt(p) | 32) === 102) {
@@ -447,7 +550,8 @@ class Parser {
       if (c === quote) break;
       if (c === CHAR.backslash) {
         escapes = true;
-        if (text.charCodeAt(p + 1) === CHAR.lf || p + 1 >= length) this.fail(start, "string is not closed on its line (a backslash ends the line)");
+        if (text.charCodeAt(p + 1) === CHAR.lf || p + 1 >= length)
+          this.fail(start, "string is not closed on its line (a backslash ends the line)");
         p += 2;
       } else if (c === CHAR.lf) {
         this.fail(start, "string is not closed on its line (write \\n for a line break)");
@@ -465,7 +569,7 @@ class Parser {
     // Pass 2: decode into UTF-8 bytes (escapes make bytes; a character takes at most 3 bytes per UTF-16 unit).
     const out = Buffer.allocUnsafe(3 * (end - start));
     let n = 0;
-    for (p = start + 1; p < end;) {
+    for (p = start + 1; p < end; ) {
       const c = text.charCodeAt(p);
       if (c !== CHAR.backslash) {
         if (c < 0x80) {
@@ -486,8 +590,14 @@ class Parser {
         out[n++] = simple;
       } else if (e >= CHAR.zero && e <= CHAR.seven) {
         let value = e - CHAR.zero;
-        for (let digits = 1; digits < 3 && p < end && text.charCodeAt(p) >= CHAR.zero && text.charCodeAt(p) <= CHAR.seven; digits++) value = value * 8 + text.charCodeAt(p++) - CHAR.zero;
-        if (value > 255) this.fail(escapeAt, `octal escape ${quoted(text.slice(escapeAt, p))} is larger than a byte (\\377)`);
+        for (
+          let digits = 1;
+          digits < 3 && p < end && text.charCodeAt(p) >= CHAR.zero && text.charCodeAt(p) <= CHAR.seven;
+          digits++
+        )
+          value = value * 8 + text.charCodeAt(p++) - CHAR.zero;
+        if (value > 255)
+          this.fail(escapeAt, `octal escape ${quoted(text.slice(escapeAt, p))} is larger than a byte (\\377)`);
         out[n++] = value;
       } else if (e === 120) {
         if (p >= end || !isHexDigit(text.charCodeAt(p))) this.fail(escapeAt, "\\x escape needs a hex digit");
@@ -498,9 +608,18 @@ class Parser {
         let value = this.hexEscape(escapeAt, p, end, e === 117 ? 4 : 8);
         p += e === 117 ? 4 : 8;
         if (value >= 0xd800 && value <= 0xdbff && e === 117) {
-          // A high surrogate pairs with a \u low surrogate right after it (protoc's reading; the spec calls lone ones invalid).
-          const low = text.charCodeAt(p) === CHAR.backslash && text.charCodeAt(p + 1) === 117 ? this.hexEscape(p, p + 2, end, 4) : -1;
-          if (low < 0xdc00 || low > 0xdfff) this.fail(escapeAt, "unpaired surrogate: a \\u escape of a high surrogate (D800–DBFF) must be followed at once by one of a low surrogate (DC00–DFFF)");
+          // A high surrogate pairs with a \u low surrogate right after it (protoc's reading; the spec calls
+          // lone ones invalid).
+          const low =
+            text.charCodeAt(p) === CHAR.backslash && text.charCodeAt(p + 1) === 117
+              ? this.hexEscape(p, p + 2, end, 4)
+              : -1;
+          if (low < 0xdc00 || low > 0xdfff)
+            this.fail(
+              escapeAt,
+              "unpaired surrogate: a \\u escape of a high surrogate (D800–DBFF) must be followed " +
+                "at once by one of a low surrogate (DC00–DFFF)",
+            );
           value = 0x10000 + ((value - 0xd800) << 10) + (low - 0xdc00);
           p += 6;
         } else if (value >= 0xd800 && value <= 0xdfff) {
@@ -525,7 +644,8 @@ class Parser {
       if (!isHexDigit(digit)) this.fail(escapeAt, `\\${width === 4 ? "u" : "U"} escape needs ${width} hex digits`);
       value = value * 16 + hexValue(digit);
     }
-    if (value > 0x10ffff) this.fail(escapeAt, `${quoted(this.text.slice(escapeAt, from + width))} is beyond Unicode (at most \\U0010ffff)`);
+    if (value > 0x10ffff)
+      this.fail(escapeAt, `${quoted(this.text.slice(escapeAt, from + width))} is beyond Unicode (at most \\U0010ffff)`);
     return value;
   }
 
@@ -538,13 +658,24 @@ class Parser {
     positions.set(message, { source: this.source, start: openedAt, fields: fieldPositions });
     for (;;) {
       if (this.kind === Token.End) {
-        if (closing) this.fail(this.start, `expected "${String.fromCharCode(closing)}" before the end of the input (the message opened at line ${this.source.position(openedAt).line})`);
+        if (closing)
+          this.fail(
+            this.start,
+            `expected "${String.fromCharCode(closing)}" before the end of the input (the message ` +
+              `opened at line ${this.source.position(openedAt).line})`,
+          );
         break;
       }
       if (this.kind === Token.Symbol) {
         const c = this.text.charCodeAt(this.start);
         if (c === CHAR.rbrace || c === CHAR.gt) {
-          if (c !== closing) this.fail(this.start, closing ? `expected "${String.fromCharCode(closing)}", found "${String.fromCharCode(c)}"` : `unexpected "${String.fromCharCode(c)}": no message is open`);
+          if (c !== closing)
+            this.fail(
+              this.start,
+              closing
+                ? `expected "${String.fromCharCode(closing)}", found "${String.fromCharCode(c)}"`
+                : `unexpected "${String.fromCharCode(c)}": no message is open`,
+            );
           this.advance();
           break;
         }
@@ -554,9 +685,14 @@ class Parser {
     this.depth--;
   }
 
-  private parseField(info: TypeInfo, message: PlainMessage, fieldPositions: Array<string | number | ForeignPoint>): void {
+  private parseField(
+    info: TypeInfo,
+    message: PlainMessage,
+    fieldPositions: Array<string | number | ForeignPoint>,
+  ): void {
     if (this.kind !== Token.Ident) {
-      if (this.isSymbol(CHAR.lbracket)) this.fail(this.start, "extension and Any fields ([...]) are not supported by this schema");
+      if (this.isSymbol(CHAR.lbracket))
+        this.fail(this.start, "extension and Any fields ([...]) are not supported by this schema");
       this.fail(this.start, `expected a field name, found ${this.describe()}`);
     }
     const nameAt = this.start;
@@ -569,18 +705,25 @@ class Parser {
         return;
       }
       const hint = name.length <= 64 ? closestName(name, [...info.fields.keys()]) : undefined;
-      this.fail(nameAt, `unknown field ${quoted(name)} in ${info.type.name}${hint ? ` (did you mean "${hint}"?)` : ""}`);
+      this.fail(
+        nameAt,
+        `unknown field ${quoted(name)} in ${info.type.name}${hint ? ` (did you mean "${hint}"?)` : ""}`,
+      );
     }
     if (field.field.map) this.fail(nameAt, "map fields are not supported by this schema");
     const existing = hasOwn(message, name) ? message[name] : undefined;
     this.pathNames.push(name);
-    this.pathIndexes.push(field.repeated ? (existing as unknown[] | undefined)?.length ?? 0 : -1);
+    this.pathIndexes.push(field.repeated ? ((existing as unknown[] | undefined)?.length ?? 0) : -1);
     if (existing !== undefined && !field.repeated) {
-      this.fail(nameAt, `"${name}" is set twice (first at line ${sourcePosition(message, name)?.line}); it is not a repeated field`);
+      this.fail(
+        nameAt,
+        `"${name}" is set twice (first at line ${sourcePosition(message, name)?.line}); it is not a repeated field`,
+      );
     }
     if (field.oneofOthers) {
       for (const other of field.oneofOthers) {
-        if (hasOwn(message, other)) this.fail(nameAt, `"${name}" and "${other}" are both members of oneof "${field.oneofName}"; set only one`);
+        if (hasOwn(message, other))
+          this.fail(nameAt, `"${name}" and "${other}" are both members of oneof "${field.oneofName}"; set only one`);
       }
     }
     this.advance();
@@ -605,7 +748,8 @@ class Parser {
             this.advance();
             break;
           }
-          if (!this.isSymbol(CHAR.comma)) this.fail(this.start, `expected "," or "]" in the list, found ${this.describe()}`);
+          if (!this.isSymbol(CHAR.comma))
+            this.fail(this.start, `expected "," or "]" in the list, found ${this.describe()}`);
           this.advance();
         }
       }
@@ -627,7 +771,8 @@ class Parser {
       case Kind.Message: {
         const openedAt = this.start;
         const closing = this.isSymbol(CHAR.lbrace) ? CHAR.rbrace : this.isSymbol(CHAR.lt) ? CHAR.gt : 0;
-        if (!closing) this.fail(this.start, `expected "{" or "<" to start ${field.message!.name}, found ${this.describe()}`);
+        if (!closing)
+          this.fail(this.start, `expected "{" or "<" to start ${field.message!.name}, found ${this.describe()}`);
         this.advance();
         const message: PlainMessage = {};
         this.parseMessage(typeInfo(field.message!), message, closing, openedAt);
@@ -648,7 +793,11 @@ class Parser {
   }
 
   private parseStringValue(kind: Kind): string | Uint8Array {
-    if (this.kind !== Token.String) this.fail(this.start, `expected a ${kind === Kind.String ? "string" : "bytes"} literal, found ${this.describe()}`);
+    if (this.kind !== Token.String)
+      this.fail(
+        this.start,
+        `expected a ${kind === Kind.String ? "string" : "bytes"} literal, found ${this.describe()}`,
+      );
     const firstAt = this.start;
     let value: LiteralValue = this.literal;
     this.advance();
@@ -662,12 +811,17 @@ class Parser {
         ? pieces.join("")
         : Buffer.concat(pieces.map((piece) => (typeof piece === "string" ? Buffer.from(piece, "utf8") : piece)));
     }
-    if (kind === Kind.Bytes) return typeof value === "string" ? new Uint8Array(Buffer.from(value, "utf8")) : new Uint8Array(value);
+    if (kind === Kind.Bytes)
+      return typeof value === "string" ? new Uint8Array(Buffer.from(value, "utf8")) : new Uint8Array(value);
     if (typeof value === "string") return value;
     try {
       return utf8.decode(value);
     } catch {
-      return this.fail(firstAt, "string is not valid UTF-8 once its escapes are decoded (\\x and octal escapes make bytes; use \\u for characters)");
+      return this.fail(
+        firstAt,
+        "string is not valid UTF-8 once its escapes are decoded (\\x and octal escapes make " +
+          "bytes; use \\u for characters)",
+      );
     }
   }
 
@@ -701,7 +855,10 @@ class Parser {
     let value: number;
     if (this.kind === Token.Number) {
       if (this.numberForm === NumberForm.Hex || this.numberForm === NumberForm.Octal) {
-        this.fail(this.start, `${quoted(this.tokenText())} is a hex or octal literal; a float field takes decimal numbers only`);
+        this.fail(
+          this.start,
+          `${quoted(this.tokenText())} is a hex or octal literal; a float field takes decimal numbers only`,
+        );
       }
       const text = this.tokenText();
       value = Number((text.charCodeAt(text.length - 1) | 32) === 102 ? text.slice(0, -1) : text);
@@ -717,13 +874,16 @@ class Parser {
   private parseInteger(kind: Kind): number | string {
     const { negative, at } = this.sign();
     const name = KIND_NAMES.get(kind)!;
-    if (this.kind !== Token.Number || this.numberForm === NumberForm.Float) this.fail(this.start, `expected an integer (${name}), found ${this.describe()}`);
+    if (this.kind !== Token.Number || this.numberForm === NumberForm.Float)
+      this.fail(this.start, `expected an integer (${name}), found ${this.describe()}`);
     const text = this.tokenText();
-    if (negative && (kind === Kind.Uint32 || kind === Kind.Uint64)) this.fail(at, `-${quoted(text).slice(1)} is negative; ${name} takes no sign`);
+    if (negative && (kind === Kind.Uint32 || kind === Kind.Uint64))
+      this.fail(at, `-${quoted(text).slice(1)} is negative; ${name} takes no sign`);
     const magnitude = integerValue(text, this.numberForm);
     const value = negative ? -magnitude : magnitude;
     const [min, max] = INT_LIMITS.get(kind)!;
-    if (value < min || value > max) this.fail(at, `${negative ? "-" : ""}${quoted(text, 24).slice(1, -1)} is out of range for ${name}`);
+    if (value < min || value > max)
+      this.fail(at, `${negative ? "-" : ""}${quoted(text, 24).slice(1, -1)} is out of range for ${name}`);
     this.advance();
     return kind === Kind.Int64 || kind === Kind.Uint64 ? value.toString() : Number(value);
   }
@@ -736,14 +896,21 @@ class Parser {
         this.advance();
         return name;
       }
-      this.fail(this.start, `unknown ${info.name} value ${quoted(name)} (known: ${[...info.byName.keys()].join(", ")})`);
+      this.fail(
+        this.start,
+        `unknown ${info.name} value ${quoted(name)} (known: ${[...info.byName.keys()].join(", ")})`,
+      );
     }
     if (this.kind === Token.Number && this.numberForm !== NumberForm.Float) {
       const magnitude = integerValue(this.tokenText(), this.numberForm);
       const value = negative ? -magnitude : magnitude;
       const name = value >= -(2n ** 31n) && value < 2n ** 31n ? info.byNumber.get(Number(value)) : undefined;
       if (name === undefined) {
-        this.fail(at, `${negative ? "-" : ""}${quoted(this.tokenText(), 24).slice(1, -1)} is not a number of ${info.name} (known: ${[...info.byNumber].map(([n, v]) => `${v} = ${n}`).join(", ")})`);
+        this.fail(
+          at,
+          `${negative ? "-" : ""}${quoted(this.tokenText(), 24).slice(1, -1)} is not a number of ${info.name} ` +
+            `(known: ${[...info.byNumber].map(([n, v]) => `${v} = ${n}`).join(", ")})`,
+        );
       }
       this.advance();
       return name;
@@ -760,7 +927,8 @@ class Parser {
       while (!this.isSymbol(CHAR.rbracket)) {
         this.skipValue(colon);
         if (this.isSymbol(CHAR.comma)) this.advance();
-        else if (!this.isSymbol(CHAR.rbracket)) this.fail(this.start, `expected "," or "]" in the list, found ${this.describe()}`);
+        else if (!this.isSymbol(CHAR.rbracket))
+          this.fail(this.start, `expected "," or "]" in the list, found ${this.describe()}`);
       }
       this.advance();
     } else {
@@ -776,7 +944,8 @@ class Parser {
       if (++this.depth > MAX_DEPTH) this.fail(openedAt, `messages nest deeper than ${MAX_DEPTH} levels`);
       this.advance();
       while (!this.isSymbol(closing)) {
-        if (this.kind !== Token.Ident) this.fail(this.start, `expected a field name or "${String.fromCharCode(closing)}", found ${this.describe()}`);
+        if (this.kind !== Token.Ident)
+          this.fail(this.start, `expected a field name or "${String.fromCharCode(closing)}", found ${this.describe()}`);
         this.advance();
         this.skipField();
       }
@@ -790,7 +959,8 @@ class Parser {
       return;
     }
     this.sign();
-    if (this.kind !== Token.Ident && this.kind !== Token.Number) this.fail(this.start, `expected a value, found ${this.describe()}`);
+    if (this.kind !== Token.Ident && this.kind !== Token.Number)
+      this.fail(this.start, `expected a value, found ${this.describe()}`);
     this.advance();
   }
 }
@@ -826,9 +996,18 @@ function closestName(name: string, candidates: string[]): string | undefined {
 
 /** The offset of the first byte that does not start a valid UTF-8 sequence, or -1. */
 function firstInvalidUtf8(bytes: Uint8Array): number {
-  for (let i = 0; i < bytes.length;) {
+  for (let i = 0; i < bytes.length; ) {
     const lead = bytes[i];
-    const length = lead < 0x80 ? 1 : lead >= 0xc2 && lead <= 0xdf ? 2 : lead >= 0xe0 && lead <= 0xef ? 3 : lead >= 0xf0 && lead <= 0xf4 ? 4 : 0;
+    const length =
+      lead < 0x80
+        ? 1
+        : lead >= 0xc2 && lead <= 0xdf
+          ? 2
+          : lead >= 0xe0 && lead <= 0xef
+            ? 3
+            : lead >= 0xf0 && lead <= 0xf4
+              ? 4
+              : 0;
     if (length === 0 || !isUtf8(bytes.subarray(i, i + length))) return i;
     i += length;
   }
@@ -860,7 +1039,13 @@ function decodeText(bytes: Uint8Array, file: string): string {
   const bad = firstInvalidUtf8(bytes);
   const prefix = decoder.decode(bytes.subarray(0, bad));
   const at = new Source(file, prefix).position(prefix.length);
-  throw new TextFormatError(file, at.line, at.column, "", `the file is not valid UTF-8 (byte 0x${bytes[bad].toString(16).padStart(2, "0")}); save it as UTF-8`);
+  throw new TextFormatError(
+    file,
+    at.line,
+    at.column,
+    "",
+    `the file is not valid UTF-8 (byte 0x${bytes[bad].toString(16).padStart(2, "0")}); save it as UTF-8`,
+  );
 }
 
 /** Parses text-format `text` (or UTF-8 bytes) as a message of `type`. Throws TextFormatError on any bad input. */
@@ -870,7 +1055,13 @@ export function parseTextFormat<T>(type: MessageType<T>, text: string | Uint8Arr
   const source = new Source(fileName, decoded);
   if (!(decoded as unknown as { isWellFormed(): boolean }).isWellFormed()) {
     const at = source.position(loneSurrogateAt(decoded));
-    throw new TextFormatError(fileName, at.line, at.column, "", "the text holds a lone UTF-16 surrogate, which is not a character");
+    throw new TextFormatError(
+      fileName,
+      at.line,
+      at.column,
+      "",
+      "the text holds a lone UTF-16 surrogate, which is not a character",
+    );
   }
   const parser = new Parser(source);
   const message: PlainMessage = {};
@@ -884,7 +1075,13 @@ export function parseTextFormat<T>(type: MessageType<T>, text: string | Uint8Arr
 // Characters a printed string escapes: the quote, the backslash, control characters, DEL.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it escapes
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\u007f]/g;
-const PRINT_ESCAPES = new Map([['"', '\\"'], ["\\", "\\\\"], ["\n", "\\n"], ["\r", "\\r"], ["\t", "\\t"]]);
+const PRINT_ESCAPES = new Map([
+  ['"', '\\"'],
+  ["\\", "\\\\"],
+  ["\n", "\\n"],
+  ["\r", "\\r"],
+  ["\t", "\\t"],
+]);
 
 function printString(value: string): string {
   return `"${value.replace(NEEDS_ESCAPE, (c) => PRINT_ESCAPES.get(c) ?? `\\${c.charCodeAt(0).toString(8).padStart(3, "0")}`)}"`;
@@ -911,11 +1108,16 @@ function printFloat(value: number): string {
 
 function printScalar(field: FieldInfo, value: unknown): string {
   switch (field.kind) {
-    case Kind.String: return printString(value as string);
-    case Kind.Bytes: return printBytes(value as Uint8Array);
-    case Kind.Bool: return value ? "true" : "false";
-    case Kind.Float: return printFloat(value as number);
-    default: return String(value);
+    case Kind.String:
+      return printString(value as string);
+    case Kind.Bytes:
+      return printBytes(value as Uint8Array);
+    case Kind.Bool:
+      return value ? "true" : "false";
+    case Kind.Float:
+      return printFloat(value as number);
+    default:
+      return String(value);
   }
 }
 

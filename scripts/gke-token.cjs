@@ -18,7 +18,9 @@ async function main() {
   if (!token) throw new Error("no access token from the Application Default Credentials");
   const expiry = client.credentials?.expiry_date;
   const status = { token, ...(expiry ? { expirationTimestamp: new Date(expiry).toISOString() } : {}) };
-  process.stdout.write(`${JSON.stringify({ apiVersion: "client.authentication.k8s.io/v1beta1", kind: "ExecCredential", status })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ apiVersion: "client.authentication.k8s.io/v1beta1", kind: "ExecCredential", status })}\n`,
+  );
 }
 
 main().catch((error) => {

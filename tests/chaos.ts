@@ -17,7 +17,15 @@ import { DRIVER_ENV } from "../lib/run/pulumi-cli";
 import { readStackExport } from "../lib/run/stack-export";
 import { readRunState } from "../lib/run/stack-state";
 import { unpackFiles } from "../lib/snapshot/stack-record";
-import { computedOutputs, Engine, EngineError, FakeCloud, invokeResults, type Interruption, type StackConfig } from "./engine";
+import {
+  computedOutputs,
+  Engine,
+  EngineError,
+  FakeCloud,
+  type Interruption,
+  invokeResults,
+  type StackConfig,
+} from "./engine";
 import { FakeKube, jobIn, pod } from "./fake-kube";
 import { PROJECT_ROOT, seededRandom, tempDir } from "./helpers";
 import { generation1, resultFileName, wrapperLog } from "./lpg-fixtures";
@@ -54,26 +62,50 @@ export interface ChaosSummary {
   failures: Array<{ run: string; error: string; operations: string[] }>;
 }
 
-/** The kubelet: a load generator finishes a little after its Job is created (a quarter of them later), most of the time successfully. */
+/**
+ * The kubelet: a load generator finishes a little after its Job is created (a quarter of them later), most of
+ * the time successfully.
+ */
 function kubelet(kube: FakeKube, cloud: FakeCloud, runId: string, random: () => number): void {
   cloud.onJobCreated = (namespace) => {
     const name = namespace.slice(0, -(runId.length + 1));
     const rates = name === "svc" ? [1, 2] : name === "tp2" ? [3] : [5];
     const failed = random() < 0.1;
-    setTimeout(() => {
-      if (!kube.jobs.has(namespace)) return; // torn down, or deleted behind the run's back
-      const podName = `benchmark-tool-${namespace}`;
-      kube.pods.set(namespace, [pod(podName, { "job-name": "benchmark-tool" }, [["benchmark-tool", "lpg:v1", "lpg@sha256:1"]])]);
-      kube.logs.set(podName, wrapperLog(failed ? [] : rates.map((rate) => [resultFileName(rate, MODEL), generation1(rate, MODEL)]), failed ? 1 : 0));
-      kube.setJob(namespace, { ...jobIn(failed ? "failed" : "succeeded"), metadata: { labels: { "inference-bench/run-id": runId } } });
-    }, random() < 0.25 ? 300 + random() * 300 : 5 + random() * 60);
+    setTimeout(
+      () => {
+        if (!kube.jobs.has(namespace)) return; // torn down, or deleted behind the run's back
+        const podName = `benchmark-tool-${namespace}`;
+        kube.pods.set(namespace, [
+          pod(podName, { "job-name": "benchmark-tool" }, [["benchmark-tool", "lpg:v1", "lpg@sha256:1"]]),
+        ]);
+        kube.logs.set(
+          podName,
+          wrapperLog(
+            failed ? [] : rates.map((rate) => [resultFileName(rate, MODEL), generation1(rate, MODEL)]),
+            failed ? 1 : 0,
+          ),
+        );
+        kube.setJob(namespace, {
+          ...jobIn(failed ? "failed" : "succeeded"),
+          metadata: { labels: { "inference-bench/run-id": runId } },
+        });
+      },
+      random() < 0.25 ? 300 + random() * 300 : 5 + random() * 60,
+    );
   };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** One interrupted run, start to teardown. Throws what went wrong. */
-async function chaosRun(kube: FakeKube, kubeconfig: string, runId: string, random: () => number, summary: ChaosSummary, operations: string[]): Promise<void> {
+async function chaosRun(
+  kube: FakeKube,
+  kubeconfig: string,
+  runId: string,
+  random: () => number,
+  summary: ChaosSummary,
+  operations: string[],
+): Promise<void> {
   const cloud = new FakeCloud(kube, GPU_BUDGET);
   kubelet(kube, cloud, runId, random);
   const catalogDir = tempDir("chaos-catalog-");
@@ -89,8 +121,17 @@ async function chaosRun(kube: FakeKube, kubeconfig: string, runId: string, rando
     },
     secrets: new Set(),
   };
-  const program = () => runProgram(readSettings(new pulumi.Config(), pulumi.getStack())) as unknown as Promise<Record<string, unknown>>;
-  const engine = new Engine({ projectFile: path.join(PROJECT_ROOT, "Pulumi.yaml"), stack: runId, config, program, provider: cloud, computed: computedOutputs, invoke: invokeResults });
+  const program = () =>
+    runProgram(readSettings(new pulumi.Config(), pulumi.getStack())) as unknown as Promise<Record<string, unknown>>;
+  const engine = new Engine({
+    projectFile: path.join(PROJECT_ROOT, "Pulumi.yaml"),
+    stack: runId,
+    config,
+    program,
+    provider: cloud,
+    computed: computedOutputs,
+    invoke: invokeResults,
+  });
   const pick = <T>(items: T[]): T => items[Math.floor(random() * items.length)];
   const deleted = new Set<string>();
 
@@ -130,19 +171,26 @@ async function chaosRun(kube: FakeKube, kubeconfig: string, runId: string, rando
       operations.push("machine change");
     }
     // Once the run has recorded its snapshot, the catalog no longer matters: edit it, or lose it.
-    const started = readRunState(readStackExport(JSON.stringify(engine.exportDeployment())).resources, runId).snapshots.size > 0;
+    const started =
+      readRunState(readStackExport(JSON.stringify(engine.exportDeployment())).resources, runId).snapshots.size > 0;
     const roll = started ? random() : 1;
     if (roll < 0.08) {
       fs.rmSync(catalog, { force: true });
       summary.catalogChanges++;
       operations.push("catalog deleted");
     } else if (roll < 0.16) {
-      fs.writeFileSync(catalog, `${CATALOG.replace('request_rates: "5"', 'request_rates: "6"')}benchmarks { name: "late" base_benchmark_name: "sim" }\n`);
+      fs.writeFileSync(
+        catalog,
+        `${CATALOG.replace('request_rates: "5"', 'request_rates: "6"')}benchmarks { name: "late" ` +
+          `base_benchmark_name: "sim" }\n`,
+      );
       summary.catalogChanges++;
       operations.push("catalog edited");
     }
     if (random() < 0.15) {
-      const running = [...kube.jobs.entries()].filter(([namespace, job]) => namespace.endsWith(`-${runId}`) && !job.status?.conditions?.length);
+      const running = [...kube.jobs.entries()].filter(
+        ([namespace, job]) => namespace.endsWith(`-${runId}`) && !job.status?.conditions?.length,
+      );
       if (running.length) {
         const [namespace] = pick(running);
         kube.deleteJob(namespace);
@@ -180,7 +228,8 @@ async function chaosRun(kube: FakeKube, kubeconfig: string, runId: string, rando
   // Every benchmark of the run: one results record, its Job run once (or recorded lost).
   const state = readRunState(readStackExport(JSON.stringify(engine.exportDeployment())).resources, runId);
   const benchmarks = [...state.snapshots.keys()].sort();
-  for (const name of NAMES) if (!benchmarks.includes(name)) throw new Error(`${name} is not in the run's record (${benchmarks.join(", ")})`);
+  for (const name of NAMES)
+    if (!benchmarks.includes(name)) throw new Error(`${name} is not in the run's record (${benchmarks.join(", ")})`);
   for (const name of benchmarks) {
     const record = state.results.get(name);
     if (!record) throw new Error(`${name}: no results recorded`);
@@ -205,20 +254,45 @@ async function chaosRun(kube: FakeKube, kubeconfig: string, runId: string, rando
     destroyed = await operate("destroy --run-program", (interrupt) => engine.destroy({ runProgram: true, interrupt }));
   }
   if (!destroyed) throw new Error("destroy never succeeded");
-  const left = [...kube.objects.values()].filter((o) => o.metadata?.namespace?.endsWith(`-${runId}`) || o.metadata?.name?.endsWith(`-${runId}`));
-  if (left.length) throw new Error(`left in the cluster: ${left.map((o) => `${o.kind} ${o.metadata.namespace ?? ""}/${o.metadata.name}`).join(", ")}`);
-  if (engine.checkpoint.length || engine.pending.some((p) => p.type !== "creating")) throw new Error(`left in the stack: ${engine.checkpoint.map((r) => r.urn).join(", ")}`);
+  const left = [...kube.objects.values()].filter(
+    (o) => o.metadata?.namespace?.endsWith(`-${runId}`) || o.metadata?.name?.endsWith(`-${runId}`),
+  );
+  if (left.length)
+    throw new Error(
+      `left in the cluster: ${left.map((o) => `${o.kind} ${o.metadata.namespace ?? ""}/${o.metadata.name}`).join(", ")}`,
+    );
+  if (engine.checkpoint.length || engine.pending.some((p) => p.type !== "creating"))
+    throw new Error(`left in the stack: ${engine.checkpoint.map((r) => r.urn).join(", ")}`);
   if (cloud.gpusInUse() !== 0) throw new Error("GPUs still in use");
 }
 
 /** The last `up` deployed nothing and nothing waits: every benchmark has results in the stack. */
 function isFinished(outputs: Record<string, any>): boolean {
   const benchmarks = Object.keys(outputs.benchmarks ?? {});
-  return benchmarks.length > 0 && (outputs.declared ?? []).length === 0 && (outputs.waiting ?? []).length === 0 && (outputs.done ?? []).length === benchmarks.length;
+  return (
+    benchmarks.length > 0 &&
+    (outputs.declared ?? []).length === 0 &&
+    (outputs.waiting ?? []).length === 0 &&
+    (outputs.done ?? []).length === benchmarks.length
+  );
 }
 
-export async function chaos(options: { runs: number; seed: number; log?: (line: string) => void }): Promise<ChaosSummary> {
-  const summary: ChaosSummary = { runs: 0, operations: 0, kills: 0, cancels: 0, machineChanges: 0, catalogChanges: 0, jobsDeleted: 0, lost: 0, failures: [] };
+export async function chaos(options: {
+  runs: number;
+  seed: number;
+  log?: (line: string) => void;
+}): Promise<ChaosSummary> {
+  const summary: ChaosSummary = {
+    runs: 0,
+    operations: 0,
+    kills: 0,
+    cancels: 0,
+    machineChanges: 0,
+    catalogChanges: 0,
+    jobsDeleted: 0,
+    lost: 0,
+    failures: [],
+  };
   const kube = new FakeKube();
   const kubeconfig = (await kube.start()).exportConfig();
   try {
@@ -231,7 +305,9 @@ export async function chaos(options: { runs: number; seed: number; log?: (line: 
         await chaosRun(kube, kubeconfig, runId, seededRandom(options.seed * 100_003 + i), summary, operations);
       } catch (error) {
         summary.failures.push({ run: runId, error: (error as Error).message, operations });
-        options.log?.(`run ${runId} (seed ${options.seed}, index ${i}) failed: ${(error as Error).message}\n  ${operations.join(" → ")}`);
+        options.log?.(
+          `run ${runId} (seed ${options.seed}, index ${i}) failed: ${(error as Error).message}\n  ${operations.join(" → ")}`,
+        );
       }
       summary.runs++;
     }
@@ -251,8 +327,15 @@ if (require.main === module) {
   const started = Date.now();
   chaos({ runs, seed, log: (line) => console.log(line) }).then((summary) => {
     const { failures, ...counts } = summary;
-    console.log(`${summary.runs} interrupted runs (seed ${seed}) in ${((Date.now() - started) / 1000).toFixed(1)} s: ${JSON.stringify(counts)}`);
-    console.log(failures.length ? `${failures.length} failed` : "every run ended with each benchmark collected once or recorded lost, and nothing left");
+    console.log(
+      `${summary.runs} interrupted runs (seed ${seed}) in ${((Date.now() - started) / 1000).toFixed(1)} ` +
+        `s: ${JSON.stringify(counts)}`,
+    );
+    console.log(
+      failures.length
+        ? `${failures.length} failed`
+        : "every run ended with each benchmark collected once or recorded lost, and nothing left",
+    );
     process.exitCode = failures.length ? 1 : 0;
   });
 }

@@ -67,7 +67,14 @@ function fakePulumi(): Fake {
   return {
     dir,
     bin,
-    calls: () => (fs.existsSync(path.join(dir, "calls.jsonl")) ? fs.readFileSync(path.join(dir, "calls.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l)) : []),
+    calls: () =>
+      fs.existsSync(path.join(dir, "calls.jsonl"))
+        ? fs
+            .readFileSync(path.join(dir, "calls.jsonl"), "utf8")
+            .trim()
+            .split("\n")
+            .map((l) => JSON.parse(l))
+        : [],
   };
 }
 
@@ -84,7 +91,11 @@ describe("driver CLI (npm run run) with a fake pulumi on PATH", function () {
 
   it("checks the stack name, the CLI and the catalog before it starts anything, each failure one line", () => {
     const fake = fakePulumi();
-    const bad = spawnSync(TSX, [RUN, "--stack", "Run_1", "--catalog", SIM], { cwd: PROJECT_ROOT, env: env(fake), encoding: "utf8" });
+    const bad = spawnSync(TSX, [RUN, "--stack", "Run_1", "--catalog", SIM], {
+      cwd: PROJECT_ROOT,
+      env: env(fake),
+      encoding: "utf8",
+    });
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /^error: run id "Run_1" may hold only a-z, 0-9 and "-"/);
     assert.equal(bad.stderr.trim().split("\n").length, 1);
@@ -93,116 +104,210 @@ describe("driver CLI (npm run run) with a fake pulumi on PATH", function () {
     // Only node on PATH: no pulumi.
     const nodeOnly = tempDir("node-only-");
     fs.symlinkSync(process.execPath, path.join(nodeOnly, "node"));
-    const missing = spawnSync(TSX, [RUN, "--stack", "run-1", "--catalog", SIM], { cwd: PROJECT_ROOT, env: { ...process.env, PATH: nodeOnly }, encoding: "utf8" });
+    const missing = spawnSync(TSX, [RUN, "--stack", "run-1", "--catalog", SIM], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, PATH: nodeOnly },
+      encoding: "utf8",
+    });
     assert.equal(missing.status, 1);
     assert.equal(missing.stdout, "");
-    assert.equal(missing.stderr, `error: the Pulumi CLI (pulumi) is not on PATH; install v${PULUMI_CLI_VERSION}: curl -fsSL https://get.pulumi.com | sh -s -- --version ${PULUMI_CLI_VERSION}\n`);
+    assert.equal(
+      missing.stderr,
+      `error: the Pulumi CLI (pulumi) is not on PATH; install v${PULUMI_CLI_VERSION}: curl -fsSL ` +
+        `https://get.pulumi.com | sh -s -- --version ${PULUMI_CLI_VERSION}\n`,
+    );
 
-    const noCatalog = spawnSync(TSX, [RUN, "--stack", "run-1", "--catalog", "catalog/nope.pbtxt"], { cwd: PROJECT_ROOT, env: env(fake), encoding: "utf8" });
+    const noCatalog = spawnSync(TSX, [RUN, "--stack", "run-1", "--catalog", "catalog/nope.pbtxt"], {
+      cwd: PROJECT_ROOT,
+      env: env(fake),
+      encoding: "utf8",
+    });
     assert.equal(noCatalog.status, 1);
     assert.match(noCatalog.stderr, /^error: .*catalog\/nope\.pbtxt/);
-    assert.deepEqual(fake.calls().map((c) => c.args[0]), ["version"], "nothing but `pulumi version` before the catalog is checked");
+    assert.deepEqual(
+      fake.calls().map((c) => c.args[0]),
+      ["version"],
+      "nothing but `pulumi version` before the catalog is checked",
+    );
 
-    const older = spawnSync(TSX, [RUN, "--stack", "run-1", "--catalog", "catalog/nope.pbtxt"], { cwd: PROJECT_ROOT, env: env(fake, { FAKE_PULUMI_VERSION: "3.100.0" }), encoding: "utf8" });
-    assert.match(older.stderr, new RegExp(`^warning: pulumi v3\\.100\\.0 found; inference-bench is tested with v${PULUMI_CLI_VERSION.replace(/\./g, "\\.")}\n`));
+    const older = spawnSync(TSX, [RUN, "--stack", "run-1", "--catalog", "catalog/nope.pbtxt"], {
+      cwd: PROJECT_ROOT,
+      env: env(fake, { FAKE_PULUMI_VERSION: "3.100.0" }),
+      encoding: "utf8",
+    });
+    assert.match(
+      older.stderr,
+      new RegExp(
+        `^warning: pulumi v3\\.100\\.0 found; inference-bench is tested with ` +
+          `v${PULUMI_CLI_VERSION.replace(/\./g, "\\.")}\n`,
+      ),
+    );
   });
 
-  it("on Ctrl-C lets the running `pulumi up` finish untouched, says how to resume; Ctrl-C twice cancels it; the same command resumes and tears down", async () => {
-    const fake = fakePulumi();
-    const args = [RUN, "--stack", "run-1", "--catalog", SIM, "--gpu-budget", "8"];
-    // The terminal signals the whole foreground process group: start the driver as a group leader and signal the group.
-    const driver = spawn(TSX, args, { cwd: PROJECT_ROOT, env: env(fake, { UP_MS: "2500" }), detached: true, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    driver.stdout.on("data", (d) => (stdout += d));
-    driver.stderr.on("data", (d) => (stderr += d));
-    const exited = new Promise<number | null>((resolve) => driver.on("close", resolve));
-    for (let i = 0; i < 200 && !fake.calls().some((c) => c.args?.[0] === "up"); i++) await new Promise((r) => setTimeout(r, 50));
-    process.kill(-driver.pid!, "SIGINT");
-    const status = await exited;
-    assert.equal(status, 130, stderr);
-    const calls = fake.calls();
-    assert.ok(!calls.some((c) => c.signal), "pulumi never saw the Ctrl-C");
-    assert.ok(calls.some((c) => c.finished === "up"), "the update ran to its end");
-    const up = calls.find((c) => c.args?.[0] === "up")!;
-    assert.notEqual(up.pgid, String(driver.pid), "pulumi runs in its own process group");
-    assert.equal(up.wait, "false", "waitForResults is off for the driver's update only");
-    assert.match(stderr, /stopping after the current step/);
-    assert.match(stdout, /^interrupted after 1 update\(s\), \d+m: 0\/1 with results$/m);
-    assert.match(stdout, /sim-svc\s+pending/);
-    assert.ok(stdout.includes(`resume with: npm run -s run -- --stack run-1 --catalog ${SIM} --gpu-budget 8`), stdout);
-
-    // A second Ctrl-C, a second later, cancels the running `pulumi` the CLI's way; still an interruption.
-    const again = spawn(TSX, args, { cwd: PROJECT_ROOT, env: env(fake, { UP_MS: "20000" }), detached: true, stdio: ["ignore", "pipe", "pipe"] });
-    let againOut = "";
-    again.stdout.on("data", (d) => (againOut += d));
-    const againExited = new Promise<number | null>((resolve) => again.on("close", resolve));
-    const ups = fake.calls().filter((c) => c.args?.[0] === "up").length;
-    for (let i = 0; i < 200 && fake.calls().filter((c) => c.args?.[0] === "up").length === ups; i++) await new Promise((r) => setTimeout(r, 50));
-    process.kill(-again.pid!, "SIGINT");
-    await new Promise((r) => setTimeout(r, 1500));
-    process.kill(-again.pid!, "SIGINT");
-    assert.equal(await againExited, 130);
-    assert.deepEqual(fake.calls().filter((c) => c.signal).map((c) => c.args[0]), ["up"], "the second Ctrl-C reached pulumi up, once");
-    assert.match(againOut, /resume with:/);
-
-    const resumed = spawnSync(TSX, args, { cwd: PROJECT_ROOT, env: env(fake), encoding: "utf8" });
-    assert.equal(resumed.status, 0, resumed.stderr);
-    assert.match(resumed.stdout, /^finished after 1 update\(s\), \d+m, torn down: 1\/1 with results$/m);
-    const all = fake.calls().filter((c) => c.args);
-    assert.equal(all.at(-1)!.args[0], "destroy");
-    assert.ok(all.at(-1)!.args.includes("--run-program"), "destroy runs the program, so that delete hooks run");
-    const refreshes = all.filter((c) => c.args[0] === "refresh").map((c) => c.args.join(" "));
-    assert.deepEqual(refreshes, ["refresh --stack run-1 --yes --skip-preview --clear-pending-creates --target urn:pulumi:run-1::inference-bench::pulumi:pulumi:Stack::inference-bench-run-1"],
-      "one refresh, of the stack's own resource only, clears the create an interrupted update left pending");
-    // The stack is created once, never selected: the folder's selected stack is the user's.
-    assert.deepEqual(all.filter((c) => c.args[0] === "stack" && !["output", "ls", "export"].includes(c.args[1])).map((c) => c.args.join(" ")), ["stack init run-1 --no-select"]);
-    const stateFile = JSON.parse(fs.readFileSync(path.join(fake.dir, "state.json"), "utf8"));
-    assert.equal(stateFile.selected, undefined, "no stack was selected");
-    for (const call of all.filter((c) => ["up", "destroy", "refresh", "config"].includes(c.args[0]))) assert.ok(call.args.includes("--stack"), call.args.join(" "));
-    const configured = all.filter((c) => c.args[0] === "config" && c.args[1] === "set").map((c) => c.args.slice(-2).join("="));
-    assert.deepEqual([...new Set(configured)].sort(), [`inference-bench:catalog=${SIM}`, "inference-bench:gpuBudget=8"], "the stack's config never gets waitForResults");
-  });
-
-  it("--baseline: after the run, compare --fail-on-regression against the baseline in the stack's resultsDb: passes when nothing changed, fails on a regression or a lost benchmark", () => {
-    const team = path.join(tempDir("team-"), "team.db");
-    const output = tempDir("gate-output-");
-    /** A run's sim-svc results (SYNTHETIC LPG files), its throughput scaled; `extra`: a benchmark the run also has. */
-    const writeResults = (dir: string, runId: string, scale: number, extra = false) => {
-      for (const name of extra ? ["sim-svc", "sim-extra"] : ["sim-svc"]) {
-        const paths = benchmarkPaths(dir, runId, name);
-        fs.mkdirSync(paths.resultsJsonDir, { recursive: true });
-        fs.writeFileSync(paths.benchmarkPbtxt, `name: "${name}"\nconfig { benchmark_tool { lpg { request_rates: "10,20" } } }\n`);
-        for (const rate of [10, 20]) {
-          const json = JSON.parse(generation1(rate, "m"));
-          json.metrics.throughput *= scale;
-          fs.writeFileSync(path.join(paths.resultsJsonDir, resultFileName(rate, "m")), JSON.stringify(json));
-        }
-      }
-    };
-    // Baselines stored earlier in the team's database; this run's results as the program left them.
-    const earlier = tempDir("gate-earlier-");
-    writeResults(earlier, "same0001", 1);
-    writeResults(earlier, "fast0001", 1.25);
-    writeResults(earlier, "more0001", 1, true);
-    assert.equal(runCli("import", ["--output", earlier, "--db", team]).status, 0);
-    writeResults(output, "run-2", 1);
-    const gate = (baseline: string) => {
+  it(
+    "on Ctrl-C lets the running `pulumi up` finish untouched, says how to resume; Ctrl-C twice " +
+      "cancels it; the same command resumes and tears down",
+    async () => {
       const fake = fakePulumi();
-      fs.writeFileSync(path.join(fake.dir, "state.json"), JSON.stringify({ ups: 2, config: { "inference-bench:outputDir": output }, secrets: { "inference-bench:resultsDb": team } }));
-      const result = spawnSync(TSX, [RUN, "--stack", "run-2", "--catalog", SIM, "--baseline", baseline], { cwd: PROJECT_ROOT, env: env(fake), encoding: "utf8" });
-      assert.ok(!fake.calls().some((c) => c.args?.includes(team)), "the database URL is never on a pulumi command line");
-      return result;
-    };
-    const same = gate("same0001");
-    assert.equal(same.status, 0, same.stderr + same.stdout);
-    assert.match(same.stdout, /comparing run run-2 with the baseline same0001/);
-    assert.match(same.stdout, /^no regression beyond 5%$/m);
-    const slower = gate("fast0001");
-    assert.equal(slower.status, 1, slower.stdout);
-    assert.match(slower.stdout, /REGRESSION: output tokens\/s -20\.0%/);
-    const lost = gate("more0001");
-    assert.equal(lost.status, 1, lost.stdout);
-    assert.match(lost.stdout, /^LOST: sim-extra: missing in run run-2$/m);
-  });
+      const args = [RUN, "--stack", "run-1", "--catalog", SIM, "--gpu-budget", "8"];
+      // The terminal signals the whole foreground process group: start the driver as a group leader and signal the group.
+      const driver = spawn(TSX, args, {
+        cwd: PROJECT_ROOT,
+        env: env(fake, { UP_MS: "2500" }),
+        detached: true,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stdout = "";
+      let stderr = "";
+      driver.stdout.on("data", (d) => (stdout += d));
+      driver.stderr.on("data", (d) => (stderr += d));
+      const exited = new Promise<number | null>((resolve) => driver.on("close", resolve));
+      for (let i = 0; i < 200 && !fake.calls().some((c) => c.args?.[0] === "up"); i++)
+        await new Promise((r) => setTimeout(r, 50));
+      process.kill(-driver.pid!, "SIGINT");
+      const status = await exited;
+      assert.equal(status, 130, stderr);
+      const calls = fake.calls();
+      assert.ok(!calls.some((c) => c.signal), "pulumi never saw the Ctrl-C");
+      assert.ok(
+        calls.some((c) => c.finished === "up"),
+        "the update ran to its end",
+      );
+      const up = calls.find((c) => c.args?.[0] === "up")!;
+      assert.notEqual(up.pgid, String(driver.pid), "pulumi runs in its own process group");
+      assert.equal(up.wait, "false", "waitForResults is off for the driver's update only");
+      assert.match(stderr, /stopping after the current step/);
+      assert.match(stdout, /^interrupted after 1 update\(s\), \d+m: 0\/1 with results$/m);
+      assert.match(stdout, /sim-svc\s+pending/);
+      assert.ok(
+        stdout.includes(`resume with: npm run -s run -- --stack run-1 --catalog ${SIM} --gpu-budget 8`),
+        stdout,
+      );
+
+      // A second Ctrl-C, a second later, cancels the running `pulumi` the CLI's way; still an interruption.
+      const again = spawn(TSX, args, {
+        cwd: PROJECT_ROOT,
+        env: env(fake, { UP_MS: "20000" }),
+        detached: true,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let againOut = "";
+      again.stdout.on("data", (d) => (againOut += d));
+      const againExited = new Promise<number | null>((resolve) => again.on("close", resolve));
+      const ups = fake.calls().filter((c) => c.args?.[0] === "up").length;
+      for (let i = 0; i < 200 && fake.calls().filter((c) => c.args?.[0] === "up").length === ups; i++)
+        await new Promise((r) => setTimeout(r, 50));
+      process.kill(-again.pid!, "SIGINT");
+      await new Promise((r) => setTimeout(r, 1500));
+      process.kill(-again.pid!, "SIGINT");
+      assert.equal(await againExited, 130);
+      assert.deepEqual(
+        fake
+          .calls()
+          .filter((c) => c.signal)
+          .map((c) => c.args[0]),
+        ["up"],
+        "the second Ctrl-C reached pulumi up, once",
+      );
+      assert.match(againOut, /resume with:/);
+
+      const resumed = spawnSync(TSX, args, { cwd: PROJECT_ROOT, env: env(fake), encoding: "utf8" });
+      assert.equal(resumed.status, 0, resumed.stderr);
+      assert.match(resumed.stdout, /^finished after 1 update\(s\), \d+m, torn down: 1\/1 with results$/m);
+      const all = fake.calls().filter((c) => c.args);
+      assert.equal(all.at(-1)!.args[0], "destroy");
+      assert.ok(all.at(-1)!.args.includes("--run-program"), "destroy runs the program, so that delete hooks run");
+      const refreshes = all.filter((c) => c.args[0] === "refresh").map((c) => c.args.join(" "));
+      assert.deepEqual(
+        refreshes,
+        [
+          "refresh --stack run-1 --yes --skip-preview --clear-pending-creates --target " +
+            "urn:pulumi:run-1::inference-bench::pulumi:pulumi:Stack::inference-bench-run-1",
+        ],
+        "one refresh, of the stack's own resource only, clears the create an interrupted update left pending",
+      );
+      // The stack is created once, never selected: the folder's selected stack is the user's.
+      assert.deepEqual(
+        all
+          .filter((c) => c.args[0] === "stack" && !["output", "ls", "export"].includes(c.args[1]))
+          .map((c) => c.args.join(" ")),
+        ["stack init run-1 --no-select"],
+      );
+      const stateFile = JSON.parse(fs.readFileSync(path.join(fake.dir, "state.json"), "utf8"));
+      assert.equal(stateFile.selected, undefined, "no stack was selected");
+      for (const call of all.filter((c) => ["up", "destroy", "refresh", "config"].includes(c.args[0])))
+        assert.ok(call.args.includes("--stack"), call.args.join(" "));
+      const configured = all
+        .filter((c) => c.args[0] === "config" && c.args[1] === "set")
+        .map((c) => c.args.slice(-2).join("="));
+      assert.deepEqual(
+        [...new Set(configured)].sort(),
+        [`inference-bench:catalog=${SIM}`, "inference-bench:gpuBudget=8"],
+        "the stack's config never gets waitForResults",
+      );
+    },
+  );
+
+  it(
+    "--baseline: after the run, compare --fail-on-regression against the baseline in the stack's " +
+      "resultsDb: passes when nothing changed, fails on a regression or a lost benchmark",
+    () => {
+      const team = path.join(tempDir("team-"), "team.db");
+      const output = tempDir("gate-output-");
+      /** A run's sim-svc results (SYNTHETIC LPG files), its throughput scaled; `extra`: a benchmark the run also has. */
+      const writeResults = (dir: string, runId: string, scale: number, extra = false) => {
+        for (const name of extra ? ["sim-svc", "sim-extra"] : ["sim-svc"]) {
+          const paths = benchmarkPaths(dir, runId, name);
+          fs.mkdirSync(paths.resultsJsonDir, { recursive: true });
+          fs.writeFileSync(
+            paths.benchmarkPbtxt,
+            `name: "${name}"\nconfig { benchmark_tool { lpg { request_rates: "10,20" } } }\n`,
+          );
+          for (const rate of [10, 20]) {
+            const json = JSON.parse(generation1(rate, "m"));
+            json.metrics.throughput *= scale;
+            fs.writeFileSync(path.join(paths.resultsJsonDir, resultFileName(rate, "m")), JSON.stringify(json));
+          }
+        }
+      };
+      // Baselines stored earlier in the team's database; this run's results as the program left them.
+      const earlier = tempDir("gate-earlier-");
+      writeResults(earlier, "same0001", 1);
+      writeResults(earlier, "fast0001", 1.25);
+      writeResults(earlier, "more0001", 1, true);
+      assert.equal(runCli("import", ["--output", earlier, "--db", team]).status, 0);
+      writeResults(output, "run-2", 1);
+      const gate = (baseline: string) => {
+        const fake = fakePulumi();
+        fs.writeFileSync(
+          path.join(fake.dir, "state.json"),
+          JSON.stringify({
+            ups: 2,
+            config: { "inference-bench:outputDir": output },
+            secrets: { "inference-bench:resultsDb": team },
+          }),
+        );
+        const result = spawnSync(TSX, [RUN, "--stack", "run-2", "--catalog", SIM, "--baseline", baseline], {
+          cwd: PROJECT_ROOT,
+          env: env(fake),
+          encoding: "utf8",
+        });
+        assert.ok(
+          !fake.calls().some((c) => c.args?.includes(team)),
+          "the database URL is never on a pulumi command line",
+        );
+        return result;
+      };
+      const same = gate("same0001");
+      assert.equal(same.status, 0, same.stderr + same.stdout);
+      assert.match(same.stdout, /comparing run run-2 with the baseline same0001/);
+      assert.match(same.stdout, /^no regression beyond 5%$/m);
+      const slower = gate("fast0001");
+      assert.equal(slower.status, 1, slower.stdout);
+      assert.match(slower.stdout, /REGRESSION: output tokens\/s -20\.0%/);
+      const lost = gate("more0001");
+      assert.equal(lost.status, 1, lost.stdout);
+      assert.match(lost.stdout, /^LOST: sim-extra: missing in run run-2$/m);
+    },
+  );
 });

@@ -19,10 +19,11 @@
 // ignoreChanges; explicit and default providers, the Kubernetes provider's AlreadyExists rule and
 // its config diff; the builtin provider's Stash resource and readStackResourceOutputs invoke.
 // Not modelled: protect, aliases, targets, import, plugins, policy.
-import * as grpc from "@grpc/grpc-js";
-import * as pulumi from "@pulumi/pulumi";
+
 import * as fs from "node:fs";
 import { isDeepStrictEqual } from "node:util";
+import * as grpc from "@grpc/grpc-js";
+import * as pulumi from "@pulumi/pulumi";
 import YAML from "yaml";
 import { STASH_TYPE } from "../lib/run/stack-state";
 import { type FakeKube, objectPath } from "./fake-kube";
@@ -38,8 +39,14 @@ const structProto = require("google-protobuf/google/protobuf/struct_pb");
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 export type HookType = "beforeCreate" | "afterCreate" | "beforeUpdate" | "afterUpdate" | "beforeDelete" | "afterDelete";
-const HOOK_TYPES: HookType[] = ["beforeCreate", "afterCreate", "beforeUpdate", "afterUpdate", "beforeDelete", "afterDelete"];
-
+const HOOK_TYPES: HookType[] = [
+  "beforeCreate",
+  "afterCreate",
+  "beforeUpdate",
+  "afterUpdate",
+  "beforeDelete",
+  "afterDelete",
+];
 
 /** One resource of the checkpoint (pkg/resource/state.go State: the fields the rules use). */
 export interface ResourceState {
@@ -100,7 +107,10 @@ export interface OperationResult {
 
 /** A failed operation, with what the CLI would have printed. */
 export class EngineError extends Error {
-  constructor(message: string, readonly result: OperationResult) {
+  constructor(
+    message: string,
+    readonly result: OperationResult,
+  ) {
     super(message);
   }
 }
@@ -121,7 +131,10 @@ export interface Interruption {
   at(point: Point, index: number): boolean;
 }
 
-/** The provider's configuration a resource is managed with (explicit provider inputs, or the stack's `kubernetes:` config). */
+/**
+ * The provider's configuration a resource is managed with (explicit provider inputs, or the stack's
+ * `kubernetes:` config).
+ */
 export type ProviderConfig = Record<string, string>;
 
 /** What providers do to the cloud (the fake one here: FakeCloud). */
@@ -151,7 +164,11 @@ export interface EngineOptions {
   program: () => Promise<Record<string, unknown>>;
   provider: Provider;
   /** What the program returns in newResource under mocks beyond the inputs (ids, computed outputs). */
-  computed?: (type: string, name: string, inputs: Record<string, any>) => { id?: string; outputs?: Record<string, any> };
+  computed?: (
+    type: string,
+    name: string,
+    inputs: Record<string, any>,
+  ) => { id?: string; outputs?: Record<string, any> };
   /** Answers to invokes (data sources). */
   invoke?: (token: string, inputs: Record<string, any>) => Record<string, any>;
   /** The organization the backend names stacks with (the DIY backend's is "organization"). */
@@ -247,7 +264,11 @@ class Operation {
   /** Errors the program did not handle (a failed registration): the program fails. */
   readonly programErrors: string[] = [];
 
-  constructor(readonly kind: OperationKind, readonly options: OperationOptions, private readonly onCancel: () => void) {
+  constructor(
+    readonly kind: OperationKind,
+    readonly options: OperationOptions,
+    private readonly onCancel: () => void,
+  ) {
     this.programGone = new Promise((resolve) => (this.endProgram = resolve));
     this.killed = new Promise<never>((_, reject) => (this.killedAt = () => reject(new Killed())));
     this.killed.catch(() => undefined);
@@ -284,7 +305,10 @@ class Operation {
     return work;
   }
 
-  /** A hook call: the engine waits for it, unless the program's process is gone; its work then outlives the operation. */
+  /**
+   * A hook call: the engine waits for it, unless the program's process is gone; its work then outlives the
+   * operation.
+   */
   readonly hookCalls = new Set<Promise<unknown>>();
   trackHook<T>(work: Promise<T>): Promise<T> {
     this.hookCalls.add(work);
@@ -332,20 +356,32 @@ export class Engine {
    */
   refresh(options: RefreshOptions = {}): Promise<OperationResult> {
     return serially(async () => {
-      const result: OperationResult = { outputs: this.stackOutputs, steps: [], diagnostics: [], hooksRun: [], hooksRegistered: [] };
+      const result: OperationResult = {
+        outputs: this.stackOutputs,
+        steps: [],
+        diagnostics: [],
+        hooksRun: [],
+        hooksRegistered: [],
+      };
       try {
         for (const [urn, id] of options.importPendingCreates ?? []) {
           const op = this.pending.find((p) => p.type === "creating" && p.resource.urn === urn);
           if (!op) {
-            result.diagnostics.push({ severity: "warning", message: `"${urn}" did not correspond to a pending create` });
+            result.diagnostics.push({
+              severity: "warning",
+              message: `"${urn}" did not correspond to a pending create`,
+            });
             continue;
           }
           op.type = "importing";
           op.resource = { ...op.resource, id };
         }
         if (options.clearPendingCreates) this.pending = this.pending.filter((p) => p.type !== "creating");
-        const unknown = (options.targets ?? []).filter((urn) => urn !== this.stackUrn() && !this.checkpoint.some((r) => r.urn === urn));
-        if (unknown.length || (options.targets?.includes(this.stackUrn()) && !this.stackExists())) throw new Error("one or more targets could not be found in the stack");
+        const unknown = (options.targets ?? []).filter(
+          (urn) => urn !== this.stackUrn() && !this.checkpoint.some((r) => r.urn === urn),
+        );
+        if (unknown.length || (options.targets?.includes(this.stackUrn()) && !this.stackExists()))
+          throw new Error("one or more targets could not be found in the stack");
         for (const op of this.pending.filter((p) => p.type === "importing")) {
           const live = this.options.provider.read(op.resource);
           if (!live) throw new Error(`${op.resource.urn}: preview failed: resource '${op.resource.id}' does not exist`);
@@ -356,9 +392,11 @@ export class Engine {
           if (!resource.custom || resource.type.startsWith("pulumi:providers:")) continue;
           if (options.targets && !options.targets.includes(resource.urn)) continue;
           const live = this.options.provider.read(resource);
-          this.persist((checkpoint) => live
-            ? checkpoint.map((r) => (r.urn === resource.urn ? { ...r, outputs: live } : r))
-            : checkpoint.filter((r) => r.urn !== resource.urn));
+          this.persist((checkpoint) =>
+            live
+              ? checkpoint.map((r) => (r.urn === resource.urn ? { ...r, outputs: live } : r))
+              : checkpoint.filter((r) => r.urn !== resource.urn),
+          );
           result.steps.push({ op: live ? "same" : "delete", urn: resource.urn });
         }
         this.history.push({ operation: "refresh", result });
@@ -390,17 +428,27 @@ export class Engine {
    */
   exportDeployment(): Record<string, unknown> {
     const resource = (r: ResourceState) => ({
-      urn: r.urn, custom: r.custom, ...(r.id ? { id: r.id } : {}), type: r.type, inputs: r.inputs, outputs: r.outputs,
-      ...(r.parent ? { parent: r.parent } : {}), ...(r.dependencies.length ? { dependencies: r.dependencies } : {}),
+      urn: r.urn,
+      custom: r.custom,
+      ...(r.id ? { id: r.id } : {}),
+      type: r.type,
+      inputs: r.inputs,
+      outputs: r.outputs,
+      ...(r.parent ? { parent: r.parent } : {}),
+      ...(r.dependencies.length ? { dependencies: r.dependencies } : {}),
       ...(r.provider ? { provider: r.provider } : {}),
     });
-    const stack = this.stackExists() ? [{ urn: this.stackUrn(), custom: false, type: "pulumi:pulumi:Stack", outputs: this.stackOutputs }] : [];
+    const stack = this.stackExists()
+      ? [{ urn: this.stackUrn(), custom: false, type: "pulumi:pulumi:Stack", outputs: this.stackOutputs }]
+      : [];
     return {
       version: 3,
       deployment: {
         manifest: { time: new Date().toISOString(), magic: "", version: "v3.259.0" },
         resources: [...stack, ...this.checkpoint.map(resource)],
-        ...(this.pending.length ? { pending_operations: this.pending.map((p) => ({ resource: resource(p.resource), type: p.type })) } : {}),
+        ...(this.pending.length
+          ? { pending_operations: this.pending.map((p) => ({ resource: resource(p.resource), type: p.type })) }
+          : {}),
       },
     };
   }
@@ -428,11 +476,14 @@ export class Engine {
       await this.settle();
       // The program's own signal handlers: the process exits at the end of an operation, taking them.
       const before = { SIGINT: new Set(process.listeners("SIGINT")), SIGTERM: new Set(process.listeners("SIGTERM")) };
-      const ofProgram = (signal: "SIGINT" | "SIGTERM") => process.listeners(signal).filter((l) => !before[signal].has(l));
+      const ofProgram = (signal: "SIGINT" | "SIGTERM") =>
+        process.listeners(signal).filter((l) => !before[signal].has(l));
       // The Cancel RPC reaches the program as SIGINT (main.go cmd.Cancel → os.Interrupt).
-      const op = new Operation(kind, options, () => setImmediate(() => {
-        for (const listener of ofProgram("SIGINT")) listener("SIGINT");
-      }));
+      const op = new Operation(kind, options, () =>
+        setImmediate(() => {
+          for (const listener of ofProgram("SIGINT")) listener("SIGINT");
+        }),
+      );
       const restoreLog = captureLog(op.result);
       const started = Date.now();
       // A registration that fails is an unhandled rejection in the program, which the SDK's run
@@ -446,7 +497,8 @@ export class Engine {
       process.on("unhandledRejection", onUnhandled);
       const cleanup = () => {
         process.removeListener("unhandledRejection", onUnhandled);
-        for (const handler of otherHandlers) process.on("unhandledRejection", handler as NodeJS.UnhandledRejectionListener);
+        for (const handler of otherHandlers)
+          process.on("unhandledRejection", handler as NodeJS.UnhandledRejectionListener);
       };
       this.running = op;
       // The program's environment: the CLI's, and --parallel, which the language host passes on
@@ -465,7 +517,8 @@ export class Engine {
       } finally {
         this.running = undefined;
         // The program's process has exited (or been killed), taking its signal handlers.
-        for (const signal of ["SIGINT", "SIGTERM"] as const) for (const listener of ofProgram(signal)) process.removeListener(signal, listener);
+        for (const signal of ["SIGINT", "SIGTERM"] as const)
+          for (const listener of ofProgram(signal)) process.removeListener(signal, listener);
         for (const [k, v] of Object.entries(savedEnv)) {
           if (v === undefined) delete process.env[k];
           else process.env[k] = v;
@@ -487,7 +540,11 @@ export class Engine {
     this.checkpoint = orderByDependencies(change(this.checkpoint));
   }
 
-  private markPending(op: Operation, type: PendingOperation["type"], resource: ResourceState): PendingOperation | undefined {
+  private markPending(
+    op: Operation,
+    type: PendingOperation["type"],
+    resource: ResourceState,
+  ): PendingOperation | undefined {
     op.check();
     if (op.kind.dryRun) return undefined;
     const pending = { type, resource };
@@ -525,16 +582,29 @@ export class Engine {
     if (missing.length) {
       const quoted = missing.map((k) => `'${k}'`);
       const list = quoted.length === 1 ? quoted[0] : `${quoted.slice(0, -1).join(", ")} and ${quoted.at(-1)}`;
-      throw new Error(`Stack '${this.options.stack}' is missing configuration value${missing.length > 1 ? "s" : ""} ${list}`);
+      throw new Error(
+        `Stack '${this.options.stack}' is missing configuration value${missing.length > 1 ? "s" : ""} ${list}`,
+      );
     }
     for (const key of Object.keys(this.project.config ?? {}).sort()) {
       const declared = this.project.config[key];
       const full = key.includes(":") ? key : `${this.project.name}:${key}`;
       if (!declared.type || !(full in values)) continue;
-      if (declared.secret && !secrets.has(full)) throw new Error(`Stack '${this.options.stack}' with configuration key '${key}' must be encrypted as it's secret`);
+      if (declared.secret && !secrets.has(full))
+        throw new Error(
+          `Stack '${this.options.stack}' with configuration key '${key}' must be encrypted as it's secret`,
+        );
       const value = values[full];
-      const valid = declared.type === "integer" ? /^[-+]?\d+$/.test(value) : declared.type === "boolean" ? value === "true" || value === "false" : declared.type === "string";
-      if (!valid) throw new Error(`Stack '${this.options.stack}' with configuration key '${key}' must be of type '${declared.type}'`);
+      const valid =
+        declared.type === "integer"
+          ? /^[-+]?\d+$/.test(value)
+          : declared.type === "boolean"
+            ? value === "true" || value === "false"
+            : declared.type === "string";
+      if (!valid)
+        throw new Error(
+          `Stack '${this.options.stack}' with configuration key '${key}' must be of type '${declared.type}'`,
+        );
     }
     return { values, secrets };
   }
@@ -546,9 +616,16 @@ export class Engine {
     if (!kind.runProgram) {
       // `destroy` without --run-program refuses when any resource has delete hooks: it cannot
       // run them without the program (pkg/engine/destroy.go newDestroySource, getDeleteHooks).
-      const withHooks = this.checkpoint.filter((r) => (r.hooks.beforeDelete?.length ?? 0) + (r.hooks.afterDelete?.length ?? 0) > 0);
+      const withHooks = this.checkpoint.filter(
+        (r) => (r.hooks.beforeDelete?.length ?? 0) + (r.hooks.afterDelete?.length ?? 0) > 0,
+      );
       if (withHooks.length) {
-        for (const r of withHooks) op.result.diagnostics.push({ severity: "error", urn: r.urn, message: `Resource has delete hooks registered, but the program is not running. Hooks: ${[...(r.hooks.beforeDelete ?? []), ...(r.hooks.afterDelete ?? [])].join(", ")}` });
+        for (const r of withHooks)
+          op.result.diagnostics.push({
+            severity: "error",
+            urn: r.urn,
+            message: `Resource has delete hooks registered, but the program is not running. Hooks: ${[...(r.hooks.beforeDelete ?? []), ...(r.hooks.afterDelete ?? [])].join(", ")}`,
+          });
         throw new Error("You must run with the `--run-program` flag to use delete hooks during destroy.");
       }
       this.mergedConfig(false);
@@ -558,12 +635,16 @@ export class Engine {
     const config = this.mergedConfig(true);
     if (!kind.dryRun && this.pending.length) {
       // deployment_executor.go printPendingOperationsWarning
-      op.result.diagnostics.push({ severity: "warning", message: `Attempting to deploy or update resources with ${this.pending.length} pending operations from previous deployment.\n${this.pending.map((p) => `  * ${p.resource.urn}, interrupted while ${p.type}`).join("\n")}` });
+      op.result.diagnostics.push({
+        severity: "warning",
+        message: `Attempting to deploy or update resources with ${this.pending.length} pending operations from previous deployment.\n${this.pending.map((p) => `  * ${p.resource.urn}, interrupted while ${p.type}`).join("\n")}`,
+      });
     }
     const { registered, hooks, outputs } = await this.runProgram(op, config);
     if (op.cancelled) throw new Error(`${kind.dryRun ? "preview" : "update"} canceled`);
     op.result.outputs = outputs;
-    const condemned = kind.mode === "destroy" ? [...this.checkpoint] : this.checkpoint.filter((r) => !registered.has(r.urn));
+    const condemned =
+      kind.mode === "destroy" ? [...this.checkpoint] : this.checkpoint.filter((r) => !registered.has(r.urn));
     await this.applyDeletes(op, condemned, hooks);
     if (!kind.dryRun) this.stackOutputs = kind.mode === "destroy" ? {} : outputs;
   }
@@ -583,35 +664,44 @@ export class Engine {
     const engine = this;
     const provided = this.options;
     let request: any;
-    await pulumi.runtime.setMocks({
-      async newResource(args) {
-        const goal = goalOf(request, args, op.goals, engine.options.stack, engine.project.name);
-        // Killed, or cancelled: no new step starts. The real program's calls then fail and it
-        // exits; here they are answered and go nowhere, so that its later code runs harmlessly
-        // instead of failing in this shared process (the state never sees them either way).
-        if (op.dead || op.cancelled) return { id: "", state: args.inputs };
-        if (errors.length) throw new Error("the deployment failed: no new steps start");
-        try {
-          const state = await op.track(workers.run(() => engine.applyStep(op, goal, hooks, errors)));
-          registered.add(goal.urn);
-          return { id: state.id, state: state.outputs };
-        } catch (error) {
-          if (error instanceof Killed) return { id: "", state: args.inputs };
-          throw error;
-        }
+    await pulumi.runtime.setMocks(
+      {
+        async newResource(args) {
+          const goal = goalOf(request, args, op.goals, engine.options.stack, engine.project.name);
+          // Killed, or cancelled: no new step starts. The real program's calls then fail and it
+          // exits; here they are answered and go nowhere, so that its later code runs harmlessly
+          // instead of failing in this shared process (the state never sees them either way).
+          if (op.dead || op.cancelled) return { id: "", state: args.inputs };
+          if (errors.length) throw new Error("the deployment failed: no new steps start");
+          try {
+            const state = await op.track(workers.run(() => engine.applyStep(op, goal, hooks, errors)));
+            registered.add(goal.urn);
+            return { id: state.id, state: state.outputs };
+          } catch (error) {
+            if (error instanceof Killed) return { id: "", state: args.inputs };
+            throw error;
+          }
+        },
+        call: (args) => {
+          // The builtin provider reads a stack's resources from the backend's latest checkpoint
+          // (pkg/resource/deploy/builtins.go readStackResourceOutputs; pkg/backend/backend.go
+          // GetStackResourceOutputs: resources marked for deletion left out).
+          if (args.token === "pulumi:pulumi:readStackResourceOutputs") {
+            const expected = `${provided.organization ?? "organization"}/${engine.project.name}/${engine.options.stack}`;
+            if (args.inputs.stackName !== expected) throw new Error(`unknown stack "${args.inputs.stackName}"`);
+            return {
+              name: args.inputs.stackName,
+              outputs: Object.fromEntries(engine.checkpoint.map((r) => [r.urn, { type: r.type, outputs: r.outputs }])),
+            };
+          }
+          return provided.invoke?.(args.token, args.inputs) ?? args.inputs;
+        },
       },
-      call: (args) => {
-        // The builtin provider reads a stack's resources from the backend's latest checkpoint
-        // (pkg/resource/deploy/builtins.go readStackResourceOutputs; pkg/backend/backend.go
-        // GetStackResourceOutputs: resources marked for deletion left out).
-        if (args.token === "pulumi:pulumi:readStackResourceOutputs") {
-          const expected = `${provided.organization ?? "organization"}/${engine.project.name}/${engine.options.stack}`;
-          if (args.inputs.stackName !== expected) throw new Error(`unknown stack "${args.inputs.stackName}"`);
-          return { name: args.inputs.stackName, outputs: Object.fromEntries(engine.checkpoint.map((r) => [r.urn, { type: r.type, outputs: r.outputs }])) };
-        }
-        return provided.invoke?.(args.token, args.inputs) ?? args.inputs;
-      },
-    }, this.project.name, this.options.stack, op.kind.dryRun, provided.organization ?? "organization");
+      this.project.name,
+      this.options.stack,
+      op.kind.dryRun,
+      provided.organization ?? "organization",
+    );
     const monitor = runtimeSettings.getMonitor();
     // The engine's resource monitor registers each hook once per run; a second registration of
     // a name is an error (pkg/resource/deploy/resource_hooks.go RegisterResourceHook).
@@ -620,7 +710,13 @@ export class Engine {
       const name: string = req.getName();
       if (hooks.has(name)) return callback(new Error(`resource hook already registered for name "${name}"`));
       op.result.hooksRegistered.push(name);
-      hooks.set(name, { name, onDryRun: req.getOnDryRun(), ignoreErrors: req.getIgnoreErrors(), target: req.getCallback().getTarget(), token: req.getCallback().getToken() });
+      hooks.set(name, {
+        name,
+        onDryRun: req.getOnDryRun(),
+        ignoreErrors: req.getIgnoreErrors(),
+        target: req.getCallback().getTarget(),
+        token: req.getCallback().getToken(),
+      });
       callback(null, {});
     };
     const register = monitor.registerResource.bind(monitor);
@@ -635,7 +731,8 @@ export class Engine {
       if (op.dead) return callback(null, {});
       // A component's outputs are written to the checkpoint as they are registered.
       const outputs = req.getOutputs()?.toJavaScript?.() ?? {};
-      if (!op.kind.dryRun) this.persist((checkpoint) => checkpoint.map((r) => (r.urn === req.getUrn() ? { ...r, outputs } : r)));
+      if (!op.kind.dryRun)
+        this.persist((checkpoint) => checkpoint.map((r) => (r.urn === req.getUrn() ? { ...r, outputs } : r)));
       registerOutputs(req, callback);
     };
     pulumi.runtime.setAllConfig(config.values, [...config.secrets]);
@@ -653,18 +750,24 @@ export class Engine {
     const program = (async () => {
       const returned = await this.options.program();
       await runtimeSettings.waitForRPCs();
-      const failed = (await Promise.allSettled(registrations)).find((r): r is PromiseRejectedResult => r.status === "rejected");
+      const failed = (await Promise.allSettled(registrations)).find(
+        (r): r is PromiseRejectedResult => r.status === "rejected",
+      );
       if (failed) throw new Error(`the program failed: ${failed.reason?.message ?? failed.reason}`);
       await runtimeSettings.waitForRPCs();
       const outputs: Record<string, any> = {};
-      for (const [key, value] of Object.entries(returned ?? {})) outputs[key] = pulumi.Output.isInstance(value) ? await (value as any).promise() : value;
+      for (const [key, value] of Object.entries(returned ?? {}))
+        outputs[key] = pulumi.Output.isInstance(value) ? await (value as any).promise() : value;
       return outputs;
     })();
     op.track(program);
     try {
-      const outputs = await Promise.race([program, op.programGone.then(() => {
-        throw new Error("the program was stopped (SIGINT, then killed after the wait delay)");
-      })]);
+      const outputs = await Promise.race([
+        program,
+        op.programGone.then(() => {
+          throw new Error("the program was stopped (SIGINT, then killed after the wait delay)");
+        }),
+      ]);
       // The step executor waits for every step in flight (deployment_executor.go WaitForCompletion).
       await Promise.allSettled([...op.inFlight].filter((p) => p !== program));
       await new Promise((resolve) => setImmediate(resolve));
@@ -688,7 +791,11 @@ export class Engine {
     if (explicit && !urn.includes("::default")) return explicit.inputs;
     const prefix = `${providerPackage(state.type)}:`;
     const values = this.options.config.values;
-    return Object.fromEntries(Object.entries(values).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
+    return Object.fromEntries(
+      Object.entries(values)
+        .filter(([k]) => k.startsWith(prefix))
+        .map(([k, v]) => [k.slice(prefix.length), v]),
+    );
   }
 
   /**
@@ -697,7 +804,12 @@ export class Engine {
    * provider/pkg/provider/provider.go Diff), or same. In destroy mode custom resources are never
    * created or updated: those in state are sames, the rest skipped.
    */
-  private async applyStep(op: Operation, goal: ResourceState, hooks: Map<string, RegisteredHook>, errors: string[]): Promise<ResourceState> {
+  private async applyStep(
+    op: Operation,
+    goal: ResourceState,
+    hooks: Map<string, RegisteredHook>,
+    errors: string[],
+  ): Promise<ResourceState> {
     const { kind, result } = op;
     const old = this.checkpoint.find((r) => r.urn === goal.urn);
     try {
@@ -713,7 +825,9 @@ export class Engine {
         return same;
       }
       if (!old) return await this.create(op, goal, hooks, errors);
-      const replaceKeys = goal.custom ? [...this.providerReplaces(op, old, goal), ...this.options.provider.replaceKeys(old, goal)] : [];
+      const replaceKeys = goal.custom
+        ? [...this.providerReplaces(op, old, goal), ...this.options.provider.replaceKeys(old, goal)]
+        : [];
       if (replaceKeys.length) {
         // A named object must be deleted first: the new one has the same name (provider.go Diff deleteBeforeReplace).
         result.steps.push({ op: "replace", urn: goal.urn });
@@ -722,12 +836,26 @@ export class Engine {
       }
       if (!isDeepStrictEqual(old.inputs, goal.inputs) || old.provider !== goal.provider) {
         const pending = this.markPending(op, "updating", old);
-        await this.runHooks(op, "beforeUpdate", goal, hooks, { newInputs: goal.inputs, oldInputs: old.inputs, oldOutputs: old.outputs });
+        await this.runHooks(op, "beforeUpdate", goal, hooks, {
+          newInputs: goal.inputs,
+          oldInputs: old.inputs,
+          oldOutputs: old.outputs,
+        });
         let outputs = old.outputs;
-        if (!kind.dryRun && goal.custom) outputs = this.options.provider.update(old, goal, this.providerConfig(goal, op)) ?? { ...goal.inputs, ...this.computedOf(goal) };
+        if (!kind.dryRun && goal.custom)
+          outputs = this.options.provider.update(old, goal, this.providerConfig(goal, op)) ?? {
+            ...goal.inputs,
+            ...this.computedOf(goal),
+          };
         op.point({ kind: "provider-done", urn: goal.urn });
         const updated = { ...goal, id: old.id, outputs };
-        if (goal.custom) await this.afterHooks(op, "afterUpdate", updated, hooks, errors, { newInputs: goal.inputs, oldInputs: old.inputs, newOutputs: outputs, oldOutputs: old.outputs });
+        if (goal.custom)
+          await this.afterHooks(op, "afterUpdate", updated, hooks, errors, {
+            newInputs: goal.inputs,
+            oldInputs: old.inputs,
+            newOutputs: outputs,
+            oldOutputs: old.outputs,
+          });
         op.point({ kind: "step", urn: goal.urn, detail: "done" });
         if (!kind.dryRun) this.persist((checkpoint) => checkpoint.map((r) => (r.urn === goal.urn ? updated : r)));
         this.complete(pending);
@@ -753,16 +881,23 @@ export class Engine {
   }
 
   /** CreateStep.Apply: pending create, before-hooks, the provider's create, after-hooks, then the state. */
-  private async create(op: Operation, goal: ResourceState, hooks: Map<string, RegisteredHook>, errors: string[]): Promise<ResourceState> {
+  private async create(
+    op: Operation,
+    goal: ResourceState,
+    hooks: Map<string, RegisteredHook>,
+    errors: string[],
+  ): Promise<ResourceState> {
     const { kind, result } = op;
     const pending = goal.custom ? this.markPending(op, "creating", goal) : undefined;
     await this.runHooks(op, "beforeCreate", goal, hooks, { newInputs: goal.inputs });
     let outputs = { ...goal.inputs, ...this.computedOf(goal) };
-    if (!kind.dryRun && goal.custom) outputs = this.options.provider.create(goal, this.providerConfig(goal, op)) ?? outputs;
+    if (!kind.dryRun && goal.custom)
+      outputs = this.options.provider.create(goal, this.providerConfig(goal, op)) ?? outputs;
     op.point({ kind: "provider-done", urn: goal.urn });
     const id = goal.custom ? (this.options.computed?.(goal.type, goal.name, goal.inputs).id ?? `${goal.name}-id`) : "";
     const created = { ...goal, id, outputs };
-    if (goal.custom) await this.afterHooks(op, "afterCreate", created, hooks, errors, { newInputs: goal.inputs, newOutputs: outputs });
+    if (goal.custom)
+      await this.afterHooks(op, "afterCreate", created, hooks, errors, { newInputs: goal.inputs, newOutputs: outputs });
     op.point({ kind: "step", urn: goal.urn, detail: "done" });
     if (!kind.dryRun) this.persist((checkpoint) => [...checkpoint.filter((r) => r.urn !== goal.urn), created]);
     this.complete(pending);
@@ -780,13 +915,21 @@ export class Engine {
     if (old.provider === goal.provider || !goal.type.startsWith("kubernetes:")) return [];
     const before = this.providerConfig(old);
     const after = this.providerConfig(goal, op);
-    if (before.clusterIdentifier && after.clusterIdentifier) return before.clusterIdentifier === after.clusterIdentifier ? [] : ["provider"];
+    if (before.clusterIdentifier && after.clusterIdentifier)
+      return before.clusterIdentifier === after.clusterIdentifier ? [] : ["provider"];
     const cluster = (config: ProviderConfig) => activeCluster(config.kubeconfig, config.context);
     const [a, b] = [cluster(before), cluster(after)];
     return a && b && a !== b ? ["provider"] : [];
   }
 
-  private async afterHooks(op: Operation, type: HookType, state: ResourceState, hooks: Map<string, RegisteredHook>, errors: string[], args: HookArgs): Promise<void> {
+  private async afterHooks(
+    op: Operation,
+    type: HookType,
+    state: ResourceState,
+    hooks: Map<string, RegisteredHook>,
+    errors: string[],
+    args: HookArgs,
+  ): Promise<void> {
     try {
       await this.runHooks(op, type, state, hooks, args);
     } catch (error) {
@@ -804,7 +947,13 @@ export class Engine {
    * after-hook fails the deployment (pkg/resource/deploy/deployment.go RunHooks). A hook whose
    * program process is gone fails as a broken gRPC call.
    */
-  private async runHooks(op: Operation, type: HookType, state: ResourceState, hooks: Map<string, RegisteredHook>, args: HookArgs): Promise<void> {
+  private async runHooks(
+    op: Operation,
+    type: HookType,
+    state: ResourceState,
+    hooks: Map<string, RegisteredHook>,
+    args: HookArgs,
+  ): Promise<void> {
     for (const name of state.hooks[type] ?? []) {
       const hook = hooks.get(name);
       if (!hook) throw new Error(`hook "${name}" was not registered`);
@@ -812,24 +961,41 @@ export class Engine {
       op.point({ kind: "hook", urn: state.urn, detail: `${type} ${name}` });
       op.result.hooksRun.push(`${type} ${name} ${state.name}`);
       const call = op.trackHook(invokeHook(hook, state, args));
-      const error = await Promise.race([call, op.killed, op.programGone.then(() => "rpc error: code = Unavailable desc = error reading from server: EOF")]);
+      const error = await Promise.race([
+        call,
+        op.killed,
+        op.programGone.then(() => "rpc error: code = Unavailable desc = error reading from server: EOF"),
+      ]);
       op.point({ kind: "hook", urn: state.urn, detail: `${type} ${name} returned` });
       if (!error) continue;
       if (hook.ignoreErrors) {
-        op.result.diagnostics.push({ severity: "warning", urn: state.urn, message: `${type} hook "${name}" failed: ${error}` });
+        op.result.diagnostics.push({
+          severity: "warning",
+          urn: state.urn,
+          message: `${type} hook "${name}" failed: ${error}`,
+        });
         continue;
       }
       throw new Error(`${type.startsWith("before") ? "before" : "after"} hook "${name}" failed: ${error}`);
     }
   }
 
-  /** DeleteStep.Apply: before-delete hooks, the provider's delete (unless deletedWith, retained or a preview), the state. */
-  private async deleteOne(op: Operation, r: ResourceState, hooks: Map<string, RegisteredHook>, deletedHere: Set<string>): Promise<void> {
+  /**
+   * DeleteStep.Apply: before-delete hooks, the provider's delete (unless deletedWith, retained or a preview),
+   * the state.
+   */
+  private async deleteOne(
+    op: Operation,
+    r: ResourceState,
+    hooks: Map<string, RegisteredHook>,
+    deletedHere: Set<string>,
+  ): Promise<void> {
     const dryRun = op.kind.dryRun;
     op.point({ kind: "delete", urn: r.urn });
     const pending = this.markPending(op, "deleting", r);
     await this.runHooks(op, "beforeDelete", r, hooks, { oldInputs: r.inputs, oldOutputs: r.outputs });
-    if (!dryRun && !r.retainOnDelete && !(r.deletedWith && deletedHere.has(r.deletedWith)) && r.custom) this.options.provider.delete(r);
+    if (!dryRun && !r.retainOnDelete && !(r.deletedWith && deletedHere.has(r.deletedWith)) && r.custom)
+      this.options.provider.delete(r);
     op.point({ kind: "deleted", urn: r.urn });
     if (!dryRun) this.persist((checkpoint) => checkpoint.filter((c) => c.urn !== r.urn));
     this.complete(pending);
@@ -845,24 +1011,36 @@ export class Engine {
    * nothing in a preview, nothing for retainOnDelete, nothing when the resource's deletedWith is
    * deleted in the same deployment (step.go DeleteStep.Apply, isDeletedWith).
    */
-  private async applyDeletes(op: Operation, condemned: ResourceState[], hooks: Map<string, RegisteredHook>): Promise<void> {
+  private async applyDeletes(
+    op: Operation,
+    condemned: ResourceState[],
+    hooks: Map<string, RegisteredHook>,
+  ): Promise<void> {
     const all = [...this.checkpoint];
     const remaining = new Map(condemned.map((r) => [r.urn, r]));
     const deletedHere = new Set(remaining.keys());
     const workers = new Workers(op.options.parallel ?? 16);
     const errors: string[] = [];
     while (remaining.size && !errors.length) {
-      const round = [...remaining.values()].filter((r) => ![...remaining.values()].some((other) => other !== r && dependenciesOf(other, all).includes(r.urn)));
+      const round = [...remaining.values()].filter(
+        (r) => ![...remaining.values()].some((other) => other !== r && dependenciesOf(other, all).includes(r.urn)),
+      );
       if (!round.length) throw new Error(`dependency cycle among ${[...remaining.keys()].join(", ")}`);
-      await Promise.all(round.map((r) => op.track(workers.run(async () => {
-        try {
-          await this.deleteOne(op, r, hooks, deletedHere);
-        } catch (error) {
-          if (error instanceof Killed) throw error;
-          errors.push((error as Error).message);
-          op.result.diagnostics.push({ severity: "error", urn: r.urn, message: (error as Error).message });
-        }
-      }))));
+      await Promise.all(
+        round.map((r) =>
+          op.track(
+            workers.run(async () => {
+              try {
+                await this.deleteOne(op, r, hooks, deletedHere);
+              } catch (error) {
+                if (error instanceof Killed) throw error;
+                errors.push((error as Error).message);
+                op.result.diagnostics.push({ severity: "error", urn: r.urn, message: (error as Error).message });
+              }
+            }),
+          ),
+        ),
+      );
       for (const r of round) remaining.delete(r.urn);
     }
     if (errors.length) throw new Error(errors.join("; "));
@@ -882,7 +1060,13 @@ function providerPackage(type: string): string {
 }
 
 /** The goal state of one registration, as the engine derives it from the request. */
-function goalOf(request: any, args: pulumi.runtime.MockResourceArgs, goals: Map<string, ResourceState>, stack: string, project: string): ResourceState {
+function goalOf(
+  request: any,
+  args: pulumi.runtime.MockResourceArgs,
+  goals: Map<string, ResourceState>,
+  stack: string,
+  project: string,
+): ResourceState {
   const monitor = runtimeSettings.getMonitor();
   const urn: string = monitor.newUrn(request.getParent(), request.getType(), request.getName());
   const binding = request.getHooks?.();
@@ -893,13 +1077,19 @@ function goalOf(request: any, args: pulumi.runtime.MockResourceArgs, goals: Map<
       if (names.length) hookNames[type] = names;
     }
   }
-  const propertyDependencies = [...request.getPropertydependenciesMap().entries()].flatMap(([, deps]: [string, any]) => deps.getUrnsList());
+  const propertyDependencies = [...request.getPropertydependenciesMap().entries()].flatMap(([, deps]: [string, any]) =>
+    deps.getUrnsList(),
+  );
   const parent = goals.get(request.getParent());
   const custom: boolean = request.getCustom();
   const type: string = request.getType();
   // A custom resource without an explicit provider gets its package's default provider, which
   // the stack's `<package>:` config configures (pkg/resource/deploy/providers/registry.go).
-  const provider = request.getProvider() || (custom && !type.startsWith("pulumi:") ? `urn:pulumi:${stack}::${project}::pulumi:providers:${providerPackage(type)}::default::default` : "");
+  const provider =
+    request.getProvider() ||
+    (custom && !type.startsWith("pulumi:")
+      ? `urn:pulumi:${stack}::${project}::pulumi:providers:${providerPackage(type)}::default::default`
+      : "");
   const goal: ResourceState = {
     urn,
     type,
@@ -910,7 +1100,7 @@ function goalOf(request: any, args: pulumi.runtime.MockResourceArgs, goals: Map<
     // Children inherit deletedWith and retainOnDelete from their parent unless they set
     // their own (pkg/resource/deploy/source_eval.go inheritFromParent).
     deletedWith: request.getDeletedwith() || parent?.deletedWith || "",
-    retainOnDelete: request.hasRetainondelete() ? request.getRetainondelete() : parent?.retainOnDelete ?? false,
+    retainOnDelete: request.hasRetainondelete() ? request.getRetainondelete() : (parent?.retainOnDelete ?? false),
     hooks: hookNames,
     inputs: args.inputs,
     outputs: {},
@@ -956,7 +1146,8 @@ function dependenciesOf(resource: ResourceState, all: ResourceState[]): string[]
   const providerUrn = resource.provider.split("::").slice(0, -1).join("::");
   if (providerUrn && !providerUrn.includes("::default")) direct.push(providerUrn);
   const components = direct.filter((urn) => all.some((r) => r.urn === urn && !r.custom));
-  const childrenOf = (urn: string): string[] => all.filter((r) => r.parent === urn).flatMap((r) => [r.urn, ...childrenOf(r.urn)]);
+  const childrenOf = (urn: string): string[] =>
+    all.filter((r) => r.parent === urn).flatMap((r) => [r.urn, ...childrenOf(r.urn)]);
   return [...new Set([...direct, ...(resource.parent ? [resource.parent] : []), ...components.flatMap(childrenOf)])];
 }
 
@@ -977,7 +1168,10 @@ function orderByDependencies(resources: ResourceState[]): ResourceState[] {
   return ordered;
 }
 
-/** Calls a hook the way the engine does: the SDK's callback server, over gRPC (source_eval.go wrapResourceHookCallback). */
+/**
+ * Calls a hook the way the engine does: the SDK's callback server, over gRPC (source_eval.go
+ * wrapResourceHookCallback).
+ */
 async function invokeHook(hook: RegisteredHook, state: ResourceState, args: HookArgs): Promise<string | undefined> {
   const request = new resourceProto.ResourceHookRequest();
   request.setUrn(state.urn);
@@ -994,7 +1188,9 @@ async function invokeHook(hook: RegisteredHook, state: ResourceState, args: Hook
   invoke.setRequest(request.serializeBinary());
   const client = new callbackRpc.CallbacksClient(hook.target, grpc.credentials.createInsecure());
   try {
-    const response = await new Promise<any>((resolve, reject) => client.invoke(invoke, (error: Error | null, r: any) => (error ? reject(error) : resolve(r))));
+    const response = await new Promise<any>((resolve, reject) =>
+      client.invoke(invoke, (error: Error | null, r: any) => (error ? reject(error) : resolve(r))),
+    );
     return resourceProto.ResourceHookResponse.deserializeBinary(response.getResponse_asU8()).getError() || undefined;
   } catch (error) {
     return (error as Error).message;
@@ -1039,19 +1235,28 @@ export class FakeCloud implements Provider {
   /** Called when a Job is created (a test's kubelet finishes it). */
   onJobCreated?: (namespace: string, job: Record<string, any>) => void;
 
-  constructor(readonly kube: FakeKube, readonly gpuCapacity = Infinity) {}
+  constructor(
+    readonly kube: FakeKube,
+    readonly gpuCapacity = Infinity,
+  ) {}
 
   private static key(object: Record<string, any>): string {
     return objectPath(object);
   }
 
   private static isObject(state: ResourceState): boolean {
-    return state.type.startsWith("kubernetes:") && typeof state.inputs.kind === "string" && typeof state.inputs.metadata?.name === "string";
+    return (
+      state.type.startsWith("kubernetes:") &&
+      typeof state.inputs.kind === "string" &&
+      typeof state.inputs.metadata?.name === "string"
+    );
   }
 
   /** GPUs the Deployments on the cluster hold. */
   gpusInUse(): number {
-    return [...this.kube.objects.values()].filter((o) => o.kind === "Deployment").reduce((sum, o) => sum + gpusOf(o), 0);
+    return [...this.kube.objects.values()]
+      .filter((o) => o.kind === "Deployment")
+      .reduce((sum, o) => sum + gpusOf(o), 0);
   }
 
   create(state: ResourceState, config: ProviderConfig): Record<string, any> | void {
@@ -1061,14 +1266,28 @@ export class FakeCloud implements Provider {
     const object = state.inputs;
     const key = FakeCloud.key(object);
     const namespace = object.metadata.namespace;
-    const upsert = config.enableServerSideApply !== "false" && (config.upsertExistingObjects === "true" || process.env.PULUMI_K8S_UPSERT_EXISTING_OBJECTS === "true");
+    const upsert =
+      config.enableServerSideApply !== "false" &&
+      (config.upsertExistingObjects === "true" || process.env.PULUMI_K8S_UPSERT_EXISTING_OBJECTS === "true");
     if (this.kube.objects.has(key) && !upsert) {
-      throw new Error(`${object.kind} "${object.metadata.name}" already exists\n\nThe resource already exists in the cluster. [...] Intentional upsert: set upsertExistingObjects on the provider to allow server-side apply to update existing objects on create.`);
+      throw new Error(
+        `${object.kind} "${object.metadata.name}" already exists\n\nThe resource already exists ` +
+          `in the cluster. [...] Intentional upsert: set upsertExistingObjects on the provider to ` +
+          `allow server-side apply to update existing objects on create.`,
+      );
     }
-    if (namespace && !this.kube.objects.has(objectPath({ apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } }))) throw new Error(`namespaces "${namespace}" not found`);
+    if (
+      namespace &&
+      !this.kube.objects.has(objectPath({ apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } }))
+    )
+      throw new Error(`namespaces "${namespace}" not found`);
     const existed = this.kube.objects.has(key);
     if (!existed && object.kind === "Deployment" && this.gpusInUse() + gpusOf(object) > this.gpuCapacity) {
-      throw new Error(`Deployment ${namespace}/${object.metadata.name}: timed out waiting to be Ready: 0/${object.spec?.replicas ?? 1} Pods scheduled (Insufficient nvidia.com/gpu: ${this.gpuCapacity - this.gpusInUse()} free, ${gpusOf(object)} needed)`);
+      throw new Error(
+        `Deployment ${namespace}/${object.metadata.name}: timed out waiting to be Ready: ` +
+          `0/${object.spec?.replicas ?? 1} Pods scheduled (Insufficient nvidia.com/gpu: ${this.gpuCapacity - this.gpusInUse()} ` +
+          `free, ${gpusOf(object)} needed)`,
+      );
     }
     this.kube.objects.set(key, structuredClone(object));
     if (object.kind === "Job" && !existed) {
@@ -1105,8 +1324,14 @@ export class FakeCloud implements Provider {
       Job: ["spec.completions", "spec.parallelism", "spec.selector", "spec.template"],
       Deployment: ["spec.selector"],
     };
-    const changed = (forceNew[state.inputs.kind] ?? []).filter((path) => !isDeepStrictEqual(at(old.inputs, path), at(state.inputs, path)));
-    if (old.inputs.metadata?.name !== state.inputs.metadata?.name || old.inputs.metadata?.namespace !== state.inputs.metadata?.namespace) changed.push("metadata");
+    const changed = (forceNew[state.inputs.kind] ?? []).filter(
+      (path) => !isDeepStrictEqual(at(old.inputs, path), at(state.inputs, path)),
+    );
+    if (
+      old.inputs.metadata?.name !== state.inputs.metadata?.name ||
+      old.inputs.metadata?.namespace !== state.inputs.metadata?.namespace
+    )
+      changed.push("metadata");
     return changed;
   }
 
@@ -1114,12 +1339,20 @@ export class FakeCloud implements Provider {
     const i = state.inputs;
     if (state.type === "gcp:serviceaccount/account:Account") {
       const key = `${i.project}/${i.accountId}`;
-      if (this.accounts.has(key)) throw new Error(`Error creating service account: googleapi: Error 409: Service account ${i.accountId} already exists within project projects/${i.project}., alreadyExists`);
+      if (this.accounts.has(key))
+        throw new Error(
+          `Error creating service account: googleapi: Error 409: Service account ${i.accountId} ` +
+            `already exists within project projects/${i.project}., alreadyExists`,
+        );
       this.accounts.add(key);
     } else if (state.type.endsWith("/iAMMember:IAMMember")) {
       this.iamBindings.add(`${i.project ?? i.serviceAccountId ?? i.bucket}|${i.role}|${i.member}`);
     } else if (state.type === "gcp:storage/bucket:Bucket") {
-      if (this.buckets.has(i.name)) throw new Error(`googleapi: Error 409: Your previous request to create the named bucket succeeded and you already own it., conflict`);
+      if (this.buckets.has(i.name))
+        throw new Error(
+          `googleapi: Error 409: Your previous request to create the named bucket succeeded and ` +
+            `you already own it., conflict`,
+        );
       this.buckets.add(i.name);
     } else if (state.type === "gcp:monitoring/dashboard:Dashboard") {
       this.dashboards.add(state.name);
@@ -1129,7 +1362,8 @@ export class FakeCloud implements Provider {
   private deleteGcp(state: ResourceState): void {
     const i = state.inputs;
     if (state.type === "gcp:serviceaccount/account:Account") this.accounts.delete(`${i.project}/${i.accountId}`);
-    else if (state.type.endsWith("/iAMMember:IAMMember")) this.iamBindings.delete(`${i.project ?? i.serviceAccountId ?? i.bucket}|${i.role}|${i.member}`);
+    else if (state.type.endsWith("/iAMMember:IAMMember"))
+      this.iamBindings.delete(`${i.project ?? i.serviceAccountId ?? i.bucket}|${i.role}|${i.member}`);
     else if (state.type === "gcp:storage/bucket:Bucket") this.buckets.delete(i.name);
     else if (state.type === "gcp:monitoring/dashboard:Dashboard") this.dashboards.delete(state.name);
   }

@@ -19,15 +19,25 @@ import type { StoredObject, UploadBucket, UploadOptions } from "../lib/collect/g
 export type BucketFault = "forbidden" | "not-found" | "no-credentials";
 
 const FAULTS: Record<BucketFault, Error> = {
-  forbidden: Object.assign(new Error("ci@p.iam.gserviceaccount.com does not have storage.objects.create access to the Google Cloud Storage object."), { code: 403 }),
+  forbidden: Object.assign(
+    new Error(
+      "ci@p.iam.gserviceaccount.com does not have storage.objects.create access to the Google Cloud Storage object.",
+    ),
+    { code: 403 },
+  ),
   "not-found": Object.assign(new Error("The specified bucket does not exist."), { code: 404 }),
-  "no-credentials": new Error("Could not load the default credentials. Browse to https://cloud.google.com/docs/authentication/getting-started for more information."),
+  "no-credentials": new Error(
+    "Could not load the default credentials. Browse to " +
+      "https://cloud.google.com/docs/authentication/getting-started for more information.",
+  ),
 };
 
 /** storage.js MAX_RETRY_DEFAULT. */
 const MAX_RETRIES = 3;
-const unavailable = () => Object.assign(new Error("We encountered an internal error. Please try again."), { code: 503 });
-const preconditionFailed = () => Object.assign(new Error("At least one of the pre-conditions you specified did not hold."), { code: 412 });
+const unavailable = () =>
+  Object.assign(new Error("We encountered an internal error. Please try again."), { code: 503 });
+const preconditionFailed = () =>
+  Object.assign(new Error("At least one of the pre-conditions you specified did not hold."), { code: 412 });
 
 /** What happened to the bucket, in order: what a reader listing it at that moment would see. */
 export interface BucketEvent {
@@ -116,15 +126,20 @@ export class FakeBucket implements UploadBucket {
   async getFiles(options: { prefix: string }): Promise<[StoredObject[]]> {
     if (this.failAfter === 0) throw FAULTS[this.fault];
     const names = [...this.objects.keys()].filter((name) => name.startsWith(options.prefix));
-    return [names.map((name) => ({
-      name,
-      metadata: { generation: String(this.generations.get(name)), md5Hash: crypto.createHash("md5").update(this.objects.get(name)!).digest("base64") },
-      delete: async (deleteOptions: { ifGenerationMatch?: string | number } = {}) => {
-        if (!this.matches(name, deleteOptions.ifGenerationMatch)) throw preconditionFailed();
-        this.objects.delete(name);
-        this.generations.delete(name);
-        this.record("delete", name);
-      },
-    }))];
+    return [
+      names.map((name) => ({
+        name,
+        metadata: {
+          generation: String(this.generations.get(name)),
+          md5Hash: crypto.createHash("md5").update(this.objects.get(name)!).digest("base64"),
+        },
+        delete: async (deleteOptions: { ifGenerationMatch?: string | number } = {}) => {
+          if (!this.matches(name, deleteOptions.ifGenerationMatch)) throw preconditionFailed();
+          this.objects.delete(name);
+          this.generations.delete(name);
+          this.record("delete", name);
+        },
+      })),
+    ];
   }
 }

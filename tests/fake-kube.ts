@@ -3,10 +3,11 @@
 // object stored with setObject at its API path. Enough for the results collector, the shared
 // infrastructure checks and the readiness check. It also holds every object the engine harness
 // (tests/engine.ts) deploys, and deletes a namespace the way the API server does: with everything in it.
-import { KubeConfig } from "@kubernetes/client-node";
+
 import * as http from "node:http";
 import * as https from "node:https";
 import type { AddressInfo } from "node:net";
+import { KubeConfig } from "@kubernetes/client-node";
 
 type Json = Record<string, any>;
 
@@ -82,7 +83,10 @@ export class FakeKube {
     if (!job) return;
     this.jobs.delete(namespace);
     this.resourceVersion++;
-    this.publish(namespace, "DELETED", { ...job, metadata: { ...job.metadata, resourceVersion: String(this.resourceVersion) } });
+    this.publish(namespace, "DELETED", {
+      ...job,
+      metadata: { ...job.metadata, resourceVersion: String(this.resourceVersion) },
+    });
   }
 
   /** Deletes a namespace and everything in it (the namespace controller's cascade). */
@@ -91,13 +95,22 @@ export class FakeKube {
     for (const pod of this.pods.get(namespace) ?? []) this.logs.delete(pod.metadata?.name);
     this.pods.delete(namespace);
     for (const [key, object] of this.objects) {
-      if (object.metadata?.namespace === namespace || (object.kind === "Namespace" && object.metadata?.name === namespace)) this.objects.delete(key);
+      if (
+        object.metadata?.namespace === namespace ||
+        (object.kind === "Namespace" && object.metadata?.name === namespace)
+      )
+        this.objects.delete(key);
     }
   }
 
   /** Sets (or changes) a namespace's load-generator Job and tells its watchers. */
   setJob(namespace: string, job: Json): void {
-    job.metadata = { ...(job.metadata ?? {}), name: "benchmark-tool", namespace, resourceVersion: String(++this.resourceVersion) };
+    job.metadata = {
+      ...(job.metadata ?? {}),
+      name: "benchmark-tool",
+      namespace,
+      resourceVersion: String(++this.resourceVersion),
+    };
     const type = this.jobs.has(namespace) ? "MODIFIED" : "ADDED";
     this.jobs.set(namespace, job);
     this.publish(namespace, type, job);
@@ -106,7 +119,8 @@ export class FakeKube {
   private publish(namespace: string, type: string, object: Json): void {
     this.events.push({ resourceVersion: this.resourceVersion, namespace, type, object });
     for (const watcher of this.watchers) {
-      if (watcher.namespace === namespace || watcher.namespace === "*") watcher.response.write(`${JSON.stringify({ type, object })}\n`);
+      if (watcher.namespace === namespace || watcher.namespace === "*")
+        watcher.response.write(`${JSON.stringify({ type, object })}\n`);
     }
   }
 
@@ -120,7 +134,8 @@ export class FakeKube {
     }
     if (from) {
       for (const event of this.events) {
-        if (event.resourceVersion > Number(from) && (namespace === "*" || event.namespace === namespace)) response.write(`${JSON.stringify({ type: event.type, object: event.object })}\n`);
+        if (event.resourceVersion > Number(from) && (namespace === "*" || event.namespace === namespace))
+          response.write(`${JSON.stringify({ type: event.type, object: event.object })}\n`);
       }
     }
     const watcher = { namespace, response };
@@ -136,22 +151,51 @@ export class FakeKube {
       response.writeHead(status, { "content-type": typeof body === "string" ? "text/plain" : "application/json" });
       response.end(typeof body === "string" ? body : JSON.stringify(body));
     };
-    const notFound = (what: string) => send(404, { kind: "Status", apiVersion: "v1", status: "Failure", reason: "NotFound", code: 404, message: `${what} not found` });
-    if (this.unavailable) return send(503, { kind: "Status", apiVersion: "v1", status: "Failure", reason: "ServiceUnavailable", code: 503, message: "the server is currently unable to handle the request" });
+    const notFound = (what: string) =>
+      send(404, {
+        kind: "Status",
+        apiVersion: "v1",
+        status: "Failure",
+        reason: "NotFound",
+        code: 404,
+        message: `${what} not found`,
+      });
+    if (this.unavailable)
+      return send(503, {
+        kind: "Status",
+        apiVersion: "v1",
+        status: "Failure",
+        reason: "ServiceUnavailable",
+        code: 503,
+        message: "the server is currently unable to handle the request",
+      });
     if (url.pathname === "/apis/batch/v1/jobs") {
-      if (url.searchParams.get("watch") === "true") return this.startWatch("*", response, url.searchParams.get("resourceVersion"));
-      return send(200, { apiVersion: "batch/v1", kind: "JobList", metadata: { resourceVersion: String(this.resourceVersion) }, items: [...this.jobs.values()] });
+      if (url.searchParams.get("watch") === "true")
+        return this.startWatch("*", response, url.searchParams.get("resourceVersion"));
+      return send(200, {
+        apiVersion: "batch/v1",
+        kind: "JobList",
+        metadata: { resourceVersion: String(this.resourceVersion) },
+        items: [...this.jobs.values()],
+      });
     }
     let match = /^\/apis\/batch\/v1\/namespaces\/([^/]+)\/jobs(?:\/([^/]+))?$/.exec(url.pathname);
     if (match) {
       const [, namespace, name] = match;
-      if (url.searchParams.get("watch") === "true") return this.startWatch(namespace, response, url.searchParams.get("resourceVersion"));
+      if (url.searchParams.get("watch") === "true")
+        return this.startWatch(namespace, response, url.searchParams.get("resourceVersion"));
       const job = this.jobs.get(namespace);
       if (name) return job ? send(200, job) : notFound(`jobs.batch "${name}"`);
-      return send(200, { apiVersion: "batch/v1", kind: "JobList", metadata: { resourceVersion: String(this.resourceVersion) }, items: job ? [job] : [] });
+      return send(200, {
+        apiVersion: "batch/v1",
+        kind: "JobList",
+        metadata: { resourceVersion: String(this.resourceVersion) },
+        items: job ? [job] : [],
+      });
     }
     match = /^\/api\/v1\/namespaces\/([^/]+)\/pods$/.exec(url.pathname);
-    if (match) return send(200, { apiVersion: "v1", kind: "PodList", metadata: {}, items: this.pods.get(match[1]) ?? [] });
+    if (match)
+      return send(200, { apiVersion: "v1", kind: "PodList", metadata: {}, items: this.pods.get(match[1]) ?? [] });
     match = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/log$/.exec(url.pathname);
     if (match) {
       // A container's log is logs["pod/container"], else logs["pod"] (the main container's).
@@ -177,20 +221,45 @@ export function objectPath(object: Json): string {
 
 /** A Job in a given state, as the API server reports it. */
 export function jobIn(state: "running" | "succeeded" | "failed"): Json {
-  const conditions = state === "succeeded" ? [{ type: "Complete", status: "True" }] : state === "failed" ? [{ type: "Failed", status: "True", message: "Job has reached the specified backoff limit" }] : [];
+  const conditions =
+    state === "succeeded"
+      ? [{ type: "Complete", status: "True" }]
+      : state === "failed"
+        ? [{ type: "Failed", status: "True", message: "Job has reached the specified backoff limit" }]
+        : [];
   return {
     apiVersion: "batch/v1",
     kind: "Job",
     spec: { backoffLimit: 0, template: { spec: { containers: [] } } },
-    status: { startTime: "2026-11-28T10:00:00Z", ...(state === "succeeded" ? { completionTime: "2026-11-28T10:30:00Z", succeeded: 1 } : {}), ...(state === "failed" ? { failed: 1 } : {}), conditions },
+    status: {
+      startTime: "2026-11-28T10:00:00Z",
+      ...(state === "succeeded" ? { completionTime: "2026-11-28T10:30:00Z", succeeded: 1 } : {}),
+      ...(state === "failed" ? { failed: 1 } : {}),
+      conditions,
+    },
   };
 }
 
-export function pod(name: string, labels: Record<string, string>, containers: Array<[string, string, string]>, extra: Json = {}): Json {
+export function pod(
+  name: string,
+  labels: Record<string, string>,
+  containers: Array<[string, string, string]>,
+  extra: Json = {},
+): Json {
   return {
     apiVersion: "v1",
     kind: "Pod",
     metadata: { name, labels, creationTimestamp: "2026-11-28T10:00:00Z" },
-    status: { phase: "Succeeded", containerStatuses: containers.map(([container, image, imageID]) => ({ name: container, image, imageID, ready: false, restartCount: 0 })), ...extra },
+    status: {
+      phase: "Succeeded",
+      containerStatuses: containers.map(([container, image, imageID]) => ({
+        name: container,
+        image,
+        imageID,
+        ready: false,
+        restartCount: 0,
+      })),
+      ...extra,
+    },
   };
 }

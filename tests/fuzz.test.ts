@@ -18,9 +18,13 @@ describe("fuzzing the catalog engine", () => {
   });
 
   it("mutates with JavaScript-prototype names and huge tokens", () => {
-    for (const name of ["constructor", "__proto__", "toString", "hasOwnProperty", "valueOf"]) assert.ok(FRAGMENTS.includes(name), name);
+    for (const name of ["constructor", "__proto__", "toString", "hasOwnProperty", "valueOf"])
+      assert.ok(FRAGMENTS.includes(name), name);
     const seeds = seedCatalogs();
     const sizes = Array.from({ length: 400 }, (_, index) => fuzzInput(20261201, index, seeds).length);
-    assert.ok(sizes.some((size) => size > 100_000), "some inputs carry a token of 100,000+ characters");
+    assert.ok(
+      sizes.some((size) => size > 100_000),
+      "some inputs carry a token of 100,000+ characters",
+    );
   });
 });

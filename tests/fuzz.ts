@@ -23,7 +23,11 @@ const CATALOG_DIR = path.join(__dirname, "..", "catalog");
 
 /** The inputs mutations start from: every catalog under catalog/, as written. */
 export function seedCatalogs(): string[] {
-  return fs.readdirSync(CATALOG_DIR).filter((name) => name.endsWith(".pbtxt")).sort().map((name) => fs.readFileSync(path.join(CATALOG_DIR, name), "utf8"));
+  return fs
+    .readdirSync(CATALOG_DIR)
+    .filter((name) => name.endsWith(".pbtxt"))
+    .sort()
+    .map((name) => fs.readFileSync(path.join(CATALOG_DIR, name), "utf8"));
 }
 
 export type Outcome = "resolved" | "rejected";
@@ -31,13 +35,18 @@ export type Outcome = "resolved" | "rejected";
 /** Case `index` of the run seeded `seed`: its input text (or bytes). */
 export function fuzzInput(seed: number, index: number, seeds: string[]): string | Buffer {
   const random = seededRandom(seed * 1_000_003 + index);
-  const start = random() < 0.7 ? pick(random, seeds) : noisyPrint(BenchmarksType, randomMessage(BenchmarksType, random), random);
+  const start =
+    random() < 0.7 ? pick(random, seeds) : noisyPrint(BenchmarksType, randomMessage(BenchmarksType, random), random);
   const text = mutate(start, random);
   if (random() < 0.05) {
     // A byte that is not UTF-8 (Latin-1, a lone continuation byte, an overlong form).
     const bytes = Buffer.from(text, "utf8");
     const at = Math.floor(random() * (bytes.length + 1));
-    return Buffer.concat([bytes.subarray(0, at), Buffer.from(pick(random, [[0xe9], [0x80], [0xc0, 0xaf], [0xff, 0xfe]])), bytes.subarray(at)]);
+    return Buffer.concat([
+      bytes.subarray(0, at),
+      Buffer.from(pick(random, [[0xe9], [0x80], [0xc0, 0xaf], [0xff, 0xfe]])),
+      bytes.subarray(at),
+    ]);
   }
   return text;
 }
@@ -51,8 +60,10 @@ export function fuzzCase(input: string | Buffer, file: string): Outcome {
   } catch (error) {
     if (!(error instanceof UserError)) throw new Error(`crash: ${(error as Error).stack ?? error}`);
     const message = error.message;
-    if (!message.startsWith(`${file}:`) || !/^[^:]+:\d+:\d+: /.test(message)) throw new Error(`error without file:line:column: ${message}`);
-    if (message.includes("\n") || [...message].length > MAX_ERROR_LENGTH) throw new Error(`error longer than one line of ${MAX_ERROR_LENGTH} characters: ${message.slice(0, 300)}`);
+    if (!message.startsWith(`${file}:`) || !/^[^:]+:\d+:\d+: /.test(message))
+      throw new Error(`error without file:line:column: ${message}`);
+    if (message.includes("\n") || [...message].length > MAX_ERROR_LENGTH)
+      throw new Error(`error longer than one line of ${MAX_ERROR_LENGTH} characters: ${message.slice(0, 300)}`);
   }
   // Whatever parses prints and parses back to the same message.
   let parsed: Benchmarks | undefined;
@@ -108,7 +119,9 @@ async function runAll(count: number, seed: number, workers: number): Promise<Sum
       next = to;
       while (from < to) {
         from = await new Promise<number>((resolve) => {
-          const child = fork(__filename, ["--chunk", String(seed), String(from), String(to)], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+          const child = fork(__filename, ["--chunk", String(seed), String(from), String(to)], {
+            stdio: ["ignore", "inherit", "inherit", "ipc"],
+          });
           let current = from;
           let timer: NodeJS.Timeout | undefined;
           const arm = () => {
@@ -119,20 +132,27 @@ async function runAll(count: number, seed: number, workers: number): Promise<Sum
             }, HANG_SECONDS * 1000);
           };
           arm();
-          child.on("message", (message: { type: string; index: number; outcome?: Outcome; problem?: string; ms?: number }) => {
-            current = message.index;
-            if (message.type === "start") return arm();
-            summary.cases++;
-            summary.slowestMs = Math.max(summary.slowestMs, message.ms ?? 0);
-            if (message.problem) summary.crashes.push({ index: message.index, problem: message.problem });
-            else if (message.outcome === "resolved") summary.resolved++;
-            else summary.rejected++;
-            if (summary.cases % 10000 === 0) console.log(`  ${summary.cases.toLocaleString("en-US")} cases, ${Math.round((Date.now() - startedAt) / 1000)} s`);
-          });
+          child.on(
+            "message",
+            (message: { type: string; index: number; outcome?: Outcome; problem?: string; ms?: number }) => {
+              current = message.index;
+              if (message.type === "start") return arm();
+              summary.cases++;
+              summary.slowestMs = Math.max(summary.slowestMs, message.ms ?? 0);
+              if (message.problem) summary.crashes.push({ index: message.index, problem: message.problem });
+              else if (message.outcome === "resolved") summary.resolved++;
+              else summary.rejected++;
+              if (summary.cases % 10000 === 0)
+                console.log(
+                  `  ${summary.cases.toLocaleString("en-US")} cases, ${Math.round((Date.now() - startedAt) / 1000)} s`,
+                );
+            },
+          );
           child.on("exit", (code) => {
             clearTimeout(timer);
             const hung = summary.hangs.includes(current);
-            if (code !== 0 && !hung) summary.crashes.push({ index: current, problem: `the fuzzing process died (exit ${code}) on this case` });
+            if (code !== 0 && !hung)
+              summary.crashes.push({ index: current, problem: `the fuzzing process died (exit ${code}) on this case` });
             // Go on after the case that hung or killed the process; a chunk that ended normally is done.
             resolve(code === 0 ? to : current + 1);
           });
@@ -160,11 +180,18 @@ async function main(): Promise<void> {
   const seed = option("--seed", 1);
   const workers = option("--workers", Math.max(1, Math.min(4, (await import("node:os")).availableParallelism())));
   const started = Date.now();
-  console.log(`fuzzing ${count.toLocaleString("en-US")} catalogs (seed ${seed}, ${workers} processes, a case running over ${HANG_SECONDS} s is a hang)`);
+  console.log(
+    `fuzzing ${count.toLocaleString("en-US")} catalogs (seed ${seed}, ${workers} processes, a ` +
+      `case running over ${HANG_SECONDS} s is a hang)`,
+  );
   const summary = await runAll(count, seed, workers);
   for (const crash of summary.crashes.slice(0, 20)) console.log(`CRASH case ${crash.index}: ${crash.problem}`);
   for (const hang of summary.hangs.slice(0, 20)) console.log(`HANG case ${hang}`);
-  console.log(`${summary.cases.toLocaleString("en-US")} cases in ${Math.round((Date.now() - started) / 1000)} s: ${summary.resolved} resolved, ${summary.rejected} rejected with one clear line, ${summary.crashes.length} crashes, ${summary.hangs.length} hangs; slowest case ${summary.slowestMs} ms`);
+  console.log(
+    `${summary.cases.toLocaleString("en-US")} cases in ${Math.round((Date.now() - started) / 1000)} ` +
+      `s: ${summary.resolved} resolved, ${summary.rejected} rejected with one clear line, ${summary.crashes.length} ` +
+      `crashes, ${summary.hangs.length} hangs; slowest case ${summary.slowestMs} ms`,
+  );
   console.log("reproduce a case: fuzzCase(fuzzInput(seed, index, seedCatalogs()), name) in tests/fuzz.ts");
   process.exitCode = summary.crashes.length || summary.hangs.length ? 1 : 0;
 }

@@ -5,8 +5,8 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { ResultMetadata } from "../lib/results/record";
 import { UPLOAD_CONCURRENCY, uploadBenchmark } from "../lib/collect/gcs";
+import type { ResultMetadata } from "../lib/results/record";
 import { benchmarkPaths } from "../lib/snapshot/layout";
 import { FakeBucket } from "./fake-gcs";
 import { tempDir } from "./helpers";
@@ -24,13 +24,22 @@ function collected(output: string, files: Record<string, string>, collection = 1
   fs.writeFileSync(paths.benchmarkPbtxt, 'name: "sim-a"\n');
   fs.writeFileSync(paths.manifest("namespace"), "kind: Namespace\n");
   for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(paths.resultsJsonDir, name), text);
-  fs.writeFileSync(paths.metadata, JSON.stringify({
-    benchmark: "sim-a", run_id: RUN, namespace: NAMESPACE, job_state: "succeeded", images: [], start_time: `collection ${collection}`,
-    gcs: { bucket: "b", prefix: PREFIX, uploaded: false, objects: [] },
-  }));
+  fs.writeFileSync(
+    paths.metadata,
+    JSON.stringify({
+      benchmark: "sim-a",
+      run_id: RUN,
+      namespace: NAMESPACE,
+      job_state: "succeeded",
+      images: [],
+      start_time: `collection ${collection}`,
+      gcs: { bucket: "b", prefix: PREFIX, uploaded: false, objects: [] },
+    }),
+  );
   return paths;
 }
-const metadataOf = (paths: ReturnType<typeof benchmarkPaths>) => JSON.parse(fs.readFileSync(paths.metadata, "utf8")) as ResultMetadata & { start_time: string };
+const metadataOf = (paths: ReturnType<typeof benchmarkPaths>) =>
+  JSON.parse(fs.readFileSync(paths.metadata, "utf8")) as ResultMetadata & { start_time: string };
 
 /** What the bucket should hold for `paths`: every file under its folder, by object name. */
 function expectedObjects(paths: ReturnType<typeof benchmarkPaths>): Map<string, string> {
@@ -56,10 +65,14 @@ describe("GCS upload against a bucket that fails like GCS", () => {
     for (const [i, name] of names.entries()) (i % 2 ? bucket.lostAfter : bucket.lostBefore).set(name, 1);
     const objects = await uploadBenchmark(bucket, paths);
     assert.equal(metadataOf(paths).gcs!.uploaded, true);
-    assert.deepEqual(new Map([...bucket.objects].filter(([name]) => !name.endsWith("/metadata.json"))), new Map([...expectedObjects(paths)].filter(([name]) => !name.endsWith("/metadata.json"))));
+    assert.deepEqual(
+      new Map([...bucket.objects].filter(([name]) => !name.endsWith("/metadata.json"))),
+      new Map([...expectedObjects(paths)].filter(([name]) => !name.endsWith("/metadata.json"))),
+    );
     assert.deepEqual(JSON.parse(bucket.objects.get(`${PREFIX}/results/metadata.json`)!), metadataOf(paths));
     assert.equal(objects.length, names.length);
-    for (const name of names) assert.ok((bucket.sends.get(name) ?? 0) <= 2, `${name} sent ${bucket.sends.get(name)} times`);
+    for (const name of names)
+      assert.ok((bucket.sends.get(name) ?? 0) <= 2, `${name} sent ${bucket.sends.get(name)} times`);
     assert.equal(bucket.autoRetry, true, "no upload without a precondition turned the client's retries off");
   });
 
@@ -70,7 +83,10 @@ describe("GCS upload against a bucket that fails like GCS", () => {
     const bucket = new FakeBucket("b");
     bucket.failAfter = 20;
     await assert.rejects(uploadBenchmark(bucket, paths), /the next `pulumi up` retries/);
-    assert.ok(bucket.maxInFlight > 1 && bucket.maxInFlight <= UPLOAD_CONCURRENCY, `at most ${UPLOAD_CONCURRENCY} at once (saw ${bucket.maxInFlight})`);
+    assert.ok(
+      bucket.maxInFlight > 1 && bucket.maxInFlight <= UPLOAD_CONCURRENCY,
+      `at most ${UPLOAD_CONCURRENCY} at once (saw ${bucket.maxInFlight})`,
+    );
     const landed = new Set(bucket.objects.keys());
     bucket.failAfter = undefined;
     bucket.sends.clear();
@@ -80,7 +96,10 @@ describe("GCS upload against a bucket that fails like GCS", () => {
     // The upload was complete but not recorded locally (interrupted before): nothing is sent again.
     const text = fs.readFileSync(paths.metadata, "utf8");
     fs.chmodSync(paths.metadata, 0o644);
-    fs.writeFileSync(paths.metadata, JSON.stringify({ ...JSON.parse(text), gcs: { bucket: "b", prefix: PREFIX, uploaded: false, objects: [] } }));
+    fs.writeFileSync(
+      paths.metadata,
+      JSON.stringify({ ...JSON.parse(text), gcs: { bucket: "b", prefix: PREFIX, uploaded: false, objects: [] } }),
+    );
     bucket.sends.clear();
     await uploadBenchmark(bucket, paths);
     assert.equal(bucket.sends.size, 0);
@@ -94,7 +113,10 @@ describe("GCS upload against a bucket that fails like GCS", () => {
     fs.writeFileSync(`${paths.benchmarkPbtxt}.tmp-4242`, "half");
     const bucket = new FakeBucket("b");
     await uploadBenchmark(bucket, paths);
-    assert.deepEqual([...bucket.objects.keys()].filter((name) => /staging|\.tmp-/.test(name)), []);
+    assert.deepEqual(
+      [...bucket.objects.keys()].filter((name) => /staging|\.tmp-/.test(name)),
+      [],
+    );
     assert.ok(bucket.objects.has(`${PREFIX}/results/json/a.json`));
   });
 
@@ -115,7 +137,8 @@ describe("GCS upload against a bucket that fails like GCS", () => {
       if (metadata === undefined) continue;
       // Whenever metadata.json is there, the data objects are exactly those of the collection it describes.
       const described = states.get(JSON.parse(metadata).start_time)!;
-      const data = (objects: ReadonlyMap<string, string>) => [...objects].filter(([name]) => !name.endsWith("/metadata.json")).sort();
+      const data = (objects: ReadonlyMap<string, string>) =>
+        [...objects].filter(([name]) => !name.endsWith("/metadata.json")).sort();
       assert.deepEqual(data(event.after), data(described), `event ${i}: ${event.op} ${event.name}`);
     }
     assert.deepEqual([...bucket.objects.keys()].sort(), [...states.get("collection 2")!.keys()].sort());

@@ -6,8 +6,8 @@ import * as assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import * as pulumi from "@pulumi/pulumi";
 import { BatchV1Api } from "@kubernetes/client-node";
+import * as pulumi from "@pulumi/pulumi";
 import YAML from "yaml";
 import { runProgram } from "../components/program";
 import { readSettings } from "../components/settings";
@@ -49,7 +49,9 @@ server.listen(0, "127.0.0.1", () => console.log(server.address().port));
 async function metadataServer(): Promise<{ host: string; tokens: () => number; close: () => void }> {
   const counter = path.join(tempDir("metadata-"), "tokens");
   const child = spawn(process.execPath, ["-e", METADATA_SERVER, counter], { stdio: ["ignore", "pipe", "inherit"] });
-  const port = await new Promise<string>((resolve) => child.stdout.once("data", (data) => resolve(String(data).trim())));
+  const port = await new Promise<string>((resolve) =>
+    child.stdout.once("data", (data) => resolve(String(data).trim())),
+  );
   return {
     host: `127.0.0.1:${port}`,
     tokens: () => (fs.existsSync(counter) ? Number(fs.readFileSync(counter, "utf8")) : 0),
@@ -66,14 +68,39 @@ describe("reaching a GKE cluster with the machine's Google credentials (gkeClust
   before(async () => {
     // The API server's certificate, self-signed for 127.0.0.1: its CA is what GKE's API gives.
     const dir = tempDir("tls-");
-    execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=fake-apiserver",
-      "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", path.join(dir, "key.pem"), "-out", path.join(dir, "cert.pem")], { stdio: "ignore" });
+    execFileSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=fake-apiserver",
+        "-addext",
+        "subjectAltName=IP:127.0.0.1",
+        "-keyout",
+        path.join(dir, "key.pem"),
+        "-out",
+        path.join(dir, "cert.pem"),
+      ],
+      { stdio: "ignore" },
+    );
     const cert = fs.readFileSync(path.join(dir, "cert.pem"), "utf8");
     ca = Buffer.from(cert).toString("base64");
     await kube.start({ tls: { key: fs.readFileSync(path.join(dir, "key.pem"), "utf8"), cert } });
     metadata = await metadataServer();
-    // No other credentials: the metadata server is the machine's (a GKE node, a Deployments executor's federation alike).
-    for (const [key, value] of Object.entries({ GCE_METADATA_HOST: metadata.host, HOME: tempDir("home-"), GOOGLE_APPLICATION_CREDENTIALS: undefined, GOOGLE_CREDENTIALS: undefined })) {
+    // No other credentials: the metadata server is the machine's (a GKE node, a Deployments executor's
+    // federation alike).
+    for (const [key, value] of Object.entries({
+      GCE_METADATA_HOST: metadata.host,
+      HOME: tempDir("home-"),
+      GOOGLE_APPLICATION_CREDENTIALS: undefined,
+      GOOGLE_CREDENTIALS: undefined,
+    })) {
       saved[key] = process.env[key];
       if (value === undefined) delete process.env[key];
       else process.env[key] = value;
@@ -89,9 +116,18 @@ describe("reaching a GKE cluster with the machine's Google credentials (gkeClust
   });
 
   it("parses the cluster path, and refuses anything else in one line", () => {
-    assert.deepEqual(parseGkeCluster("projects/my-project/locations/us-central1/clusters/bench"), { project: "my-project", location: "us-central1", name: "bench" });
-    assert.match(String(parseGkeCluster("my-project/us-central1/bench")), /^gkeCluster "my-project\/us-central1\/bench" is not of the form projects\/<project id>\/locations\/<region or zone>\/clusters\/<cluster name>$/);
-    assert.deepEqual(googleAuthOptions({ GOOGLE_CREDENTIALS: '{"type":"external_account"}' }), { credentials: { type: "external_account" } });
+    assert.deepEqual(parseGkeCluster("projects/my-project/locations/us-central1/clusters/bench"), {
+      project: "my-project",
+      location: "us-central1",
+      name: "bench",
+    });
+    assert.match(
+      String(parseGkeCluster("my-project/us-central1/bench")),
+      /^gkeCluster "my-project\/us-central1\/bench" is not of the form projects\/<project id>\/locations\/<region or zone>\/clusters\/<cluster name>$/,
+    );
+    assert.deepEqual(googleAuthOptions({ GOOGLE_CREDENTIALS: '{"type":"external_account"}' }), {
+      credentials: { type: "external_account" },
+    });
     assert.deepEqual(googleAuthOptions({ GOOGLE_CREDENTIALS: "/tmp/creds.json" }), { keyFilename: "/tmp/creds.json" });
     assert.deepEqual(googleAuthOptions({}), {});
   });
@@ -103,52 +139,87 @@ describe("reaching a GKE cluster with the machine's Google credentials (gkeClust
     assert.equal(credential.apiVersion, "client.authentication.k8s.io/v1beta1");
     assert.equal(credential.status.token, TOKEN);
     assert.ok(Date.parse(credential.status.expirationTimestamp) > Date.now());
-    const kubeconfig = gkeKubeconfig({ project: "my-project", location: "us-central1", name: "bench" }, kube.url, ca, command);
+    const kubeconfig = gkeKubeconfig(
+      { project: "my-project", location: "us-central1", name: "bench" },
+      kube.url,
+      ca,
+      command,
+    );
     assert.equal(YAML.parse(kubeconfig)["current-context"], "gke_my-project_us-central1_bench");
     kube.setJob("x-run", jobIn("running"));
-    await loadKubeConfig(kubeconfig).makeApiClient(BatchV1Api).readNamespacedJob({ name: "benchmark-tool", namespace: "x-run" });
+    await loadKubeConfig(kubeconfig)
+      .makeApiClient(BatchV1Api)
+      .readNamespacedJob({ name: "benchmark-tool", namespace: "x-run" });
     assert.equal(kube.authorizations.at(-1), `Bearer ${TOKEN}`);
   });
 
-  it("runs a stack that names its cluster: the provider is built from the GCP API's endpoint and CA, the collector reaches it, replaced only if the cluster changes", async () => {
-    installSharedInfrastructure(kube);
-    const cluster = "projects/my-project/locations/us-central1/clusters/bench";
-    const catalog = path.join(tempDir("catalog-"), "gke.pbtxt");
-    fs.writeFileSync(catalog, 'benchmarks { name: "sim" config { model_server { sim { model: "m" } replicas: 1 } load_balancer { k8s_service {} } benchmark_tool { image: "lpg:v1" lpg { request_rates: "5" } } } }');
-    const asked: Array<Record<string, unknown>> = [];
-    const invoke = (token: string, inputs: Record<string, any>) => {
-      if (token !== "gcp:container/getCluster:getCluster") return invokeResults(token, inputs);
-      asked.push(inputs);
-      // GKE gives the endpoint as an address, without a scheme.
-      return { ...inputs, endpoint: kube.url.replace("https://", ""), masterAuths: [{ clusterCaCertificate: ca }] };
-    };
-    const values = { "inference-bench:catalog": catalog, "inference-bench:gkeCluster": cluster, "inference-bench:prerequisites": "true", "inference-bench:outputDir": tempDir("machine-") };
-    const config = { values, secrets: new Set<string>() };
-    const program = () => runProgram(readSettings(new pulumi.Config(), pulumi.getStack())) as unknown as Promise<Record<string, unknown>>;
-    const engine = new Engine({ projectFile: path.join(PROJECT_ROOT, "Pulumi.yaml"), stack: "gke-1", config, program, provider: new FakeCloud(kube), computed: computedOutputs, invoke });
-    const before = kube.authorizations.length;
-    await engine.up({ env: DRIVER_ENV });
-    assert.deepEqual(asked[0], { project: "my-project", location: "us-central1", name: "bench" });
-    const provider = engine.checkpoint.find((r) => r.type === "pulumi:providers:kubernetes")!;
-    assert.equal(provider.inputs.clusterIdentifier, cluster);
-    assert.equal(provider.inputs.upsertExistingObjects, "true");
-    // A secret in the provider's inputs (the state encrypts it): the SDK's secret wrapper holds the text.
-    const secret = provider.inputs.kubeconfig as { value: string };
-    assert.equal(typeof secret.value, "string", JSON.stringify(provider.inputs.kubeconfig).slice(0, 200));
-    const kubeconfig = YAML.parse(secret.value);
-    assert.equal(kubeconfig.clusters[0].cluster["certificate-authority-data"], ca);
-    assert.equal(kubeconfig.users[0].user.exec.args[0], path.join(PROJECT_ROOT, "scripts", "gke-token.cjs"));
-    assert.ok(kube.authorizations.slice(before).every((a) => a === `Bearer ${TOKEN}`) && kube.authorizations.length > before, "the prerequisites check used the token");
-    // The collector reaches the cluster the same way; the load generator finished.
-    kube.pods.set("sim-gke-1", [pod("benchmark-tool-sim", { "job-name": "benchmark-tool" }, [["benchmark-tool", "lpg:v1", "lpg@sha256:1"]])]);
-    kube.logs.set("benchmark-tool-sim", wrapperLog([[resultFileName(5, "m"), generation1(5, "m")]]));
-    kube.setJob("sim-gke-1", jobIn("succeeded"));
-    // Another machine: the token script sits elsewhere, the cluster is the same: no replacement.
-    const collected = await engine.up({ env: DRIVER_ENV });
-    assert.deepEqual(collected.outputs.done, ["sim"]);
-    assert.ok(!collected.steps.some((s) => s.op === "replace"));
-    assert.ok(metadata.tokens() > 0);
-    await engine.destroy({ runProgram: true });
-    kube.reset();
-  });
+  it(
+    "runs a stack that names its cluster: the provider is built from the GCP API's endpoint and CA, " +
+      "the collector reaches it, replaced only if the cluster changes",
+    async () => {
+      installSharedInfrastructure(kube);
+      const cluster = "projects/my-project/locations/us-central1/clusters/bench";
+      const catalog = path.join(tempDir("catalog-"), "gke.pbtxt");
+      fs.writeFileSync(
+        catalog,
+        'benchmarks { name: "sim" config { model_server { sim { model: "m" } replicas: 1 } ' +
+          'load_balancer { k8s_service {} } benchmark_tool { image: "lpg:v1" lpg { request_rates: "5" ' +
+          "} } } }",
+      );
+      const asked: Array<Record<string, unknown>> = [];
+      const invoke = (token: string, inputs: Record<string, any>) => {
+        if (token !== "gcp:container/getCluster:getCluster") return invokeResults(token, inputs);
+        asked.push(inputs);
+        // GKE gives the endpoint as an address, without a scheme.
+        return { ...inputs, endpoint: kube.url.replace("https://", ""), masterAuths: [{ clusterCaCertificate: ca }] };
+      };
+      const values = {
+        "inference-bench:catalog": catalog,
+        "inference-bench:gkeCluster": cluster,
+        "inference-bench:prerequisites": "true",
+        "inference-bench:outputDir": tempDir("machine-"),
+      };
+      const config = { values, secrets: new Set<string>() };
+      const program = () =>
+        runProgram(readSettings(new pulumi.Config(), pulumi.getStack())) as unknown as Promise<Record<string, unknown>>;
+      const engine = new Engine({
+        projectFile: path.join(PROJECT_ROOT, "Pulumi.yaml"),
+        stack: "gke-1",
+        config,
+        program,
+        provider: new FakeCloud(kube),
+        computed: computedOutputs,
+        invoke,
+      });
+      const before = kube.authorizations.length;
+      await engine.up({ env: DRIVER_ENV });
+      assert.deepEqual(asked[0], { project: "my-project", location: "us-central1", name: "bench" });
+      const provider = engine.checkpoint.find((r) => r.type === "pulumi:providers:kubernetes")!;
+      assert.equal(provider.inputs.clusterIdentifier, cluster);
+      assert.equal(provider.inputs.upsertExistingObjects, "true");
+      // A secret in the provider's inputs (the state encrypts it): the SDK's secret wrapper holds the text.
+      const secret = provider.inputs.kubeconfig as { value: string };
+      assert.equal(typeof secret.value, "string", JSON.stringify(provider.inputs.kubeconfig).slice(0, 200));
+      const kubeconfig = YAML.parse(secret.value);
+      assert.equal(kubeconfig.clusters[0].cluster["certificate-authority-data"], ca);
+      assert.equal(kubeconfig.users[0].user.exec.args[0], path.join(PROJECT_ROOT, "scripts", "gke-token.cjs"));
+      assert.ok(
+        kube.authorizations.slice(before).every((a) => a === `Bearer ${TOKEN}`) && kube.authorizations.length > before,
+        "the prerequisites check used the token",
+      );
+      // The collector reaches the cluster the same way; the load generator finished.
+      kube.pods.set("sim-gke-1", [
+        pod("benchmark-tool-sim", { "job-name": "benchmark-tool" }, [["benchmark-tool", "lpg:v1", "lpg@sha256:1"]]),
+      ]);
+      kube.logs.set("benchmark-tool-sim", wrapperLog([[resultFileName(5, "m"), generation1(5, "m")]]));
+      kube.setJob("sim-gke-1", jobIn("succeeded"));
+      // Another machine: the token script sits elsewhere, the cluster is the same: no replacement.
+      const collected = await engine.up({ env: DRIVER_ENV });
+      assert.deepEqual(collected.outputs.done, ["sim"]);
+      assert.ok(!collected.steps.some((s) => s.op === "replace"));
+      assert.ok(metadata.tokens() > 0);
+      await engine.destroy({ runProgram: true });
+      kube.reset();
+    },
+  );
 });

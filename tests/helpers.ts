@@ -30,7 +30,11 @@ export interface CliResult {
 }
 
 /** Runs one of the project's CLIs (cli/<name>.ts) the way `npm run -s <name> --` does. */
-export function runCli(name: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): CliResult {
+export function runCli(
+  name: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): CliResult {
   const tsx = path.join(PROJECT_ROOT, "node_modules", ".bin", "tsx");
   const result = spawnSync(tsx, [path.join(PROJECT_ROOT, "cli", `${name}.ts`), ...args], {
     cwd: options.cwd ?? PROJECT_ROOT,

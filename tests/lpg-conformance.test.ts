@@ -17,19 +17,19 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { Stat } from "../proto/benchmark-types";
 import { resolveCatalogText } from "../lib/catalog/catalog";
-import { WRAPPER_FILES } from "../lib/manifests/load-generator";
 import { collectBenchmark } from "../lib/collect/collect";
+import { WRAPPER_FILES } from "../lib/manifests/load-generator";
 import type { CollectionRecord, ResultMetadata } from "../lib/results/record";
-import { importRuns } from "../lib/store/import";
 import { readBenchmarkState } from "../lib/results/status";
-import { achievedRate } from "../lib/tool-output/load-fidelity";
 import { benchmarkPaths } from "../lib/snapshot/layout";
+import { importRuns } from "../lib/store/import";
 import { openStore } from "../lib/store/store";
+import { achievedRate } from "../lib/tool-output/load-fidelity";
+import type { Stat } from "../proto/benchmark-types";
 import { FakeKube, jobIn, pod } from "./fake-kube";
 import { tempDir } from "./helpers";
-import { type LpgCommit, lpgKit, type LpgRun, runRealLpg } from "./real-lpg";
+import { type LpgCommit, type LpgRun, lpgKit, runRealLpg } from "./real-lpg";
 
 /** run-lpg.sh's stand-in token (its HF_TOKEN default). */
 const TOKEN = "hf_StandInToken0000";
@@ -48,17 +48,42 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  { name: "old-stream-warmup", commit: "07628c9", rates: "5", env: { STREAM_REQUEST: "true", WARMUP_SECONDS: "2", SLEEP_TIME: "1" } },
+  {
+    name: "old-stream-warmup",
+    commit: "07628c9",
+    rates: "5",
+    env: { STREAM_REQUEST: "true", WARMUP_SECONDS: "2", SLEEP_TIME: "1" },
+  },
   { name: "old-failing", commit: "07628c9", rates: "5", env: { FAIL_EVERY: "4", STREAM_REQUEST: "false" } },
-  { name: "old-v1-metrics", commit: "07628c9", rates: "5", env: { V1_METRICS: "1", SCRAPE_SERVER_METRICS: "true", STREAM_REQUEST: "false" } },
-  { name: "head-failing-rate0", commit: "c29b163", rates: "5,0", env: { FAIL_EVERY: "4", STREAM_REQUEST: "true", WARMUP_SECONDS: "1", MAX_NUM_PROMPTS: "8", SLEEP_TIME: "0" } },
-  { name: "head-v1-metrics", commit: "c29b163", rates: "5", env: { V1_METRICS: "1", SCRAPE_SERVER_METRICS: "true", STREAM_REQUEST: "false", SLEEP_TIME: "0" } },
+  {
+    name: "old-v1-metrics",
+    commit: "07628c9",
+    rates: "5",
+    env: { V1_METRICS: "1", SCRAPE_SERVER_METRICS: "true", STREAM_REQUEST: "false" },
+  },
+  {
+    name: "head-failing-rate0",
+    commit: "c29b163",
+    rates: "5,0",
+    env: { FAIL_EVERY: "4", STREAM_REQUEST: "true", WARMUP_SECONDS: "1", MAX_NUM_PROMPTS: "8", SLEEP_TIME: "0" },
+  },
+  {
+    name: "head-v1-metrics",
+    commit: "c29b163",
+    rates: "5",
+    env: { V1_METRICS: "1", SCRAPE_SERVER_METRICS: "true", STREAM_REQUEST: "false", SLEEP_TIME: "0" },
+  },
   { name: "head-unwrapped", commit: "c29b163", rates: "5", env: { SLEEP_TIME: "0" }, wrapped: false },
 ];
 
 /** Python's json.dump writes NaN; the LPG's files are read the way lib/tool-output/lpg.ts reads them. */
 function readLpgJson(file: string): Json {
-  return JSON.parse(fs.readFileSync(file, "utf8").replace(/\bNaN\b/g, "null").replace(/-?\bInfinity\b/g, "1e999"));
+  return JSON.parse(
+    fs
+      .readFileSync(file, "utf8")
+      .replace(/\bNaN\b/g, "null")
+      .replace(/-?\bInfinity\b/g, "1e999"),
+  );
 }
 
 /** The weighted file of a rate (the one the collector reads, as the LPG writes one per rate). */
@@ -86,17 +111,41 @@ describe("LPG conformance: the real LPG through our wrapper and collector", func
       for (const c of CASES) {
         const run = await runRealLpg(kit, c.commit, {
           ...(c.wrapped === false ? {} : { entry: path.join(wrapperDir, "run-benchmark.sh") }),
-          env: { LOAD_GENERATOR: "lpg", REQUEST_RATES: c.rates, BENCHMARK_TIME_SECONDS: "3", MODELS: MODEL, TOKENIZER: MODEL, ...c.env },
+          env: {
+            LOAD_GENERATOR: "lpg",
+            REQUEST_RATES: c.rates,
+            BENCHMARK_TIME_SECONDS: "3",
+            MODELS: MODEL,
+            TOKENIZER: MODEL,
+            ...c.env,
+          },
         });
         runs.set(c.name, run);
-        const [benchmark] = resolveCatalogText(`benchmarks { name: "${c.name}" config { model_server { sim { model: "${MODEL}" } replicas: 1 } load_balancer { k8s_service {} }
-          benchmark_tool { image: "lpg@sha256:${c.commit}" lpg { request_rates: "${c.rates}" benchmark_time_seconds: "3" } } } }`, "conformance.pbtxt");
+        const [benchmark] = resolveCatalogText(
+          `benchmarks { name: "${c.name}" config { model_server { sim { model: "${MODEL}" } replicas: 1 } load_balancer { k8s_service {} }
+          benchmark_tool { image: "lpg@sha256:${c.commit}" lpg { request_rates: "${c.rates}" benchmark_time_seconds: "3" } } } }`,
+          "conformance.pbtxt",
+        );
         const namespace = `${c.name}-${RUN}`;
         const podName = `benchmark-tool-${c.name}`;
         kube.setJob(namespace, jobIn(run.exitStatus === 0 ? "succeeded" : "failed"));
-        kube.pods.set(namespace, [pod(podName, { "job-name": "benchmark-tool", "app.kubernetes.io/component": "load-generator" }, [["benchmark-tool", `lpg:${c.commit}`, `lpg@sha256:${c.commit}`]])]);
+        kube.pods.set(namespace, [
+          pod(podName, { "job-name": "benchmark-tool", "app.kubernetes.io/component": "load-generator" }, [
+            ["benchmark-tool", `lpg:${c.commit}`, `lpg@sha256:${c.commit}`],
+          ]),
+        ]);
         kube.logs.set(podName, run.podLog);
-        records.set(c.name, await collectBenchmark({ kubeConfig, benchmark, runId: RUN, namespace, paths: benchmarkPaths(output, RUN, c.name), timeoutSeconds: 30 }));
+        records.set(
+          c.name,
+          await collectBenchmark({
+            kubeConfig,
+            benchmark,
+            runId: RUN,
+            namespace,
+            paths: benchmarkPaths(output, RUN, c.name),
+            timeoutSeconds: 30,
+          }),
+        );
       }
     } finally {
       await kube.stop();
@@ -104,9 +153,13 @@ describe("LPG conformance: the real LPG through our wrapper and collector", func
   });
 
   const stats = (name: string): Stat[] => readBenchmarkState(benchmarkPaths(output, RUN, name)).result?.stats ?? [];
-  const metadata = (name: string) => JSON.parse(fs.readFileSync(benchmarkPaths(output, RUN, name).metadata, "utf8")) as ResultMetadata;
+  const metadata = (name: string) =>
+    JSON.parse(fs.readFileSync(benchmarkPaths(output, RUN, name).metadata, "utf8")) as ResultMetadata;
 
-  /** The collector's figures against the file the LPG wrote, and the load-delivered verdict against the file's own attempted ÷ duration. */
+  /**
+   * The collector's figures against the file the LPG wrote, and the load-delivered verdict against the file's
+   * own attempted ÷ duration.
+   */
   function checkAgainstFiles(name: string, rates: string[]): void {
     const run = runs.get(name)!;
     const record = records.get(name)!;
@@ -118,36 +171,52 @@ describe("LPG conformance: the real LPG through our wrapper and collector", func
       const stat = collected[i];
       assert.equal(stat.num_prompts_attempted, m.num_prompts_attempted);
       assert.equal(stat.num_prompts_succeeded, m.num_prompts_succeeded);
-      // With no success the LPG writes zeros in place of latencies: they are dropped, not figures (lib/tool-output/lpg.ts).
+      // With no success the LPG writes zeros in place of latencies: they are dropped, not figures
+      // (lib/tool-output/lpg.ts).
       if (m.num_prompts_succeeded === 0) assert.equal(stat.request_latency, undefined);
       else assert.equal(stat.request_latency!.p90, m.p90_latency ?? m.p90_latency_ms);
       assert.equal(stat.benchmark_time_seconds, m.benchmark_time);
       assert.ok(Math.abs(stat.throughput!.mean! - m.throughput) < 1e-6 * Math.max(1, m.throughput));
       const label = `rate ${Number(rate).toFixed(1)}`;
       const failed = m.num_prompts_attempted - m.num_prompts_succeeded;
-      assert.equal(record.problems.some((p) => p.startsWith(`${label}: `) && /requests failed/.test(p)), failed > 0, `${name} ${label}: failed requests named iff the file has some`);
+      assert.equal(
+        record.problems.some((p) => p.startsWith(`${label}: `) && /requests failed/.test(p)),
+        failed > 0,
+        `${name} ${label}: failed requests named iff the file has some`,
+      );
       const achieved = achievedRate(stat) ?? m.num_prompts_attempted / m.benchmark_time;
       const undelivered = Number(rate) > 0 && achieved < 0.95 * Number(rate);
-      assert.equal(record.problems.some((p) => p.startsWith(`${label}: load not delivered`)), undelivered, `${name} ${label}: achieved ${achieved}`);
+      assert.equal(
+        record.problems.some((p) => p.startsWith(`${label}: load not delivered`)),
+        undelivered,
+        `${name} ${label}: achieved ${achieved}`,
+      );
     }
   }
 
-  it("07628c9 streams (TTFT measured), warms up first (recorded, no result file), and is stopped after LPG_FINISHED", () => {
-    const run = runs.get("old-stream-warmup")!;
-    assert.equal(run.exitStatus, 0);
-    checkAgainstFiles("old-stream-warmup", ["5"]);
-    const file = weightedFile(run, "5");
-    const [stat] = stats("old-stream-warmup");
-    assert.ok(file.metrics.avg_TTFT > 0, "the LPG measured TTFT: streaming was on");
-    assert.equal(stat.ttft!.mean, file.metrics.avg_TTFT * 1000);
-    const lg = metadata("old-stream-warmup").load_generator!;
-    assert.equal(lg.streaming, true);
-    assert.deepEqual(lg.warmup, { rate: 5, seconds: 2, requests: 10, succeeded: 10, exit_status: 0 });
-    assert.ok(lg.notes.some((n) => /pauses 30 s between rates whatever pause_seconds says/.test(n)), lg.notes.join("; "));
-    // The warm-up wrote no result file: only the measured rate's two files (model + weighted).
-    assert.equal(run.jsonFiles.length, 2);
-    assert.match(run.podLog, /inference-bench:warmup-begin rate=5\.0 seconds=2 prompts=10/);
-  });
+  it(
+    "07628c9 streams (TTFT measured), warms up first (recorded, no result file), and is stopped " +
+      "after LPG_FINISHED",
+    () => {
+      const run = runs.get("old-stream-warmup")!;
+      assert.equal(run.exitStatus, 0);
+      checkAgainstFiles("old-stream-warmup", ["5"]);
+      const file = weightedFile(run, "5");
+      const [stat] = stats("old-stream-warmup");
+      assert.ok(file.metrics.avg_TTFT > 0, "the LPG measured TTFT: streaming was on");
+      assert.equal(stat.ttft!.mean, file.metrics.avg_TTFT * 1000);
+      const lg = metadata("old-stream-warmup").load_generator!;
+      assert.equal(lg.streaming, true);
+      assert.deepEqual(lg.warmup, { rate: 5, seconds: 2, requests: 10, succeeded: 10, exit_status: 0 });
+      assert.ok(
+        lg.notes.some((n) => /pauses 30 s between rates whatever pause_seconds says/.test(n)),
+        lg.notes.join("; "),
+      );
+      // The warm-up wrote no result file: only the measured rate's two files (model + weighted).
+      assert.equal(run.jsonFiles.length, 2);
+      assert.match(run.podLog, /inference-bench:warmup-begin rate=5\.0 seconds=2 prompts=10/);
+    },
+  );
 
   it("07628c9 with failing requests: the crash is named per rate, the benchmark failed", () => {
     const run = runs.get("old-failing")!;
@@ -155,30 +224,47 @@ describe("LPG conformance: the real LPG through our wrapper and collector", func
     const record = records.get("old-failing")!;
     assert.equal(record.status, "failed");
     assert.deepEqual(record.missing, ["rate 5.0: no result file"]);
-    assert.ok(record.problems.some((p) => p.startsWith("rate 5.0: LPG crashed: TypeError: cannot unpack non-iterable NoneType object (a request failed")), record.problems.join("\n"));
+    assert.ok(
+      record.problems.some((p) =>
+        p.startsWith("rate 5.0: LPG crashed: TypeError: cannot unpack non-iterable NoneType object (a request failed"),
+      ),
+      record.problems.join("\n"),
+    );
   });
 
   it("07628c9 scraping a vLLM V1 server: the KeyError is named, the benchmark failed", () => {
     const record = records.get("old-v1-metrics")!;
     assert.equal(record.status, "failed");
-    assert.ok(record.problems.some((p) => /^rate 5\.0: LPG crashed: KeyError: 'vllm:cpu_cache_usage_perc' \(a vLLM metric/.test(p)), record.problems.join("\n"));
+    assert.ok(
+      record.problems.some((p) =>
+        /^rate 5\.0: LPG crashed: KeyError: 'vllm:cpu_cache_usage_perc' \(a vLLM metric/.test(p),
+      ),
+      record.problems.join("\n"),
+    );
   });
 
-  it("c29b163 with failing requests and rate 0: streaming turned off (it would crash), MAX_NUM_PROMPTS used, failures named, partial", () => {
-    const run = runs.get("head-failing-rate0")!;
-    assert.equal(run.exitStatus, 0);
-    assert.ok(run.jsonFiles.some((f) => f.includes("-infqps-")), "rate 0 ran at inf");
-    const record = records.get("head-failing-rate0")!;
-    assert.equal(record.status, "partial", JSON.stringify(record));
-    // Stats are ordered by rate, and rate 0 ran at inf.
-    checkAgainstFiles("head-failing-rate0", ["5", "0"]);
-    assert.equal(weightedFile(run, "0").metrics.num_prompts_attempted, 8, "rate 0 sent MAX_NUM_PROMPTS");
-    const lg = metadata("head-failing-rate0").load_generator!;
-    assert.equal(lg.streaming, false);
-    assert.ok(lg.notes.some((n) => /streaming off: this LPG build crashes when it streams/.test(n)));
-    assert.equal(lg.warmup!.rate, 5);
-    assert.doesNotMatch(run.podLog, /Traceback/, "no crash with streaming off");
-  });
+  it(
+    "c29b163 with failing requests and rate 0: streaming turned off (it would crash), " +
+      "MAX_NUM_PROMPTS used, failures named, partial",
+    () => {
+      const run = runs.get("head-failing-rate0")!;
+      assert.equal(run.exitStatus, 0);
+      assert.ok(
+        run.jsonFiles.some((f) => f.includes("-infqps-")),
+        "rate 0 ran at inf",
+      );
+      const record = records.get("head-failing-rate0")!;
+      assert.equal(record.status, "partial", JSON.stringify(record));
+      // Stats are ordered by rate, and rate 0 ran at inf.
+      checkAgainstFiles("head-failing-rate0", ["5", "0"]);
+      assert.equal(weightedFile(run, "0").metrics.num_prompts_attempted, 8, "rate 0 sent MAX_NUM_PROMPTS");
+      const lg = metadata("head-failing-rate0").load_generator!;
+      assert.equal(lg.streaming, false);
+      assert.ok(lg.notes.some((n) => /streaming off: this LPG build crashes when it streams/.test(n)));
+      assert.equal(lg.warmup!.rate, 5);
+      assert.doesNotMatch(run.podLog, /Traceback/, "no crash with streaming off");
+    },
+  );
 
   it("c29b163 scraping a vLLM V1 server writes its files with the metrics it found: collected", () => {
     const record = records.get("head-v1-metrics")!;
@@ -189,25 +275,43 @@ describe("LPG conformance: the real LPG through our wrapper and collector", func
     assert.ok(Object.keys(file.metrics.server_metrics).length > 0, "server metrics were scraped");
   });
 
-  it("the token appears nowhere: not in the pod log our wrapper printed, not under results/, not in the database — even when the LPG ran unwrapped", async () => {
-    for (const c of CASES) {
-      const log = runs.get(c.name)!.podLog;
-      if (c.wrapped === false) assert.ok(log.includes(TOKEN), "without our wrapper the LPG's xtrace prints the token: the collector must scrub it");
-      else assert.ok(!log.includes(TOKEN), `${c.name}: the pod log as printed`);
-      assert.match(log, /huggingface-cli login --token/);
-    }
-    assert.match(records.get("head-unwrapped")!.problems.join("\n"), /the load generator's log held \d+ secret\(s\), redacted before it was saved/);
-    const files = fs.readdirSync(output, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
-    assert.ok(files.length >= 6 * 4);
-    for (const file of files) assert.ok(!fs.readFileSync(file, "utf8").includes(TOKEN), file);
-    assert.match(fs.readFileSync(benchmarkPaths(output, RUN, "head-unwrapped").toolLog, "utf8"), /login --token \[REDACTED\]/);
-    const store = await openStore(path.join(output, "results.db"));
-    try {
-      await importRuns(store, output, [RUN]);
-      assert.equal((await store.benchmarks(RUN)).length, CASES.length);
-    } finally {
-      await store.close();
-    }
-    for (const file of fs.readdirSync(output).filter((f) => f.startsWith("results.db"))) assert.ok(!fs.readFileSync(path.join(output, file)).includes(TOKEN), file);
-  });
+  it(
+    "the token appears nowhere: not in the pod log our wrapper printed, not under results/, not in " +
+      "the database — even when the LPG ran unwrapped",
+    async () => {
+      for (const c of CASES) {
+        const log = runs.get(c.name)!.podLog;
+        if (c.wrapped === false)
+          assert.ok(
+            log.includes(TOKEN),
+            "without our wrapper the LPG's xtrace prints the token: the collector must scrub it",
+          );
+        else assert.ok(!log.includes(TOKEN), `${c.name}: the pod log as printed`);
+        assert.match(log, /huggingface-cli login --token/);
+      }
+      assert.match(
+        records.get("head-unwrapped")!.problems.join("\n"),
+        /the load generator's log held \d+ secret\(s\), redacted before it was saved/,
+      );
+      const files = fs
+        .readdirSync(output, { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => path.join(e.parentPath, e.name));
+      assert.ok(files.length >= 6 * 4);
+      for (const file of files) assert.ok(!fs.readFileSync(file, "utf8").includes(TOKEN), file);
+      assert.match(
+        fs.readFileSync(benchmarkPaths(output, RUN, "head-unwrapped").toolLog, "utf8"),
+        /login --token \[REDACTED\]/,
+      );
+      const store = await openStore(path.join(output, "results.db"));
+      try {
+        await importRuns(store, output, [RUN]);
+        assert.equal((await store.benchmarks(RUN)).length, CASES.length);
+      } finally {
+        await store.close();
+      }
+      for (const file of fs.readdirSync(output).filter((f) => f.startsWith("results.db")))
+        assert.ok(!fs.readFileSync(path.join(output, file)).includes(TOKEN), file);
+    },
+  );
 });

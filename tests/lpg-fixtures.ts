@@ -10,13 +10,28 @@ function statSet(base: string, values: number[], suffix = ""): Record<string, nu
 }
 
 /** First generation (the image the seed pins): latency in ms, TTFT in seconds, throughput_rps. */
-export function generation1(rate: number, model: string, options: { streaming?: boolean; succeeded?: number } = {}): string {
+export function generation1(
+  rate: number,
+  model: string,
+  options: { streaming?: boolean; succeeded?: number } = {},
+): string {
   const attempted = Math.round(rate * 100);
   const metrics: Record<string, unknown> = {
     num_prompts_attempted: attempted,
     num_prompts_succeeded: options.succeeded ?? attempted,
     request_rate: rate,
-    server_metrics: { "vllm:gpu_cache_usage_perc": { Mean: 0.42, Median: 0.4, Sd: 0.1, Min: 0.1, Max: 0.9, P90: 0.7, P95: 0.8, P99: 0.85 } },
+    server_metrics: {
+      "vllm:gpu_cache_usage_perc": {
+        Mean: 0.42,
+        Median: 0.4,
+        Sd: 0.1,
+        Min: 0.1,
+        Max: 0.9,
+        P90: 0.7,
+        P95: 0.8,
+        P99: 0.85,
+      },
+    },
     benchmark_time: 101.5,
     throughput_rps: rate * 0.98,
     throughput: rate * 180.5,
@@ -32,7 +47,12 @@ export function generation1(rate: number, model: string, options: { streaming?: 
     ...statSet("input_len", [250, 240, 80, 4, 1024, 400, 900]),
     ...statSet("output_len", [180, 170, 70, 1, 1024, 300, 800]),
     ...(options.streaming ? statSet("TTFT", [0.12, 0.1, 0.05, 0.02, 0.9, 0.3, 0.7]) : {}),
-    ClientConnectorError: 0, TimeoutError: 0, ContentTypeError: 0, ClientOSError: 0, ServerDisconnectedError: 0, unknown_error: 0,
+    ClientConnectorError: 0,
+    TimeoutError: 0,
+    ContentTypeError: 0,
+    ClientOSError: 0,
+    ServerDisconnectedError: 0,
+    unknown_error: 0,
   };
   return JSON.stringify({
     _synthetic: "SYNTHETIC fixture written from the documented LPG result format; not a real measurement",
@@ -40,12 +60,33 @@ export function generation1(rate: number, model: string, options: { streaming?: 
     dimensions: { date: "20261128-100000", backend: "vllm", model_id: model, tokenizer_id: "meta-llama/Llama-2-7b-hf" },
     config: { model, num_models: 1, model_server: "vllm", start_time: { seconds: 1795860000, nanos: 0 } },
     summary_stats: {
-      stats: [{
-        request_rate: rate,
-        request_latency: { mean: metrics.avg_latency, median: metrics.median_latency, sd: metrics.sd_latency, min: metrics.min_latency, max: metrics.max_latency, p90: metrics.p90_latency, p99: metrics.p99_latency },
-        throughput: { mean: metrics.throughput },
-        model_server_metrics: [{ Name: "vllm:gpu_cache_usage_perc", Mean: 0.42, Median: 0.4, Sd: 0.1, Min: 0.1, Max: 0.9, P90: 0.7, P99: 0.85 }],
-      }],
+      stats: [
+        {
+          request_rate: rate,
+          request_latency: {
+            mean: metrics.avg_latency,
+            median: metrics.median_latency,
+            sd: metrics.sd_latency,
+            min: metrics.min_latency,
+            max: metrics.max_latency,
+            p90: metrics.p90_latency,
+            p99: metrics.p99_latency,
+          },
+          throughput: { mean: metrics.throughput },
+          model_server_metrics: [
+            {
+              Name: "vllm:gpu_cache_usage_perc",
+              Mean: 0.42,
+              Median: 0.4,
+              Sd: 0.1,
+              Min: 0.1,
+              Max: 0.9,
+              P90: 0.7,
+              P99: 0.85,
+            },
+          ],
+        },
+      ],
     },
   });
 }
@@ -54,7 +95,8 @@ export function generation1(rate: number, model: string, options: { streaming?: 
 export function generation2(rate: number, model: string, options: { failed?: number } = {}): string {
   const attempted = Math.round(rate * 60);
   return JSON.stringify({
-    _synthetic: "SYNTHETIC fixture written from the documented LPG result format (newer images); not a real measurement",
+    _synthetic:
+      "SYNTHETIC fixture written from the documented LPG result format (newer images); not a real measurement",
     metrics: {
       num_prompts_attempted: attempted,
       num_prompts_succeeded: attempted - (options.failed ?? 1),
@@ -90,5 +132,7 @@ export function wrapperLog(files: Array<[name: string, text: string]>, status = 
     const data = Buffer.from(text);
     return `${RESULT_MARKERS.file} ${name} ${createHash("sha256").update(data).digest("hex")} ${data.length}\n${data.toString("base64")}`;
   });
-  return [RESULT_MARKERS.finished, RESULT_MARKERS.begin, ...blocks, `${RESULT_MARKERS.end} status=${status}`].join("\n");
+  return [RESULT_MARKERS.finished, RESULT_MARKERS.begin, ...blocks, `${RESULT_MARKERS.end} status=${status}`].join(
+    "\n",
+  );
 }

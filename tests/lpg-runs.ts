@@ -23,13 +23,26 @@ export function realLpgRuns(kit: string): Promise<LpgRuns> {
     const entry = instantSleepEntry();
     const base = { BENCHMARK_TIME_SECONDS: "2" };
     const [multiModel, streaming, plain, head] = await Promise.all([
-      runRealLpg(kit, "c29b163", { env: { ...base, REQUEST_RATES: "4,8", MODELS: `${MODEL},${SECOND_MODEL}`, FAIL_EVERY: "5", SCRAPE_SERVER_METRICS: "true", V1_METRICS: "1" } }),
-      runRealLpg(kit, "07628c9", { entry, env: { ...base, REQUEST_RATES: "2,4,8", STREAM_REQUEST: "true", SCRAPE_SERVER_METRICS: "true" } }),
+      runRealLpg(kit, "c29b163", {
+        env: {
+          ...base,
+          REQUEST_RATES: "4,8",
+          MODELS: `${MODEL},${SECOND_MODEL}`,
+          FAIL_EVERY: "5",
+          SCRAPE_SERVER_METRICS: "true",
+          V1_METRICS: "1",
+        },
+      }),
+      runRealLpg(kit, "07628c9", {
+        entry,
+        env: { ...base, REQUEST_RATES: "2,4,8", STREAM_REQUEST: "true", SCRAPE_SERVER_METRICS: "true" },
+      }),
       runRealLpg(kit, "07628c9", { entry, env: { ...base, REQUEST_RATES: "4" } }),
       runRealLpg(kit, "c29b163", { env: { ...base, REQUEST_RATES: "2,4,8" } }),
     ]);
     for (const [name, run] of Object.entries({ multiModel, streaming, plain, head })) {
-      if (run.exitStatus !== 0 || run.jsonFiles.length === 0) throw new Error(`real LPG run ${name} failed (exit ${run.exitStatus}): ${run.podLog.slice(-2000)}`);
+      if (run.exitStatus !== 0 || run.jsonFiles.length === 0)
+        throw new Error(`real LPG run ${name} failed (exit ${run.exitStatus}): ${run.podLog.slice(-2000)}`);
     }
     return { multiModel, streaming, plain, head };
   })();

@@ -27,7 +27,10 @@ function binDir(): string | undefined {
   if (process.env.PG_BIN) return process.env.PG_BIN;
   const root = "/usr/lib/postgresql";
   if (!fs.existsSync(root)) return undefined;
-  const versions = fs.readdirSync(root).filter((v) => fs.existsSync(path.join(root, v, "bin", "initdb"))).sort((a, b) => Number(b) - Number(a));
+  const versions = fs
+    .readdirSync(root)
+    .filter((v) => fs.existsSync(path.join(root, v, "bin", "initdb")))
+    .sort((a, b) => Number(b) - Number(a));
   return versions.length ? path.join(root, versions[0], "bin") : undefined;
 }
 
@@ -46,9 +49,14 @@ const asRoot = process.getuid?.() === 0;
 
 /** Runs a PostgreSQL program as the user that owns the server (postgres when we are root). */
 function pgRun(bin: string, program: string, args: string[]): { status: number | null; output: string } {
-  const [command, commandArgs] = asRoot ? ["runuser", ["-u", "postgres", "--", path.join(bin, program), ...args]] : [path.join(bin, program), args];
+  const [command, commandArgs] = asRoot
+    ? ["runuser", ["-u", "postgres", "--", path.join(bin, program), ...args]]
+    : [path.join(bin, program), args];
   const result = spawnSync(command, commandArgs, { encoding: "utf8", timeout: 120_000 });
-  return { status: result.status, output: `${result.stdout ?? ""}${result.stderr ?? ""}${result.error ? String(result.error) : ""}` };
+  return {
+    status: result.status,
+    output: `${result.stdout ?? ""}${result.stderr ?? ""}${result.error ? String(result.error) : ""}`,
+  };
 }
 
 interface Running extends PgServer {
@@ -68,15 +76,44 @@ async function start(bin: string): Promise<Running> {
     fs.chmodSync(root, 0o755);
     for (const entry of [root, socket, passwordFile]) fs.chownSync(entry, uid("postgres"), gid("postgres"));
   }
-  const init = pgRun(bin, "initdb", ["-D", data, "-U", PG_USER, "--pwfile", passwordFile, "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C", "--no-sync"]);
+  const init = pgRun(bin, "initdb", [
+    "-D",
+    data,
+    "-U",
+    PG_USER,
+    "--pwfile",
+    passwordFile,
+    "--auth-local=trust",
+    "--auth-host=scram-sha-256",
+    "-E",
+    "UTF8",
+    "--locale=C",
+    "--no-sync",
+  ]);
   if (init.status !== 0) throw new Error(`initdb failed: ${init.output}`);
   let port = 0;
   for (let attempt = 0; attempt < 5; attempt++) {
     port = await freePort();
-    const options = `-p ${port} -k ${socket} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`;
-    const started = pgRun(bin, "pg_ctl", ["-D", data, "-l", path.join(root, "server.log"), "-o", options, "-w", "-t", "60", "start"]);
+    const options =
+      `-p ${port} -k ${socket} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off ` +
+      `-c full_page_writes=off -c max_connections=200`;
+    const started = pgRun(bin, "pg_ctl", [
+      "-D",
+      data,
+      "-l",
+      path.join(root, "server.log"),
+      "-o",
+      options,
+      "-w",
+      "-t",
+      "60",
+      "start",
+    ]);
     if (started.status === 0) break;
-    if (attempt === 4) throw new Error(`pg_ctl start failed: ${started.output} ${fs.existsSync(path.join(root, "server.log")) ? fs.readFileSync(path.join(root, "server.log"), "utf8").slice(-2000) : ""}`);
+    if (attempt === 4)
+      throw new Error(
+        `pg_ctl start failed: ${started.output} ${fs.existsSync(path.join(root, "server.log")) ? fs.readFileSync(path.join(root, "server.log"), "utf8").slice(-2000) : ""}`,
+      );
   }
   let stopped = false;
   const stop = () => {

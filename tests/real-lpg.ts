@@ -34,7 +34,9 @@ export function lpgKit(context: Mocha.Context): string {
   const kit = path.join(sharedDir(context), "reference", "lpg");
   const check = spawnSync("/usr/bin/python3", ["-c", `import ${PYTHON_MODULES.join(", ")}`], { encoding: "utf8" });
   if (check.status !== 0) {
-    const reason = `the real LPG needs Debian's python3 packages (apt-get install python3-aiohttp python3-numpy python3-requests python3-google-auth python3-prometheus-client python3-protobuf): ${check.stderr.trim().split("\n").pop()}`;
+    const reason =
+      `the real LPG needs Debian's python3 packages (apt-get install python3-aiohttp python3-numpy ` +
+      `python3-requests python3-google-auth python3-prometheus-client python3-protobuf): ${check.stderr.trim().split("\n").pop()}`;
     if (process.env.CI) throw new Error(reason);
     console.log(`      skipped: ${reason}`);
     context.skip();
@@ -54,14 +56,22 @@ const PORT_LOCK = path.join(os.tmpdir(), "inference-bench-lpg-port-9090.lock");
 const PORT_IN_USE = "[Errno 98] Address already in use";
 const ATTEMPTS = 3;
 
-export function runRealLpg(kit: string, commit: LpgCommit, options: { entry?: string; env?: Record<string, string>; workDir?: string } = {}): Promise<LpgRun> {
+export function runRealLpg(
+  kit: string,
+  commit: LpgCommit,
+  options: { entry?: string; env?: Record<string, string>; workDir?: string } = {},
+): Promise<LpgRun> {
   const run = queue.then(() => runWithRetries(kit, commit, options));
   queue = run.catch(() => undefined);
   return run;
 }
 
 /** A process that does not take the lock may still hold port 9090: such a run is repeated, from a clean folder. */
-async function runWithRetries(kit: string, commit: LpgCommit, options: { entry?: string; env?: Record<string, string>; workDir?: string }): Promise<LpgRun> {
+async function runWithRetries(
+  kit: string,
+  commit: LpgCommit,
+  options: { entry?: string; env?: Record<string, string>; workDir?: string },
+): Promise<LpgRun> {
   for (let attempt = 1; ; attempt++) {
     if (options.workDir) fs.rmSync(options.workDir, { recursive: true, force: true });
     const run = await runNow(kit, commit, options);
@@ -70,13 +80,28 @@ async function runWithRetries(kit: string, commit: LpgCommit, options: { entry?:
   }
 }
 
-function runNow(kit: string, commit: LpgCommit, options: { entry?: string; env?: Record<string, string>; workDir?: string }): Promise<LpgRun> {
+function runNow(
+  kit: string,
+  commit: LpgCommit,
+  options: { entry?: string; env?: Record<string, string>; workDir?: string },
+): Promise<LpgRun> {
   const workDir = options.workDir ?? tempDir(`lpg-${commit}-`);
-  const args = [path.join(kit, "run-lpg.sh"), commit, workDir, ...(options.entry ? [options.entry] : []), ...Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`)];
-  const locked = fs.existsSync("/usr/bin/flock") ? ["/usr/bin/flock", [PORT_LOCK, "bash", ...args]] as const : ["bash", args] as const;
+  const args = [
+    path.join(kit, "run-lpg.sh"),
+    commit,
+    workDir,
+    ...(options.entry ? [options.entry] : []),
+    ...Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`),
+  ];
+  const locked = fs.existsSync("/usr/bin/flock")
+    ? (["/usr/bin/flock", [PORT_LOCK, "bash", ...args]] as const)
+    : (["bash", args] as const);
   return new Promise((resolve, reject) => {
     // run-lpg.sh starts the fake server with the `python3` on PATH: Debian's, which has the packages.
-    const child = spawn(locked[0], [...locked[1]], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PATH: `/usr/bin:/bin:${process.env.PATH}` } });
+    const child = spawn(locked[0], [...locked[1]], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, PATH: `/usr/bin:/bin:${process.env.PATH}` },
+    });
     let stderr = "";
     child.stderr.on("data", (chunk) => (stderr += chunk));
     child.on("error", reject);
@@ -86,7 +111,9 @@ function runNow(kit: string, commit: LpgCommit, options: { entry?: string; env?:
       resolve({
         workDir,
         podLog: fs.readFileSync(path.join(workDir, "pod.log"), "utf8"),
-        exitStatus: Number(/exit (\d+)/.exec(fs.readFileSync(path.join(workDir, "exit_status.txt"), "utf8"))?.[1] ?? NaN),
+        exitStatus: Number(
+          /exit (\d+)/.exec(fs.readFileSync(path.join(workDir, "exit_status.txt"), "utf8"))?.[1] ?? NaN,
+        ),
         jsonFiles: files.filter((f) => f.endsWith(".json") && f.startsWith("benchmark-catalog-")).sort(),
         txtFiles: files.filter((f) => /^latency-profile-.*\.txt$/.test(f)).sort(),
       });
@@ -102,10 +129,14 @@ function runNow(kit: string, commit: LpgCommit, options: { entry?: string; env?:
  */
 export function instantSleepEntry(): string {
   const file = path.join(tempDir("lpg-entry-"), "instant-sleep.sh");
-  fs.writeFileSync(file, `#!/bin/bash
+  fs.writeFileSync(
+    file,
+    `#!/bin/bash
 shim="$(mktemp -d)"
 printf '#!/bin/sh\\nexit 0\\n' > "$shim/sleep"; chmod +x "$shim/sleep"
 PATH="$shim:$PATH" exec bash ./latency_throughput_curve.sh
-`, { mode: 0o755 });
+`,
+    { mode: 0o755 },
+  );
   return file;
 }

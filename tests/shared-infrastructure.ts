@@ -2,10 +2,16 @@
 // fake API server: the pinned CRDs, both GatewayClasses, Envoy Gateway's ConfigMap (the chart
 // renders config.envoyGateway into it, charts/gateway-helm/templates/envoy-gateway-config.yaml),
 // AI Gateway's controller and the picker's cluster roles. Built from the project's own builders.
-import { CHART_OBJECTS, AI_GATEWAY_CHART, ENVOY_GATEWAY_CHART, HELM_RELEASE_ANNOTATION } from "../lib/manifests/charts";
-import { envoyGatewayValues, INFERENCE_CRDS, loadCrd } from "../lib/infrastructure/pinned";
+
 import { DEFAULTS } from "../lib/catalog/defaults";
-import { envoyGatewayClass, eppClusterRole, eppMetricsReaderClusterRole, sharedLabels } from "../lib/manifests/cluster-scoped";
+import { envoyGatewayValues, INFERENCE_CRDS, loadCrd } from "../lib/infrastructure/pinned";
+import { AI_GATEWAY_CHART, CHART_OBJECTS, ENVOY_GATEWAY_CHART, HELM_RELEASE_ANNOTATION } from "../lib/manifests/charts";
+import {
+  envoyGatewayClass,
+  eppClusterRole,
+  eppMetricsReaderClusterRole,
+  sharedLabels,
+} from "../lib/manifests/cluster-scoped";
 import type { FakeKube } from "./fake-kube";
 
 type Json = Record<string, any>;
@@ -15,7 +21,13 @@ export function envoyGatewayConfigMap(config: Json): Json {
     apiVersion: "v1",
     kind: "ConfigMap",
     metadata: { name: CHART_OBJECTS.envoyGatewayConfigMap, namespace: ENVOY_GATEWAY_CHART.namespace },
-    data: { [CHART_OBJECTS.envoyGatewayConfigKey]: JSON.stringify({ apiVersion: "gateway.envoyproxy.io/v1alpha1", kind: "EnvoyGateway", ...config }) },
+    data: {
+      [CHART_OBJECTS.envoyGatewayConfigKey]: JSON.stringify({
+        apiVersion: "gateway.envoyproxy.io/v1alpha1",
+        kind: "EnvoyGateway",
+        ...config,
+      }),
+    },
   };
 }
 
@@ -37,7 +49,12 @@ export function podMonitoringCrd(): Json {
     apiVersion: "apiextensions.k8s.io/v1",
     kind: "CustomResourceDefinition",
     metadata: { name: "podmonitorings.monitoring.googleapis.com" },
-    spec: { group: "monitoring.googleapis.com", scope: "Namespaced", names: { kind: "PodMonitoring", plural: "podmonitorings" }, versions: [{ name: "v1", served: true, storage: true }] },
+    spec: {
+      group: "monitoring.googleapis.com",
+      scope: "Namespaced",
+      names: { kind: "PodMonitoring", plural: "podmonitorings" },
+      versions: [{ name: "v1", served: true, storage: true }],
+    },
   };
 }
 
@@ -51,9 +68,19 @@ export function sharedInfrastructure(stack = "kind"): Json[] {
   return [
     ...crds,
     envoyGatewayClass(DEFAULTS.gatewayClass.envoy, stack),
-    { apiVersion: "gateway.networking.k8s.io/v1", kind: "GatewayClass", metadata: { name: DEFAULTS.gatewayClass.gke }, spec: { controllerName: "networking.gke.io/gateway" } },
+    {
+      apiVersion: "gateway.networking.k8s.io/v1",
+      kind: "GatewayClass",
+      metadata: { name: DEFAULTS.gatewayClass.gke },
+      spec: { controllerName: "networking.gke.io/gateway" },
+    },
     envoyGatewayConfigMap((envoyGatewayValues() as Json).config.envoyGateway),
-    helmDeployment(CHART_OBJECTS.envoyGatewayDeployment, ENVOY_GATEWAY_CHART.namespace, ENVOY_GATEWAY_CHART.release, "docker.io/envoyproxy/gateway:v1.8.1"),
+    helmDeployment(
+      CHART_OBJECTS.envoyGatewayDeployment,
+      ENVOY_GATEWAY_CHART.namespace,
+      ENVOY_GATEWAY_CHART.release,
+      "docker.io/envoyproxy/gateway:v1.8.1",
+    ),
     helmDeployment(CHART_OBJECTS.aiGatewayDeployment, AI_GATEWAY_CHART.namespace, AI_GATEWAY_CHART.release),
     eppClusterRole(stack),
     eppMetricsReaderClusterRole(stack),

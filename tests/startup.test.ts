@@ -53,8 +53,15 @@ describe("startup: the simulator runs without the hub", () => {
       const built = Object.values(buildBenchmark(benchmark, { runId: RUN }).manifests).flat();
       const args: string[] = container(built, "Deployment", NAMES.modelServer).args;
       const model = benchmark.benchmark.config!.model_server!.sim!.model!;
-      assert.deepEqual(args.slice(args.indexOf("--model"), args.indexOf("--model") + 2), ["--model", SIM_OFFLINE_MODEL], benchmark.name);
-      assert.deepEqual(args.slice(args.indexOf("--served-model-name"), args.indexOf("--served-model-name") + 2), ["--served-model-name", model]);
+      assert.deepEqual(
+        args.slice(args.indexOf("--model"), args.indexOf("--model") + 2),
+        ["--model", SIM_OFFLINE_MODEL],
+        benchmark.name,
+      );
+      assert.deepEqual(args.slice(args.indexOf("--served-model-name"), args.indexOf("--served-model-name") + 2), [
+        "--served-model-name",
+        model,
+      ]);
       assert.equal(args.filter((arg) => arg === model).length, 1, "the catalog's model is never --model");
     }
   });
@@ -64,7 +71,10 @@ describe("startup: the simulator runs without the hub", () => {
       load_balancer { k8s_service {} } benchmark_tool { image: "lpg:v1" lpg { request_rates: "1" models: "m,a1,a2" } } } }`;
     const args: string[] = container(objects(text), "Deployment", NAMES.modelServer).args;
     const at = args.indexOf("--lora-modules");
-    assert.deepEqual(args.slice(at + 1).map((arg) => JSON.parse(arg).name), ["a1", "a2"]);
+    assert.deepEqual(
+      args.slice(at + 1).map((arg) => JSON.parse(arg).name),
+      ["a1", "a2"],
+    );
     assert.equal(args[args.indexOf("--max-loras") + 1], "2");
   });
 });
@@ -87,18 +97,36 @@ describe("startup: picker image and flavour", () => {
   it("refuses every known release in a flavour it cannot run, with advice that works", () => {
     for (const release of PICKER_RELEASES) {
       for (const tag of release.tags) {
-        for (const [flavour, api] of [["v1", ""], ["v1alpha2", "inference_api: V1ALPHA2"]] as const) {
-          const runs = flavour === "v1" ? release.flags === "kebab-case" && release.api === "v1" : release.flags === "camelCase" && release.api === "v1alpha2";
+        for (const [flavour, api] of [
+          ["v1", ""],
+          ["v1alpha2", "inference_api: V1ALPHA2"],
+        ] as const) {
+          const runs =
+            flavour === "v1"
+              ? release.flags === "kebab-case" && release.api === "v1"
+              : release.flags === "camelCase" && release.api === "v1alpha2";
           const text = withPicker(`${registry}${tag}`, api);
           if (runs) {
             assert.doesNotThrow(() => resolve(text), `${tag} runs in ${flavour}`);
             continue;
           }
-          assert.throws(() => resolve(text), (e: Error) => {
-            assert.ok(e instanceof CatalogError && e.message.length <= MAX_ERROR_LENGTH && !e.message.includes("…"), e.message);
-            assert.match(e.message, new RegExp(`^c\\.pbtxt:\\d+:\\d+: benchmark "p": picker epp:${tag.replace(/\./g, "\\.")} .*drop epp\\.image`));
-            return true;
-          }, `${tag} cannot run in ${flavour}`);
+          assert.throws(
+            () => resolve(text),
+            (e: Error) => {
+              assert.ok(
+                e instanceof CatalogError && e.message.length <= MAX_ERROR_LENGTH && !e.message.includes("…"),
+                e.message,
+              );
+              assert.match(
+                e.message,
+                new RegExp(
+                  `^c\\.pbtxt:\\d+:\\d+: benchmark "p": picker epp:${tag.replace(/\./g, "\\.")} .*drop epp\\.image`,
+                ),
+              );
+              return true;
+            },
+            `${tag} cannot run in ${flavour}`,
+          );
           // The advice: without the image, the flavour's default picker.
           const advised = resolve(text.replace(/epp \{ image: "[^"]*" \}/, "epp {}"))[0];
           const image = advised.benchmark.config!.load_balancer!.gateway!.envoy!.epp!.image!;
@@ -111,11 +139,17 @@ describe("startup: picker image and flavour", () => {
 
   it("keeps a warning for builds it does not know, and passes --tracing only to pickers that define it", () => {
     const unknown = resolve(withPicker("my.registry/epp:v0.3.0"))[0];
-    assert.ok(unknown.warnings.some((w) => /serves the v1alpha2 InferencePool API, but the benchmark deploys v1/.test(w)));
-    const args = (tag: string) => container(objects(withPicker(`${registry}${tag}`)), "Deployment", NAMES.epp).args as string[];
+    assert.ok(
+      unknown.warnings.some((w) => /serves the v1alpha2 InferencePool API, but the benchmark deploys v1/.test(w)),
+    );
+    const args = (tag: string) =>
+      container(objects(withPicker(`${registry}${tag}`)), "Deployment", NAMES.epp).args as string[];
     assert.ok(!args("v1.0.2").includes("--tracing=false"), "v1.0.x has no --tracing flag");
     assert.ok(args("v1.5.0").includes("--tracing=false"));
-    assert.ok(args("v1.5.0").every((arg) => arg.startsWith("--")), "pflag takes no single-dash long flags");
+    assert.ok(
+      args("v1.5.0").every((arg) => arg.startsWith("--")),
+      "pflag takes no single-dash long flags",
+    );
   });
 
   it("runs catalog/readme-example.pbtxt: a picker release that speaks the v1 flavour", () => {
@@ -128,14 +162,23 @@ describe("startup: picker image and flavour", () => {
   });
 
   it("refuses buffered bodies with a streaming-only picker in the seed-era flavour too", () => {
-    const text = withPicker(`${registry}v0.5.1`, "inference_api: V1ALPHA2").replace("full_duplex_streaming_enabled: true", "full_duplex_streaming_enabled: false");
-    assert.throws(() => resolve(text), /buffered bodies .* stall every request: pickers from v0\.4 \(this is v0\.5\) stream only; set it true$/);
+    const text = withPicker(`${registry}v0.5.1`, "inference_api: V1ALPHA2").replace(
+      "full_duplex_streaming_enabled: true",
+      "full_duplex_streaming_enabled: false",
+    );
+    assert.throws(
+      () => resolve(text),
+      /buffered bodies .* stall every request: pickers from v0\.4 \(this is v0\.5\) stream only; set it true$/,
+    );
   });
 });
 
 describe("startup: the load generator requests only served models", () => {
-  const vllm = (extra = "") => `model_server { image: "vllm/vllm-openai:v0.10.2" accelerator: "nvidia-l4" replicas: 1 vllm { model: "base-model" ${extra} } }`;
-  const bench = (name: string, config: string, base?: string) => `benchmarks { name: "${name}" ${base ? `base_benchmark_name: "${base}"` : ""} config { ${config} } }`;
+  const vllm = (extra = "") =>
+    `model_server { image: "vllm/vllm-openai:v0.10.2" accelerator: "nvidia-l4" replicas: 1 vllm { ` +
+    `model: "base-model" ${extra} } }`;
+  const bench = (name: string, config: string, base?: string) =>
+    `benchmarks { name: "${name}" ${base ? `base_benchmark_name: "${base}"` : ""} config { ${config} } }`;
 
   // vLLM answers 404 "The model `x` does not exist." for a name it does not serve
   // (vllm/entrypoints/openai/serving_engine.py OpenAIServing._check_model: served model names,
@@ -143,11 +186,27 @@ describe("startup: the load generator requests only served models", () => {
   // helpers.go isValidModel). So a model the server does not serve fails every request.
   it("gives a child that changes the served model the new model, not its base's", () => {
     const text = [
-      bench("base", `${vllm()} load_balancer { k8s_service {} } benchmark_tool { image: "lpg:v1" lpg { request_rates: "1" models: "base-model" tokenizer: "base-model" } }`),
-      bench("other", 'model_server { vllm { model: "other-model" } } benchmark_tool { lpg { request_rates: "1" } }', "base"),
+      bench(
+        "base",
+        `${vllm()} load_balancer { k8s_service {} } benchmark_tool { image: "lpg:v1" lpg { ` +
+          `request_rates: "1" models: "base-model" tokenizer: "base-model" } }`,
+      ),
+      bench(
+        "other",
+        'model_server { vllm { model: "other-model" } } benchmark_tool { lpg { request_rates: "1" } }',
+        "base",
+      ),
       bench("sim", 'model_server { sim { model: "sim-model" } } benchmark_tool { lpg { request_rates: "1" } }', "base"),
-      bench("ip", `${vllm()} load_balancer { k8s_service {} } benchmark_tool { image: "ip:v1" inference_perf { request_rates: "1" model: "base-model" } }`),
-      bench("ip-other", 'model_server { vllm { model: "other-model" } } benchmark_tool { inference_perf { request_rates: "1" } }', "ip"),
+      bench(
+        "ip",
+        `${vllm()} load_balancer { k8s_service {} } benchmark_tool { image: "ip:v1" ` +
+          `inference_perf { request_rates: "1" model: "base-model" } }`,
+      ),
+      bench(
+        "ip-other",
+        'model_server { vllm { model: "other-model" } } benchmark_tool { inference_perf { request_rates: "1" } }',
+        "ip",
+      ),
     ].join("\n");
     const byName = Object.fromEntries(resolve(text).map((b) => [b.name, b.benchmark.config!.benchmark_tool!]));
     assert.equal(byName.other.lpg!.models, "other-model");
@@ -157,17 +216,42 @@ describe("startup: the load generator requests only served models", () => {
   });
 
   it("refuses a requested model the server does not serve, naming both lists, and accepts its LoRA adapters", () => {
-    const lpgWith = (models: string, extra = "") => bench("x", `${vllm(extra)} load_balancer { k8s_service {} } benchmark_tool { image: "lpg:v1" lpg { request_rates: "1" models: "${models}" } }`);
-    assert.throws(() => resolve(lpgWith("base-model,Tweet_Summary")), (e: Error) => e instanceof CatalogError
-      && /^c\.pbtxt:1:\d+: benchmark "x": config\.benchmark_tool\.lpg\.models requests "Tweet_Summary", which the model server does not serve \(it serves "base-model"\)/.test(e.message)
-      && e.message.length <= MAX_ERROR_LENGTH);
+    const lpgWith = (models: string, extra = "") =>
+      bench(
+        "x",
+        `${vllm(extra)} load_balancer { k8s_service {} } benchmark_tool { image: "lpg:v1" lpg { ` +
+          `request_rates: "1" models: "${models}" } }`,
+      );
+    assert.throws(
+      () => resolve(lpgWith("base-model,Tweet_Summary")),
+      (e: Error) =>
+        e instanceof CatalogError &&
+        /^c\.pbtxt:1:\d+: benchmark "x": config\.benchmark_tool\.lpg\.models requests "Tweet_Summary", which the model server does not serve \(it serves "base-model"\)/.test(
+          e.message,
+        ) &&
+        e.message.length <= MAX_ERROR_LENGTH,
+    );
     const adapters = 'max_loras: "2" lora_adapters: "Tweet_Summary=vineetsharma/qlora-adapter-Llama-2-7b-hf-TweetSumm"';
     const served = resolve(lpgWith("base-model,Tweet_Summary", adapters))[0];
-    const args: string[] = container(Object.values(buildBenchmark(served, { runId: RUN }).manifests).flat(), "Deployment", NAMES.modelServer).args;
-    assert.deepEqual(args.slice(args.indexOf("--lora-modules")), ["--lora-modules", "Tweet_Summary=vineetsharma/qlora-adapter-Llama-2-7b-hf-TweetSumm"]);
+    const args: string[] = container(
+      Object.values(buildBenchmark(served, { runId: RUN }).manifests).flat(),
+      "Deployment",
+      NAMES.modelServer,
+    ).args;
+    assert.deepEqual(args.slice(args.indexOf("--lora-modules")), [
+      "--lora-modules",
+      "Tweet_Summary=vineetsharma/qlora-adapter-Llama-2-7b-hf-TweetSumm",
+    ]);
     assert.throws(() => resolve(lpgWith("base-model", 'lora_adapters: "a=org/a"')), /lora_adapters needs max_loras/);
     assert.throws(() => resolve(lpgWith("base-model", 'max_loras: "1" lora_adapters: "a"')), /adapter "a" has no path/);
-    const perf = bench("y", `${vllm()} load_balancer { k8s_service {} } benchmark_tool { image: "ip:v1" inference_perf { request_rates: "1" model: "gpt-4" } }`);
-    assert.throws(() => resolve(perf), /inference_perf\.model requests "gpt-4", which the model server does not serve \(it serves "base-model"\)/);
+    const perf = bench(
+      "y",
+      `${vllm()} load_balancer { k8s_service {} } benchmark_tool { image: "ip:v1" inference_perf ` +
+        `{ request_rates: "1" model: "gpt-4" } }`,
+    );
+    assert.throws(
+      () => resolve(perf),
+      /inference_perf\.model requests "gpt-4", which the model server does not serve \(it serves "base-model"\)/,
+    );
   });
 });

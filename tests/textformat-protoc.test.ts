@@ -12,7 +12,7 @@ import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import * as protobuf from "protobufjs";
 import { BenchmarkResultType, BenchmarksType, type MessageType, PROTO_FILE } from "../proto/schema";
-import { parseTextFormat, type PlainMessage, TextFormatError } from "../proto/textformat";
+import { type PlainMessage, parseTextFormat, TextFormatError } from "../proto/textformat";
 import { mutate, noisyPrint, randomMessage } from "./fuzzer";
 import { seededRandom } from "./helpers";
 
@@ -26,8 +26,16 @@ function protoc(context: Mocha.Context): string {
   context.skip();
 }
 
-function runProtoc(mode: "encode" | "decode", type: string, input: string | Buffer): { ok: boolean; output: Buffer; stderr: string } {
-  const run = spawnSync("protoc", [`--${mode}=benchmark.${type}`, `-I${path.dirname(PROTO_FILE)}`, "-I/usr/include", path.basename(PROTO_FILE)], { input, maxBuffer: 1 << 28 });
+function runProtoc(
+  mode: "encode" | "decode",
+  type: string,
+  input: string | Buffer,
+): { ok: boolean; output: Buffer; stderr: string } {
+  const run = spawnSync(
+    "protoc",
+    [`--${mode}=benchmark.${type}`, `-I${path.dirname(PROTO_FILE)}`, "-I/usr/include", path.basename(PROTO_FILE)],
+    { input, maxBuffer: 1 << 28 },
+  );
   return { ok: run.status === 0, output: run.stdout, stderr: run.stderr.toString() };
 }
 
@@ -53,9 +61,12 @@ function normalize(type: protobuf.Type, message: PlainMessage): PlainMessage {
       if ((value as unknown[]).length) out[field.name] = (value as unknown[]).map(one);
       continue;
     }
-    const isDefault = resolved instanceof protobuf.Enum ? resolved.values[value as string] === 0
-      : resolved instanceof protobuf.Type ? false
-      : value === "" || value === 0 || value === false || value === "0";
+    const isDefault =
+      resolved instanceof protobuf.Enum
+        ? resolved.values[value as string] === 0
+        : resolved instanceof protobuf.Type
+          ? false
+          : value === "" || value === 0 || value === false || value === "0";
     if (isDefault && !field.partOf) continue;
     out[field.name] = one(value);
   }
@@ -71,7 +82,10 @@ function parsesWithUs(type: MessageType<PlainMessage>, text: string): PlainMessa
   }
 }
 
-const TYPES: Array<[string, MessageType<PlainMessage>]> = [["Benchmarks", BenchmarksType as MessageType<PlainMessage>], ["BenchmarkResult", BenchmarkResultType as MessageType<PlainMessage>]];
+const TYPES: Array<[string, MessageType<PlainMessage>]> = [
+  ["Benchmarks", BenchmarksType as MessageType<PlainMessage>],
+  ["BenchmarkResult", BenchmarkResultType as MessageType<PlainMessage>],
+];
 
 describe("text format parser against protoc", () => {
   it("agrees with protoc on 400 random valid texts in every spelling the spec allows", function () {
@@ -83,7 +97,11 @@ describe("text format parser against protoc", () => {
       const messages = Array.from({ length: 10 }, () => randomMessage(type, random));
       const texts = messages.map((message) => noisyPrint(type, message, random));
       for (const [i, text] of texts.entries()) {
-        assert.deepStrictEqual(parseTextFormat(type, text, `batch-${batch}-${i}`), messages[i], `we parse back what was printed:\n${text}`);
+        assert.deepStrictEqual(
+          parseTextFormat(type, text, `batch-${batch}-${i}`),
+          messages[i],
+          `we parse back what was printed:\n${text}`,
+        );
       }
       // One protoc run per batch: the texts are fields of one message, separated by whitespace.
       const encoded = runProtoc("encode", typeName, texts.join("\n"));
@@ -92,10 +110,15 @@ describe("text format parser against protoc", () => {
       assert.ok(decoded.ok, decoded.stderr);
       const merged: PlainMessage = {};
       for (const message of messages) {
-        for (const [key, value] of Object.entries(message)) merged[key] = Array.isArray(value) ? [...((merged[key] as unknown[]) ?? []), ...value] : value;
+        for (const [key, value] of Object.entries(message))
+          merged[key] = Array.isArray(value) ? [...((merged[key] as unknown[]) ?? []), ...value] : value;
       }
       const theirs = parseTextFormat(type, decoded.output.toString("utf8"), "protoc-decode");
-      assert.deepStrictEqual(normalize(type, theirs), normalize(type, merged), `batch ${batch}: protoc --decode differs`);
+      assert.deepStrictEqual(
+        normalize(type, theirs),
+        normalize(type, merged),
+        `batch ${batch}: protoc --decode differs`,
+      );
     }
   });
 
@@ -111,14 +134,25 @@ describe("text format parser against protoc", () => {
       // One leniency of ours: a byte-order mark at the very start is dropped (protoc refuses it).
       const theirs = runProtoc("encode", "Benchmarks", text.replace(/^\ufeff/, ""));
       if (!theirs.ok) {
-        assert.ok(ours instanceof TextFormatError, `case ${i}: protoc rejects (${theirs.stderr.trim().split("\n")[0]}) but we accept:\n${text}`);
+        assert.ok(
+          ours instanceof TextFormatError,
+          `case ${i}: protoc rejects (${theirs.stderr.trim().split("\n")[0]}) but we accept:\n${text}`,
+        );
         tally.bothReject++;
       } else if (ours instanceof TextFormatError) {
         tally.onlyWeReject++;
       } else {
         const decoded = runProtoc("decode", "Benchmarks", theirs.output);
-        const back = parseTextFormat(BenchmarksType as MessageType<PlainMessage>, decoded.output.toString("utf8"), "protoc-decode");
-        assert.deepStrictEqual(normalize(BenchmarksType, back), normalize(BenchmarksType, ours), `case ${i}: both accept, meanings differ:\n${text}`);
+        const back = parseTextFormat(
+          BenchmarksType as MessageType<PlainMessage>,
+          decoded.output.toString("utf8"),
+          "protoc-decode",
+        );
+        assert.deepStrictEqual(
+          normalize(BenchmarksType, back),
+          normalize(BenchmarksType, ours),
+          `case ${i}: both accept, meanings differ:\n${text}`,
+        );
         tally.bothAccept++;
       }
     }

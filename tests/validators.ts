@@ -1,9 +1,10 @@
 // Validates generated objects: custom resources against the real upstream CRDs in
 // ../shared/schemas/crds (fields a CRD does not declare are errors, since the API server
 // would silently drop them), core kinds with kubernetes-models.
-import Ajv, { type ValidateFunction } from "ajv";
+
 import * as fs from "node:fs";
 import * as path from "node:path";
+import Ajv, { type ValidateFunction } from "ajv";
 import YAML from "yaml";
 import type { K8sObject } from "../lib/manifests/common";
 
@@ -55,10 +56,15 @@ export class ObjectValidator {
     const crd = this.crds.get(key);
     if (crd) {
       if (crd(object)) return [];
-      return (crd.errors ?? []).map((e) => `${where}: ${e.instancePath || "/"} ${e.message}${e.params && "additionalProperty" in e.params ? ` (${e.params.additionalProperty})` : ""}`);
+      return (crd.errors ?? []).map(
+        (e) =>
+          `${where}: ${e.instancePath || "/"} ${e.message}${e.params && "additionalProperty" in e.params ? ` (${e.params.additionalProperty})` : ""}`,
+      );
     }
     const [group, version] = object.apiVersion.includes("/") ? object.apiVersion.split("/") : ["", object.apiVersion];
-    const modulePath = group ? `kubernetes-models/${group}/${version}/${object.kind}` : `kubernetes-models/${version}/${object.kind}`;
+    const modulePath = group
+      ? `kubernetes-models/${group}/${version}/${object.kind}`
+      : `kubernetes-models/${version}/${object.kind}`;
     let Model: new (data: unknown) => { validate(): void };
     try {
       Model = (await import(modulePath))[object.kind];

@@ -4,9 +4,17 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Benchmark, BenchmarkConfig, EPP, Gateway, ModelServer } from "../../proto/benchmark-types";
 import { BenchmarksType, BenchmarkType } from "../../proto/schema";
-import { parseTextFormat, type PlainMessage, sourcePosition } from "../../proto/textformat";
+import { type PlainMessage, parseTextFormat, sourcePosition } from "../../proto/textformat";
 import { CatalogError, listed, location, MAX_ERROR_LENGTH, quoted, shortPath } from "../errors";
-import { DEFAULT_IMAGES, DEFAULTS, ENVOY_LB_POLICIES, EPP_STAGING_MAIN, EPP_STREAMING_ONLY, VLLM_V0_REMOVED, vllmRelease } from "./defaults";
+import {
+  DEFAULT_IMAGES,
+  DEFAULTS,
+  ENVOY_LB_POLICIES,
+  EPP_STAGING_MAIN,
+  EPP_STREAMING_ONLY,
+  VLLM_V0_REMOVED,
+  vllmRelease,
+} from "./defaults";
 import { cloneMessage, type InheritanceEntry, resolveChain } from "./inherit";
 import { pickerFlavourProblem, pickerRelease } from "./pickers";
 import { MUST_NAME_SOMETHING, valueAt } from "./rules";
@@ -21,12 +29,20 @@ const MAX_NAME_LENGTH = 63 - 1 - RUN_ID_LENGTH;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const CATALOG_EXTENSIONS = [".pbtxt", ".textproto", ".txtpb"];
 const DERIVED_LB_FLAGS = [
-  "k8s_service_enabled", "gateway_enabled", "gateway_envoy_enabled", "gateway_gke_gateway_enabled",
-  "gateway_envoy_epp_enabled", "gateway_envoy_lb_policy_enabled",
+  "k8s_service_enabled",
+  "gateway_enabled",
+  "gateway_envoy_enabled",
+  "gateway_gke_gateway_enabled",
+  "gateway_envoy_epp_enabled",
+  "gateway_envoy_lb_policy_enabled",
 ] as const;
 
 export type ModelServerKind = "vllm" | "sim";
-export type LoadBalancerKind = "k8s_service" | "gateway.envoy.epp" | "gateway.envoy.lb_policy" | "gateway.gke_gateway.epp";
+export type LoadBalancerKind =
+  | "k8s_service"
+  | "gateway.envoy.epp"
+  | "gateway.envoy.lb_policy"
+  | "gateway.gke_gateway.epp";
 /** Which Gateway API Inference Extension API a gateway with an endpoint picker uses. */
 export type InferenceFlavor = "v1" | "v1alpha2";
 
@@ -89,7 +105,8 @@ function statOf(file: string, what: string): fs.Stats | undefined {
 /** Refuses what is not a regular file, before anything reads it. */
 function requireRegular(file: string, stat: fs.Stats): void {
   const special = specialKind(stat);
-  if (special) throw catalogError(`${shortPath(file)}: is ${special}, not a catalog file; give a .pbtxt file or a folder of them`);
+  if (special)
+    throw catalogError(`${shortPath(file)}: is ${special}, not a catalog file; give a .pbtxt file or a folder of them`);
 }
 
 /**
@@ -102,7 +119,9 @@ export function catalogFiles(paths: string[]): string[] {
   const identity = (stat: fs.Stats) => `${stat.dev}:${stat.ino}`;
   const walk = (root: string, rootStat: fs.Stats) => {
     // Each folder with the folders above it (device and inode), so that a link back up is a cycle.
-    const folders: Array<{ dir: string; above: ReadonlySet<string> }> = [{ dir: root, above: new Set([identity(rootStat)]) }];
+    const folders: Array<{ dir: string; above: ReadonlySet<string> }> = [
+      { dir: root, above: new Set([identity(rootStat)]) },
+    ];
     for (let next = folders.pop(); next !== undefined; next = folders.pop()) {
       const { dir, above } = next;
       let names: string[];
@@ -116,7 +135,10 @@ export function catalogFiles(paths: string[]): string[] {
         const full = path.join(dir, name);
         const stat = statOf(full, "catalog folder entry");
         if (stat?.isDirectory()) {
-          if (above.has(identity(stat))) throw catalogError(`${shortPath(full, 80)}: a symbolic link cycle (a link back to a folder above it); remove the link`);
+          if (above.has(identity(stat)))
+            throw catalogError(
+              `${shortPath(full, 80)}: a symbolic link cycle (a link back to a folder above it); remove the link`,
+            );
           subfolders.push({ dir: full, above: new Set([...above, identity(stat)]) });
         } else if (stat && CATALOG_EXTENSIONS.includes(path.extname(name))) {
           requireRegular(full, stat);
@@ -132,7 +154,8 @@ export function catalogFiles(paths: string[]): string[] {
     if (stat.isDirectory()) {
       const before = files.length;
       walk(given, stat);
-      if (files.length === before) throw catalogError(`${given}: folder holds no catalog (${CATALOG_EXTENSIONS.join(", ")}) files`);
+      if (files.length === before)
+        throw catalogError(`${given}: folder holds no catalog (${CATALOG_EXTENSIONS.join(", ")}) files`);
     } else {
       requireRegular(given, stat);
       files.push(given);
@@ -141,9 +164,15 @@ export function catalogFiles(paths: string[]): string[] {
   return [...new Set(files)];
 }
 
-/** `file:line:column` of a field, else of its message, else of `fallback` (fields that defaults filled in have none). */
+/**
+ * `file:line:column` of a field, else of its message, else of `fallback` (fields that defaults filled in have
+ * none).
+ */
 function at(file: string, message: object, field?: string, fallback?: object): string {
-  return location(file, (field && sourcePosition(message, field)) || sourcePosition(message) || (fallback && sourcePosition(fallback)));
+  return location(
+    file,
+    (field && sourcePosition(message, field)) || sourcePosition(message) || (fallback && sourcePosition(fallback)),
+  );
 }
 
 /** `a → b → c`, the middle elided for long chains. */
@@ -164,14 +193,20 @@ function parseCatalog(file: string, text: string | Uint8Array): CatalogFile {
   const catalog = parseTextFormat(BenchmarksType, text, file);
   const entries = catalog.benchmarks ?? [];
   if (entries.length === 0) {
-    throw catalogError(`${file}:1:1: the catalog defines no benchmarks (it is empty or holds only comments); write benchmarks { name: "..." config { ... } }`);
+    throw catalogError(
+      `${file}:1:1: the catalog defines no benchmarks (it is empty or holds only comments); write ` +
+        `benchmarks { name: "..." config { ... } }`,
+    );
   }
   const byName = new Map<string, InheritanceEntry>();
   for (const raw of entries) {
     if (!raw.name) throw catalogError(`${at(file, raw, "name")}: benchmark has no name`);
     const earlier = byName.get(raw.name);
     if (earlier) {
-      throw catalogError(`${at(file, raw, "name")}: benchmark ${quoted(raw.name)} is defined twice in this file (first at line ${sourcePosition(earlier.raw)?.line})`);
+      throw catalogError(
+        `${at(file, raw, "name")}: benchmark ${quoted(raw.name)} is defined twice in this file ` +
+          `(first at line ${sourcePosition(earlier.raw)?.line})`,
+      );
     }
     byName.set(raw.name, { raw });
   }
@@ -187,9 +222,15 @@ function inherit(catalog: CatalogFile, name: string, definedIn: ReadonlyMap<stri
   const elsewhere = definedIn.get(result.base);
   const benchmark = quoted(result.chain[result.chain.length - 2], 40);
   if (elsewhere !== undefined) {
-    throw catalogError(`${where}: benchmark ${benchmark}: base benchmark ${quoted(result.base)} is defined in ${elsewhere}, not in this file; a base must be in the same file`);
+    throw catalogError(
+      `${where}: benchmark ${benchmark}: base benchmark ${quoted(result.base)} is defined in ${elsewhere}, ` +
+        `not in this file; a base must be in the same file`,
+    );
   }
-  throw catalogError(`${where}: benchmark ${benchmark}: base benchmark ${quoted(result.base)} is not defined in this file (chain: ${chainText(result.chain)})`);
+  throw catalogError(
+    `${where}: benchmark ${benchmark}: base benchmark ${quoted(result.base)} is not defined in ` +
+      `this file (chain: ${chainText(result.chain)})`,
+  );
 }
 
 /** Every catalog string field that must name something, written as "": an error naming the field. */
@@ -199,7 +240,10 @@ function checkNamedValues(file: string, b: Benchmark): void {
     if (typeof value !== "string" || value.trim() !== "") continue;
     const dot = fieldPath.lastIndexOf(".");
     const holder = valueAt(b as PlainMessage, fieldPath.slice(0, dot)) as object;
-    throw catalogError(`${at(file, holder, fieldPath.slice(dot + 1), b)}: benchmark ${quoted(b.name!)}: ${fieldPath} is empty; it must name ${what} (leave the field out for the default)`);
+    throw catalogError(
+      `${at(file, holder, fieldPath.slice(dot + 1), b)}: benchmark ${quoted(b.name!)}: ${fieldPath} ` +
+        `is empty; it must name ${what} (leave the field out for the default)`,
+    );
   }
 }
 
@@ -212,22 +256,39 @@ function mutableImageWarning(name: string, role: string, image: string): string 
   const lastSegment = image.slice(image.lastIndexOf("/") + 1);
   const tag = lastSegment.includes(":") ? lastSegment.slice(lastSegment.indexOf(":") + 1) : "";
   if (tag && tag !== "latest" && tag !== "main" && tag !== "master") return undefined;
-  return `benchmark "${name}": ${role} image "${image}" is mutable (${tag ? `tag :${tag}` : "no tag"}); pin a version or digest so the run can be reproduced`;
+  return (
+    `benchmark "${name}": ${role} image "${image}" is mutable (${tag ? `tag :${tag}` : "no tag"}); ` +
+    `pin a version or digest so the run can be reproduced`
+  );
 }
 
 /** `lora_adapters`: names unique and other than the model; vLLM loads each from a path, with LoRA enabled. */
-function checkLoraAdapters(server: ModelServer, fail: (message: object, field: string | undefined, detail: string) => never): void {
+function checkLoraAdapters(
+  server: ModelServer,
+  fail: (message: object, field: string | undefined, detail: string) => never,
+): void {
   const engine = server.vllm ?? server.sim!;
   const where = `config.model_server.${server.vllm ? "vllm" : "sim"}.lora_adapters`;
   const names = new Set([engine.model]);
   for (const adapter of loraAdapters(engine.lora_adapters)) {
     if (!adapter.name || names.has(adapter.name)) {
-      fail(engine, "lora_adapters", `${where}: adapter ${quoted(adapter.name, 30)} is ${adapter.name ? "named twice or as the model" : "unnamed"}; write name=path entries`);
+      fail(
+        engine,
+        "lora_adapters",
+        `${where}: adapter ${quoted(adapter.name, 30)} is ${adapter.name ? "named twice or as the model" : "unnamed"}; ` +
+          `write name=path entries`,
+      );
     }
     names.add(adapter.name);
-    if (server.vllm && !adapter.path) fail(engine, "lora_adapters", `${where}: adapter ${quoted(adapter.name, 30)} has no path; write name=path (a hub repository or a folder)`);
+    if (server.vllm && !adapter.path)
+      fail(
+        engine,
+        "lora_adapters",
+        `${where}: adapter ${quoted(adapter.name, 30)} has no path; write name=path (a hub repository or a folder)`,
+      );
   }
-  if (server.vllm && names.size > 1 && !server.vllm.max_loras) fail(engine, "lora_adapters", `${where} needs max_loras (vLLM serves adapters only with --enable-lora)`);
+  if (server.vllm && names.size > 1 && !server.vllm.max_loras)
+    fail(engine, "lora_adapters", `${where} needs max_loras (vLLM serves adapters only with --enable-lora)`);
 }
 
 /** Applies defaults and validates one merged benchmark; returns it resolved. */
@@ -241,7 +302,12 @@ function finish(file: string, merged: Benchmark): ResolvedBenchmark {
   checkNamedValues(file, b);
 
   if (!DNS_LABEL.test(name) || name.length > MAX_NAME_LENGTH) {
-    fail(b, "name", `name must be a DNS-1123 label (a-z, 0-9, "-") of at most ${MAX_NAME_LENGTH} characters: the namespace is {name}-{run id}`);
+    fail(
+      b,
+      "name",
+      `name must be a DNS-1123 label (a-z, 0-9, "-") of at most ${MAX_NAME_LENGTH} characters: ` +
+        `the namespace is {name}-{run id}`,
+    );
   }
 
   b.config ??= {};
@@ -251,7 +317,8 @@ function finish(file: string, merged: Benchmark): ResolvedBenchmark {
   const modelServer: ModelServerKind | undefined = server.vllm ? "vllm" : server.sim ? "sim" : undefined;
   if (!modelServer) return fail(server, undefined, "config.model_server needs a type: vllm { ... } or sim { ... }");
   server.replicas ??= DEFAULTS.replicas;
-  if (server.replicas < 1) fail(server, "replicas", `config.model_server.replicas must be at least 1 (got ${server.replicas})`);
+  if (server.replicas < 1)
+    fail(server, "replicas", `config.model_server.replicas must be at least 1 (got ${server.replicas})`);
   server.image ??= modelServer === "vllm" ? DEFAULT_IMAGES.vllm : DEFAULT_IMAGES.sim;
 
   let gpusPerReplica = 0;
@@ -261,26 +328,49 @@ function finish(file: string, merged: Benchmark): ResolvedBenchmark {
     vllm.tensor_parallelism ??= DEFAULTS.tensorParallelism;
     // VLLM_USE_V1 must say what runs: releases from VLLM_V0_REMOVED have no V0 engine.
     const release = vllmRelease(server.image);
-    const v1Only = release === "newest" || (release !== undefined && (release[0] > VLLM_V0_REMOVED[0] || (release[0] === VLLM_V0_REMOVED[0] && release[1] >= VLLM_V0_REMOVED[1])));
+    const v1Only =
+      release === "newest" ||
+      (release !== undefined &&
+        (release[0] > VLLM_V0_REMOVED[0] || (release[0] === VLLM_V0_REMOVED[0] && release[1] >= VLLM_V0_REMOVED[1])));
     if (v1Only && vllm.v1 === "0") {
-      fail(vllm, "v1", `config.model_server.vllm.v1 is "0", but image "${server.image}" is vLLM v${VLLM_V0_REMOVED.join(".")}+ (or :latest), which has no V0 engine; set v1: "1" or use an older image`);
+      fail(
+        vllm,
+        "v1",
+        `config.model_server.vllm.v1 is "0", but image "${server.image}" is vLLM ` +
+          `v${VLLM_V0_REMOVED.join(".")}+ (or :latest), which has no V0 engine; set v1: "1" or use ` +
+          `an older image`,
+      );
     }
     if (v1Only) vllm.v1 ??= "1";
     else if (release === undefined && (vllm.v1 ?? DEFAULTS.vllmV1) === "0") {
-      warnings.push(`benchmark "${name}": VLLM_USE_V1=0 with image "${server.image}", whose vLLM release the tag does not show: from v${VLLM_V0_REMOVED.join(".")} vLLM has no V0 engine and runs V1 regardless; pin a release tag so that the recorded engine is the one that ran`);
+      warnings.push(
+        `benchmark "${name}": VLLM_USE_V1=0 with image "${server.image}", whose vLLM release the ` +
+          `tag does not show: from v${VLLM_V0_REMOVED.join(".")} vLLM has no V0 engine and runs V1 ` +
+          `regardless; pin a release tag so that the recorded engine is the one that ran`,
+      );
     }
     vllm.v1 ??= DEFAULTS.vllmV1;
     if (!positiveInteger(vllm.tensor_parallelism)) {
-      fail(vllm, "tensor_parallelism", `config.model_server.vllm.tensor_parallelism must be a positive integer (got ${quoted(vllm.tensor_parallelism!)})`);
+      fail(
+        vllm,
+        "tensor_parallelism",
+        `config.model_server.vllm.tensor_parallelism must be a positive integer (got ${quoted(vllm.tensor_parallelism!)})`,
+      );
     }
-    if (vllm.v1 !== "0" && vllm.v1 !== "1") fail(vllm, "v1", `config.model_server.vllm.v1 must be "0" or "1" (got ${quoted(vllm.v1)})`);
+    if (vllm.v1 !== "0" && vllm.v1 !== "1")
+      fail(vllm, "v1", `config.model_server.vllm.v1 must be "0" or "1" (got ${quoted(vllm.v1)})`);
     for (const field of ["max_loras", "lora_rank"] as const) {
       if (vllm[field] !== undefined && vllm[field] !== "" && !positiveInteger(vllm[field])) {
         fail(vllm, field, `config.model_server.vllm.${field} must be a positive integer (got ${quoted(vllm[field]!)})`);
       }
     }
     if (!vllm.model) return fail(vllm, undefined, "config.model_server.vllm.model is missing");
-    if (!server.accelerator) fail(server, undefined, "config.model_server.accelerator is missing (the GKE accelerator label, e.g. nvidia-h100-80gb)");
+    if (!server.accelerator)
+      fail(
+        server,
+        undefined,
+        "config.model_server.accelerator is missing (the GKE accelerator label, e.g. nvidia-h100-80gb)",
+      );
     gpusPerReplica = Number(vllm.tensor_parallelism);
     servedModel = vllm.model;
   } else {
@@ -326,7 +416,12 @@ function finish(file: string, merged: Benchmark): ResolvedBenchmark {
       } else if (gateway.envoy.lb_policy !== undefined) {
         loadBalancer = "gateway.envoy.lb_policy";
         if (!(ENVOY_LB_POLICIES as readonly string[]).includes(gateway.envoy.lb_policy)) {
-          fail(gateway.envoy, "lb_policy", `lb_policy ${quoted(gateway.envoy.lb_policy)} is not an Envoy Gateway load balancer type (${ENVOY_LB_POLICIES.join(", ")})`);
+          fail(
+            gateway.envoy,
+            "lb_policy",
+            `lb_policy ${quoted(gateway.envoy.lb_policy)} is not an Envoy Gateway load balancer ` +
+              `type (${ENVOY_LB_POLICIES.join(", ")})`,
+          );
         }
       } else {
         return fail(gateway.envoy, undefined, "config.load_balancer.gateway.envoy needs epp { ... } or lb_policy");
@@ -335,25 +430,39 @@ function finish(file: string, merged: Benchmark): ResolvedBenchmark {
       loadBalancer = "gateway.gke_gateway.epp";
       gateway.gateway_class_name ??= DEFAULTS.gatewayClass.gke;
       if (inferenceFlavor === "v1alpha2") {
-        fail(gateway, "inference_api", "GKE Gateway routes to inference.networking.k8s.io/v1 InferencePools only; remove inference_api: V1ALPHA2");
+        fail(
+          gateway,
+          "inference_api",
+          "GKE Gateway routes to inference.networking.k8s.io/v1 InferencePools only; remove inference_api: V1ALPHA2",
+        );
       }
       epp = gateway.gke_gateway.epp ??= {};
     } else {
       return fail(gateway, undefined, "config.load_balancer.gateway needs envoy { ... } or gke_gateway { ... }");
     }
     if (loadBalancer !== "gateway.envoy.epp" && streamingWritten) {
-      warnings.push(`benchmark "${name}": full_duplex_streaming_enabled has no effect on ${loadBalancer} (only Envoy's ext_proc to the endpoint picker has a body mode)`);
+      warnings.push(
+        `benchmark "${name}": full_duplex_streaming_enabled has no effect on ${loadBalancer} ` +
+          `(only Envoy's ext_proc to the endpoint picker has a body mode)`,
+      );
     }
     if (epp) {
       epp.image ??= inferenceFlavor === "v1" ? DEFAULT_IMAGES.eppV1 : DEFAULT_IMAGES.eppV1alpha2;
       epp.refresh_metrics_interval ??= DEFAULTS.refreshMetricsInterval;
       if (!/^[0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h)$/.test(epp.refresh_metrics_interval)) {
-        fail(epp, "refresh_metrics_interval", `refresh_metrics_interval must be a duration such as 50ms (got ${quoted(epp.refresh_metrics_interval)})`);
+        fail(
+          epp,
+          "refresh_metrics_interval",
+          `refresh_metrics_interval must be a duration such as 50ms (got ${quoted(epp.refresh_metrics_interval)})`,
+        );
       }
       const warning = mutableImageWarning(name, "endpoint picker", epp.image);
       if (warning) warnings.push(warning);
       if (EPP_STAGING_MAIN.test(epp.image)) {
-        warnings.push(`benchmark "${name}": endpoint picker image "${epp.image}" is GIE's unmaintained staging build of main (the picker left GIE after v1.5.0); use ${DEFAULT_IMAGES.eppV1}`);
+        warnings.push(
+          `benchmark "${name}": endpoint picker image "${epp.image}" is GIE's unmaintained ` +
+            `staging build of main (the picker left GIE after v1.5.0); use ${DEFAULT_IMAGES.eppV1}`,
+        );
       }
       // A known release that cannot parse the flavour's flags or read its pools exits or idles
       // until the readiness deadline (lib/catalog/pickers.ts); other builds get a warning.
@@ -361,16 +470,43 @@ function finish(file: string, merged: Benchmark): ResolvedBenchmark {
       const problem = pickerFlavourProblem(epp.image, inferenceFlavor);
       if (problem) fail(epp, "image", problem);
       const release = /:v(\d+)\.(\d+)/.exec(epp.image);
-      if (loadBalancer === "gateway.envoy.epp" && !gateway.full_duplex_streaming_enabled && (inferenceFlavor === "v1" || known?.streamingOnly)) {
+      if (
+        loadBalancer === "gateway.envoy.epp" &&
+        !gateway.full_duplex_streaming_enabled &&
+        (inferenceFlavor === "v1" || known?.streamingOnly)
+      ) {
         // Buffered: Envoy sends the body only after the picker answers the headers, and v0.4.0+
         // pickers answer the headers only after the whole body (GIE v1.5.0 pkg/epp/handlers/server.go).
-        const streamingOnly = known ? known.streamingOnly : release && (Number(release[1]) > EPP_STREAMING_ONLY[0] || (Number(release[1]) === EPP_STREAMING_ONLY[0] && Number(release[2]) >= EPP_STREAMING_ONLY[1]));
-        const why = `full_duplex_streaming_enabled: false makes Envoy AI Gateway buffer bodies for the picker, and pickers from v${EPP_STREAMING_ONLY.join(".")} implement only full-duplex streaming, so every request would stall until the 300 s ext_proc timeout`;
-        if (streamingOnly) fail(gateway, "full_duplex_streaming_enabled", `buffered bodies (full_duplex_streaming_enabled: false) stall every request: pickers from v${EPP_STREAMING_ONLY.join(".")} (this is ${release ? `v${release[1]}.${release[2]}` : known!.tag}) stream only; set it true${inferenceFlavor === "v1" ? ", or use inference_api: V1ALPHA2" : ""}`);
-        warnings.push(`benchmark "${name}": deployed buffered as written, but ${why} if "${epp.image}" is such a picker; the readiness check then stops the run before any load`);
+        const streamingOnly = known
+          ? known.streamingOnly
+          : release &&
+            (Number(release[1]) > EPP_STREAMING_ONLY[0] ||
+              (Number(release[1]) === EPP_STREAMING_ONLY[0] && Number(release[2]) >= EPP_STREAMING_ONLY[1]));
+        const why =
+          `full_duplex_streaming_enabled: false makes Envoy AI Gateway buffer bodies for the ` +
+          `picker, and pickers from v${EPP_STREAMING_ONLY.join(".")} implement only full-duplex ` +
+          `streaming, so every request would stall until the 300 s ext_proc timeout`;
+        if (streamingOnly)
+          fail(
+            gateway,
+            "full_duplex_streaming_enabled",
+            `buffered bodies (full_duplex_streaming_enabled: false) stall every request: pickers ` +
+              `from v${EPP_STREAMING_ONLY.join(".")} (this is ${release ? `v${release[1]}.${release[2]}` : known!.tag}) ` +
+              `stream only; set it ` +
+              `true${inferenceFlavor === "v1" ? ", or use inference_api: V1ALPHA2" : ""}`,
+          );
+        warnings.push(
+          `benchmark "${name}": deployed buffered as written, but ${why} if "${epp.image}" is ` +
+            `such a picker; the readiness check then stops the run before any load`,
+        );
       }
       if (!known && release && (inferenceFlavor === "v1") !== Number(release[1]) >= 1) {
-        warnings.push(`benchmark "${name}": endpoint picker image "${epp.image}" is from a release that serves the ${Number(release[1]) >= 1 ? "v1" : "v1alpha2"} InferencePool API, but the benchmark deploys ${inferenceFlavor}; set config.load_balancer.gateway.inference_api or change the image`);
+        warnings.push(
+          `benchmark "${name}": endpoint picker image "${epp.image}" is from a release that ` +
+            `serves the ${Number(release[1]) >= 1 ? "v1" : "v1alpha2"} InferencePool API, but the ` +
+            `benchmark deploys ${inferenceFlavor}; set config.load_balancer.gateway.inference_api ` +
+            `or change the image`,
+        );
       }
     }
   } else {
@@ -380,10 +516,18 @@ function finish(file: string, merged: Benchmark): ResolvedBenchmark {
   const tool = config.benchmark_tool;
   if (!tool) return fail(config, undefined, "config.benchmark_tool is missing");
   const { loadGenerator, requestRates, expectedSeconds } = resolveBenchmarkTool(tool, {
-    servedModel, servedModels: servedModels(server), accelerator: modelServer === "vllm" ? server.accelerator : undefined, replicas: server.replicas, gpusPerReplica, fail,
+    servedModel,
+    servedModels: servedModels(server),
+    accelerator: modelServer === "vllm" ? server.accelerator : undefined,
+    replicas: server.replicas,
+    gpusPerReplica,
+    fail,
   });
 
-  for (const [role, image] of [["model server", server.image], ["load generator", tool.image!]] as const) {
+  for (const [role, image] of [
+    ["model server", server.image],
+    ["load generator", tool.image!],
+  ] as const) {
     const warning = mutableImageWarning(name, role, image);
     if (warning) warnings.push(warning);
   }
@@ -417,7 +561,9 @@ function compileRegex(pattern: string): RegExp {
     regex.test(""); // V8 compiles lazily: a pattern too large to compile fails here.
     return regex;
   } catch (error) {
-    throw catalogError(`benchmark name regex ${quoted(pattern)} is invalid: ${(error as Error).message.replace(pattern, "…")}`);
+    throw catalogError(
+      `benchmark name regex ${quoted(pattern)} is invalid: ${(error as Error).message.replace(pattern, "…")}`,
+    );
   }
 }
 
@@ -438,16 +584,24 @@ export function loadCatalogs(paths: string[], regex?: string): ResolvedBenchmark
     return parseCatalog(file, bytes);
   });
   const definedIn = new Map<string, string>();
-  for (const catalog of catalogs) for (const name of catalog.byName.keys()) if (!definedIn.has(name)) definedIn.set(name, catalog.file);
-  const selected = catalogs.flatMap((catalog) => catalog.entries.filter((raw) => !pattern || pattern.test(raw.name!)).map((raw) => ({ catalog, raw })));
+  for (const catalog of catalogs)
+    for (const name of catalog.byName.keys()) if (!definedIn.has(name)) definedIn.set(name, catalog.file);
+  const selected = catalogs.flatMap((catalog) =>
+    catalog.entries.filter((raw) => !pattern || pattern.test(raw.name!)).map((raw) => ({ catalog, raw })),
+  );
   if (pattern && selected.length === 0) {
-    throw catalogError(`benchmark name regex ${quoted(regex!)} matches none of: ${listed([...definedIn.keys()].map((name) => quoted(name, 30).slice(1, -1)))}`);
+    throw catalogError(
+      `benchmark name regex ${quoted(regex!)} matches none of: ${listed([...definedIn.keys()].map((name) => quoted(name, 30).slice(1, -1)))}`,
+    );
   }
   const seen = new Map<string, { file: string; raw: Benchmark }>();
   for (const { catalog, raw } of selected) {
     const earlier = seen.get(raw.name!);
     if (earlier) {
-      throw catalogError(`${at(catalog.file, raw, "name")}: benchmark ${quoted(raw.name!)} is also defined at ${at(earlier.file, earlier.raw, "name")}; names must be unique across a run's catalogs (namespace {name}-{run_id})`);
+      throw catalogError(
+        `${at(catalog.file, raw, "name")}: benchmark ${quoted(raw.name!)} is also defined at ${at(earlier.file, earlier.raw, "name")}; ` +
+          `names must be unique across a run's catalogs (namespace {name}-{run_id})`,
+      );
     }
     seen.set(raw.name!, { file: catalog.file, raw });
   }

@@ -65,7 +65,13 @@ export const DEFAULTS = {
     /** inference-perf's own Distribution defaults (config/common.py), written out so the config is explicit. */
     distribution: { min: 10, max: 1024, mean: 512, std_dev: 200, type: "normal" },
     /** inference-perf's own SharedPrefix defaults (config/datagen/config.py). */
-    sharedPrefix: { num_groups: 10, num_prompts_per_group: 10, system_prompt_len: 100, question_len: 50, output_len: 50 },
+    sharedPrefix: {
+      num_groups: 10,
+      num_prompts_per_group: 10,
+      system_prompt_len: 100,
+      question_len: 50,
+      output_len: 50,
+    },
   },
   gatewayClass: { envoy: "inference-bench-envoy", gke: "gke-l7-rilb" },
 } as const;
@@ -87,10 +93,16 @@ export function vllmRelease(image: string): [number, number] | "newest" | undefi
   return release ? [Number(release[1]), Number(release[2])] : undefined;
 }
 
-/** The first endpoint picker release that implements only full-duplex streaming (v0.3.0 cmd/epp/main.go is the last to read USE_STREAMING). */
+/**
+ * The first endpoint picker release that implements only full-duplex streaming (v0.3.0 cmd/epp/main.go is the
+ * last to read USE_STREAMING).
+ */
 export const EPP_STREAMING_ONLY: readonly [number, number] = [0, 4];
 
-/** The staging picker tag the seed's catalog uses: built from GIE main, which stopped shipping the picker after v1.5.0. */
+/**
+ * The staging picker tag the seed's catalog uses: built from GIE main, which stopped shipping the picker
+ * after v1.5.0.
+ */
 export const EPP_STAGING_MAIN = /\/k8s-staging-images\/gateway-api-inference-extension\/epp:main$/;
 
 /** The value the original tool's catalogs put in lpg.ip; the tool fills the real address in. */

@@ -69,7 +69,10 @@ function memberOf(type: protobuf.Type, message: PlainMessage, oneof: string): st
   return type.oneofs?.[oneof]?.oneof.find((member) => Object.hasOwn(message, member));
 }
 
-/** The part of a resolved base that a child inherits (INHERITED minus NOT_INHERITED, the member-dependent fields of a switched selector). */
+/**
+ * The part of a resolved base that a child inherits (INHERITED minus NOT_INHERITED, the member-dependent
+ * fields of a switched selector).
+ */
 function inheritedPart(base: Benchmark, child: Benchmark): PlainMessage {
   const inherited: PlainMessage = {};
   copyPositions(base, inherited);
@@ -130,25 +133,35 @@ export type InheritanceProblem =
  * Resolves the benchmark `name` of one file over its chain of bases, iteratively; each link is
  * resolved once (`resolved` caches them). Returns the merged benchmark or the problem found.
  */
-export function resolveChain(name: string, byName: ReadonlyMap<string, InheritanceEntry>, resolved: Map<string, Benchmark>): Benchmark | InheritanceProblem {
+export function resolveChain(
+  name: string,
+  byName: ReadonlyMap<string, InheritanceEntry>,
+  resolved: Map<string, Benchmark>,
+): Benchmark | InheritanceProblem {
   const chain: string[] = [];
   const onChain = new Set<string>();
-  for (let current: string | undefined = name; current !== undefined && !resolved.has(current);) {
+  for (let current: string | undefined = name; current !== undefined && !resolved.has(current); ) {
     if (onChain.has(current)) {
-      return { kind: "cycle", at: byName.get(chain[chain.length - 1])!.raw, chain: [...chain.slice(chain.indexOf(current)), current] };
+      return {
+        kind: "cycle",
+        at: byName.get(chain[chain.length - 1])!.raw,
+        chain: [...chain.slice(chain.indexOf(current)), current],
+      };
     }
     onChain.add(current);
     chain.push(current);
     const base: string | undefined = byName.get(current)!.raw.base_benchmark_name || undefined;
-    if (base !== undefined && !byName.has(base)) return { kind: "unknown-base", at: byName.get(current)!.raw, chain: [...chain, base], base };
+    if (base !== undefined && !byName.has(base))
+      return { kind: "unknown-base", at: byName.get(current)!.raw, chain: [...chain, base], base };
     current = base;
   }
   for (let i = chain.length - 1; i >= 0; i--) {
     const raw = byName.get(chain[i])!.raw;
     const base = raw.base_benchmark_name || undefined;
-    const merged = base === undefined
-      ? cloneMessage(BenchmarkType, raw as PlainMessage)
-      : mergeByPresence(BenchmarkType, inheritedPart(resolved.get(base)!, raw), raw as PlainMessage);
+    const merged =
+      base === undefined
+        ? cloneMessage(BenchmarkType, raw as PlainMessage)
+        : mergeByPresence(BenchmarkType, inheritedPart(resolved.get(base)!, raw), raw as PlainMessage);
     resolved.set(chain[i], merged as Benchmark);
   }
   return resolved.get(name)!;

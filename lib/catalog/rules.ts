@@ -25,8 +25,10 @@ export interface MemberDependency {
 
 /** The load generator's model names and tokenizers, which default to the served model. */
 const SERVED_MODEL_DEPENDENTS = [
-  "benchmark_tool.lpg.models", "benchmark_tool.lpg.tokenizer",
-  "benchmark_tool.inference_perf.model", "benchmark_tool.inference_perf.tokenizer",
+  "benchmark_tool.lpg.models",
+  "benchmark_tool.lpg.tokenizer",
+  "benchmark_tool.inference_perf.model",
+  "benchmark_tool.inference_perf.tokenizer",
 ];
 
 const sameInferenceApi = (a: unknown, b: unknown) => (a === "V1ALPHA2") === (b === "V1ALPHA2");
@@ -41,7 +43,11 @@ export const MEMBER_DEPENDENT: readonly MemberDependency[] = [
   { message: "config.model_server", selector: { oneof: "type" }, dependents: ["image", "accelerator"] },
   { message: "config.benchmark_tool", selector: { oneof: "Type" }, dependents: ["image"] },
   { message: "config.load_balancer.gateway", selector: { oneof: "type" }, dependents: ["gateway_class_name"] },
-  { message: "config.load_balancer.gateway", selector: { field: "inference_api", same: sameInferenceApi }, dependents: ["envoy.epp.image", "gke_gateway.epp.image"] },
+  {
+    message: "config.load_balancer.gateway",
+    selector: { field: "inference_api", same: sameInferenceApi },
+    dependents: ["envoy.epp.image", "gke_gateway.epp.image"],
+  },
   // What the load generator requests follows the served model: a base's models would be 404s.
   ...["vllm", "sim"].map((engine) => ({
     message: "config",
@@ -70,7 +76,8 @@ export const MUST_NAME_SOMETHING: ReadonlyArray<[path: string, what: string]> = 
 export function valueAt(message: PlainMessage | undefined, path: string): unknown {
   let current: unknown = message;
   for (const name of path.split(".")) {
-    if (current === undefined || current === null || typeof current !== "object" || !Object.hasOwn(current, name)) return undefined;
+    if (current === undefined || current === null || typeof current !== "object" || !Object.hasOwn(current, name))
+      return undefined;
     current = (current as PlainMessage)[name];
   }
   return current;

@@ -13,12 +13,16 @@ export interface LoraAdapter {
 
 /** The adapters of `lora_adapters` (comma separated `name` or `name=path`), empty entries skipped. */
 export function loraAdapters(text: string | undefined): LoraAdapter[] {
-  return (text ?? "").split(",").map((entry) => entry.trim()).filter(Boolean).map((entry) => {
-    const equals = entry.indexOf("=");
-    if (equals < 0) return { name: entry };
-    const path = entry.slice(equals + 1).trim();
-    return { name: entry.slice(0, equals).trim(), ...(path ? { path } : {}) };
-  });
+  return (text ?? "")
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const equals = entry.indexOf("=");
+      if (equals < 0) return { name: entry };
+      const path = entry.slice(equals + 1).trim();
+      return { name: entry.slice(0, equals).trim(), ...(path ? { path } : {}) };
+    });
 }
 
 /** Every model name the server answers: its model, then its LoRA adapters. */

@@ -2,10 +2,11 @@
 // watch, reads every result file from its pod's log, records which images actually ran, and
 // writes results/ in one rename so that a half-collected benchmark never looks collected.
 // Idempotent: a benchmark whose results/ exists is left as it is.
-import { BatchV1Api, CoreV1Api, type KubeConfig, type V1Job, type V1Pod } from "@kubernetes/client-node";
+
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as zlib from "node:zlib";
+import { BatchV1Api, CoreV1Api, type KubeConfig, type V1Job, type V1Pod } from "@kubernetes/client-node";
 import { stringifyProtoJson } from "../../proto/json";
 import { BenchmarkResultType } from "../../proto/schema";
 import { printTextFormat } from "../../proto/textformat";
@@ -13,14 +14,21 @@ import type { ResolvedBenchmark } from "../catalog/catalog";
 import { CollectionError } from "../errors";
 import { NAMES } from "../manifests/common";
 import { POD_METRICS_ARCHIVE } from "../manifests/pod-sampler";
-import type { BenchmarkPaths } from "../snapshot/layout";
-import { writeReadOnly } from "../snapshot/files";
-import { parseResultLog } from "../tool-output/log-archive";
-import { readReadiness } from "./readiness";
 import type { CollectionRecord, CollectionStatus, ImageRecord, JobState, ResultMetadata } from "../results/record";
 import { readBenchmarkState } from "../results/status";
+import { writeReadOnly } from "../snapshot/files";
+import type { BenchmarkPaths } from "../snapshot/layout";
+import { parseResultLog } from "../tool-output/log-archive";
+import {
+  displayPath,
+  resultFolder,
+  scrubResultLog,
+  statusOf,
+  type ToolFile,
+  toolResults,
+} from "../tool-output/tool-results";
+import { readReadiness } from "./readiness";
 import { watchOnce } from "./watch";
-import { displayPath, resultFolder, scrubResultLog, statusOf, type ToolFile, toolResults } from "../tool-output/tool-results";
 
 export interface CollectOptions {
   kubeConfig: KubeConfig;
@@ -59,7 +67,9 @@ function jobStateOf(job: V1Job | undefined): JobState {
 /** The load generator Job's state in a benchmark namespace, without waiting. */
 export async function jobState(kubeConfig: KubeConfig, namespace: string): Promise<JobState> {
   try {
-    return jobStateOf(await kubeConfig.makeApiClient(BatchV1Api).readNamespacedJob({ name: NAMES.loadGenerator, namespace }));
+    return jobStateOf(
+      await kubeConfig.makeApiClient(BatchV1Api).readNamespacedJob({ name: NAMES.loadGenerator, namespace }),
+    );
   } catch (error) {
     if (isNotFound(error)) return "absent";
     throw new CollectionError(`${namespace}: cannot read Job ${NAMES.loadGenerator}: ${(error as Error).message}`);
@@ -67,30 +77,48 @@ export async function jobState(kubeConfig: KubeConfig, namespace: string): Promi
 }
 
 /** Waits with a watch until the Job has finished; re-establishes the watch when the server closes it. */
-export async function waitForJob(kubeConfig: KubeConfig, namespace: string, timeoutSeconds: number, signal?: AbortSignal): Promise<V1Job> {
+export async function waitForJob(
+  kubeConfig: KubeConfig,
+  namespace: string,
+  timeoutSeconds: number,
+  signal?: AbortSignal,
+): Promise<V1Job> {
   const batch = kubeConfig.makeApiClient(BatchV1Api);
   const deadline = Date.now() + timeoutSeconds * 1000;
-  const interrupted = () => new CollectionError(`${namespace}: stopped waiting for Job ${NAMES.loadGenerator} (interrupted); the next \`pulumi up\` collects it`);
+  const interrupted = () =>
+    new CollectionError(
+      `${namespace}: stopped waiting for Job ${NAMES.loadGenerator} (interrupted); the next \`pulumi up\` collects it`,
+    );
   for (;;) {
     if (signal?.aborted) throw interrupted();
     let job: V1Job;
     try {
       job = await batch.readNamespacedJob({ name: NAMES.loadGenerator, namespace });
     } catch (error) {
-      if (isNotFound(error)) throw new CollectionError(`${namespace}: Job ${NAMES.loadGenerator} not found; was the benchmark torn down before it finished?`);
+      if (isNotFound(error))
+        throw new CollectionError(
+          `${namespace}: Job ${NAMES.loadGenerator} not found; was the benchmark torn down before it finished?`,
+        );
       throw new CollectionError(`${namespace}: cannot read Job ${NAMES.loadGenerator}: ${(error as Error).message}`);
     }
     if (jobStateOf(job) !== "running") return job;
     const remaining = deadline - Date.now();
     if (remaining <= 0) {
-      throw new CollectionError(`${namespace}: Job ${NAMES.loadGenerator} did not finish within ${Math.round(timeoutSeconds / 60)} minutes`);
+      throw new CollectionError(
+        `${namespace}: Job ${NAMES.loadGenerator} did not finish within ${Math.round(timeoutSeconds / 60)} minutes`,
+      );
     }
     const finished = await watchOnce(
       kubeConfig,
       `/apis/batch/v1/namespaces/${namespace}/jobs`,
-      { fieldSelector: `metadata.name=${NAMES.loadGenerator}`, resourceVersion: job.metadata?.resourceVersion, allowWatchBookmarks: true },
+      {
+        fieldSelector: `metadata.name=${NAMES.loadGenerator}`,
+        resourceVersion: job.metadata?.resourceVersion,
+        allowWatchBookmarks: true,
+      },
       (phase, object: V1Job) => {
-        if (phase === "DELETED") throw new CollectionError(`${namespace}: Job ${NAMES.loadGenerator} was deleted before it finished`);
+        if (phase === "DELETED")
+          throw new CollectionError(`${namespace}: Job ${NAMES.loadGenerator} was deleted before it finished`);
         return jobStateOf(object) !== "running" ? object : undefined;
       },
       { timeoutMs: remaining, signal },
@@ -105,16 +133,30 @@ export async function waitForJob(kubeConfig: KubeConfig, namespace: string, time
  * Resolves when any load-generator Job of the run in `namespaces` has finished (one cluster-wide
  * watch, labelled by run), or when `signal` aborts.
  */
-export async function waitForAnyJob(kubeConfig: KubeConfig, runId: string, namespaces: string[], signal: AbortSignal): Promise<void> {
+export async function waitForAnyJob(
+  kubeConfig: KubeConfig,
+  runId: string,
+  namespaces: string[],
+  signal: AbortSignal,
+): Promise<void> {
   const wanted = new Set(namespaces);
   const labelSelector = `inference-bench/run-id=${runId},app.kubernetes.io/component=load-generator`;
   const finished = (job: V1Job) => wanted.has(job.metadata?.namespace ?? "") && jobStateOf(job) !== "running";
   while (!signal.aborted) {
     const list = await kubeConfig.makeApiClient(BatchV1Api).listJobForAllNamespaces({ labelSelector });
-    if (list.items.some(finished) || namespaces.every((ns) => !list.items.some((job) => job.metadata?.namespace === ns))) return;
+    if (
+      list.items.some(finished) ||
+      namespaces.every((ns) => !list.items.some((job) => job.metadata?.namespace === ns))
+    )
+      return;
     // A deleted Job counts too: the next `up` sees what became of it.
-    const changed = await watchOnce(kubeConfig, "/apis/batch/v1/jobs", { labelSelector, resourceVersion: list.metadata?.resourceVersion },
-      (phase, job: V1Job) => (phase === "DELETED" || finished(job) ? true : undefined), { signal });
+    const changed = await watchOnce(
+      kubeConfig,
+      "/apis/batch/v1/jobs",
+      { labelSelector, resourceVersion: list.metadata?.resourceVersion },
+      (phase, job: V1Job) => (phase === "DELETED" || finished(job) ? true : undefined),
+      { signal },
+    );
     if (changed) return;
   }
 }
@@ -124,15 +166,17 @@ function componentOf(pod: V1Pod): string {
 }
 
 function imagesOf(pods: V1Pod[]): ImageRecord[] {
-  return pods.flatMap((pod) =>
-    [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].map((status) => ({
-      pod: pod.metadata?.name ?? "",
-      component: componentOf(pod),
-      container: status.name,
-      image: status.image,
-      image_id: status.imageID,
-    })),
-  ).sort((a, b) => `${a.component}/${a.pod}/${a.container}`.localeCompare(`${b.component}/${b.pod}/${b.container}`));
+  return pods
+    .flatMap((pod) =>
+      [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].map((status) => ({
+        pod: pod.metadata?.name ?? "",
+        component: componentOf(pod),
+        container: status.name,
+        image: status.image,
+        image_id: status.imageID,
+      })),
+    )
+    .sort((a, b) => `${a.component}/${a.pod}/${a.container}`.localeCompare(`${b.component}/${b.pod}/${b.container}`));
 }
 
 export async function collectBenchmark(options: CollectOptions): Promise<CollectionRecord> {
@@ -148,7 +192,10 @@ export async function collectBenchmark(options: CollectOptions): Promise<Collect
   log(`${namespace}: load generator ${state}; collecting results`);
   const core = options.kubeConfig.makeApiClient(CoreV1Api);
   const problems: string[] = [];
-  if (state === "failed") problems.push(`Job ${NAMES.loadGenerator} failed: ${job.status?.conditions?.find((c) => c.type === "Failed")?.message ?? "no reason given"}`);
+  if (state === "failed")
+    problems.push(
+      `Job ${NAMES.loadGenerator} failed: ${job.status?.conditions?.find((c) => c.type === "Failed")?.message ?? "no reason given"}`,
+    );
 
   let allPods: V1Pod[] = [];
   try {
@@ -157,17 +204,28 @@ export async function collectBenchmark(options: CollectOptions): Promise<Collect
     throw new CollectionError(`${namespace}: cannot list pods: ${(error as Error).message}`);
   }
   const jobPods = allPods
-    .filter((pod) => pod.metadata?.labels?.["job-name"] === NAMES.loadGenerator || pod.metadata?.labels?.["batch.kubernetes.io/job-name"] === NAMES.loadGenerator)
-    .sort((a, b) => String(b.metadata?.creationTimestamp ?? "").localeCompare(String(a.metadata?.creationTimestamp ?? "")));
+    .filter(
+      (pod) =>
+        pod.metadata?.labels?.["job-name"] === NAMES.loadGenerator ||
+        pod.metadata?.labels?.["batch.kubernetes.io/job-name"] === NAMES.loadGenerator,
+    )
+    .sort((a, b) =>
+      String(b.metadata?.creationTimestamp ?? "").localeCompare(String(a.metadata?.creationTimestamp ?? "")),
+    );
 
   let archive = parseResultLog("");
   const pod = jobPods[0];
   if (!pod) {
     problems.push(`no load generator pod is left to read results from (deleted or garbage-collected)`);
   } else {
-    if (pod.status?.reason === "Evicted") problems.push(`load generator pod ${pod.metadata?.name} was evicted: ${pod.status.message ?? ""}`.trim());
+    if (pod.status?.reason === "Evicted")
+      problems.push(`load generator pod ${pod.metadata?.name} was evicted: ${pod.status.message ?? ""}`.trim());
     try {
-      const text = await core.readNamespacedPodLog({ name: pod.metadata!.name!, namespace, container: NAMES.loadGenerator });
+      const text = await core.readNamespacedPodLog({
+        name: pod.metadata!.name!,
+        namespace,
+        container: NAMES.loadGenerator,
+      });
       archive = parseResultLog(String(text));
     } catch (error) {
       problems.push(`cannot read the log of pod ${pod.metadata?.name}: ${(error as Error).message}`);
@@ -203,14 +261,27 @@ export async function collectBenchmark(options: CollectOptions): Promise<Collect
       const folder = resultFolder(options.benchmark.loadGenerator, file.name, paths);
       const target = path.join(folder, file.problem ? `${file.name}.incomplete` : file.name);
       writeReadOnly(stagingPath(target), file.data);
-      if (!file.problem) toolFiles.push({ name: file.name, file: displayPath(folder, file.name), text: file.data.toString("utf8") });
+      if (!file.problem)
+        toolFiles.push({ name: file.name, file: displayPath(folder, file.name), text: file.data.toString("utf8") });
     }
     writeReadOnly(stagingPath(paths.toolLog), archive.toolLog);
 
-    const pods = podMetrics === undefined ? undefined : { file: displayPath(paths.resultsDir, POD_METRICS_ARCHIVE), text: podMetrics };
-    const { result, missing, problems: parseProblems, loadGenerator } = toolResults(options.benchmark, toolFiles, { ...archive, podMetrics: pods });
+    const pods =
+      podMetrics === undefined
+        ? undefined
+        : { file: displayPath(paths.resultsDir, POD_METRICS_ARCHIVE), text: podMetrics };
+    const {
+      result,
+      missing,
+      problems: parseProblems,
+      loadGenerator,
+    } = toolResults(options.benchmark, toolFiles, { ...archive, podMetrics: pods });
     problems.push(...parseProblems);
-    writeReadOnly(stagingPath(paths.resultPbtxt), `# proto-file: proto/benchmark.proto\n# proto-message: BenchmarkResult\n${printTextFormat(BenchmarkResultType, result)}`);
+    writeReadOnly(
+      stagingPath(paths.resultPbtxt),
+      `# proto-file: proto/benchmark.proto\n# proto-message: ` +
+        `BenchmarkResult\n${printTextFormat(BenchmarkResultType, result)}`,
+    );
     writeReadOnly(stagingPath(paths.resultJson), `${stringifyProtoJson(result, 2)}\n`);
 
     const metadata: ResultMetadata = {
@@ -225,7 +296,16 @@ export async function collectBenchmark(options: CollectOptions): Promise<Collect
       ...(typeof readiness === "object" ? { readiness } : {}),
       load_generator: loadGenerator,
       ...(options.dashboardUrl ? { dashboard_url: options.dashboardUrl } : {}),
-      ...(options.gcsBucket ? { gcs: { bucket: options.gcsBucket, prefix: path.join(options.runId, namespace), uploaded: false, objects: [] } } : {}),
+      ...(options.gcsBucket
+        ? {
+            gcs: {
+              bucket: options.gcsBucket,
+              prefix: path.join(options.runId, namespace),
+              uploaded: false,
+              objects: [],
+            },
+          }
+        : {}),
     };
     writeReadOnly(stagingPath(paths.metadata), `${JSON.stringify(metadata, null, 2)}\n`);
     const status: CollectionStatus = statusOf(result, missing, problems);
@@ -233,7 +313,9 @@ export async function collectBenchmark(options: CollectOptions): Promise<Collect
   });
   if (written.published) {
     const { status, missing } = written.record;
-    log(`${namespace}: ${status}${missing.length || problems.length ? ` — ${[...missing, ...problems].join("; ")}` : ""}`);
+    log(
+      `${namespace}: ${status}${missing.length || problems.length ? ` — ${[...missing, ...problems].join("; ")}` : ""}`,
+    );
   }
   return written.record;
 }
@@ -244,7 +326,10 @@ export async function collectBenchmark(options: CollectOptions): Promise<Collect
  * (a hook, an orphaned earlier `up`): when another one published first, its results stand (they
  * come from the same files) and this staging folder goes. Nothing is left behind on failure.
  */
-function writeResults(paths: BenchmarkPaths, write: (stagingPath: (target: string) => string) => CollectionRecord): { record: CollectionRecord; published: boolean } {
+function writeResults(
+  paths: BenchmarkPaths,
+  write: (stagingPath: (target: string) => string) => CollectionRecord,
+): { record: CollectionRecord; published: boolean } {
   const staging = `${paths.resultsDir}.staging-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
   const stagingPath = (target: string) => path.join(staging, path.relative(paths.resultsDir, target));
   try {
@@ -289,6 +374,12 @@ export function recordLoss(options: LossOptions): CollectionRecord {
       images: [],
     };
     writeReadOnly(stagingPath(paths.metadata), `${JSON.stringify(metadata, null, 2)}\n`);
-    return { status: "failed", job_state: options.jobState, missing: [], problems: [`lost: ${options.reason}`], collected_at: new Date().toISOString() };
+    return {
+      status: "failed",
+      job_state: options.jobState,
+      missing: [],
+      problems: [`lost: ${options.reason}`],
+      collected_at: new Date().toISOString(),
+    };
   }).record;
 }

@@ -18,9 +18,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { CollectionError } from "../errors";
 import { googleAuthOptions } from "../gcp/credentials";
-import type { BenchmarkPaths } from "../snapshot/layout";
-import { writeReadOnly } from "../snapshot/files";
 import type { ResultMetadata } from "../results/record";
+import { writeReadOnly } from "../snapshot/files";
+import type { BenchmarkPaths } from "../snapshot/layout";
 
 /** The part of @google-cloud/storage's File that uploading needs. */
 export interface StoredObject {
@@ -50,11 +50,14 @@ export const UPLOAD_CONCURRENCY = 8;
 const NOT_UPLOADED = /(\.staging-\d+|\.tmp-\d+)$/;
 
 function filesUnder(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const full = path.join(dir, entry.name);
-    if (NOT_UPLOADED.test(entry.name)) return [];
-    return entry.isDirectory() ? filesUnder(full) : [full];
-  }).sort();
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((entry) => {
+      const full = path.join(dir, entry.name);
+      if (NOT_UPLOADED.test(entry.name)) return [];
+      return entry.isDirectory() ? filesUnder(full) : [full];
+    })
+    .sort();
 }
 
 function md5(content: string | Buffer): string {
@@ -65,12 +68,14 @@ function md5(content: string | Buffer): string {
 async function eachLimited<T>(items: T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   const failures: unknown[] = [];
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next++];
-      await task(item).catch((error: unknown) => failures.push(error));
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const item = items[next++];
+        await task(item).catch((error: unknown) => failures.push(error));
+      }
+    }),
+  );
   if (failures.length) throw failures[0];
 }
 
@@ -86,7 +91,10 @@ function uploadedTo(metadata: ResultMetadata, bucket: string): boolean {
 
 /** A collected benchmark that is not yet in `bucket` (none uploaded, or to another bucket). */
 export function needsUpload(paths: BenchmarkPaths, bucket: string): boolean {
-  return fs.existsSync(paths.metadata) && !uploadedTo(JSON.parse(fs.readFileSync(paths.metadata, "utf8")) as ResultMetadata, bucket);
+  return (
+    fs.existsSync(paths.metadata) &&
+    !uploadedTo(JSON.parse(fs.readFileSync(paths.metadata, "utf8")) as ResultMetadata, bucket)
+  );
 }
 
 /** Uploads `paths.dir` to gs://bucket/<run id>/<namespace>/ and records the object URLs in metadata.json. */
@@ -94,9 +102,13 @@ export async function uploadBenchmark(bucket: UploadBucket, paths: BenchmarkPath
   const metadata = JSON.parse(fs.readFileSync(paths.metadata, "utf8")) as ResultMetadata;
   if (uploadedTo(metadata, bucket.name)) return metadata.gcs!.objects;
   const prefix = metadata.gcs?.prefix ?? path.posix.join(metadata.run_id, metadata.namespace);
-  const objectName = (file: string) => path.posix.join(prefix, path.relative(paths.dir, file).split(path.sep).join("/"));
+  const objectName = (file: string) =>
+    path.posix.join(prefix, path.relative(paths.dir, file).split(path.sep).join("/"));
   const failed = (what: string, error: unknown) =>
-    new CollectionError(`${what} (gs://${bucket.name}/${prefix}/): ${(error as Error).message}; the local copy is kept, the next \`pulumi up\` retries`);
+    new CollectionError(
+      `${what} (gs://${bucket.name}/${prefix}/): ${(error as Error).message}; the local copy is ` +
+        `kept, the next \`pulumi up\` retries`,
+    );
   const files = filesUnder(paths.dir).filter((file) => file !== paths.metadata);
   const metadataObject = objectName(paths.metadata);
   const wanted = new Set([...files.map(objectName), metadataObject]);
@@ -140,7 +152,9 @@ export async function uploadBenchmark(bucket: UploadBucket, paths: BenchmarkPath
     throw failed("upload failed", error);
   }
   try {
-    await eachLimited(stale, UPLOAD_CONCURRENCY, (object) => object.delete({ ifGenerationMatch: object.metadata.generation ?? 0 }).then(() => undefined));
+    await eachLimited(stale, UPLOAD_CONCURRENCY, (object) =>
+      object.delete({ ifGenerationMatch: object.metadata.generation ?? 0 }).then(() => undefined),
+    );
   } catch (error) {
     throw failed("removing objects of an earlier collection failed", error);
   }

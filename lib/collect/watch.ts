@@ -39,20 +39,26 @@ export async function watchOnce<T, O = unknown>(
     options.signal?.addEventListener("abort", abort);
     if (options.signal?.aborted) return abort();
     new Watch(kubeConfig)
-      .watch(path, query, (phase, object) => {
-        if (phase === "BOOKMARK") return;
-        try {
-          const value = settle(phase, object);
-          if (value !== undefined) finish(value);
-        } catch (error) {
-          finish(undefined, error);
-        }
-      }, abort)
+      .watch(
+        path,
+        query,
+        (phase, object) => {
+          if (phase === "BOOKMARK") return;
+          try {
+            const value = settle(phase, object);
+            if (value !== undefined) finish(value);
+          } catch (error) {
+            finish(undefined, error);
+          }
+        },
+        abort,
+      )
       .then((c) => {
         controller = c;
         if (done) c.abort();
       }, abort);
   });
-  if (result === undefined && !options.signal?.aborted && Date.now() - started < 1000) await new Promise((r) => setTimeout(r, 1000));
+  if (result === undefined && !options.signal?.aborted && Date.now() - started < 1000)
+    await new Promise((r) => setTimeout(r, 1000));
   return result;
 }

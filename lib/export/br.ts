@@ -6,12 +6,12 @@
 // TPOT (where a tool wrote one) to time_per_output_token. The schema has no field for goodput,
 // cost or errors by type, so those are not exported here (the csv export has them).
 import * as crypto from "node:crypto";
-import { parse as parseYaml, parseAllDocuments, parseDocument, stringify as stringifyYaml } from "yaml";
+import { parseAllDocuments, parseDocument, parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import type { Metric, Stat } from "../../proto/benchmark-types";
-import type { ImageRecord } from "../results/record";
-import type { Provenance } from "../results/provenance";
 import { INFERENCE_PERF_CONFIG_KEY } from "../manifests/load-generator-inference-perf";
+import type { Provenance } from "../results/provenance";
 import { INFERENCE_PERF_SAVED_CONFIG } from "../results/provenance";
+import type { ImageRecord } from "../results/record";
 import type { BenchmarkRecord } from "../results/run-results";
 import { manifestPath } from "../snapshot/layout";
 import { benchmarkFacts } from "../store/store";
@@ -35,14 +35,21 @@ function pythonFloat(value: number): string {
   return `${mantissa}e${exponent < 0 ? "-" : "+"}${String(Math.abs(exponent)).padStart(2, "0")}`;
 }
 
-/** json.dumps(value, sort_keys=True) as Python writes it: ", " and ": ", keys sorted, every non-ASCII character escaped. */
+/**
+ * json.dumps(value, sort_keys=True) as Python writes it: ", " and ": ", keys sorted, every non-ASCII
+ * character escaped.
+ */
 function pythonJson(value: unknown): string {
   if (value === null || value === undefined) return "null";
   if (typeof value === "bigint") return value.toString();
   // Integers arrive as BigInt (yamlForHash): a number is a float, so 100.0 stays "100.0".
   if (typeof value === "number") return pythonFloat(value);
   if (typeof value === "boolean") return value ? "true" : "false";
-  if (typeof value === "string") return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  if (typeof value === "string")
+    return JSON.stringify(value).replace(
+      /[\u007f-\uffff]/g,
+      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+    );
   if (Array.isArray(value)) return `[${value.map(pythonJson).join(", ")}]`;
   const entries = Object.entries(value as Json).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return `{${entries.map(([k, v]) => `${pythonJson(k)}: ${pythonJson(v)}`).join(", ")}}`;
@@ -85,11 +92,21 @@ interface LoadConfig {
  */
 function loadConfig(benchmark: BenchmarkRecord, loadObjects: Json[]): LoadConfig {
   const tool = benchmark.config?.config?.benchmark_tool;
-  const map = loadObjects.find((o) => o.kind === "ConfigMap" && (o.data as Json | undefined)?.[INFERENCE_PERF_CONFIG_KEY] !== undefined);
-  const text = (map?.data as Json | undefined)?.[INFERENCE_PERF_CONFIG_KEY] as string | undefined ?? benchmark.snapshot[INFERENCE_PERF_SAVED_CONFIG];
+  const map = loadObjects.find(
+    (o) => o.kind === "ConfigMap" && (o.data as Json | undefined)?.[INFERENCE_PERF_CONFIG_KEY] !== undefined,
+  );
+  const text =
+    ((map?.data as Json | undefined)?.[INFERENCE_PERF_CONFIG_KEY] as string | undefined) ??
+    benchmark.snapshot[INFERENCE_PERF_SAVED_CONFIG];
   if (tool?.lpg || (!tool?.inference_perf && text === undefined)) {
     // The LPG samples prompts from a dataset (ShareGPT).
-    return { hashed: yamlForHash(stringifyYaml(tool?.lpg ?? {})), native: null, source: tool?.lpg ? "sampled" : "unknown", prefix: null, multiTurn: null };
+    return {
+      hashed: yamlForHash(stringifyYaml(tool?.lpg ?? {})),
+      native: null,
+      source: tool?.lpg ? "sampled" : "unknown",
+      prefix: null,
+      multiTurn: null,
+    };
   }
   const native = text === undefined ? null : (parseYaml(text) as Json);
   const data = (native?.data ?? {}) as Json;
@@ -99,12 +116,15 @@ function loadConfig(benchmark: BenchmarkRecord, loadObjects: Json[]): LoadConfig
     hashed: yamlForHash(text ?? stringifyYaml(tool?.inference_perf ?? {})),
     native,
     source: !type ? "unknown" : type === "random" || type === "shared_prefix" ? "random" : "sampled",
-    prefix: type === "shared_prefix" && shared ? {
-      prefix_len: { distribution: "fixed", value: shared.system_prompt_len },
-      num_groups: shared.num_groups,
-      num_users_per_group: shared.num_prompts_per_group,
-      num_prefixes: 1,
-    } : null,
+    prefix:
+      type === "shared_prefix" && shared
+        ? {
+            prefix_len: { distribution: "fixed", value: shared.system_prompt_len },
+            num_groups: shared.num_groups,
+            num_users_per_group: shared.num_prompts_per_group,
+            num_prefixes: 1,
+          }
+        : null,
     multiTurn: type === "shared_prefix" && shared?.enable_multi_turn_chat ? { enabled: true } : null,
   };
 }
@@ -113,12 +133,15 @@ function loadConfig(benchmark: BenchmarkRecord, loadObjects: Json[]): LoadConfig
 function manifestObjects(benchmark: BenchmarkRecord, part: Parameters<typeof manifestPath>[0]): Json[] {
   const text = benchmark.snapshot[manifestPath(part)];
   if (text === undefined) return [];
-  return parseAllDocuments(text).map((d) => d.toJSON() as Json).filter((o) => o && typeof o === "object");
+  return parseAllDocuments(text)
+    .map((d) => d.toJSON() as Json)
+    .filter((o) => o && typeof o === "object");
 }
 
 function firstContainer(objects: Json[], kinds: string[]): Container | undefined {
   const workload = objects.find((o) => kinds.includes(String(o.kind)));
-  return (workload as { spec?: { template?: { spec?: { containers?: Container[] } } } } | undefined)?.spec?.template?.spec?.containers?.[0];
+  return (workload as { spec?: { template?: { spec?: { containers?: Container[] } } } } | undefined)?.spec?.template
+    ?.spec?.containers?.[0];
 }
 
 /** `--flag value`, `--flag=value` and bare `--flag` (null), as llm-d's examples write native args. */
@@ -151,8 +174,20 @@ function statistics(metric: Metric | undefined, units: string): Json | null {
   if (metric?.mean === undefined || !Number.isFinite(metric.mean)) return null;
   const out: Json = { units, mean: metric.mean };
   const fields: Array<[keyof Metric, string]> = [
-    ["sd", "stddev"], ["min", "min"], ["p0p1", "p0p1"], ["p1", "p1"], ["p5", "p5"], ["p10", "p10"], ["p25", "p25"], ["median", "p50"],
-    ["p75", "p75"], ["p90", "p90"], ["p95", "p95"], ["p99", "p99"], ["p99p9", "p99p9"], ["max", "max"],
+    ["sd", "stddev"],
+    ["min", "min"],
+    ["p0p1", "p0p1"],
+    ["p1", "p1"],
+    ["p5", "p5"],
+    ["p10", "p10"],
+    ["p25", "p25"],
+    ["median", "p50"],
+    ["p75", "p75"],
+    ["p90", "p90"],
+    ["p95", "p95"],
+    ["p99", "p99"],
+    ["p99p9", "p99p9"],
+    ["max", "max"],
   ];
   for (const [from, to] of fields) {
     const value = metric[from];
@@ -188,7 +223,10 @@ export const ROUTING_PREFIX = "; inference-bench routing and load: ";
 function routingAndLoad(stat: Stat): string {
   const { pods, routing, load } = stat;
   if (!pods && !routing && !load) return "";
-  return ROUTING_PREFIX + JSON.stringify({ ...(load ? { load } : {}), ...(routing ? { routing } : {}), ...(pods ? { pods } : {}) });
+  return (
+    ROUTING_PREFIX +
+    JSON.stringify({ ...(load ? { load } : {}), ...(routing ? { routing } : {}), ...(pods ? { pods } : {}) })
+  );
 }
 
 function observability(stat: Stat): Json | null {
@@ -222,7 +260,11 @@ function stack(benchmark: BenchmarkRecord, provenance: Provenance): Json[] {
       role: "replica",
       replicas: Math.max(1, facts.replicas ?? 1),
       model: { name: facts.model ?? "unknown" },
-      accelerator: { model: facts.accelerator ?? "none", count: facts.gpus ?? 0, parallelism: { tp: facts.tensor_parallelism ?? 1 } },
+      accelerator: {
+        model: facts.accelerator ?? "none",
+        count: facts.gpus ?? 0,
+        parallelism: { tp: facts.tensor_parallelism ?? 1 },
+      },
     },
     native: compact({ args: serverContainer ? argsMap(serverContainer.args) : null, envars: envMap(serverContainer) }),
   };
@@ -233,19 +275,35 @@ function stack(benchmark: BenchmarkRecord, provenance: Provenance): Json[] {
     metadata: { schema_version: "0.0.1", label: "load-balancer", cfg_id: hashOf(lb ?? {}) },
     standardized: compact({
       kind: "generic",
-      tool: lb?.k8s_service ? "kubernetes-service" : lb?.gateway?.gke_gateway ? "gke-gateway" : lb?.gateway?.envoy ? "envoy-gateway" : "unknown",
+      tool: lb?.k8s_service
+        ? "kubernetes-service"
+        : lb?.gateway?.gke_gateway
+          ? "gke-gateway"
+          : lb?.gateway?.envoy
+            ? "envoy-gateway"
+            : "unknown",
       tool_version: lb?.k8s_service ? "v1" : "unknown",
       load_balancer: facts.load_balancer,
       gateway_class: gateway?.spec?.gatewayClassName ?? null,
     }),
-    native: { config: lbObjects.filter((o) => ["Service", "Gateway", "HTTPRoute", "InferencePool", "BackendTrafficPolicy"].includes(String(o.kind))).map((o) => ({ kind: o.kind, spec: o.spec })) },
+    native: {
+      config: lbObjects
+        .filter((o) =>
+          ["Service", "Gateway", "HTTPRoute", "InferencePool", "BackendTrafficPolicy"].includes(String(o.kind)),
+        )
+        .map((o) => ({ kind: o.kind, spec: o.spec })),
+    },
   };
   const components = [model, loadBalancer];
   const eppContainer = firstContainer(lbObjects, ["Deployment"]);
   if (eppContainer) {
     components.push({
       metadata: { schema_version: "0.0.1", label: "endpoint-picker", cfg_id: hashOf(eppContainer) },
-      standardized: { kind: "generic", tool: "gateway-api-inference-extension-epp", tool_version: imageThatRan(provenance.images, "load-balancer", eppContainer) },
+      standardized: {
+        kind: "generic",
+        tool: "gateway-api-inference-extension-epp",
+        tool_version: imageThatRan(provenance.images, "load-balancer", eppContainer),
+      },
       native: compact({ args: argsMap(eppContainer.args), envars: envMap(eppContainer) }),
     });
   }
@@ -262,14 +320,16 @@ export function benchmarkReport(runId: string, benchmark: BenchmarkRecord, stat:
   const rateLabel = Number.isFinite(rate) && rate > 0 ? `${rate} QPS` : "all requests at once (rate inf)";
   const inputMax = Number(lpg?.input_length) || undefined;
   const outputMax = Number(lpg?.output_length) || undefined;
-  const sequence = (metric: Metric | undefined, max: number | undefined) => compact({ distribution: "other", value: metric?.mean ?? max ?? 0, max: max ?? null });
+  const sequence = (metric: Metric | undefined, max: number | undefined) =>
+    compact({ distribution: "other", value: metric?.mean ?? max ?? 0, max: max ?? null });
   const attempted = stat.num_prompts_attempted;
   const succeeded = stat.num_prompts_succeeded;
   const tool = stat.load_generator === "inference-perf" ? "inference-perf" : "latency-profile-generator";
   const load = loadConfig(benchmark, loadObjects);
   // Concurrent inference-perf load: the stage's "rate" is its concurrency level, not a rate.
-  const concurrent = benchmark.config?.config?.benchmark_tool?.inference_perf?.load_type === "concurrent"
-    || ((load.native?.load as Json | undefined)?.type === "concurrent");
+  const concurrent =
+    benchmark.config?.config?.benchmark_tool?.inference_perf?.load_type === "concurrent" ||
+    (load.native?.load as Json | undefined)?.type === "concurrent";
   return {
     version: "0.2.1",
     run: compact({
@@ -277,12 +337,22 @@ export function benchmarkReport(runId: string, benchmark: BenchmarkRecord, stat:
       eid: runId,
       description: `inference-bench benchmark ${benchmark.name} of run ${runId} at ${rateLabel}`,
       keywords: ["inference-bench", benchmark.name],
-      time: provenance.start_time ? compact({ start: provenance.start_time, end: provenance.end_time ?? null, duration: isoDuration(provenance.start_time, provenance.end_time) }) : null,
+      time: provenance.start_time
+        ? compact({
+            start: provenance.start_time,
+            end: provenance.end_time ?? null,
+            duration: isoDuration(provenance.start_time, provenance.end_time),
+          })
+        : null,
     }),
     scenario: {
       stack: stack(benchmark, provenance),
       load: {
-        metadata: { schema_version: "0.0.1", cfg_id: configHash(load.hashed), description: `${tool} at ${concurrent ? `concurrency ${rate}` : rateLabel}${stat.source_file ? ` (${stat.source_file})` : ""}${routingAndLoad(stat)}` },
+        metadata: {
+          schema_version: "0.0.1",
+          cfg_id: configHash(load.hashed),
+          description: `${tool} at ${concurrent ? `concurrency ${rate}` : rateLabel}${stat.source_file ? ` (${stat.source_file})` : ""}${routingAndLoad(stat)}`,
+        },
         standardized: compact({
           tool,
           tool_version: imageThatRan(provenance.images, "load-generator", loadContainer),
@@ -302,12 +372,15 @@ export function benchmarkReport(runId: string, benchmark: BenchmarkRecord, stat:
     results: compact({
       request_performance: {
         aggregate: compact({
-          requests: attempted === undefined ? null : compact({
-            total: attempted,
-            failures: succeeded === undefined ? null : attempted - succeeded,
-            input_length: statistics(stat.input_length, "count"),
-            output_length: statistics(stat.output_length, "count"),
-          }),
+          requests:
+            attempted === undefined
+              ? null
+              : compact({
+                  total: attempted,
+                  failures: succeeded === undefined ? null : attempted - succeeded,
+                  input_length: statistics(stat.input_length, "count"),
+                  output_length: statistics(stat.output_length, "count"),
+                }),
           latency: compact({
             time_to_first_token: statistics(stat.ttft, "ms"),
             normalized_time_per_output_token: statistics(stat.ntpot, "ms/token"),

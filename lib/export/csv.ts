@@ -19,7 +19,11 @@ const COLUMNS: Array<[string, string | null, (row: Row) => unknown]> = [
   ["tensor_parallelism", "count", (r) => benchmarkFacts(r.benchmark.config).tensor_parallelism],
   ["gpus", "count", (r) => benchmarkFacts(r.benchmark.config).gpus],
   ["load_balancer", null, (r) => benchmarkFacts(r.benchmark.config).load_balancer],
-  ["request_rate", "QPS; inf = all at once", (r) => (Number.isFinite(r.stat.request_rate) ? r.stat.request_rate : "inf")],
+  [
+    "request_rate",
+    "QPS; inf = all at once",
+    (r) => (Number.isFinite(r.stat.request_rate) ? r.stat.request_rate : "inf"),
+  ],
   ["achieved_rate", "QPS", (r) => r.columns.achieved_rate],
   ["successful_requests_per_second", "requests/s", (r) => r.columns.successful_rps],
   ["attempted_requests_per_second", "requests/s", (r) => r.columns.requests_per_second],
@@ -27,9 +31,13 @@ const COLUMNS: Array<[string, string | null, (row: Row) => unknown]> = [
   ["input_tokens_per_second", "tokens/s", (r) => r.columns.input_tokens_per_second],
   ["total_tokens_per_second", "tokens/s", (r) => r.columns.total_tokens_per_second],
   // Per-token figures in ms/token, as the br-v0.2.1 export writes them.
-  ...(["latency", "ttft", "ntpot", "tpot", "itl"] as const).flatMap((figure) => (["mean", "p50", "p90", "p99"] as const).map((p): [string, string, (row: Row) => unknown] => [
-    `${figure === "latency" ? "request_latency" : figure}_${p}`, PER_TOKEN.has(figure) ? "ms/token" : "ms", (r) => r.columns[`${figure}_${p}_ms` as keyof Row["columns"]],
-  ])),
+  ...(["latency", "ttft", "ntpot", "tpot", "itl"] as const).flatMap((figure) =>
+    (["mean", "p50", "p90", "p99"] as const).map((p): [string, string, (row: Row) => unknown] => [
+      `${figure === "latency" ? "request_latency" : figure}_${p}`,
+      PER_TOKEN.has(figure) ? "ms/token" : "ms",
+      (r) => r.columns[`${figure}_${p}_ms` as keyof Row["columns"]],
+    ]),
+  ),
   ["input_length_mean", "tokens", (r) => r.columns.input_length_mean],
   ["output_length_mean", "tokens", (r) => r.columns.output_length_mean],
   ["prompts_attempted", "requests", (r) => r.columns.prompts_attempted],
@@ -50,7 +58,9 @@ function cell(value: unknown): string {
 }
 
 export function statsCsv(benchmarks: BenchmarkRecord[]): string {
-  const rows = benchmarks.flatMap((benchmark) => (benchmark.state.result?.stats ?? []).map((stat) => ({ benchmark, stat, columns: statColumns(stat) })));
+  const rows = benchmarks.flatMap((benchmark) =>
+    (benchmark.state.result?.stats ?? []).map((stat) => ({ benchmark, stat, columns: statColumns(stat) })),
+  );
   const header = COLUMNS.map(([name, unit]) => cell(unit ? `${name} (${unit})` : name));
   return `${[header.join(","), ...rows.map((row) => COLUMNS.map(([, , value]) => cell(value(row))).join(","))].join("\r\n")}\r\n`;
 }

@@ -3,7 +3,13 @@
 // through the authorised PodMonitoring of lib/manifests/load-balancer.ts.
 
 function chart(title: string, promql: string) {
-  return { title, xyChart: { dataSets: [{ timeSeriesQuery: { prometheusQuery: promql }, plotType: "LINE" }], yAxis: { scale: "LINEAR" } } };
+  return {
+    title,
+    xyChart: {
+      dataSets: [{ timeSeriesQuery: { prometheusQuery: promql }, plotType: "LINE" }],
+      yAxis: { scale: "LINEAR" },
+    },
+  };
 }
 
 /** The dashboard's JSON (monitoring.googleapis.com Dashboard). */
@@ -16,16 +22,44 @@ export function dashboardJson(runId: string, namespaces: string[]): string {
   const tiles = [
     chart("Requests running per benchmark", `sum by (namespace) (vllm:num_requests_running{${selector}})`),
     chart("Requests waiting per benchmark", `sum by (namespace) (vllm:num_requests_waiting{${selector}})`),
-    chart("KV cache usage (mean)", `avg by (namespace) (vllm:kv_cache_usage_perc{${selector}}) or avg by (namespace) (vllm:gpu_cache_usage_perc{${selector}})`),
+    chart(
+      "KV cache usage (mean)",
+      `avg by (namespace) (vllm:kv_cache_usage_perc{${selector}}) or avg by (namespace) ` +
+        `(vllm:gpu_cache_usage_perc{${selector}})`,
+    ),
     chart("Generation tokens/s", `sum by (namespace) (rate(vllm:generation_tokens_total{${selector}}[1m]))`),
-    chart("p90 time to first token (s)", `histogram_quantile(0.9, sum by (namespace, le) (rate(vllm:time_to_first_token_seconds_bucket{${selector}}[1m])))`),
-    chart("p90 end-to-end latency (s)", `histogram_quantile(0.9, sum by (namespace, le) (rate(vllm:e2e_request_latency_seconds_bucket{${selector}}[1m])))`),
-    chart("Endpoint picker: requests/s", `sum by (namespace) (rate(inference_objective_request_total{${selector}}[1m])) or sum by (namespace) (rate(inference_model_request_total{${selector}}[1m]))`),
-    chart("Endpoint picker: pool queue size (mean)", `avg by (namespace) (inference_pool_average_queue_size{${selector}})`),
+    chart(
+      "p90 time to first token (s)",
+      `histogram_quantile(0.9, sum by (namespace, le) ` +
+        `(rate(vllm:time_to_first_token_seconds_bucket{${selector}}[1m])))`,
+    ),
+    chart(
+      "p90 end-to-end latency (s)",
+      `histogram_quantile(0.9, sum by (namespace, le) ` +
+        `(rate(vllm:e2e_request_latency_seconds_bucket{${selector}}[1m])))`,
+    ),
+    chart(
+      "Endpoint picker: requests/s",
+      `sum by (namespace) (rate(inference_objective_request_total{${selector}}[1m])) or sum by ` +
+        `(namespace) (rate(inference_model_request_total{${selector}}[1m]))`,
+    ),
+    chart(
+      "Endpoint picker: pool queue size (mean)",
+      `avg by (namespace) (inference_pool_average_queue_size{${selector}})`,
+    ),
   ];
   return JSON.stringify({
     displayName: `inference-bench run ${runId}`,
-    mosaicLayout: { columns: 12, tiles: tiles.map((widget, i) => ({ xPos: (i % 2) * 6, yPos: Math.floor(i / 2) * 4, width: 6, height: 4, widget })) },
+    mosaicLayout: {
+      columns: 12,
+      tiles: tiles.map((widget, i) => ({
+        xPos: (i % 2) * 6,
+        yPos: Math.floor(i / 2) * 4,
+        width: 6,
+        height: 4,
+        widget,
+      })),
+    },
     labels: { "inference-bench": "", [`run-${runId}`]: "" },
   });
 }

@@ -14,12 +14,17 @@ export interface GkeCluster {
   name: string;
 }
 
-const GKE_CLUSTER = /^projects\/([a-z][-a-z0-9]{4,28}[a-z0-9])\/locations\/([a-z0-9-]+)\/clusters\/([a-z]([-a-z0-9]{0,38}[a-z0-9])?)$/;
+const GKE_CLUSTER =
+  /^projects\/([a-z][-a-z0-9]{4,28}[a-z0-9])\/locations\/([a-z0-9-]+)\/clusters\/([a-z]([-a-z0-9]{0,38}[a-z0-9])?)$/;
 
 /** The cluster a `gkeCluster` value names, or what is wrong with it. */
 export function parseGkeCluster(text: string): GkeCluster | string {
   const match = GKE_CLUSTER.exec(text);
-  if (!match) return `gkeCluster ${JSON.stringify(text)} is not of the form projects/<project id>/locations/<region or zone>/clusters/<cluster name>`;
+  if (!match)
+    return (
+      `gkeCluster ${JSON.stringify(text)} is not of the form projects/<project ` +
+      `id>/locations/<region or zone>/clusters/<cluster name>`
+    );
   return { project: match[1], location: match[2], name: match[3] };
 }
 
@@ -33,25 +38,41 @@ export function tokenCommand(projectRoot: string): { command: string; args: stri
 }
 
 /** A kubeconfig (contents) for the cluster at `endpoint` with its CA (base64 PEM, as GKE gives it). */
-export function gkeKubeconfig(cluster: GkeCluster, endpoint: string, caCertificate: string, token: { command: string; args: string[] }): string {
+export function gkeKubeconfig(
+  cluster: GkeCluster,
+  endpoint: string,
+  caCertificate: string,
+  token: { command: string; args: string[] },
+): string {
   const name = `gke_${cluster.project}_${cluster.location}_${cluster.name}`;
   return YAML.stringify({
     apiVersion: "v1",
     kind: "Config",
-    clusters: [{ name, cluster: { server: endpoint.includes("://") ? endpoint : `https://${endpoint}`, "certificate-authority-data": caCertificate } }],
-    users: [{
-      name,
-      user: {
-        exec: {
-          apiVersion: "client.authentication.k8s.io/v1beta1",
-          command: token.command,
-          args: token.args,
-          interactiveMode: "Never",
-          provideClusterInfo: false,
-          installHint: "the token script needs Google credentials (Application Default Credentials: workload identity federation, or `gcloud auth application-default login`)",
+    clusters: [
+      {
+        name,
+        cluster: {
+          server: endpoint.includes("://") ? endpoint : `https://${endpoint}`,
+          "certificate-authority-data": caCertificate,
         },
       },
-    }],
+    ],
+    users: [
+      {
+        name,
+        user: {
+          exec: {
+            apiVersion: "client.authentication.k8s.io/v1beta1",
+            command: token.command,
+            args: token.args,
+            interactiveMode: "Never",
+            provideClusterInfo: false,
+            installHint:
+              "the token script needs Google credentials (Application Default Credentials: workload identity federation, or `gcloud auth application-default login`)",
+          },
+        },
+      },
+    ],
     contexts: [{ name, context: { cluster: name, user: name } }],
     "current-context": name,
   });

@@ -6,6 +6,11 @@
 // share, and destroying one removes only its own grants.
 
 /** `principal://…/subject/ns/<namespace>/sa/<name>` for a GKE cluster in `projectId`. */
-export function kubernetesServiceAccountPrincipal(projectNumber: string, projectId: string, namespace: string, serviceAccount: string): string {
+export function kubernetesServiceAccountPrincipal(
+  projectNumber: string,
+  projectId: string,
+  namespace: string,
+  serviceAccount: string,
+): string {
   return `principal://iam.googleapis.com/projects/${projectNumber}/locations/global/workloadIdentityPools/${projectId}.svc.id.goog/subject/ns/${namespace}/sa/${serviceAccount}`;
 }

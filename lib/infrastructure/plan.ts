@@ -6,12 +6,23 @@
 // overwritten, and checked for what the benchmarks need.
 import { AppsV1Api, type KubeConfig } from "@kubernetes/client-node";
 import { ClusterError } from "../errors";
+import {
+  AI_GATEWAY_CHART,
+  CHART_OBJECTS,
+  ENVOY_GATEWAY_CHART,
+  ENVOY_GATEWAY_CONTROLLER,
+  HELM_RELEASE_ANNOTATION,
+} from "../manifests/charts";
 import { CLUSTER_STACK_LABEL } from "../manifests/cluster-scoped";
-import { AI_GATEWAY_CHART, CHART_OBJECTS, ENVOY_GATEWAY_CHART, ENVOY_GATEWAY_CONTROLLER, HELM_RELEASE_ANNOTATION } from "../manifests/charts";
 import {
   acceptsPatchPolicies,
   type EnvoyGatewayConfig,
-  envoyGatewayConfig, readGatewayClass, readOptional, routesInferencePools, servedVersions } from "./check";
+  envoyGatewayConfig,
+  readGatewayClass,
+  readOptional,
+  routesInferencePools,
+  servedVersions,
+} from "./check";
 import { INFERENCE_CRDS, type PinnedCrd } from "./pinned";
 
 export type Owner = "absent" | "ours" | "theirs";
@@ -47,25 +58,44 @@ function ownerOf(exists: boolean, ours: boolean): Owner {
 }
 
 /** Reads what exists; `stack` is this cluster stack's name. */
-export async function detectInfrastructure(kubeConfig: KubeConfig, stack: string, gatewayClassName: string): Promise<ExistingInfrastructure> {
+export async function detectInfrastructure(
+  kubeConfig: KubeConfig,
+  stack: string,
+  gatewayClassName: string,
+): Promise<ExistingInfrastructure> {
   const crds: ExistingInfrastructure["crds"] = {};
   for (const crd of INFERENCE_CRDS) {
     const found = await servedVersions(kubeConfig, crd.name);
-    crds[crd.name] = { owner: ownerOf(found !== undefined, found?.labels[CLUSTER_STACK_LABEL] === stack), versions: found?.versions ?? [] };
+    crds[crd.name] = {
+      owner: ownerOf(found !== undefined, found?.labels[CLUSTER_STACK_LABEL] === stack),
+      versions: found?.versions ?? [],
+    };
   }
   const apps = kubeConfig.makeApiClient(AppsV1Api);
   const deployment = (chart: typeof ENVOY_GATEWAY_CHART, name: string) =>
-    readOptional(`Deployment ${chart.namespace}/${name}`, () => apps.readNamespacedDeployment({ name, namespace: chart.namespace }));
+    readOptional(`Deployment ${chart.namespace}/${name}`, () =>
+      apps.readNamespacedDeployment({ name, namespace: chart.namespace }),
+    );
   const eg = await deployment(ENVOY_GATEWAY_CHART, CHART_OBJECTS.envoyGatewayDeployment);
   const aigw = await deployment(AI_GATEWAY_CHART, CHART_OBJECTS.aiGatewayDeployment);
   const gatewayClass = await readGatewayClass(kubeConfig, gatewayClassName);
   return {
     crds,
     envoyGateway: {
-      owner: ownerOf(eg !== undefined, eg?.metadata?.annotations?.[HELM_RELEASE_ANNOTATION] === ENVOY_GATEWAY_CHART.release),
-      ...(eg ? { image: eg.spec?.template?.spec?.containers?.[0]?.image, config: await envoyGatewayConfig(kubeConfig) } : {}),
+      owner: ownerOf(
+        eg !== undefined,
+        eg?.metadata?.annotations?.[HELM_RELEASE_ANNOTATION] === ENVOY_GATEWAY_CHART.release,
+      ),
+      ...(eg
+        ? { image: eg.spec?.template?.spec?.containers?.[0]?.image, config: await envoyGatewayConfig(kubeConfig) }
+        : {}),
     },
-    aiGateway: { owner: ownerOf(aigw !== undefined, aigw?.metadata?.annotations?.[HELM_RELEASE_ANNOTATION] === AI_GATEWAY_CHART.release) },
+    aiGateway: {
+      owner: ownerOf(
+        aigw !== undefined,
+        aigw?.metadata?.annotations?.[HELM_RELEASE_ANNOTATION] === AI_GATEWAY_CHART.release,
+      ),
+    },
     gatewayClass: {
       owner: ownerOf(gatewayClass !== undefined, gatewayClass?.metadata?.labels?.[CLUSTER_STACK_LABEL] === stack),
       ...(gatewayClass ? { controller: gatewayClass.spec?.controllerName } : {}),
@@ -73,7 +103,10 @@ export async function detectInfrastructure(kubeConfig: KubeConfig, stack: string
   };
 }
 
-/** Decides what to install from what exists. Throws a ClusterError when something existing cannot serve the benchmarks. */
+/**
+ * Decides what to install from what exists. Throws a ClusterError when something existing cannot serve the
+ * benchmarks.
+ */
 export function planInstall(existing: ExistingInfrastructure, options: InstallOptions): InstallPlan {
   const reused: string[] = [];
   const warnings: string[] = [];
@@ -86,7 +119,11 @@ export function planInstall(existing: ExistingInfrastructure, options: InstallOp
     }
     const lacking = crd.versions.filter((v) => !found.versions.includes(v));
     if (lacking.length && crd.requiredBy.length) {
-      throw new ClusterError(`CRD ${crd.name} exists (not installed by this stack) but does not serve ${lacking.join(", ")} (serves ${found.versions.join(", ") || "nothing"}); upgrade it, or delete it so that this stack installs ${crd.source.repo}@${crd.source.tag}`);
+      throw new ClusterError(
+        `CRD ${crd.name} exists (not installed by this stack) but does not serve ${lacking.join(", ")} ` +
+          `(serves ${found.versions.join(", ") || "nothing"}); upgrade it, or delete it so that ` +
+          `this stack installs ${crd.source.repo}@${crd.source.tag}`,
+      );
     }
     reused.push(`CRD ${crd.name} (serves ${found.versions.join(", ")})`);
   }
@@ -98,27 +135,53 @@ export function planInstall(existing: ExistingInfrastructure, options: InstallOp
     const eg = existing.envoyGateway;
     installEnvoyGateway = eg.owner !== "theirs";
     if (eg.owner === "theirs") {
-      reused.push(`Envoy Gateway in ${ENVOY_GATEWAY_CHART.namespace} (${eg.image ?? "unknown image"}), not installed by this stack`);
+      reused.push(
+        `Envoy Gateway in ${ENVOY_GATEWAY_CHART.namespace} (${eg.image ?? "unknown image"}), not ` +
+          `installed by this stack`,
+      );
       const config = eg.config ?? {};
       if (!routesInferencePools(config)) {
-        warnings.push(`the existing Envoy Gateway has no extension manager listing InferencePool v1 as a backend: gateway.envoy.epp benchmarks (v1) will not route; give its release the values in cluster/values/envoy-ai-gateway/v1.1.0/ and install Envoy AI Gateway`);
+        warnings.push(
+          `the existing Envoy Gateway has no extension manager listing InferencePool v1 as a ` +
+            `backend: gateway.envoy.epp benchmarks (v1) will not route; give its release the values ` +
+            `in cluster/values/envoy-ai-gateway/v1.1.0/ and install Envoy AI Gateway`,
+        );
       }
       if (!acceptsPatchPolicies(config)) {
-        warnings.push("the existing Envoy Gateway does not enable EnvoyPatchPolicy and Backend (extensionApis): seed-era (V1ALPHA2) benchmarks will not route");
+        warnings.push(
+          "the existing Envoy Gateway does not enable EnvoyPatchPolicy and Backend " +
+            "(extensionApis): seed-era (V1ALPHA2) benchmarks will not route",
+        );
       }
-      if (crds.some((c) => c.name === "inferencepools.inference.networking.k8s.io" && existing.crds[c.name]?.owner === "absent")) {
-        warnings.push(`Envoy Gateway and Envoy AI Gateway watch InferencePools only if the CRD existed when they started: after this update run \`kubectl -n ${ENVOY_GATEWAY_CHART.namespace} rollout restart deployment/${CHART_OBJECTS.envoyGatewayDeployment}\` and the same for ${CHART_OBJECTS.aiGatewayDeployment}`);
+      if (
+        crds.some(
+          (c) => c.name === "inferencepools.inference.networking.k8s.io" && existing.crds[c.name]?.owner === "absent",
+        )
+      ) {
+        warnings.push(
+          `Envoy Gateway and Envoy AI Gateway watch InferencePools only if the CRD existed when ` +
+            `they started: after this update run \`kubectl -n ${ENVOY_GATEWAY_CHART.namespace} ` +
+            `rollout restart deployment/${CHART_OBJECTS.envoyGatewayDeployment}\` and the same for ${CHART_OBJECTS.aiGatewayDeployment}`,
+        );
       }
     }
     installAiGateway = installEnvoyGateway && existing.aiGateway.owner !== "theirs";
     if (installEnvoyGateway && existing.aiGateway.owner === "theirs") {
-      throw new ClusterError(`Envoy AI Gateway (${AI_GATEWAY_CHART.namespace}/${CHART_OBJECTS.aiGatewayDeployment}) exists but Envoy Gateway does not: a second AI Gateway release would conflict; uninstall it, or install Envoy Gateway with the values in cluster/values/ yourself`);
+      throw new ClusterError(
+        `Envoy AI Gateway (${AI_GATEWAY_CHART.namespace}/${CHART_OBJECTS.aiGatewayDeployment}) ` +
+          `exists but Envoy Gateway does not: a second AI Gateway release would conflict; uninstall ` +
+          `it, or install Envoy Gateway with the values in cluster/values/ yourself`,
+      );
     }
-    if (existing.aiGateway.owner === "theirs") reused.push(`Envoy AI Gateway in ${AI_GATEWAY_CHART.namespace}, not installed by this stack`);
+    if (existing.aiGateway.owner === "theirs")
+      reused.push(`Envoy AI Gateway in ${AI_GATEWAY_CHART.namespace}, not installed by this stack`);
     const gatewayClass = existing.gatewayClass;
     if (gatewayClass.owner === "theirs") {
       if (gatewayClass.controller !== ENVOY_GATEWAY_CONTROLLER) {
-        throw new ClusterError(`GatewayClass ${options.gatewayClassName} exists for controller ${gatewayClass.controller}, not Envoy Gateway's; choose another gatewayClassName`);
+        throw new ClusterError(
+          `GatewayClass ${options.gatewayClassName} exists for controller ${gatewayClass.controller}, ` +
+            `not Envoy Gateway's; choose another gatewayClassName`,
+        );
       }
       reused.push(`GatewayClass ${options.gatewayClassName}, not installed by this stack`);
     } else {

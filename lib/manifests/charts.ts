@@ -35,7 +35,10 @@ export const AI_GATEWAY_CHART: PinnedChart = {
   namespace: "envoy-ai-gateway-system",
 };
 
-/** Objects whose names the charts hard-code (gateway-helm templates/envoy-gateway-deployment.yaml, envoy-gateway-config.yaml; ai-gateway-helm values.yaml controller.fullnameOverride). */
+/**
+ * Objects whose names the charts hard-code (gateway-helm templates/envoy-gateway-deployment.yaml,
+ * envoy-gateway-config.yaml; ai-gateway-helm values.yaml controller.fullnameOverride).
+ */
 export const CHART_OBJECTS = {
   envoyGatewayDeployment: "envoy-gateway",
   envoyGatewayConfigMap: "envoy-gateway-config",

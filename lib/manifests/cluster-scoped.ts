@@ -7,7 +7,10 @@ import type { IClusterRoleBinding } from "kubernetes-models/rbac.authorization.k
 import { CHART_OBJECTS, ENVOY_GATEWAY_CHART, ENVOY_GATEWAY_CONTROLLER } from "./charts";
 import { type K8sObject, LABELS, NAMES, PART_OF } from "./common";
 
-/** The cluster stack that installed a shared object (so another stack or a human's objects are recognised and reused). */
+/**
+ * The cluster stack that installed a shared object (so another stack or a human's objects are recognised and
+ * reused).
+ */
 export const CLUSTER_STACK_LABEL = "inference-bench/cluster-stack";
 
 export const SHARED_NAMES = {
@@ -42,7 +45,10 @@ export function classEnvoyProxy(stack: string): K8sObject {
   };
 }
 
-/** Our GatewayClass, for Envoy Gateway, with the EnvoyProxy above (GatewayClass spec.parametersRef; the namespace is required, else "default"). */
+/**
+ * Our GatewayClass, for Envoy Gateway, with the EnvoyProxy above (GatewayClass spec.parametersRef; the
+ * namespace is required, else "default").
+ */
 export function envoyGatewayClass(name: string, stack: string): K8sObject {
   return {
     apiVersion: "gateway.networking.k8s.io/v1",
@@ -50,7 +56,12 @@ export function envoyGatewayClass(name: string, stack: string): K8sObject {
     metadata: { name, labels: sharedLabels(stack) },
     spec: {
       controllerName: ENVOY_GATEWAY_CONTROLLER,
-      parametersRef: { group: "gateway.envoyproxy.io", kind: "EnvoyProxy", name: SHARED_NAMES.envoyProxy, namespace: ENVOY_GATEWAY_CHART.namespace },
+      parametersRef: {
+        group: "gateway.envoyproxy.io",
+        kind: "EnvoyProxy",
+        name: SHARED_NAMES.envoyProxy,
+        namespace: ENVOY_GATEWAY_CHART.namespace,
+      },
     },
   };
 }
@@ -75,7 +86,10 @@ export function eppClusterRole(stack: string): K8sObject {
   return role as K8sObject;
 }
 
-/** Read access to the picker's /metrics, for the token the managed collector scrapes with (GIE v1.5.0 epplib/templates/_gke.yaml). */
+/**
+ * Read access to the picker's /metrics, for the token the managed collector scrapes with (GIE v1.5.0
+ * epplib/templates/_gke.yaml).
+ */
 export function eppMetricsReaderClusterRole(stack: string): K8sObject {
   const role: IClusterRole = {
     apiVersion: RBAC,
@@ -98,14 +112,22 @@ export function envoyGatewayPoolReader(stack: string): K8sObject[] {
     apiVersion: RBAC,
     kind: "ClusterRole",
     metadata: { name: SHARED_NAMES.envoyGatewayPoolReader, labels: sharedLabels(stack) },
-    rules: [{ apiGroups: ["inference.networking.k8s.io"], resources: ["inferencepools"], verbs: ["get", "list", "watch"] }],
+    rules: [
+      { apiGroups: ["inference.networking.k8s.io"], resources: ["inferencepools"], verbs: ["get", "list", "watch"] },
+    ],
   };
   const binding: IClusterRoleBinding = {
     apiVersion: RBAC,
     kind: "ClusterRoleBinding",
     metadata: { name: SHARED_NAMES.envoyGatewayPoolReader, labels: sharedLabels(stack) },
     roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: SHARED_NAMES.envoyGatewayPoolReader },
-    subjects: [{ kind: "ServiceAccount", name: CHART_OBJECTS.envoyGatewayServiceAccount, namespace: ENVOY_GATEWAY_CHART.namespace }],
+    subjects: [
+      {
+        kind: "ServiceAccount",
+        name: CHART_OBJECTS.envoyGatewayServiceAccount,
+        namespace: ENVOY_GATEWAY_CHART.namespace,
+      },
+    ],
   };
   return [role as K8sObject, binding as unknown as K8sObject];
 }

@@ -125,7 +125,10 @@ const SERVICE_ACCOUNT_NAME = "kubernetes.io/service-account.name";
 export function prerequisitesOf(object: K8sObject, part: readonly K8sObject[]): K8sObject[] {
   const account = object.kind === "Secret" ? object.metadata.annotations?.[SERVICE_ACCOUNT_NAME] : undefined;
   if (account === undefined) return [];
-  return part.filter((o) => o.kind === "ServiceAccount" && o.metadata.name === account && o.metadata.namespace === object.metadata.namespace);
+  return part.filter(
+    (o) =>
+      o.kind === "ServiceAccount" && o.metadata.name === account && o.metadata.namespace === object.metadata.namespace,
+  );
 }
 
 /** Selects the model server pods; the Deployment, Service, pools and monitoring all use it. */

@@ -36,7 +36,11 @@ export function buildContext(benchmark: ResolvedBenchmark, options: BuildOptions
 
 export function buildBenchmark(benchmark: ResolvedBenchmark, options: BuildOptions): BuiltBenchmark {
   const ctx = buildContext(benchmark, options);
-  const namespace: INamespace = { apiVersion: "v1", kind: "Namespace", metadata: { name: ctx.namespace, labels: commonLabels(ctx, "namespace") } };
+  const namespace: INamespace = {
+    apiVersion: "v1",
+    kind: "Namespace",
+    metadata: { name: ctx.namespace, labels: commonLabels(ctx, "namespace") },
+  };
   const target = targetAddress(ctx);
   const resolved: Benchmark = structuredClone(benchmark.benchmark);
   resolved.config!.namespace = ctx.namespace;

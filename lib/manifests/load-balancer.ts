@@ -13,7 +13,16 @@ import type { IServiceAccount } from "kubernetes-models/v1/ServiceAccount";
 import type { EPP } from "../../proto/benchmark-types";
 import { pickerRelease } from "../catalog/pickers";
 import { stagesAreConcurrency, toolModels, toolPort, typicalOutputTokens } from "../catalog/tool";
-import { type BuildContext, type K8sObject, LEAST_PRIVILEGE, metadata, MODEL_SERVER_SELECTOR, NAMES, PORTS, roleBinding } from "./common";
+import {
+  type BuildContext,
+  type K8sObject,
+  LEAST_PRIVILEGE,
+  MODEL_SERVER_SELECTOR,
+  metadata,
+  NAMES,
+  PORTS,
+  roleBinding,
+} from "./common";
 
 const COMPONENT = "load-balancer";
 const GROUP_V1 = "inference.networking.k8s.io";
@@ -28,7 +37,11 @@ const LONG_TIMEOUT_SECONDS = 24 * 3600;
  * cluster; still in v1.5.0 config/charts/standalone/values.yaml). Envoy Gateway's default is 1024
  * (api/v1alpha1/circuitbreaker_types.go).
  */
-export const CIRCUIT_BREAKER = { maxConnections: 40000, maxPendingRequests: 40000, maxParallelRequests: 40000 } as const;
+export const CIRCUIT_BREAKER = {
+  maxConnections: 40000,
+  maxPendingRequests: 40000,
+  maxParallelRequests: 40000,
+} as const;
 /**
  * AI Gateway's ext_proc cluster to the endpoint picker has Envoy's default circuit breakers (no
  * circuit_breakers in internal/extensionserver/inferencepool.go
@@ -38,10 +51,16 @@ export const CIRCUIT_BREAKER = { maxConnections: 40000, maxPendingRequests: 4000
  * stream to the picker, so each Envoy replica is kept below this many requests in flight.
  */
 export const EPP_STREAMS_PER_ENVOY = 800;
-/** Seconds per output token assumed for a loaded vLLM server when sizing Envoy (slower means more requests in flight: a safe side). */
+/**
+ * Seconds per output token assumed for a loaded vLLM server when sizing Envoy (slower means more requests in
+ * flight: a safe side).
+ */
 export const VLLM_SECONDS_PER_OUTPUT_TOKEN = 0.05;
 export const MAX_ENVOY_REPLICAS = 16;
-/** AI Gateway's InferencePool annotation choosing the ext_proc body mode ("duplex" or "buffered"; internal/extensionserver/inferencepool.go). */
+/**
+ * AI Gateway's InferencePool annotation choosing the ext_proc body mode ("duplex" or "buffered";
+ * internal/extensionserver/inferencepool.go).
+ */
 export const BODY_MODE_ANNOTATION = "aigateway.envoyproxy.io/processing-body-mode";
 
 function lpgPort(ctx: BuildContext): number {
@@ -86,7 +105,11 @@ function envoyReplicas(ctx: BuildContext): number {
   // Rate 0 is "as fast as possible": bounded by what the servers hold at once.
   const unbounded = rates.includes(0);
   // Concurrent stages give requests in flight directly.
-  const inFlight = unbounded ? Infinity : stagesAreConcurrency(ctx.benchmark.benchmark) ? Math.max(...rates) : Math.max(...rates) * latencySeconds;
+  const inFlight = unbounded
+    ? Infinity
+    : stagesAreConcurrency(ctx.benchmark.benchmark)
+      ? Math.max(...rates)
+      : Math.max(...rates) * latencySeconds;
   return Math.min(MAX_ENVOY_REPLICAS, Math.max(1, Math.ceil(inFlight / EPP_STREAMS_PER_ENVOY)));
 }
 
@@ -121,8 +144,16 @@ function gateway(ctx: BuildContext): K8sObject {
     },
     spec: {
       gatewayClassName: gatewaySpec(ctx).gateway_class_name,
-      listeners: [{ name: NAMES.listener, port: lpgPort(ctx), protocol: "HTTP", allowedRoutes: { namespaces: { from: "Same" } } }],
-      ...(isEnvoy(ctx) ? { infrastructure: { parametersRef: { group: "gateway.envoyproxy.io", kind: "EnvoyProxy", name: NAMES.envoyProxy } } } : {}),
+      listeners: [
+        { name: NAMES.listener, port: lpgPort(ctx), protocol: "HTTP", allowedRoutes: { namespaces: { from: "Same" } } },
+      ],
+      ...(isEnvoy(ctx)
+        ? {
+            infrastructure: {
+              parametersRef: { group: "gateway.envoyproxy.io", kind: "EnvoyProxy", name: NAMES.envoyProxy },
+            },
+          }
+        : {}),
     },
   };
 }
@@ -140,12 +171,16 @@ function httpRoute(ctx: BuildContext, backendRef: Record<string, unknown>): K8sO
     kind: "HTTPRoute",
     metadata: metadata(ctx, NAMES.route, COMPONENT),
     spec: {
-      parentRefs: [{ group: "gateway.networking.k8s.io", kind: "Gateway", name: NAMES.gateway, sectionName: NAMES.listener }],
-      rules: [{
-        matches: [{ path: { type: "PathPrefix", value: "/" } }],
-        backendRefs: [backendRef],
-        ...(isEnvoy(ctx) ? { timeouts: { request: LONG_TIMEOUT, backendRequest: LONG_TIMEOUT } } : {}),
-      }],
+      parentRefs: [
+        { group: "gateway.networking.k8s.io", kind: "Gateway", name: NAMES.gateway, sectionName: NAMES.listener },
+      ],
+      rules: [
+        {
+          matches: [{ path: { type: "PathPrefix", value: "/" } }],
+          backendRefs: [backendRef],
+          ...(isEnvoy(ctx) ? { timeouts: { request: LONG_TIMEOUT, backendRequest: LONG_TIMEOUT } } : {}),
+        },
+      ],
     },
   };
 }
@@ -162,25 +197,43 @@ function routeTarget() {
  * are bound). The ClusterRoleBinding to the shared /metrics reader is the run program's.
  */
 function eppMonitoring(ctx: BuildContext): K8sObject[] {
-  const serviceAccount: IServiceAccount = { apiVersion: "v1", kind: "ServiceAccount", metadata: metadata(ctx, NAMES.eppMetricsReader, COMPONENT) };
+  const serviceAccount: IServiceAccount = {
+    apiVersion: "v1",
+    kind: "ServiceAccount",
+    metadata: metadata(ctx, NAMES.eppMetricsReader, COMPONENT),
+  };
   const token = {
     apiVersion: "v1",
     kind: "Secret",
-    metadata: { ...metadata(ctx, NAMES.eppMetricsToken, COMPONENT), annotations: { "kubernetes.io/service-account.name": NAMES.eppMetricsReader } },
+    metadata: {
+      ...metadata(ctx, NAMES.eppMetricsToken, COMPONENT),
+      annotations: { "kubernetes.io/service-account.name": NAMES.eppMetricsReader },
+    },
     type: "kubernetes.io/service-account-token",
   };
   const role: IRole = {
     apiVersion: "rbac.authorization.k8s.io/v1",
     kind: "Role",
     metadata: metadata(ctx, NAMES.eppMetricsTokenReader, COMPONENT),
-    rules: [{ apiGroups: [""], resources: ["secrets"], resourceNames: [NAMES.eppMetricsToken], verbs: ["get", "list", "watch"] }],
+    rules: [
+      {
+        apiGroups: [""],
+        resources: ["secrets"],
+        resourceNames: [NAMES.eppMetricsToken],
+        verbs: ["get", "list", "watch"],
+      },
+    ],
   };
   const binding: IRoleBinding = {
     apiVersion: "rbac.authorization.k8s.io/v1",
     kind: "RoleBinding",
     metadata: metadata(ctx, NAMES.eppMetricsTokenReader, COMPONENT),
     roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: NAMES.eppMetricsTokenReader },
-    subjects: ["gmp-system", "gke-gmp-system"].map((namespace) => ({ kind: "ServiceAccount", name: "collector", namespace })),
+    subjects: ["gmp-system", "gke-gmp-system"].map((namespace) => ({
+      kind: "ServiceAccount",
+      name: "collector",
+      namespace,
+    })),
   };
   const podMonitoring: K8sObject = {
     apiVersion: "monitoring.googleapis.com/v1",
@@ -188,10 +241,15 @@ function eppMonitoring(ctx: BuildContext): K8sObject[] {
     metadata: metadata(ctx, NAMES.eppPodMonitoring, COMPONENT),
     spec: {
       selector: { matchLabels: { app: NAMES.epp } },
-      endpoints: [{
-        port: "metrics", scheme: "http", path: "/metrics", interval: "10s",
-        authorization: { type: "Bearer", credentials: { secret: { name: NAMES.eppMetricsToken, key: "token" } } },
-      }],
+      endpoints: [
+        {
+          port: "metrics",
+          scheme: "http",
+          path: "/metrics",
+          interval: "10s",
+          authorization: { type: "Bearer", credentials: { secret: { name: NAMES.eppMetricsToken, key: "token" } } },
+        },
+      ],
     },
   };
   return [serviceAccount as K8sObject, token, role as K8sObject, binding as unknown as K8sObject, podMonitoring];
@@ -206,25 +264,46 @@ function endpointPicker(ctx: BuildContext, epp: EPP): K8sObject[] {
   // TLS (inferencepool.go), and the v1alpha2 EnvoyPatchPolicy adds the TLS transport socket.
   const args = v1
     ? [
-        `--pool-name=${NAMES.pool}`, `--pool-namespace=${ctx.namespace}`, `--pool-group=${GROUP_V1}`,
-        `--grpc-port=${PORTS.eppGrpc}`, `--grpc-health-port=${PORTS.eppHealth}`, `--metrics-port=${PORTS.eppMetrics}`,
+        `--pool-name=${NAMES.pool}`,
+        `--pool-namespace=${ctx.namespace}`,
+        `--pool-group=${GROUP_V1}`,
+        `--grpc-port=${PORTS.eppGrpc}`,
+        `--grpc-health-port=${PORTS.eppHealth}`,
+        `--metrics-port=${PORTS.eppMetrics}`,
         `--refresh-metrics-interval=${epp.refresh_metrics_interval}`,
         // Tracing defaults to on and exports to localhost:4317; GIE's chart turns it off. v1.0.x
         // has no such flag, and Go's flag package exits on one it does not define.
-        ...(pickerRelease(epp.image!)?.tracingFlag === false ? [] : ["--tracing=false"]), "--zap-encoder=json", "--v=3",
+        ...(pickerRelease(epp.image!)?.tracingFlag === false ? [] : ["--tracing=false"]),
+        "--zap-encoder=json",
+        "--v=3",
       ]
     : [
-        "-poolName", NAMES.pool, "-poolNamespace", ctx.namespace,
-        "-grpcPort", String(PORTS.eppGrpc), "-grpcHealthPort", String(PORTS.eppHealth),
-        "-refreshMetricsInterval", epp.refresh_metrics_interval!, "-v", "3",
+        "-poolName",
+        NAMES.pool,
+        "-poolNamespace",
+        ctx.namespace,
+        "-grpcPort",
+        String(PORTS.eppGrpc),
+        "-grpcHealthPort",
+        String(PORTS.eppHealth),
+        "-refreshMetricsInterval",
+        epp.refresh_metrics_interval!,
+        "-v",
+        "3",
       ];
   const env = [
     { name: "NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
     { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
     // The v0.x picker picks its server by this (cmd/epp/main.go); v1.x implements streaming only.
-    ...(v1 ? [] : [{ name: "USE_STREAMING", value: gatewaySpec(ctx).full_duplex_streaming_enabled ? "true" : "false" }]),
+    ...(v1
+      ? []
+      : [{ name: "USE_STREAMING", value: gatewaySpec(ctx).full_duplex_streaming_enabled ? "true" : "false" }]),
   ];
-  const serviceAccount: IServiceAccount = { apiVersion: "v1", kind: "ServiceAccount", metadata: metadata(ctx, NAMES.eppServiceAccount, COMPONENT) };
+  const serviceAccount: IServiceAccount = {
+    apiVersion: "v1",
+    kind: "ServiceAccount",
+    metadata: metadata(ctx, NAMES.eppServiceAccount, COMPONENT),
+  };
   // Every kind the picker watches: v1.5.0 pods, InferencePools, and InferenceObjectives and
   // InferenceModelRewrites when their CRDs exist (pkg/epp/server/controller_config.go; chart
   // config/charts/inferencepool/templates/rbac.yaml); v0.3.0 pods, pools, models (runserver.go).
@@ -237,9 +316,15 @@ function endpointPicker(ctx: BuildContext, epp: EPP): K8sObject[] {
       ...(v1
         ? [
             { apiGroups: [GROUP_V1], resources: ["inferencepools"], verbs: ["get", "list", "watch"] },
-            { apiGroups: [GROUP_X], resources: ["inferenceobjectives", "inferencemodelrewrites"], verbs: ["get", "list", "watch"] },
+            {
+              apiGroups: [GROUP_X],
+              resources: ["inferenceobjectives", "inferencemodelrewrites"],
+              verbs: ["get", "list", "watch"],
+            },
           ]
-        : [{ apiGroups: [GROUP_X], resources: ["inferencepools", "inferencemodels"], verbs: ["get", "list", "watch"] }]),
+        : [
+            { apiGroups: [GROUP_X], resources: ["inferencepools", "inferencemodels"], verbs: ["get", "list", "watch"] },
+          ]),
     ],
   };
   const healthProbe = { grpc: { port: PORTS.eppHealth, service: "inference-extension" }, periodSeconds: 5 };
@@ -255,23 +340,27 @@ function endpointPicker(ctx: BuildContext, epp: EPP): K8sObject[] {
         spec: {
           serviceAccountName: NAMES.eppServiceAccount,
           terminationGracePeriodSeconds: 130,
-          containers: [{
-            name: "epp",
-            image: epp.image!,
-            imagePullPolicy: "IfNotPresent",
-            args,
-            env,
-            ports: [
-              { name: "grpc", containerPort: PORTS.eppGrpc },
-              { name: "grpc-health", containerPort: PORTS.eppHealth },
-              { name: "metrics", containerPort: PORTS.eppMetrics },
-            ],
-            // The original sized the picker for hundreds of QPS; a simulated run needs far less.
-            resources: small ? { requests: { cpu: "250m", memory: "256Mi" } } : { requests: { cpu: "10", memory: "20Gi" }, limits: { cpu: "10", memory: "20Gi" } },
-            readinessProbe: healthProbe,
-            livenessProbe: { ...healthProbe, failureThreshold: 12 },
-            securityContext: { ...LEAST_PRIVILEGE },
-          }],
+          containers: [
+            {
+              name: "epp",
+              image: epp.image!,
+              imagePullPolicy: "IfNotPresent",
+              args,
+              env,
+              ports: [
+                { name: "grpc", containerPort: PORTS.eppGrpc },
+                { name: "grpc-health", containerPort: PORTS.eppHealth },
+                { name: "metrics", containerPort: PORTS.eppMetrics },
+              ],
+              // The original sized the picker for hundreds of QPS; a simulated run needs far less.
+              resources: small
+                ? { requests: { cpu: "250m", memory: "256Mi" } }
+                : { requests: { cpu: "10", memory: "20Gi" }, limits: { cpu: "10", memory: "20Gi" } },
+              readinessProbe: healthProbe,
+              livenessProbe: { ...healthProbe, failureThreshold: 12 },
+              securityContext: { ...LEAST_PRIVILEGE },
+            },
+          ],
         },
       },
     },
@@ -289,7 +378,11 @@ function endpointPicker(ctx: BuildContext, epp: EPP): K8sObject[] {
     },
   };
   return [
-    serviceAccount, role, roleBinding(ctx, NAMES.eppRole, COMPONENT, NAMES.eppServiceAccount), deployment, service,
+    serviceAccount,
+    role,
+    roleBinding(ctx, NAMES.eppRole, COMPONENT, NAMES.eppServiceAccount),
+    deployment,
+    service,
     ...(ctx.gcp ? eppMonitoring(ctx) : []),
   ] as K8sObject[];
 }
@@ -305,18 +398,30 @@ function inferencePoolV1(ctx: BuildContext): K8sObject {
   return {
     apiVersion: `${GROUP_V1}/v1`,
     kind: "InferencePool",
-    metadata: { ...metadata(ctx, NAMES.pool, COMPONENT), ...(envoy ? { annotations: { [BODY_MODE_ANNOTATION]: bodyMode } } : {}) },
+    metadata: {
+      ...metadata(ctx, NAMES.pool, COMPONENT),
+      ...(envoy ? { annotations: { [BODY_MODE_ANNOTATION]: bodyMode } } : {}),
+    },
     spec: {
       selector: { matchLabels: { ...MODEL_SERVER_SELECTOR } },
       targetPorts: [{ number: PORTS.modelServer }],
-      endpointPickerRef: { group: "", kind: "Service", name: NAMES.eppService, port: { number: PORTS.eppGrpc }, failureMode: "FailClose" },
+      endpointPickerRef: {
+        group: "",
+        kind: "Service",
+        name: NAMES.eppService,
+        port: { number: PORTS.eppGrpc },
+        failureMode: "FailClose",
+      },
     },
   };
 }
 
 const POOL_BACKEND_V1 = { group: GROUP_V1, kind: "InferencePool", name: NAMES.pool };
 
-/** A BackendTrafficPolicy on the route: circuit breakers high enough not to cap the load, on whatever cluster the route's backend becomes. */
+/**
+ * A BackendTrafficPolicy on the route: circuit breakers high enough not to cap the load, on whatever cluster
+ * the route's backend becomes.
+ */
 function routeTrafficPolicy(ctx: BuildContext, name: string, extra: Record<string, unknown> = {}): K8sObject {
   return {
     apiVersion: ENVOY_API,
@@ -326,22 +431,36 @@ function routeTrafficPolicy(ctx: BuildContext, name: string, extra: Record<strin
   };
 }
 
-/** Today's flavour on Envoy: Envoy AI Gateway turns the route's InferencePool backend into an ORIGINAL_DST cluster and the picker's ext_proc. */
+/**
+ * Today's flavour on Envoy: Envoy AI Gateway turns the route's InferencePool backend into an ORIGINAL_DST
+ * cluster and the picker's ext_proc.
+ */
 function envoyV1Gateway(ctx: BuildContext, epp: EPP): K8sObject[] {
   return [
-    inferencePoolV1(ctx), ...endpointPicker(ctx, epp),
-    envoyProxy(ctx), gateway(ctx), httpRoute(ctx, POOL_BACKEND_V1),
+    inferencePoolV1(ctx),
+    ...endpointPicker(ctx, epp),
+    envoyProxy(ctx),
+    gateway(ctx),
+    httpRoute(ctx, POOL_BACKEND_V1),
     routeTrafficPolicy(ctx, "high-connection-limits"),
   ];
 }
 
 /** A DNS-1123 name for a model (InferenceModel names). */
 function modelObjectName(model: string): string {
-  const name = model.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 63).replace(/-+$/, "");
+  const name = model
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 63)
+    .replace(/-+$/, "");
   return name || "model";
 }
 
-/** The ext_proc cluster Envoy Gateway builds for the first extProc of an EnvoyExtensionPolicy (internal/gatewayapi/ext_service.go irIndexedExtServiceDestinationName, v1.8.1). */
+/**
+ * The ext_proc cluster Envoy Gateway builds for the first extProc of an EnvoyExtensionPolicy
+ * (internal/gatewayapi/ext_service.go irIndexedExtServiceDestinationName, v1.8.1).
+ */
 export function extProcClusterName(namespace: string, policy: string): string {
   return `envoyextensionpolicy/${namespace}/${policy}/extproc/0`.toLowerCase();
 }
@@ -364,7 +483,11 @@ function v1alpha2Gateway(ctx: BuildContext, epp: EPP): K8sObject[] {
   const listenerPatch = (op: string, field: string, value: string) => ({
     type: "type.googleapis.com/envoy.config.listener.v3.Listener",
     name: listenerName,
-    operation: { op, path: `/default_filter_chain/filters/0/typed_config/http_filters/0/typed_config/processing_mode/${field}`, value },
+    operation: {
+      op,
+      path: `/default_filter_chain/filters/0/typed_config/http_filters/0/typed_config/processing_mode/${field}`,
+      value,
+    },
   });
   return [
     {
@@ -374,7 +497,13 @@ function v1alpha2Gateway(ctx: BuildContext, epp: EPP): K8sObject[] {
       spec: {
         selector: { ...MODEL_SERVER_SELECTOR },
         targetPortNumber: PORTS.modelServer,
-        extensionRef: { group: "", kind: "Service", name: NAMES.eppService, portNumber: PORTS.eppGrpc, failureMode: "FailClose" },
+        extensionRef: {
+          group: "",
+          kind: "Service",
+          name: NAMES.eppService,
+          portNumber: PORTS.eppGrpc,
+          failureMode: "FailClose",
+        },
       },
     },
     ...models.map((model) => ({
@@ -405,14 +534,19 @@ function v1alpha2Gateway(ctx: BuildContext, epp: EPP): K8sObject[] {
       metadata: metadata(ctx, extProcPolicy, COMPONENT),
       spec: {
         targetRefs: routeTarget(),
-        extProc: [{
-          backendRefs: [{ group: "", kind: "Service", name: NAMES.eppService, port: PORTS.eppGrpc }],
-          processingMode: { allowModeOverride: true, request: { body: "Buffered" } },
-          messageTimeout: "1000s",
-          // "The connection limits are more important and will cause the opaque:
-          // ext_proc_gRPC_error_14 error in Envoy GW if not configured correctly" (GIE).
-          backendSettings: { circuitBreaker: { ...CIRCUIT_BREAKER }, timeout: { tcp: { connectTimeout: LONG_TIMEOUT } } },
-        }],
+        extProc: [
+          {
+            backendRefs: [{ group: "", kind: "Service", name: NAMES.eppService, port: PORTS.eppGrpc }],
+            processingMode: { allowModeOverride: true, request: { body: "Buffered" } },
+            messageTimeout: "1000s",
+            // "The connection limits are more important and will cause the opaque:
+            // ext_proc_gRPC_error_14 error in Envoy GW if not configured correctly" (GIE).
+            backendSettings: {
+              circuitBreaker: { ...CIRCUIT_BREAKER },
+              timeout: { tcp: { connectTimeout: LONG_TIMEOUT } },
+            },
+          },
+        ],
       },
     },
     routeTrafficPolicy(ctx, "high-connection-route-policy", { timeout: { tcp: { connectTimeout: LONG_TIMEOUT } } }),
@@ -437,7 +571,9 @@ function v1alpha2Gateway(ctx: BuildContext, epp: EPP): K8sObject[] {
                 connect_timeout: "1000s",
                 lb_policy: "CLUSTER_PROVIDED",
                 dns_lookup_family: "V4_ONLY",
-                circuit_breakers: { thresholds: [{ max_connections: 40000, max_pending_requests: 40000, max_requests: 40000 }] },
+                circuit_breakers: {
+                  thresholds: [{ max_connections: 40000, max_pending_requests: 40000, max_requests: 40000 }],
+                },
               },
             },
           },
@@ -449,14 +585,21 @@ function v1alpha2Gateway(ctx: BuildContext, epp: EPP): K8sObject[] {
               path: "/transport_socket",
               value: {
                 name: "envoy.transport_sockets.tls",
-                typed_config: { "@type": "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext", common_tls_context: {} },
+                typed_config: {
+                  "@type": "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext",
+                  common_tls_context: {},
+                },
               },
             },
           },
           {
             type: "type.googleapis.com/envoy.config.route.v3.RouteConfiguration",
             name: listenerName,
-            operation: { op: "replace", path: "/virtual_hosts/0/routes/0/route/cluster", value: "original_destination_cluster" },
+            operation: {
+              op: "replace",
+              path: "/virtual_hosts/0/routes/0/route/cluster",
+              value: "original_destination_cluster",
+            },
           },
           ...(gatewaySpec(ctx).full_duplex_streaming_enabled
             ? [
@@ -515,7 +658,8 @@ function lbPolicyGateway(ctx: BuildContext): K8sObject[] {
     gateway(ctx),
     httpRoute(ctx, { group: "", kind: "Service", name: NAMES.service, port: lpgPort(ctx) }),
     routeTrafficPolicy(ctx, "load-balancing-policy", {
-      loadBalancer: policy === "ConsistentHash" ? { type: policy, consistentHash: { type: "SourceIP" } } : { type: policy },
+      loadBalancer:
+        policy === "ConsistentHash" ? { type: policy, consistentHash: { type: "SourceIP" } } : { type: policy },
     }),
   ];
 }

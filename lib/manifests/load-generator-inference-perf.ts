@@ -33,8 +33,13 @@ function data(ip: InferencePerf): Json {
     return {
       type: "shared_prefix",
       shared_prefix: {
-        num_groups: sp.num_groups, num_prompts_per_group: sp.num_prompts_per_group, system_prompt_len: sp.system_prompt_len,
-        question_len: sp.question_len, output_len: sp.output_len, seed: ip.base_seed, enable_multi_turn_chat: sp.multi_turn ?? false,
+        num_groups: sp.num_groups,
+        num_prompts_per_group: sp.num_prompts_per_group,
+        system_prompt_len: sp.system_prompt_len,
+        question_len: sp.question_len,
+        output_len: sp.output_len,
+        seed: ip.base_seed,
+        enable_multi_turn_chat: sp.multi_turn ?? false,
       },
     };
   }
@@ -51,7 +56,8 @@ function data(ip: InferencePerf): Json {
  */
 function inferencePerfStages(ip: InferencePerf, rates: number[]): Json[] {
   if (ip.load_type === "concurrent") {
-    const perLevel = (level: number) => ip.requests_per_stage ?? DEFAULTS.inferencePerf.requestsPerConcurrencyLevel * level;
+    const perLevel = (level: number) =>
+      ip.requests_per_stage ?? DEFAULTS.inferencePerf.requestsPerConcurrencyLevel * level;
     return rates.map((level) => ({ num_requests: perLevel(level), concurrency_level: level }));
   }
   const measured = rates.map((rate) => ({ rate, duration: ip.stage_duration_seconds }));
@@ -68,7 +74,10 @@ export function inferencePerfWarmupStages(ip: InferencePerf): number {
  * in warmup_seconds, which the wrapper stops when they have passed (WARMUP_SECONDS). Its report
  * goes to a folder the wrapper does not archive. Undefined when there is none.
  */
-export function inferencePerfWarmup(ip: InferencePerf, rates: number[]): { level: number; requests: number } | undefined {
+export function inferencePerfWarmup(
+  ip: InferencePerf,
+  rates: number[],
+): { level: number; requests: number } | undefined {
   const seconds = ip.warmup_seconds ?? 0;
   if (ip.load_type !== "concurrent" || seconds <= 0) return undefined;
   return { level: rates[0], requests: rates[0] * seconds * DEFAULTS.inferencePerf.warmupRequestsPerSlotSecond };
@@ -82,13 +91,23 @@ function inferencePerfConfig(ctx: BuildContext): Json {
   const prometheus = ctx.gcp
     ? { google_managed: true, scrape_interval: ip.scrape_interval_seconds, filters: [`namespace='${ctx.namespace}'`] }
     : ip.prometheus_url
-      ? { url: ip.prometheus_url, scrape_interval: ip.scrape_interval_seconds, filters: [`namespace='${ctx.namespace}'`] }
+      ? {
+          url: ip.prometheus_url,
+          scrape_interval: ip.scrape_interval_seconds,
+          filters: [`namespace='${ctx.namespace}'`],
+        }
       : undefined;
   const goodput = ip.goodput;
   const constraints: Json = {};
   if (goodput) {
     // inference-perf's goodput thresholds are seconds (reportgen/base.py); the catalog's are ms.
-    for (const [ours, theirs] of [["ttft_ms", "ttft"], ["tpot_ms", "tpot"], ["itl_ms", "itl"], ["ntpot_ms", "ntpot"], ["request_latency_ms", "request_latency"]] as const) {
+    for (const [ours, theirs] of [
+      ["ttft_ms", "ttft"],
+      ["tpot_ms", "tpot"],
+      ["itl_ms", "itl"],
+      ["ntpot_ms", "ntpot"],
+      ["request_latency_ms", "request_latency"],
+    ] as const) {
       if (goodput[ours] !== undefined) constraints[theirs] = goodput[ours]! / 1000;
     }
   }
@@ -116,7 +135,10 @@ function inferencePerfConfig(ctx: BuildContext): Json {
 }
 
 export function inferencePerfConfigYaml(ctx: BuildContext): string {
-  return `# inference-perf ${NAMES.loadGenerator} config for ${ctx.namespace} (written by inference-bench)\n${YAML.stringify(inferencePerfConfig(ctx))}`;
+  return (
+    `# inference-perf ${NAMES.loadGenerator} config for ${ctx.namespace} (written by ` +
+    `inference-bench)\n${YAML.stringify(inferencePerfConfig(ctx))}`
+  );
 }
 
 /** warmup.yml: config.yml with the warm-up's one stage, no model-server metrics, its report kept apart. */
@@ -125,8 +147,14 @@ export function inferencePerfWarmupYaml(ctx: BuildContext): string | undefined {
   const warmup = inferencePerfWarmup(ip, ctx.benchmark.requestRates);
   if (!warmup) return undefined;
   const { metrics: _, ...config } = inferencePerfConfig(ctx);
-  const load = { ...(config.load as Json), stages: [{ num_requests: warmup.requests, concurrency_level: warmup.level }] };
+  const load = {
+    ...(config.load as Json),
+    stages: [{ num_requests: warmup.requests, concurrency_level: warmup.level }],
+  };
   const report = { request_lifecycle: { summary: true, per_stage: false, per_request: false } };
   const storage = { local_storage: { path: INFERENCE_PERF_WARMUP_DIR } };
-  return `# inference-perf warm-up for ${ctx.namespace}: stopped after ${ip.warmup_seconds} s (written by inference-bench)\n${YAML.stringify({ ...config, load, report, storage })}`;
+  return (
+    `# inference-perf warm-up for ${ctx.namespace}: stopped after ${ip.warmup_seconds} s (written ` +
+    `by inference-bench)\n${YAML.stringify({ ...config, load, report, storage })}`
+  );
 }

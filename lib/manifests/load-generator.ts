@@ -19,7 +19,12 @@ import type { IVolume } from "kubernetes-models/v1/Volume";
 import type { IVolumeMount } from "kubernetes-models/v1/VolumeMount";
 import { type BuildContext, type K8sObject, LEAST_PRIVILEGE, metadata, NAMES, serviceAddress } from "./common";
 import {
-  INFERENCE_PERF_CONFIG_KEY, INFERENCE_PERF_REPORT_DIR, INFERENCE_PERF_WARMUP_KEY, inferencePerfConfigYaml, inferencePerfWarmup, inferencePerfWarmupYaml,
+  INFERENCE_PERF_CONFIG_KEY,
+  INFERENCE_PERF_REPORT_DIR,
+  INFERENCE_PERF_WARMUP_KEY,
+  inferencePerfConfigYaml,
+  inferencePerfWarmup,
+  inferencePerfWarmupYaml,
 } from "./load-generator-inference-perf";
 import { podSamplerAccess, podSamplerEnvironment } from "./pod-sampler";
 import { ADDRESS_FILE, buildReadiness } from "./readiness";
@@ -56,7 +61,10 @@ export function targetAddress(ctx: BuildContext): string {
 }
 
 /** The Hugging Face token from the namespace's Secret; the wrapper redacts it from the log. */
-const HF_TOKEN_ENV: IEnvVar = { name: "HF_TOKEN", valueFrom: { secretKeyRef: { name: NAMES.hfSecret, key: NAMES.hfSecretKey, optional: true } } };
+const HF_TOKEN_ENV: IEnvVar = {
+  name: "HF_TOKEN",
+  valueFrom: { secretKeyRef: { name: NAMES.hfSecret, key: NAMES.hfSecretKey, optional: true } },
+};
 
 function lpgEnvironment(ctx: BuildContext): IEnvVar[] {
   const lpg = ctx.benchmark.benchmark.config!.benchmark_tool!.lpg!;
@@ -128,19 +136,24 @@ function inferencePerfParts(ctx: BuildContext): ToolParts {
       { name: "CONFIG_FILE", value: `${SCRIPT_DIR}/${INFERENCE_PERF_CONFIG_KEY}` },
       { name: "REPORT_DIR", value: INFERENCE_PERF_REPORT_DIR },
       // Concurrent load's warm-up: its own run, stopped after WARMUP_SECONDS.
-      ...(warmup ? [
-        { name: "WARMUP_CONFIG_FILE", value: `${SCRIPT_DIR}/${INFERENCE_PERF_WARMUP_KEY}` },
-        { name: "WARMUP_SECONDS", value: String(ip.warmup_seconds) },
-        { name: "WARMUP_CONCURRENCY", value: String(warmup.level) },
-        { name: "WARMUP_REQUESTS", value: String(warmup.requests) },
-      ] : []),
+      ...(warmup
+        ? [
+            { name: "WARMUP_CONFIG_FILE", value: `${SCRIPT_DIR}/${INFERENCE_PERF_WARMUP_KEY}` },
+            { name: "WARMUP_SECONDS", value: String(ip.warmup_seconds) },
+            { name: "WARMUP_CONCURRENCY", value: String(warmup.level) },
+            { name: "WARMUP_REQUESTS", value: String(warmup.requests) },
+          ]
+        : []),
       // Through a gateway, the wrapper reads the address the readiness check wrote.
       ...(viaGateway ? [] : [{ name: "TARGET_HOST", value: serviceAddress(ctx.namespace) }]),
       { name: "PORT", value: ctx.benchmark.benchmark.config!.benchmark_tool!.inference_perf!.port! },
       // transformers reads HF_TOKEN for gated tokenizers; the config file never holds the token.
       HF_TOKEN_ENV,
     ],
-    files: { [INFERENCE_PERF_CONFIG_KEY]: inferencePerfConfigYaml(ctx), ...(warmupYaml ? { [INFERENCE_PERF_WARMUP_KEY]: warmupYaml } : {}) },
+    files: {
+      [INFERENCE_PERF_CONFIG_KEY]: inferencePerfConfigYaml(ctx),
+      ...(warmupYaml ? { [INFERENCE_PERF_WARMUP_KEY]: warmupYaml } : {}),
+    },
     volumes: [{ name: "reports", emptyDir: {} }],
     mounts: [{ name: "reports", mountPath: INFERENCE_PERF_REPORT_DIR }],
     resources: small
@@ -185,16 +198,18 @@ export function buildLoadGenerator(ctx: BuildContext): K8sObject[] {
           serviceAccountName: NAMES.loadGenerator,
           restartPolicy: "Never",
           ...(readiness.initContainers.length ? { initContainers: readiness.initContainers } : {}),
-          containers: [{
-            name: NAMES.loadGenerator,
-            image: tool.image!,
-            imagePullPolicy: "IfNotPresent",
-            command: ["sh", `${SCRIPT_DIR}/run-benchmark.sh`],
-            env: [...parts.env, ...podSamplerEnvironment(ctx)],
-            resources: parts.resources,
-            volumeMounts: [scriptVolume, ...parts.mounts, ...readiness.mounts],
-            securityContext: { ...LEAST_PRIVILEGE },
-          }],
+          containers: [
+            {
+              name: NAMES.loadGenerator,
+              image: tool.image!,
+              imagePullPolicy: "IfNotPresent",
+              command: ["sh", `${SCRIPT_DIR}/run-benchmark.sh`],
+              env: [...parts.env, ...podSamplerEnvironment(ctx)],
+              resources: parts.resources,
+              volumeMounts: [scriptVolume, ...parts.mounts, ...readiness.mounts],
+              securityContext: { ...LEAST_PRIVILEGE },
+            },
+          ],
           volumes: [
             { name: "script", configMap: { name: NAMES.loadGeneratorScript } },
             ...parts.volumes,

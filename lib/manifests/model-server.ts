@@ -4,7 +4,15 @@ import type { IDeployment } from "kubernetes-models/apps/v1/Deployment";
 import type { IContainer } from "kubernetes-models/v1/Container";
 import type { IProbe } from "kubernetes-models/v1/Probe";
 import { loraAdapters } from "../catalog/served";
-import { type BuildContext, type K8sObject, LEAST_PRIVILEGE, metadata, MODEL_SERVER_SELECTOR, NAMES, PORTS } from "./common";
+import {
+  type BuildContext,
+  type K8sObject,
+  LEAST_PRIVILEGE,
+  MODEL_SERVER_SELECTOR,
+  metadata,
+  NAMES,
+  PORTS,
+} from "./common";
 
 const COMPONENT = "model-server";
 export const ENGINE_TYPE_LABEL = "inference.networking.k8s.io/engine-type";
@@ -47,7 +55,10 @@ function vllmContainer(ctx: BuildContext): IContainer {
   const adapters = loraAdapters(vllm.lora_adapters);
   const loraArgs = vllm.max_loras
     ? [
-        "--enable-lora", "--max-loras", vllm.max_loras, ...(vllm.lora_rank ? ["--max-lora-rank", vllm.lora_rank] : []),
+        "--enable-lora",
+        "--max-loras",
+        vllm.max_loras,
+        ...(vllm.lora_rank ? ["--max-lora-rank", vllm.lora_rank] : []),
         ...(adapters.length ? ["--lora-modules", ...adapters.map((adapter) => `${adapter.name}=${adapter.path}`)] : []),
       ]
     : [];
@@ -57,19 +68,37 @@ function vllmContainer(ctx: BuildContext): IContainer {
     imagePullPolicy: "IfNotPresent",
     command: ["python3", "-m", "vllm.entrypoints.openai.api_server"],
     args: [
-      "--port", String(PORTS.modelServer), "--max-num-seqs", "2048", "--max_model_len", "4096",
-      "--compilation-config", "3", "--tensor-parallel-size", tp, "--model", vllm.model!, ...loraArgs,
+      "--port",
+      String(PORTS.modelServer),
+      "--max-num-seqs",
+      "2048",
+      "--max_model_len",
+      "4096",
+      "--compilation-config",
+      "3",
+      "--tensor-parallel-size",
+      tp,
+      "--model",
+      vllm.model!,
+      ...loraArgs,
     ],
     env: [
       { name: "PORT", value: String(PORTS.modelServer) },
-      { name: "HUGGING_FACE_HUB_TOKEN", valueFrom: { secretKeyRef: { name: NAMES.hfSecret, key: NAMES.hfSecretKey, optional: true } } },
+      {
+        name: "HUGGING_FACE_HUB_TOKEN",
+        valueFrom: { secretKeyRef: { name: NAMES.hfSecret, key: NAMES.hfSecretKey, optional: true } },
+      },
       { name: "VLLM_ALLOW_RUNTIME_LORA_UPDATING", value: "true" },
       { name: "VLLM_USE_V1", value: vllm.v1! },
       ...VLLM_CACHE_ENV,
     ],
     ports: [{ name: "http", containerPort: PORTS.modelServer, protocol: "TCP" }],
     resources: { requests: { "nvidia.com/gpu": tp }, limits: { "nvidia.com/gpu": tp } },
-    startupProbe: { httpGet: { path: "/health", port: "http" }, periodSeconds: 10, failureThreshold: VLLM_STARTUP_SECONDS / 10 },
+    startupProbe: {
+      httpGet: { path: "/health", port: "http" },
+      periodSeconds: 10,
+      failureThreshold: VLLM_STARTUP_SECONDS / 10,
+    },
     readinessProbe: healthProbe(3, 5),
     livenessProbe: healthProbe(12, 5),
     volumeMounts: [
@@ -103,12 +132,28 @@ function simContainer(ctx: BuildContext): IContainer {
     // Latencies as Go durations: v0.7.0-v0.8.x also take bare milliseconds (deprecated), v0.9.0+
     // only durations (llm-d-inference-sim v0.8.2 pkg/common/utils.go parseDuration; #485).
     args: [
-      "--model", SIM_OFFLINE_MODEL, "--served-model-name", sim.model!, "--port", String(PORTS.modelServer),
-      "--max-num-seqs", String(sim.max_num_seqs), "--max-model-len", String(sim.max_model_len),
-      "--time-to-first-token", `${sim.time_to_first_token_ms}ms`, "--inter-token-latency", `${sim.inter_token_latency_ms}ms`,
+      "--model",
+      SIM_OFFLINE_MODEL,
+      "--served-model-name",
+      sim.model!,
+      "--port",
+      String(PORTS.modelServer),
+      "--max-num-seqs",
+      String(sim.max_num_seqs),
+      "--max-model-len",
+      String(sim.max_model_len),
+      "--time-to-first-token",
+      `${sim.time_to_first_token_ms}ms`,
+      "--inter-token-latency",
+      `${sim.inter_token_latency_ms}ms`,
       // Adapters as JSON strings, all loaded at once (pkg/common/parser.go lora-modules, max-loras).
       ...(adapters.length
-        ? ["--max-loras", String(adapters.length), "--lora-modules", ...adapters.map((adapter) => JSON.stringify({ name: adapter.name, path: adapter.name }))]
+        ? [
+            "--max-loras",
+            String(adapters.length),
+            "--lora-modules",
+            ...adapters.map((adapter) => JSON.stringify({ name: adapter.name, path: adapter.name })),
+          ]
         : []),
     ],
     // Answers carry x-inference-pod / x-inference-namespace from these (v0.8.2 pkg/common/parser.go).
@@ -137,7 +182,13 @@ export function buildModelServer(ctx: BuildContext): K8sObject[] {
       template: {
         // The engine label the v1.5 picker reads to choose its metric names (GIE v1.5.0
         // config/manifests/vllm/sim-deployment.yaml); the simulator mimics vLLM's.
-        metadata: { labels: { ...metadata(ctx, NAMES.modelServer, COMPONENT).labels, ...MODEL_SERVER_SELECTOR, [ENGINE_TYPE_LABEL]: "vllm" } },
+        metadata: {
+          labels: {
+            ...metadata(ctx, NAMES.modelServer, COMPONENT).labels,
+            ...MODEL_SERVER_SELECTOR,
+            [ENGINE_TYPE_LABEL]: "vllm",
+          },
+        },
         // Model servers never call the Kubernetes API: no token in their pods.
         spec: isVllm
           ? {

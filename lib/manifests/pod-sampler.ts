@@ -3,7 +3,15 @@
 // (lib/tool-output/pod-metrics.ts).
 import type { IRole } from "kubernetes-models/rbac.authorization.k8s.io/v1/Role";
 import type { IEnvVar } from "kubernetes-models/v1/EnvVar";
-import { type BuildContext, type K8sObject, metadata, MODEL_SERVER_SELECTOR, NAMES, PORTS, roleBinding } from "./common";
+import {
+  type BuildContext,
+  type K8sObject,
+  MODEL_SERVER_SELECTOR,
+  metadata,
+  NAMES,
+  PORTS,
+  roleBinding,
+} from "./common";
 
 const COMPONENT = "load-generator";
 
@@ -33,7 +41,12 @@ export const POD_METRIC_NAMES = {
 export function podSamplerEnvironment(ctx: BuildContext): IEnvVar[] {
   return [
     { name: "POD_METRICS_NAMESPACE", value: ctx.namespace },
-    { name: "POD_METRICS_SELECTOR", value: Object.entries(MODEL_SERVER_SELECTOR).map(([k, v]) => `${k}=${v}`).join(",") },
+    {
+      name: "POD_METRICS_SELECTOR",
+      value: Object.entries(MODEL_SERVER_SELECTOR)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(","),
+    },
     { name: "POD_METRICS_PORT", value: String(PORTS.modelServer) },
     { name: "POD_METRICS_INTERVAL", value: String(SCRAPE_INTERVAL_SECONDS) },
     { name: "POD_METRICS_KEEP", value: Object.values(POD_METRIC_NAMES).flat().join(",") },

@@ -14,7 +14,15 @@ import type { IContainer } from "kubernetes-models/v1/Container";
 import type { IVolume } from "kubernetes-models/v1/Volume";
 import type { IVolumeMount } from "kubernetes-models/v1/VolumeMount";
 import { toolModels, toolPort } from "../catalog/tool";
-import { type BuildContext, type K8sObject, LEAST_PRIVILEGE, metadata, NAMES, roleBinding, serviceAddress } from "./common";
+import {
+  type BuildContext,
+  type K8sObject,
+  LEAST_PRIVILEGE,
+  metadata,
+  NAMES,
+  roleBinding,
+  serviceAddress,
+} from "./common";
 
 const COMPONENT = "load-generator";
 /** Where the readiness check writes the address the load generator must target. */
@@ -28,7 +36,10 @@ export const READINESS_CONTAINER = "readiness";
 export const READINESS_MARKER = "inference-bench:readiness";
 /** How long the check waits for every condition (the model server has its own 60-minute wait before the Job exists). */
 const READINESS_DEADLINE_SECONDS = 1800;
-/** The picker sets this response header when Envoy sends it the response headers ("for debugging purpose only"; GIE v1.5.0 pkg/epp/handlers/response.go, v0.3.0 streamingserver.go). */
+/**
+ * The picker sets this response header when Envoy sends it the response headers ("for debugging purpose
+ * only"; GIE v1.5.0 pkg/epp/handlers/response.go, v0.3.0 streamingserver.go).
+ */
 export const EPP_PROOF_HEADER = "x-went-into-resp-headers";
 /** The load generator's request path (LPG benchmark_serving.py, backend vllm). */
 const PROBE_PATH = "/v1/completions";
@@ -42,7 +53,10 @@ export interface ReadinessSpec {
   gateway?: string;
   /** The HTTPRoute whose parent status (for `gateway`) must be Accepted and ResolvedRefs. */
   route?: string;
-  /** The InferencePool (API with parent status) whose parent status (for `gateway`) must be Accepted and ResolvedRefs. */
+  /**
+   * The InferencePool (API with parent status) whose parent status (for `gateway`) must be Accepted and
+   * ResolvedRefs.
+   */
   pool?: { group: string; version: string; name: string };
   /** The target when there is no gateway (a Service's DNS name). */
   host?: string;
@@ -58,7 +72,10 @@ export interface ReadinessSpec {
   marker: string;
 }
 
-/** The check, with the Kubernetes API address, CA and token configurable (KUBE_API, KUBE_CA, KUBE_TOKEN_FILE) and in-cluster defaults. */
+/**
+ * The check, with the Kubernetes API address, CA and token configurable (KUBE_API, KUBE_CA, KUBE_TOKEN_FILE)
+ * and in-cluster defaults.
+ */
 export const READINESS_SCRIPT = `import json, os, ssl, sys, time, urllib.error, urllib.request
 SA = "/var/run/secrets/kubernetes.io/serviceaccount"
 spec = json.loads(os.environ["READINESS_SPEC"])
@@ -210,7 +227,9 @@ export function readinessSpec(ctx: BuildContext): ReadinessSpec {
     deployment: NAMES.modelServer,
     ...(viaGateway ? { gateway: NAMES.gateway, route: NAMES.route } : { host: serviceAddress(ctx.namespace) }),
     // Only the v1 API has pool parent status; nothing writes the v1alpha2 pool's on Envoy Gateway.
-    ...(epp && ctx.benchmark.inferenceFlavor === "v1" ? { pool: { group: "inference.networking.k8s.io", version: "v1", name: NAMES.pool } } : {}),
+    ...(epp && ctx.benchmark.inferenceFlavor === "v1"
+      ? { pool: { group: "inference.networking.k8s.io", version: "v1", name: NAMES.pool } }
+      : {}),
     port: toolPort(ctx.benchmark.benchmark),
     path: PROBE_PATH,
     models: toolModels(ctx.benchmark.benchmark),
@@ -224,7 +243,12 @@ export function readinessSpec(ctx: BuildContext): ReadinessSpec {
 
 /** Read access to exactly the objects the check reads, by name. */
 function readinessRole(ctx: BuildContext, spec: ReadinessSpec): IRole {
-  const get = (apiGroup: string, resource: string, name: string) => ({ apiGroups: [apiGroup], resources: [resource], resourceNames: [name], verbs: ["get"] });
+  const get = (apiGroup: string, resource: string, name: string) => ({
+    apiGroups: [apiGroup],
+    resources: [resource],
+    resourceNames: [name],
+    verbs: ["get"],
+  });
   return {
     apiVersion: "rbac.authorization.k8s.io/v1",
     kind: "Role",
@@ -246,17 +270,22 @@ export function buildReadiness(ctx: BuildContext, image: string, scriptMount: IV
   const spec = readinessSpec(ctx);
   const addressMount = { name: "target-address", mountPath: ADDRESS_DIR };
   return {
-    objects: [readinessRole(ctx, spec) as K8sObject, roleBinding(ctx, NAMES.readinessRole, COMPONENT, NAMES.loadGenerator)],
+    objects: [
+      readinessRole(ctx, spec) as K8sObject,
+      roleBinding(ctx, NAMES.readinessRole, COMPONENT, NAMES.loadGenerator),
+    ],
     scripts: { [READINESS_SCRIPT_KEY]: READINESS_SCRIPT },
-    initContainers: [{
-      name: READINESS_CONTAINER,
-      image,
-      imagePullPolicy: "IfNotPresent",
-      command: ["python3", `${scriptMount.mountPath}/${READINESS_SCRIPT_KEY}`],
-      env: [{ name: "READINESS_SPEC", value: JSON.stringify(spec) }],
-      volumeMounts: [scriptMount, addressMount],
-      securityContext: { ...LEAST_PRIVILEGE },
-    }],
+    initContainers: [
+      {
+        name: READINESS_CONTAINER,
+        image,
+        imagePullPolicy: "IfNotPresent",
+        command: ["python3", `${scriptMount.mountPath}/${READINESS_SCRIPT_KEY}`],
+        env: [{ name: "READINESS_SPEC", value: JSON.stringify(spec) }],
+        volumeMounts: [scriptMount, addressMount],
+        securityContext: { ...LEAST_PRIVILEGE },
+      },
+    ],
     volumes: [{ name: "target-address", emptyDir: {} }],
     mounts: [addressMount],
     spec,

@@ -4,8 +4,8 @@ import * as crypto from "node:crypto";
 import { loadCatalogs, type ResolvedBenchmark } from "../catalog/catalog";
 import { CatalogError } from "../errors";
 import { runIdProblem } from "../ids";
-import { buildBenchmark, type BuiltBenchmark } from "../manifests";
-import { benchmarkPaths, type BenchmarkPaths } from "../snapshot/layout";
+import { type BuiltBenchmark, buildBenchmark } from "../manifests";
+import { type BenchmarkPaths, benchmarkPaths } from "../snapshot/layout";
 import { type SnapshotFile, snapshotFiles } from "../snapshot/snapshot";
 
 export interface PrepareOptions {

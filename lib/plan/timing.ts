@@ -8,7 +8,9 @@ const PER_RATE_OVERHEAD_SECONDS = 60;
 
 /** Expected wall-clock seconds of a benchmark, deployment to results. */
 export function expectedDurationSeconds(benchmark: ResolvedBenchmark): number {
-  return benchmark.expectedSeconds + benchmark.requestRates.length * PER_RATE_OVERHEAD_SECONDS + STARTUP_MARGIN_SECONDS / 3;
+  return (
+    benchmark.expectedSeconds + benchmark.requestRates.length * PER_RATE_OVERHEAD_SECONDS + STARTUP_MARGIN_SECONDS / 3
+  );
 }
 
 /**
@@ -17,7 +19,11 @@ export function expectedDurationSeconds(benchmark: ResolvedBenchmark): number {
  * provider's 10-minute default would fail every real benchmark.
  */
 export function loadGeneratorTimeoutSeconds(benchmark: ResolvedBenchmark): number {
-  return Math.ceil(benchmark.expectedSeconds * 1.25 + benchmark.requestRates.length * PER_RATE_OVERHEAD_SECONDS + STARTUP_MARGIN_SECONDS);
+  return Math.ceil(
+    benchmark.expectedSeconds * 1.25 +
+      benchmark.requestRates.length * PER_RATE_OVERHEAD_SECONDS +
+      STARTUP_MARGIN_SECONDS,
+  );
 }
 
 /**

@@ -40,7 +40,11 @@ export function checkBudget(items: PlanItem[], limits: PlanLimits): void {
   if (limits.gpuBudget <= 0) return;
   const tooBig = items.filter((item) => item.gpus > limits.gpuBudget && !item.done);
   if (tooBig.length) {
-    throw new CatalogError(`${tooBig.map((i) => `benchmark "${i.name}" needs ${i.gpus} GPUs`).join(", ")}, more than the GPU budget of ${limits.gpuBudget}; raise gpuBudget or shrink the benchmark — nothing was deployed`);
+    throw new CatalogError(
+      `${tooBig.map((i) => `benchmark "${i.name}" needs ${i.gpus} GPUs`).join(", ")}, more than ` +
+        `the GPU budget of ${limits.gpuBudget}; raise gpuBudget or shrink the benchmark — nothing ` +
+        `was deployed`,
+    );
   }
 }
 
@@ -48,7 +52,12 @@ export function checkBudget(items: PlanItem[], limits: PlanLimits): void {
  * `priority` lists names in the order to fill the window; by default, longest first (ties in
  * catalog order).
  */
-export function planWindow(items: PlanItem[], limits: PlanLimits, inFlight: ReadonlySet<string> = new Set(), priority?: string[]): Window {
+export function planWindow(
+  items: PlanItem[],
+  limits: PlanLimits,
+  inFlight: ReadonlySet<string> = new Set(),
+  priority?: string[],
+): Window {
   checkBudget(items, limits);
   // A finished benchmark that the last `up` deployed is deleted at the end of this one, only
   // after every resource this `up` declares has been created: the engine schedules deletes once
@@ -71,7 +80,9 @@ export function planWindow(items: PlanItem[], limits: PlanLimits, inFlight: Read
   const rank = priority ? new Map(priority.map((name, i) => [name, i])) : undefined;
   const ordered = pending
     .map((item, index) => ({ item, index }))
-    .sort((a, b) => (rank ? rank.get(a.item.name)! - rank.get(b.item.name)! : b.item.seconds - a.item.seconds || a.index - b.index));
+    .sort((a, b) =>
+      rank ? rank.get(a.item.name)! - rank.get(b.item.name)! : b.item.seconds - a.item.seconds || a.index - b.index,
+    );
   for (const { item } of ordered) if (!chosen.has(item.name)) take(item);
   return {
     declare: pending.filter((i) => chosen.has(i.name)).map((i) => i.name),
@@ -86,7 +97,13 @@ export function planWindow(items: PlanItem[], limits: PlanLimits, inFlight: Read
  * benchmark finishes, each `up` costing `upSeconds` before what it declares starts. Returns
  * the expected seconds until the last benchmark ends (the time-left estimate).
  */
-export function simulateRun(items: PlanItem[], limits: PlanLimits, running: ReadonlyMap<string, number> = new Map(), upSeconds = 0, priority?: string[]): number {
+export function simulateRun(
+  items: PlanItem[],
+  limits: PlanLimits,
+  running: ReadonlyMap<string, number> = new Map(),
+  upSeconds = 0,
+  priority?: string[],
+): number {
   let state = items.map((item) => ({ ...item }));
   const endsAt = new Map(running);
   let now = 0;

@@ -6,7 +6,9 @@ import type { StatRow } from "../store/store";
  * the next rate adds less than a quarter of its relative load increase in throughput, and
  * p90 latency rises by more than 20%. Undefined when the curve never saturates.
  */
-export function saturationRate(rows: Pick<StatRow, "request_rate" | "output_tokens_per_second" | "latency_p90_ms">[]): number | undefined {
+export function saturationRate(
+  rows: Pick<StatRow, "request_rate" | "output_tokens_per_second" | "latency_p90_ms">[],
+): number | undefined {
   const points = rows
     .filter((r) => r.request_rate > 0 && r.output_tokens_per_second !== null && r.latency_p90_ms !== null)
     .sort((a, b) => a.request_rate - b.request_rate);

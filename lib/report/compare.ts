@@ -2,8 +2,9 @@
 // baseline; and what B lost: a benchmark or rate that A has and a B run does not, or has only
 // as failed or partial results. A regression is a figure worse by more than the threshold — with
 // repeated runs, worse beyond the threshold across the whole 95% interval (lib/report/interval.ts).
-import { sameRate } from "../tool-output/lpg";
+
 import type { BenchmarkRow, StatDetail, StatRow } from "../store/store";
+import { sameRate } from "../tool-output/lpg";
 import { successRatio } from "./analysis";
 import { changeInterval, type Interval } from "./interval";
 
@@ -25,12 +26,27 @@ export interface GateMetric {
 
 /** The figures the gate watches; a figure either side lacks (TTFT without streaming, TPOT from the LPG) is skipped. */
 export const GATE_METRICS: GateMetric[] = [
-  { id: "throughput", label: "output tokens/s", worse: "lower", relative: true, value: (r) => r.output_tokens_per_second },
+  {
+    id: "throughput",
+    label: "output tokens/s",
+    worse: "lower",
+    relative: true,
+    value: (r) => r.output_tokens_per_second,
+  },
   { id: "latency_p90", label: "request latency p90", worse: "higher", relative: true, value: (r) => r.latency_p90_ms },
   { id: "ttft_p90", label: "TTFT p90", worse: "higher", relative: true, value: (r) => r.ttft_p90_ms },
   { id: "ntpot_p90", label: "NTPOT p90", worse: "higher", relative: true, value: (r) => r.ntpot_p90_ms },
   { id: "tpot_p90", label: "TPOT p90", worse: "higher", relative: true, value: (r) => r.tpot_p90_ms },
-  { id: "success", label: "success ratio", worse: "lower", relative: false, value: (r) => { const s = successRatio(r); return s === null ? null : s * 100; } },
+  {
+    id: "success",
+    label: "success ratio",
+    worse: "lower",
+    relative: false,
+    value: (r) => {
+      const s = successRatio(r);
+      return s === null ? null : s * 100;
+    },
+  },
 ];
 
 export interface MetricDelta extends Interval {
@@ -87,14 +103,21 @@ function invalidLoad(run: Side["runs"][number], name: string, rate: number): str
   return load?.valid === false ? `load not valid in run ${run.runId}: ${(load.reasons ?? []).join("; ")}` : undefined;
 }
 
-export function compareSides(a: Side, b: Side, thresholdPercent?: number, metrics: GateMetric[] = GATE_METRICS): Comparison {
+export function compareSides(
+  a: Side,
+  b: Side,
+  thresholdPercent?: number,
+  metrics: GateMetric[] = GATE_METRICS,
+): Comparison {
   const deltas: RateDelta[] = [];
   const lost: string[] = [];
   const notes: string[] = [];
   const aNames = [...new Set(a.runs.flatMap((r) => r.stats.map((s) => s.name)))].sort();
   const bNames = new Set(b.runs.flatMap((r) => r.stats.map((s) => s.name)));
   for (const name of aNames) {
-    const rates = [...new Set(a.runs.flatMap((r) => r.stats.filter((s) => s.name === name).map((s) => s.request_rate)))].sort((x, y) => x - y);
+    const rates = [
+      ...new Set(a.runs.flatMap((r) => r.stats.filter((s) => s.name === name).map((s) => s.request_rate))),
+    ].sort((x, y) => x - y);
     for (const run of b.runs) {
       const benchmark = run.benchmarks.find((bm) => bm.name === name);
       if (!benchmark || !run.stats.some((s) => s.name === name)) {
@@ -115,7 +138,9 @@ export function compareSides(a: Side, b: Side, thresholdPercent?: number, metric
       const bRows = b.runs.map((run) => rowsAt(run, name, rate)).filter((r): r is StatRow => r !== undefined);
       if (!bRows.length) continue;
       const delta: RateDelta = { name, rate, metrics: {}, regressions: [] };
-      const invalid = [...a.runs, ...b.runs].map((run) => invalidLoad(run, name, rate)).filter((why): why is string => why !== undefined);
+      const invalid = [...a.runs, ...b.runs]
+        .map((run) => invalidLoad(run, name, rate))
+        .filter((why): why is string => why !== undefined);
       if (invalid.length) {
         deltas.push({ ...delta, not_comparable: invalid });
         continue;
@@ -140,8 +165,11 @@ export function compareSides(a: Side, b: Side, thresholdPercent?: number, metric
       continue;
     }
     const aRates = a.runs.flatMap((r) => r.stats.filter((s) => s.name === name).map((s) => s.request_rate));
-    const extra = [...new Set(b.runs.flatMap((r) => r.stats.filter((s) => s.name === name).map((s) => s.request_rate)))].filter((rate) => !aRates.some((x) => sameRate(x, rate)));
-    for (const rate of extra.sort((x, y) => x - y)) notes.push(`${name} @ ${rate}: only in run ${b.runs.map((r) => r.runId).join(", ")}`);
+    const extra = [
+      ...new Set(b.runs.flatMap((r) => r.stats.filter((s) => s.name === name).map((s) => s.request_rate))),
+    ].filter((rate) => !aRates.some((x) => sameRate(x, rate)));
+    for (const rate of extra.sort((x, y) => x - y))
+      notes.push(`${name} @ ${rate}: only in run ${b.runs.map((r) => r.runId).join(", ")}`);
   }
   return { deltas, lost, notes };
 }

@@ -30,7 +30,11 @@ function variance(values: number[]): number {
 }
 
 /** Welch's 95% interval for mean(b) − mean(a); a point when either side has a single value. */
-export function welchInterval(a: number[], b: number[], confidence = 0.95): { difference: number; low: number; high: number; interval: boolean } {
+export function welchInterval(
+  a: number[],
+  b: number[],
+  confidence = 0.95,
+): { difference: number; low: number; high: number; interval: boolean } {
   const difference = mean(b) - mean(a);
   if (a.length < 2 || b.length < 2) return { difference, low: difference, high: difference, interval: false };
   const [va, vb] = [variance(a) / a.length, variance(b) / b.length];
@@ -54,5 +58,7 @@ export function changeInterval(a: number[], b: number[], relative: boolean): Int
   }
   const base = Math.abs(mean(a));
   const { difference, low, high, interval } = welchInterval(a, b);
-  return base === 0 ? null : { estimate: (difference / base) * 100, low: (low / base) * 100, high: (high / base) * 100, interval };
+  return base === 0
+    ? null
+    : { estimate: (difference / base) * 100, low: (low / base) * 100, high: (high / base) * 100, interval };
 }

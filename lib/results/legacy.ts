@@ -6,8 +6,8 @@ import * as fs from "node:fs";
 import type { Benchmark, Stat } from "../../proto/benchmark-types";
 import type { BenchmarkPaths } from "../snapshot/layout";
 import { FIGURE_NAMES } from "../tool-output/lpg";
-import { type BenchmarkState, resultsOnDisk } from "./status";
 import { statusOf } from "../tool-output/tool-results";
+import { type BenchmarkState, resultsOnDisk } from "./status";
 
 /** A Stat as earlier versions wrote it: no `load_generator`, NTPOT in `tpot`. */
 function isLegacyStat(stat: Stat): boolean {
@@ -22,15 +22,25 @@ export function migrateLegacyStat(stat: Stat): Stat {
 }
 
 /** A benchmark's state with any legacy result re-derived from results/json (or migrated in place). */
-export function upgradeLegacyState(paths: BenchmarkPaths, state: BenchmarkState, config: Benchmark | undefined): BenchmarkState {
+export function upgradeLegacyState(
+  paths: BenchmarkPaths,
+  state: BenchmarkState,
+  config: Benchmark | undefined,
+): BenchmarkState {
   const stats = state.result?.stats ?? [];
   if (!stats.some(isLegacyStat)) return state;
-  const files = fs.existsSync(paths.resultsJsonDir) ? fs.readdirSync(paths.resultsJsonDir).filter((name) => name.endsWith(".json")) : [];
+  const files = fs.existsSync(paths.resultsJsonDir)
+    ? fs.readdirSync(paths.resultsJsonDir).filter((name) => name.endsWith(".json"))
+    : [];
   if (!files.length) return { ...state, result: { ...state.result, stats: stats.map(migrateLegacyStat) } };
   // Checked as any other source is (failed requests, load not delivered), besides what the record said.
   const fresh = resultsOnDisk(paths, config);
   const missing = fresh.missing;
   const problems = [...new Set([...(state.record?.problems ?? []), ...fresh.problems])];
   const status = statusOf(fresh.result, missing, problems);
-  return { status, result: fresh.result, record: state.record ? { ...state.record, status, missing, problems } : undefined };
+  return {
+    status,
+    result: fresh.result,
+    record: state.record ? { ...state.record, status, missing, problems } : undefined,
+  };
 }

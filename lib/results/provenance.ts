@@ -27,7 +27,13 @@ export interface Provenance {
  * `cloud_monitoring_dashboard: …`, one per line.
  */
 function parseOriginalMetadata(text: string): Pick<Provenance, "start_time" | "end_time" | "dashboard_url"> {
-  const fields = Object.fromEntries(text.split("\n").map((line) => /^\s*([a-z_]+):\s*(.*?)\s*$/.exec(line)).filter((m) => m !== null).map((m) => [m[1], m[2]]));
+  const fields = Object.fromEntries(
+    text
+      .split("\n")
+      .map((line) => /^\s*([a-z_]+):\s*(.*?)\s*$/.exec(line))
+      .filter((m) => m !== null)
+      .map((m) => [m[1], m[2]]),
+  );
   return {
     ...(fields.start_time ? { start_time: fields.start_time } : {}),
     ...(fields.end_time ? { end_time: fields.end_time } : {}),
@@ -54,10 +60,12 @@ export function readSnapshotFiles(paths: BenchmarkPaths): SnapshotFiles {
   const files: SnapshotFiles = {};
   const saved = path.join(paths.dir, INFERENCE_PERF_SAVED_CONFIG);
   if (fs.existsSync(saved)) files[INFERENCE_PERF_SAVED_CONFIG] = fs.readFileSync(saved, "utf8");
-  if (fs.existsSync(paths.benchmarkPbtxt)) files[path.basename(paths.benchmarkPbtxt)] = fs.readFileSync(paths.benchmarkPbtxt, "utf8");
+  if (fs.existsSync(paths.benchmarkPbtxt))
+    files[path.basename(paths.benchmarkPbtxt)] = fs.readFileSync(paths.benchmarkPbtxt, "utf8");
   const manifests = path.basename(paths.manifestsDir);
   if (fs.existsSync(paths.manifestsDir)) {
-    for (const file of fs.readdirSync(paths.manifestsDir).sort()) files[`${manifests}/${file}`] = fs.readFileSync(path.join(paths.manifestsDir, file), "utf8");
+    for (const file of fs.readdirSync(paths.manifestsDir).sort())
+      files[`${manifests}/${file}`] = fs.readFileSync(path.join(paths.manifestsDir, file), "utf8");
   }
   return files;
 }
@@ -75,12 +83,19 @@ export function readProvenance(paths: BenchmarkPaths, snapshot: SnapshotFiles = 
       metadata_file: path.relative(paths.dir, paths.metadata),
     });
   } else if (fs.existsSync(original)) {
-    Object.assign(provenance, parseOriginalMetadata(fs.readFileSync(original, "utf8")), { metadata_file: "metadata.txt" });
+    Object.assign(provenance, parseOriginalMetadata(fs.readFileSync(original, "utf8")), {
+      metadata_file: "metadata.txt",
+    });
   }
   const config = snapshot[path.basename(paths.benchmarkPbtxt)];
   if (config !== undefined) provenance.config_sha256 = sha256(config);
   const prefix = `${path.basename(paths.manifestsDir)}/`;
-  const manifests = Object.keys(snapshot).filter((file) => file.startsWith(prefix)).sort();
-  if (manifests.length) provenance.snapshot_sha256 = sha256(...manifests.flatMap((file) => [`${file.slice(prefix.length)}\0`, snapshot[file], "\0"]));
+  const manifests = Object.keys(snapshot)
+    .filter((file) => file.startsWith(prefix))
+    .sort();
+  if (manifests.length)
+    provenance.snapshot_sha256 = sha256(
+      ...manifests.flatMap((file) => [`${file.slice(prefix.length)}\0`, snapshot[file], "\0"]),
+    );
   return provenance;
 }

@@ -29,7 +29,10 @@ export interface ImageRecord {
 export interface ResultMetadata {
   benchmark: string;
   run_id: string;
-  /** The run's own id (lib/snapshot/stack-record.ts): tells this run's results from an earlier run's with the same run id. */
+  /**
+   * The run's own id (lib/snapshot/stack-record.ts): tells this run's results from an earlier run's with the
+   * same run id.
+   */
   run_uid?: string;
   namespace: string;
   start_time?: string;
@@ -50,7 +53,14 @@ export interface ReadinessRecord {
   seconds: number;
   target: string | null;
   conditions: Array<{ name: string; held: boolean; detail: string }>;
-  probe?: { url: string; model: string; status: number | null; headers: Record<string, string>; error?: string; body?: string };
+  probe?: {
+    url: string;
+    model: string;
+    status: number | null;
+    headers: Record<string, string>;
+    error?: string;
+    body?: string;
+  };
   epp_proof_header?: string;
   epp_in_path?: boolean;
   failed?: string;

@@ -5,11 +5,10 @@
 // (the collecting machine, the bucket, the results database).
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { writeReadOnly } from "../snapshot/files";
 import type { BenchmarkPaths } from "../snapshot/layout";
 import { type FileSet, type PackedFiles, packFiles, unpackFiles } from "../snapshot/stack-record";
-import { writeReadOnly } from "../snapshot/files";
-import type { ResultMetadata } from "./record";
-import type { CollectionRecord, CollectionStatus } from "./record";
+import type { CollectionRecord, CollectionStatus, ResultMetadata } from "./record";
 
 export interface ResultsRecord {
   kind: "results";
@@ -24,13 +23,17 @@ export interface ResultsRecord {
 
 export function isResultsRecord(value: unknown): value is ResultsRecord {
   const v = value as ResultsRecord | undefined;
-  return v?.kind === "results" && v.version === 1 && typeof v.benchmark === "string" && v.files?.encoding === "gzip+base64";
+  return (
+    v?.kind === "results" && v.version === 1 && typeof v.benchmark === "string" && v.files?.encoding === "gzip+base64"
+  );
 }
 
 /** The results files a stack record holds, by their path in the benchmark's folder. */
 function recordedFiles(paths: BenchmarkPaths): Array<[string, string]> {
-  return [paths.collection, paths.metadata, paths.resultJson, paths.resultPbtxt]
-    .map((file) => [path.relative(paths.dir, file).split(path.sep).join("/"), file]);
+  return [paths.collection, paths.metadata, paths.resultJson, paths.resultPbtxt].map((file) => [
+    path.relative(paths.dir, file).split(path.sep).join("/"),
+    file,
+  ]);
 }
 
 function readJson<T>(file: string): T | undefined {
@@ -61,8 +64,20 @@ export function ownLocalResults(paths: BenchmarkPaths, runUid: string, recordedP
 export function resultsRecordOf(paths: BenchmarkPaths, benchmark: string, runUid: string): ResultsRecord | undefined {
   const collection = readJson<CollectionRecord>(paths.collection);
   if (!collection) return undefined;
-  const files: FileSet = Object.fromEntries(recordedFiles(paths).filter(([, file]) => fs.existsSync(file)).map(([name, file]) => [name, fs.readFileSync(file, "utf8")]));
-  return { kind: "results", version: 1, benchmark, run_uid: runUid, status: collection.status, collected_at: collection.collected_at, files: packFiles(files) };
+  const files: FileSet = Object.fromEntries(
+    recordedFiles(paths)
+      .filter(([, file]) => fs.existsSync(file))
+      .map(([name, file]) => [name, fs.readFileSync(file, "utf8")]),
+  );
+  return {
+    kind: "results",
+    version: 1,
+    benchmark,
+    run_uid: runUid,
+    status: collection.status,
+    collected_at: collection.collected_at,
+    files: packFiles(files),
+  };
 }
 
 /**
@@ -83,7 +98,8 @@ export function restoreResults(paths: BenchmarkPaths, record: ResultsRecord): bo
   if (fs.existsSync(paths.resultsDir)) return false;
   const staging = `${paths.resultsDir}.staging-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   try {
-    for (const [name, content] of Object.entries(unpackFiles(record.files))) writeReadOnly(path.join(staging, path.relative("results", name)), content);
+    for (const [name, content] of Object.entries(unpackFiles(record.files)))
+      writeReadOnly(path.join(staging, path.relative("results", name)), content);
     fs.renameSync(staging, paths.resultsDir);
     return true;
   } catch (error) {

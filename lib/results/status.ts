@@ -13,8 +13,8 @@ import { parse as parseYaml } from "yaml";
 import type { Benchmark, BenchmarkResult } from "../../proto/benchmark-types";
 import { parseProtoJson } from "../../proto/json";
 import type { BenchmarkPaths } from "../snapshot/layout";
-import type { CollectionRecord } from "./record";
 import { planOf, resultsOf, statusOf, type ToolFile, type ToolPlan } from "../tool-output/tool-results";
+import type { CollectionRecord } from "./record";
 
 export type BenchmarkStatus = "pending" | "collected" | "partial" | "failed";
 
@@ -24,7 +24,10 @@ export interface BenchmarkState {
   result?: BenchmarkResult;
 }
 
-/** True when the benchmark has results on disk: collected by this tool (collection.json), or in the original tool's layout. */
+/**
+ * True when the benchmark has results on disk: collected by this tool (collection.json), or in the original
+ * tool's layout.
+ */
 export function hasResults(paths: BenchmarkPaths): boolean {
   return fs.existsSync(paths.collection) || fs.existsSync(paths.resultsJsonDir);
 }
@@ -37,7 +40,10 @@ function ownFiles(paths: BenchmarkPaths): Set<string> {
 /** The stage files inference-perf wrote, and the config it saved: what the parser reads. */
 const INFERENCE_PERF_FILE = /^(stage_\d+_(lifecycle|prometheus)_metrics\.json|config\.yaml)$/;
 
-/** inference-perf's report folder under results/inference-perf/: its files, or the one reports-<timestamp>/ folder it made. */
+/**
+ * inference-perf's report folder under results/inference-perf/: its files, or the one reports-<timestamp>/
+ * folder it made.
+ */
 function inferencePerfFolder(paths: BenchmarkPaths): string | undefined {
   const dir = paths.resultsInferencePerfDir;
   if (!fs.existsSync(dir)) return undefined;
@@ -47,12 +53,23 @@ function inferencePerfFolder(paths: BenchmarkPaths): string | undefined {
   return folders.length === 1 ? folders[0] : dir;
 }
 
-/** Files of `dir` by name, each named in messages by its path under the output folder (the same wherever the command runs). */
+/**
+ * Files of `dir` by name, each named in messages by its path under the output folder (the same wherever the
+ * command runs).
+ */
 function readToolFiles(paths: BenchmarkPaths, dir: string, wanted: (name: string) => boolean): ToolFile[] {
   if (!fs.existsSync(dir)) return [];
   const outputDir = path.dirname(path.dirname(paths.dir));
-  return fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isFile() && wanted(e.name)).map((e) => e.name).sort()
-    .map((name) => ({ name, file: path.relative(outputDir, path.join(dir, name)), text: fs.readFileSync(path.join(dir, name), "utf8") }));
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isFile() && wanted(e.name))
+    .map((e) => e.name)
+    .sort()
+    .map((name) => ({
+      name,
+      file: path.relative(outputDir, path.join(dir, name)),
+      text: fs.readFileSync(path.join(dir, name), "utf8"),
+    }));
 }
 
 /**
@@ -63,17 +80,27 @@ function planFromReportConfig(files: ToolFile[]): ToolPlan {
   const plan: ToolPlan = { tool: "inference-perf", requestRates: [], warmupStages: 0, concurrent: false };
   const config = files.find((f) => f.name === "config.yaml");
   if (!config) return plan;
-  const saved = parseYaml(config.text) as { load?: { type?: string; stages?: Array<Record<string, unknown>> }; api?: { streaming?: boolean } } | null;
+  const saved = parseYaml(config.text) as {
+    load?: { type?: string; stages?: Array<Record<string, unknown>> };
+    api?: { streaming?: boolean };
+  } | null;
   const concurrent = saved?.load?.type === "concurrent";
   const rates = (saved?.load?.stages ?? []).map((stage) => Number(concurrent ? stage.concurrency_level : stage.rate));
   const streaming = saved?.api?.streaming;
-  return { ...plan, concurrent, requestRates: rates.every(Number.isFinite) ? rates : [], ...(streaming !== undefined ? { streaming } : {}) };
+  return {
+    ...plan,
+    concurrent,
+    requestRates: rates.every(Number.isFinite) ? rates : [],
+    ...(streaming !== undefined ? { streaming } : {}),
+  };
 }
 
 /** The sampler's scrapes on disk: results/pod-metrics.jsonl.gz as collected, or plain as written. */
 function podMetricsOnDisk(paths: BenchmarkPaths): { file: string; text: string } | undefined {
-  if (fs.existsSync(paths.podMetricsGz)) return { file: paths.podMetricsGz, text: zlib.gunzipSync(fs.readFileSync(paths.podMetricsGz)).toString("utf8") };
-  if (fs.existsSync(paths.podMetrics)) return { file: paths.podMetrics, text: fs.readFileSync(paths.podMetrics, "utf8") };
+  if (fs.existsSync(paths.podMetricsGz))
+    return { file: paths.podMetricsGz, text: zlib.gunzipSync(fs.readFileSync(paths.podMetricsGz)).toString("utf8") };
+  if (fs.existsSync(paths.podMetrics))
+    return { file: paths.podMetrics, text: fs.readFileSync(paths.podMetrics, "utf8") };
   return undefined;
 }
 
@@ -81,7 +108,10 @@ function podMetricsOnDisk(paths: BenchmarkPaths): { file: string; text: string }
  * Results in any layout but this tool's collection, parsed and checked as a collection is:
  * stage ↔ rate from the snapshot's benchmark.pbtxt (`config`), else from the report's config.yaml.
  */
-export function resultsOnDisk(paths: BenchmarkPaths, config: Benchmark | undefined): { result: BenchmarkResult; missing: string[]; problems: string[] } {
+export function resultsOnDisk(
+  paths: BenchmarkPaths,
+  config: Benchmark | undefined,
+): { result: BenchmarkResult; missing: string[]; problems: string[] } {
   const ipFolder = inferencePerfFolder(paths);
   const ipFiles = ipFolder ? readToolFiles(paths, ipFolder, (name) => INFERENCE_PERF_FILE.test(name)) : [];
   const own = ownFiles(paths);
@@ -89,11 +119,16 @@ export function resultsOnDisk(paths: BenchmarkPaths, config: Benchmark | undefin
     ...readToolFiles(paths, paths.resultsJsonDir, (name) => name.endsWith(".json")),
     ...readToolFiles(paths, paths.resultsDir, (name) => name.endsWith(".json") && !own.has(name)),
   ];
-  const plan = config?.config?.benchmark_tool ? planOf(config)
-    : ipFiles.length && !lpgFiles.length ? planFromReportConfig(ipFiles)
-    : { tool: "lpg" as const, requestRates: [], warmupStages: 0, concurrent: false };
+  const plan = config?.config?.benchmark_tool
+    ? planOf(config)
+    : ipFiles.length && !lpgFiles.length
+      ? planFromReportConfig(ipFiles)
+      : { tool: "lpg" as const, requestRates: [], warmupStages: 0, concurrent: false };
   const toolLog = fs.existsSync(paths.toolLog) ? fs.readFileSync(paths.toolLog, "utf8") : "";
-  const { result, missing, problems } = resultsOf(plan, plan.tool === "inference-perf" ? ipFiles : lpgFiles, { toolLog, podMetrics: podMetricsOnDisk(paths) });
+  const { result, missing, problems } = resultsOf(plan, plan.tool === "inference-perf" ? ipFiles : lpgFiles, {
+    toolLog,
+    podMetrics: podMetricsOnDisk(paths),
+  });
   return { result, missing, problems };
 }
 
@@ -105,11 +140,12 @@ export function readBenchmarkState(paths: BenchmarkPaths, config?: Benchmark): B
   if (!fs.existsSync(paths.resultsDir)) return { status: "pending" };
   if (fs.existsSync(paths.collection)) {
     const record = JSON.parse(fs.readFileSync(paths.collection, "utf8")) as CollectionRecord;
-    const result = fs.existsSync(paths.resultJson) ? parseProtoJson<BenchmarkResult>(fs.readFileSync(paths.resultJson, "utf8")) : undefined;
+    const result = fs.existsSync(paths.resultJson)
+      ? parseProtoJson<BenchmarkResult>(fs.readFileSync(paths.resultJson, "utf8"))
+      : undefined;
     return { status: record.status, record, result };
   }
   const { result, missing, problems } = resultsOnDisk(paths, config);
   const status = statusOf(result, missing, problems);
   return { status, result, record: { status, job_state: "absent", missing, problems, collected_at: "" } };
 }
-

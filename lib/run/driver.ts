@@ -79,7 +79,10 @@ export async function driveRun(deps: DriverDeps, options: DriverOptions): Promis
   // them when the next `up` creates them again (upsertExistingObjects: components/program.ts).
   const cleared = await step(() => stack.clearPendingCreates());
   if (!cleared) return interrupted();
-  if (cleared.value > 0) print(`cleared ${cleared.value} pending create(s) an interrupted update left; the next update adopts what they created`);
+  if (cleared.value > 0)
+    print(
+      `cleared ${cleared.value} pending create(s) an interrupted update left; the next update adopts what they created`,
+    );
   let previousProgress = "";
   for (;;) {
     if (options.signal.aborted) return interrupted();
@@ -89,18 +92,27 @@ export async function driveRun(deps: DriverDeps, options: DriverOptions): Promis
     last = readOutputs(result.value.outputs);
     const running = last.declared.filter((name) => !last!.done.includes(name));
     const total = Object.keys(last.benchmarks).length;
-    print(`done ${last.done.length}/${total} · running ${running.length} · pending ${last.waiting.length}${running.length || last.waiting.length ? ` · about ${formatDuration(last.expectedSecondsLeft)} left` : ""}`);
+    print(
+      `done ${last.done.length}/${total} · running ${running.length} · pending ${last.waiting.length}${running.length || last.waiting.length ? ` · about ${formatDuration(last.expectedSecondsLeft)} left` : ""}`,
+    );
     if (running.length === 0 && last.waiting.length === 0) break;
     // Finished benchmarks hold their GPUs until the end of the `up` that tears them down; what
     // waits for those GPUs is deployed by the next one, at once.
     if (last.tearingDown.length && last.waiting.length) continue;
     const progress = JSON.stringify([last.done, running]);
     if (running.length === 0 && progress === previousProgress) {
-      throw new UserError(`the run makes no progress: ${last.waiting.length} benchmark(s) wait but nothing can be deployed; check gpuBudget, parallelism and skipTearDown (which keeps finished benchmarks' GPUs)`);
+      throw new UserError(
+        `the run makes no progress: ${last.waiting.length} benchmark(s) wait but nothing can be ` +
+          `deployed; check gpuBudget, parallelism and skipTearDown (which keeps finished ` +
+          `benchmarks' GPUs)`,
+      );
     }
     previousProgress = progress;
     if (running.length > 0) {
-      await deps.waitForAnyFinished(running.map((name) => last!.benchmarks[name].namespace), options.signal);
+      await deps.waitForAnyFinished(
+        running.map((name) => last!.benchmarks[name].namespace),
+        options.signal,
+      );
     }
   }
   if (options.skipTearDown) {

@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { type ResultsRecord, restoreResults } from "../results/stack-record";
 import { sameContent, writeReadOnly } from "../snapshot/files";
-import { benchmarkPaths, type BenchmarkPaths } from "../snapshot/layout";
+import { type BenchmarkPaths, benchmarkPaths } from "../snapshot/layout";
 import { type FileSet, unpackFiles } from "../snapshot/stack-record";
 import type { RunState } from "./stack-state";
 
@@ -23,7 +23,10 @@ export interface CopyReport {
   restored: string[];
 }
 
-/** Writes each benchmark's snapshot files as recorded, and its results where the stack has them and the disk does not. */
+/**
+ * Writes each benchmark's snapshot files as recorded, and its results where the stack has them and the disk
+ * does not.
+ */
 export function writeRunCopy(benchmarks: CopiedBenchmark[], results: ReadonlyMap<string, ResultsRecord>): CopyReport {
   const report: CopyReport = { rewritten: [], restored: [] };
   for (const b of benchmarks) {

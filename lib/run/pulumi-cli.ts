@@ -22,7 +22,10 @@ const INSTALL_PULUMI = `curl -fsSL https://get.pulumi.com | sh -s -- --version $
  */
 export const WAIT_FOR_RESULTS_ENV = "INFERENCE_BENCH_WAIT_FOR_RESULTS";
 
-/** The driver's own updates return at once: this makes the program skip waiting for results (components/settings.ts). */
+/**
+ * The driver's own updates return at once: this makes the program skip waiting for results
+ * (components/settings.ts).
+ */
 export const DRIVER_ENV = { [WAIT_FOR_RESULTS_ENV]: "false" };
 
 export class PulumiCliError extends UserError {}
@@ -65,15 +68,28 @@ export class PulumiCli implements DriverStack {
       });
       child.on("error", (error: NodeJS.ErrnoException) => {
         this.running = undefined;
-        reject(error.code === "ENOENT"
-          ? new PulumiCliError(`the Pulumi CLI (${command}) is not on PATH; install v${PULUMI_CLI_VERSION}: ${INSTALL_PULUMI}`)
-          : new PulumiCliError(`${command}: ${error.message}`));
+        reject(
+          error.code === "ENOENT"
+            ? new PulumiCliError(
+                `the Pulumi CLI (${command}) is not on PATH; install v${PULUMI_CLI_VERSION}: ${INSTALL_PULUMI}`,
+              )
+            : new PulumiCliError(`${command}: ${error.message}`),
+        );
       });
       child.on("close", (code, signal) => {
         this.running = undefined;
         if (code === 0) return resolve(stdout);
-        const detail = (stderr.trim() || stdout.trim()).split("\n").filter((line) => line.trim()).slice(-3).join(" | ");
-        reject(new PulumiCliError(`pulumi ${args[0]} ${args[1] && !args[1].startsWith("-") ? `${args[1]} ` : ""}failed (${signal ?? `exit ${code}`}): ${detail}`));
+        const detail = (stderr.trim() || stdout.trim())
+          .split("\n")
+          .filter((line) => line.trim())
+          .slice(-3)
+          .join(" | ");
+        reject(
+          new PulumiCliError(
+            `pulumi ${args[0]} ${args[1] && !args[1].startsWith("-") ? `${args[1]} ` : ""}failed ` +
+              `(${signal ?? `exit ${code}`}): ${detail}`,
+          ),
+        );
       });
     });
   }
@@ -114,7 +130,10 @@ export class PulumiCli implements DriverStack {
   /** One config value by full key, a secret's in plain text (never echoed); undefined when unset. */
   async secretConfig(key: string): Promise<string | undefined> {
     try {
-      return (await this.run(["config", "get", ...this.stackArgs(), "--", key], {}, { quiet: true })).replace(/\n$/, "") || undefined;
+      return (
+        (await this.run(["config", "get", ...this.stackArgs(), "--", key], {}, { quiet: true })).replace(/\n$/, "") ||
+        undefined
+      );
     } catch {
       return undefined;
     }
@@ -122,8 +141,15 @@ export class PulumiCli implements DriverStack {
 
   /** The stack's config values by full key (`project:key`); secrets are left out. */
   async config(): Promise<Record<string, string>> {
-    const all = JSON.parse(await this.run(["config", ...this.stackArgs(), "--json"])) as Record<string, { value?: unknown; secret?: boolean }>;
-    return Object.fromEntries(Object.entries(all).filter(([, v]) => !v.secret && v.value !== undefined).map(([k, v]) => [k, String(v.value)]));
+    const all = JSON.parse(await this.run(["config", ...this.stackArgs(), "--json"])) as Record<
+      string,
+      { value?: unknown; secret?: boolean }
+    >;
+    return Object.fromEntries(
+      Object.entries(all)
+        .filter(([, v]) => !v.secret && v.value !== undefined)
+        .map(([k, v]) => [k, String(v.value)]),
+    );
   }
 
   /** `pulumi stack export`, read (lib/run/stack-export.ts). */
@@ -140,17 +166,31 @@ export class PulumiCli implements DriverStack {
   async clearPendingCreates(): Promise<number> {
     const exported = await this.export();
     if (!exported.pendingCreates.length || !exported.stackUrn) return 0;
-    await this.run(["refresh", ...this.stackArgs(), "--yes", "--skip-preview", "--clear-pending-creates", "--target", exported.stackUrn]);
+    await this.run([
+      "refresh",
+      ...this.stackArgs(),
+      "--yes",
+      "--skip-preview",
+      "--clear-pending-creates",
+      "--target",
+      exported.stackUrn,
+    ]);
     return exported.pendingCreates.length;
   }
 
   async up(): Promise<{ outputs: Record<string, { value: unknown }> }> {
     await this.run(["up", ...this.stackArgs(), "--yes", "--skip-preview"], DRIVER_ENV);
-    const outputs = JSON.parse(await this.run(["stack", "output", ...this.stackArgs(), "--json"])) as Record<string, unknown>;
+    const outputs = JSON.parse(await this.run(["stack", "output", ...this.stackArgs(), "--json"])) as Record<
+      string,
+      unknown
+    >;
     return { outputs: Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, { value: v }])) };
   }
 
   async destroy(options: { runProgram: boolean }): Promise<unknown> {
-    return this.run(["destroy", ...this.stackArgs(), "--yes", "--skip-preview", ...(options.runProgram ? ["--run-program"] : [])], DRIVER_ENV);
+    return this.run(
+      ["destroy", ...this.stackArgs(), "--yes", "--skip-preview", ...(options.runProgram ? ["--run-program"] : [])],
+      DRIVER_ENV,
+    );
   }
 }

@@ -7,8 +7,14 @@ import type { ResolvedBenchmark } from "../catalog/catalog";
 import { CatalogError, listed } from "../errors";
 import type { BuiltBenchmark } from "../manifests";
 import type { PreparedBenchmark } from "../plan/prepare";
-import { benchmarkPaths, type BenchmarkPaths } from "../snapshot/layout";
-import { type FileSet, recordedBenchmark, relativeFiles, type SnapshotRecord, snapshotRecordOf } from "../snapshot/stack-record";
+import { type BenchmarkPaths, benchmarkPaths } from "../snapshot/layout";
+import {
+  type FileSet,
+  recordedBenchmark,
+  relativeFiles,
+  type SnapshotRecord,
+  snapshotRecordOf,
+} from "../snapshot/stack-record";
 import type { RunState } from "./stack-state";
 
 /** One benchmark of the run, deployed from its record. */
@@ -64,7 +70,10 @@ export function reconcile(input: ReconcileInput): RunPlan {
     // The stack holds objects but no record: an earlier version deployed them, or a teardown
     // stopped half-way. Nothing can be deployed without a catalog; what is there goes.
     const what = state.deployed.size ? ` (${listed([...state.deployed].sort())})` : "";
-    warnings.push(`${catalog.message} — run ${input.runId} has no recorded snapshot in its stack (a teardown stopped half-way, or an earlier version deployed it): what is left${what} is torn down`);
+    warnings.push(
+      `${catalog.message} — run ${input.runId} has no recorded snapshot in its stack (a teardown ` +
+        `stopped half-way, or an earlier version deployed it): what is left${what} is torn down`,
+    );
     return { benchmarks: [], started, warnings };
   }
 
@@ -72,7 +81,11 @@ export function reconcile(input: ReconcileInput): RunPlan {
     const uid = input.newRunUid();
     const benchmarks = catalog.map((p) => record(p, uid));
     const gone = [...state.deployed].filter((name) => !catalog.some((p) => p.resolved.name === name)).sort();
-    if (gone.length) warnings.push(`${listed(gone)}: in the stack without a record (an earlier version deployed it, or a teardown stopped half-way) and not selected by the catalog — torn down`);
+    if (gone.length)
+      warnings.push(
+        `${listed(gone)}: in the stack without a record (an earlier version deployed it, or a ` +
+          `teardown stopped half-way) and not selected by the catalog — torn down`,
+      );
     return { benchmarks, started, warnings };
   }
 
@@ -123,14 +136,25 @@ export function reconcile(input: ReconcileInput): RunPlan {
     removed.length ? `no longer selected: ${listed(removed)}` : "",
   ].filter(Boolean);
   if (differences.length) {
-    const applied = rerecorded.length ? `; override applied the catalog to ${listed(rerecorded)} (not yet deployed)` : "";
+    const applied = rerecorded.length
+      ? `; override applied the catalog to ${listed(rerecorded)} (not yet deployed)`
+      : "";
     const held = [...changed, ...removed].filter((name) => !rerecorded.includes(name));
     const applicable = !input.override && (added.length > 0 || held.some((name) => !untouchable(name)));
-    const hint = applicable ? "; `pulumi config set override true` applies the catalog to benchmarks not yet deployed" : "";
-    warnings.push(`the catalog differs from run ${input.runId}'s recorded snapshot (${differences.join("; ")}); the run deploys what it recorded${applied}${hint} — to run the catalog as it is, start a new run (\`pulumi stack init <new run id>\`)`);
+    const hint = applicable
+      ? "; `pulumi config set override true` applies the catalog to benchmarks not yet deployed"
+      : "";
+    warnings.push(
+      `the catalog differs from run ${input.runId}'s recorded snapshot ` +
+        `(${differences.join("; ")}); the run deploys what it recorded${applied}${hint} — to run ` +
+        `the catalog as it is, start a new run (\`pulumi stack init <new run id>\`)`,
+    );
   }
   if (rebuilt.length) {
-    warnings.push(`${listed(rebuilt)}: this version of inference-bench would build other manifests for the same catalog entry; the run keeps deploying what it recorded`);
+    warnings.push(
+      `${listed(rebuilt)}: this version of inference-bench would build other manifests for the ` +
+        `same catalog entry; the run keeps deploying what it recorded`,
+    );
   }
   return { benchmarks, started, warnings };
 }

@@ -6,17 +6,17 @@
 // stop a run: a collection, store or upload that fails is a warning, and what is missing is
 // retried by the next `pulumi up`.
 import type { ResolvedBenchmark } from "../catalog/catalog";
-import { UserError } from "../errors";
-import { loadGeneratorTimeoutSeconds } from "../plan/timing";
-import type { BenchmarkPaths } from "../snapshot/layout";
-import { databaseLocation } from "../store/database";
-import { ResultStore } from "../store/store";
 import { collectBenchmark, jobState, recordLoss, waitForAnyJob } from "../collect/collect";
 import { defaultBucket, needsUpload, type UploadBucket, uploadBenchmark } from "../collect/gcs";
+import { UserError } from "../errors";
 import { loadKubeConfig } from "../kube-config";
+import { loadGeneratorTimeoutSeconds } from "../plan/timing";
 import { readRunRecords } from "../results/run-results";
 import { type ResultsRecord, resultsRecordOf } from "../results/stack-record";
 import { hasResults } from "../results/status";
+import type { BenchmarkPaths } from "../snapshot/layout";
+import { databaseLocation } from "../store/database";
+import { ResultStore } from "../store/store";
 
 /** When the collection hooks run: after the Job is created or updated, and before it is deleted. */
 export type CollectPhase = "after-job" | "before-delete";
@@ -34,7 +34,10 @@ export interface ResultsSettings {
   knownSecrets?: string[];
   /** Aborted on Ctrl-C: a hook that waits for its load generator stops waiting at once. */
   signal?: AbortSignal;
-  /** The results database collected results go to: an SQLite file or a postgres:// URL (default: <outputDir>/results.db). */
+  /**
+   * The results database collected results go to: an SQLite file or a postgres:// URL (default:
+   * <outputDir>/results.db).
+   */
   resultsDb?: string;
 }
 
@@ -86,7 +89,11 @@ export class ResultsService {
    * — or is recorded lost when its Job is gone. Returns the results records the stack should now
    * hold (those given, and new ones).
    */
-  async catchUp(targets: ResultsTarget[], facts: (name: string) => StackFacts, recorded: Map<string, ResultsRecord>): Promise<Map<string, ResultsRecord>> {
+  async catchUp(
+    targets: ResultsTarget[],
+    facts: (name: string) => StackFacts,
+    recorded: Map<string, ResultsRecord>,
+  ): Promise<Map<string, ResultsRecord>> {
     const records = new Map(recorded);
     const collected: string[] = [];
     for (const target of targets) {
@@ -101,7 +108,10 @@ export class ResultsService {
           if (state === "running") continue;
           if (state === "absent") {
             if (!fact.job) continue;
-            recordLoss({ ...this.lossOf(target, "absent"), reason: "its load-generator Job is gone from the cluster (deleted outside this run?)" });
+            recordLoss({
+              ...this.lossOf(target, "absent"),
+              reason: "its load-generator Job is gone from the cluster (deleted outside this run?)",
+            });
             this.log.warn(`${name}: its load-generator Job is gone from the cluster; recorded as lost`);
           } else {
             const record = await collectBenchmark(this.collectOptions(target, 60));
@@ -119,13 +129,21 @@ export class ResultsService {
     }
     if (collected.length) await this.storeRun(collected);
     for (const target of targets) {
-      if (hasResults(target.paths) && this.settings.gcsBucket && needsUpload(target.paths, this.settings.gcsBucket)) await this.upload(target);
+      if (hasResults(target.paths) && this.settings.gcsBucket && needsUpload(target.paths, this.settings.gcsBucket))
+        await this.upload(target);
     }
     return records;
   }
 
   private lossOf(target: ResultsTarget, jobState: "absent" | "running") {
-    return { benchmark: target.benchmark.name, runId: this.settings.runId, runUid: target.runUid, namespace: target.namespace, paths: target.paths, jobState };
+    return {
+      benchmark: target.benchmark.name,
+      runId: this.settings.runId,
+      runUid: target.runUid,
+      namespace: target.namespace,
+      paths: target.paths,
+      jobState,
+    };
   }
 
   private collectOptions(target: ResultsTarget, timeoutSeconds: number, dashboardUrl?: string) {
@@ -153,12 +171,20 @@ export class ResultsService {
     try {
       const store = await ResultStore.open(location, { write: true });
       try {
-        await store.importRun(settings.runId, settings.outputDir, () => readRunRecords(settings.outputDir, settings.runId, names), { only: names });
+        await store.importRun(
+          settings.runId,
+          settings.outputDir,
+          () => readRunRecords(settings.outputDir, settings.runId, names),
+          { only: names },
+        );
       } finally {
         await store.close();
       }
     } catch (error) {
-      this.log.warn(`cannot store run ${settings.runId} in ${location.label} (the files on disk are complete; \`npm run import\` retries): ${messageOf(error)}`);
+      this.log.warn(
+        `cannot store run ${settings.runId} in ${location.label} (the files on disk are complete; ` +
+          `\`npm run import\` retries): ${messageOf(error)}`,
+      );
     }
   }
 
@@ -170,7 +196,9 @@ export class ResultsService {
       await uploadBenchmark(await this.openBucket(bucket), target.paths);
       return true;
     } catch (error) {
-      this.log.warn(`${target.benchmark.name}: results not uploaded to gs://${bucket} (uploaded: false): ${messageOf(error)}`);
+      this.log.warn(
+        `${target.benchmark.name}: results not uploaded to gs://${bucket} (uploaded: false): ${messageOf(error)}`,
+      );
       return false;
     }
   }
@@ -180,7 +208,11 @@ export class ResultsService {
    * Before it is deleted: collect a finished Job, record a running one as lost. Never throws: a
    * failure is a warning, and the next `up` retries. `recorded`: the stack holds its results.
    */
-  collector(target: ResultsTarget, dashboardUrl: Promise<string | undefined>, recorded = false): (phase: CollectPhase) => Promise<void> {
+  collector(
+    target: ResultsTarget,
+    dashboardUrl: Promise<string | undefined>,
+    recorded = false,
+  ): (phase: CollectPhase) => Promise<void> {
     const settings = this.settings;
     const p = target;
     return async (phase: CollectPhase): Promise<void> => {
@@ -194,7 +226,9 @@ export class ResultsService {
           if (state === "running") {
             if (phase === "before-delete") {
               recordLoss({ ...this.lossOf(p, "running"), reason: "torn down while its load generator was running" });
-              this.log.warn(`${p.benchmark.name}: torn down while its load generator was still running; recorded as lost`);
+              this.log.warn(
+                `${p.benchmark.name}: torn down while its load generator was still running; recorded as lost`,
+              );
               await this.storeRun([p.benchmark.name]);
             }
             return;
@@ -202,19 +236,28 @@ export class ResultsService {
         }
         // The dashboard's URL is known once GCP monitoring is created; don't hold collection for it.
         let stopWaiting = () => {};
-        const url = await Promise.race([dashboardUrl, new Promise<undefined>((resolve) => {
-          const timer = setTimeout(resolve, 30_000);
-          stopWaiting = () => clearTimeout(timer);
-        })]);
+        const url = await Promise.race([
+          dashboardUrl,
+          new Promise<undefined>((resolve) => {
+            const timer = setTimeout(resolve, 30_000);
+            stopWaiting = () => clearTimeout(timer);
+          }),
+        ]);
         stopWaiting();
         const record = await collectBenchmark(this.collectOptions(p, loadGeneratorTimeoutSeconds(p.benchmark), url));
         await this.storeRun([p.benchmark.name]);
         await this.upload(p);
         if (record.status !== "collected") {
-          this.log.warn(`${p.benchmark.name}: results ${record.status}: ${[...record.missing, ...record.problems].join("; ")} (kept in ${p.paths.resultsDir})`);
+          this.log.warn(
+            `${p.benchmark.name}: results ${record.status}: ${[...record.missing, ...record.problems].join("; ")} ` +
+              `(kept in ${p.paths.resultsDir})`,
+          );
         }
       } catch (error) {
-        this.log.warn(`${p.benchmark.name}: results not collected (${phase}); the next \`pulumi up\` tries again: ${messageOf(error)}`);
+        this.log.warn(
+          `${p.benchmark.name}: results not collected (${phase}); the next \`pulumi up\` tries ` +
+            `again: ${messageOf(error)}`,
+        );
       }
     };
   }
@@ -228,7 +271,10 @@ export class ResultsService {
     return async () => {
       try {
         const state = await jobState(this.kubeConfig(), namespace);
-        if (state !== "absent") this.log.warn(`${name}: no longer selected, torn down with its load generator ${state}; its results were not collected`);
+        if (state !== "absent")
+          this.log.warn(
+            `${name}: no longer selected, torn down with its load generator ${state}; its results were not collected`,
+          );
       } catch (error) {
         this.log.warn(`${name}: no longer selected, torn down: ${messageOf(error)}`);
       }

@@ -20,12 +20,23 @@ interface ExportedResource {
 }
 
 export function readStackExport(json: string): StackExport {
-  const exported = JSON.parse(json) as { deployment?: { resources?: ExportedResource[]; pending_operations?: Array<{ type: string; resource: ExportedResource }> } };
+  const exported = JSON.parse(json) as {
+    deployment?: {
+      resources?: ExportedResource[];
+      pending_operations?: Array<{ type: string; resource: ExportedResource }>;
+    };
+  };
   const resources = exported.deployment?.resources ?? [];
   return {
     // As readStackResourceOutputs does: a resource marked for deletion is left out.
-    resources: Object.fromEntries(resources.filter((r) => !r.delete).map((r) => [r.urn, { type: r.type, outputs: (r.outputs ?? {}) as ResourceOutputs }])),
-    pendingCreates: (exported.deployment?.pending_operations ?? []).filter((op) => op.type === "creating").map((op) => op.resource.urn),
+    resources: Object.fromEntries(
+      resources
+        .filter((r) => !r.delete)
+        .map((r) => [r.urn, { type: r.type, outputs: (r.outputs ?? {}) as ResourceOutputs }]),
+    ),
+    pendingCreates: (exported.deployment?.pending_operations ?? [])
+      .filter((op) => op.type === "creating")
+      .map((op) => op.resource.urn),
     stackUrn: resources.find((r) => r.type === "pulumi:pulumi:Stack")?.urn,
   };
 }

@@ -42,11 +42,20 @@ export interface RunState {
 /** The benchmark a Kubernetes object of run `runId` belongs to (its labels), if any. */
 function benchmarkOf(outputs: ResourceOutputs, runId: string): string | undefined {
   const labels: Record<string, string> = outputs?.metadata?.labels ?? {};
-  return labels[LABELS.runId] === runId && typeof labels[LABELS.benchmark] === "string" ? labels[LABELS.benchmark] : undefined;
+  return labels[LABELS.runId] === runId && typeof labels[LABELS.benchmark] === "string"
+    ? labels[LABELS.benchmark]
+    : undefined;
 }
 
 export function readRunState(resources: StackResources, runId: string): RunState {
-  const state: RunState = { snapshots: new Map(), results: new Map(), deployed: new Set(), jobs: new Set(), names: new Set(), empty: true };
+  const state: RunState = {
+    snapshots: new Map(),
+    results: new Map(),
+    deployed: new Set(),
+    jobs: new Set(),
+    names: new Set(),
+    empty: true,
+  };
   for (const { type, outputs } of Object.values(resources)) {
     if (type === "pulumi:pulumi:Stack") continue;
     state.empty = false;

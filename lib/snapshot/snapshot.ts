@@ -5,9 +5,9 @@ import { BenchmarkType } from "../../proto/schema";
 import { printTextFormat } from "../../proto/textformat";
 import { SnapshotError } from "../errors";
 import type { BuiltBenchmark } from "../manifests";
-import { type K8sObject, type Part, PARTS } from "../manifests/common";
-import { benchmarkPaths } from "./layout";
+import { type K8sObject, PARTS, type Part } from "../manifests/common";
 import { sameContent, writeReadOnly } from "./files";
+import { benchmarkPaths } from "./layout";
 
 /** Multi-document YAML for one part; deterministic for the same objects. */
 export function manifestYaml(objects: K8sObject[]): string {
@@ -16,7 +16,10 @@ export function manifestYaml(objects: K8sObject[]): string {
 
 export interface SnapshotFile {
   path: string;
-  /** Rendered from the built objects on each read, never held: ~35 KB per benchmark, over half of a large run's heap if kept (npm run bench:render). */
+  /**
+   * Rendered from the built objects on each read, never held: ~35 KB per benchmark, over half of a large
+   * run's heap if kept (npm run bench:render).
+   */
   readonly content: string;
 }
 
@@ -24,8 +27,21 @@ export interface SnapshotFile {
 export function snapshotFiles(outputDir: string, runId: string, built: BuiltBenchmark, name: string): SnapshotFile[] {
   const paths = benchmarkPaths(outputDir, runId, name);
   return [
-    { path: paths.benchmarkPbtxt, get content() { return `# proto-file: proto/benchmark.proto\n# proto-message: Benchmark\n${printTextFormat(BenchmarkType, built.benchmark)}`; } },
-    ...PARTS.map((part: Part) => ({ path: paths.manifest(part), get content() { return manifestYaml(built.manifests[part]); } })),
+    {
+      path: paths.benchmarkPbtxt,
+      get content() {
+        return (
+          `# proto-file: proto/benchmark.proto\n# proto-message: ` +
+          `Benchmark\n${printTextFormat(BenchmarkType, built.benchmark)}`
+        );
+      },
+    },
+    ...PARTS.map((part: Part) => ({
+      path: paths.manifest(part),
+      get content() {
+        return manifestYaml(built.manifests[part]);
+      },
+    })),
   ];
 }
 
@@ -38,7 +54,11 @@ function onDisk(file: SnapshotFile): "absent" | "same" | "different" {
 function conflictMessage(changed: SnapshotFile[]): string | undefined {
   if (changed.length === 0) return undefined;
   const more = changed.length > 1 ? ` and ${changed.length - 1} more file(s)` : "";
-  return `${changed[0].path}: the snapshot of this run already exists with different content${more}; snapshots are immutable — use a new run id, or pass --override (config override: true) to rewrite it`;
+  return (
+    `${changed[0].path}: the snapshot of this run already exists with different content${more}; ` +
+    `snapshots are immutable — use a new run id, or pass --override (config override: true) to ` +
+    `rewrite it`
+  );
 }
 
 /**
@@ -90,7 +110,11 @@ export function writeSnapshots(files: SnapshotFile[], override: boolean): Snapsh
  * written whole (temporary file, then rename) before the signal is looked at, so an interrupted
  * run leaves complete files and no temporary one; running it again writes the rest.
  */
-export async function writeSnapshotsUntil(files: SnapshotFile[], override: boolean, signal: AbortSignal): Promise<SnapshotReport & { interrupted: boolean }> {
+export async function writeSnapshotsUntil(
+  files: SnapshotFile[],
+  override: boolean,
+  signal: AbortSignal,
+): Promise<SnapshotReport & { interrupted: boolean }> {
   const states = diskStates(files, override);
   const report: SnapshotReport = { written: [], unchanged: [] };
   for (const [i, file] of files.entries()) {

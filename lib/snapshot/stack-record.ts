@@ -9,9 +9,9 @@ import type { Benchmark } from "../../proto/benchmark-types";
 import { BenchmarkType } from "../../proto/schema";
 import { parseTextFormat } from "../../proto/textformat";
 import type { ResolvedBenchmark } from "../catalog/catalog";
+import { SnapshotError } from "../errors";
 import type { BuiltBenchmark } from "../manifests";
 import { type K8sObject, PARTS } from "../manifests/common";
-import { SnapshotError } from "../errors";
 import type { BenchmarkPaths } from "./layout";
 
 /** Files by their path in the benchmark's folder: "benchmark.pbtxt", "manifests/model-server.yaml". */
@@ -26,7 +26,13 @@ export interface PackedFiles {
 }
 
 function canonical(files: FileSet): string {
-  return JSON.stringify(Object.fromEntries(Object.keys(files).sort().map((name) => [name, files[name]])));
+  return JSON.stringify(
+    Object.fromEntries(
+      Object.keys(files)
+        .sort()
+        .map((name) => [name, files[name]]),
+    ),
+  );
 }
 
 export function packFiles(files: FileSet): PackedFiles {
@@ -39,13 +45,24 @@ export function packFiles(files: FileSet): PackedFiles {
 }
 
 export function unpackFiles(packed: PackedFiles): FileSet {
-  if (packed?.encoding !== "gzip+base64") throw new SnapshotError(`stack record: unknown file encoding ${JSON.stringify(packed?.encoding)}`);
+  if (packed?.encoding !== "gzip+base64")
+    throw new SnapshotError(`stack record: unknown file encoding ${JSON.stringify(packed?.encoding)}`);
   return JSON.parse(zlib.gunzipSync(Buffer.from(packed.data, "base64")).toString("utf8")) as FileSet;
 }
 
 /** What the planner and the collector need of a benchmark besides its files (ResolvedBenchmark's derived fields). */
-export type BenchmarkFacts = Pick<ResolvedBenchmark, "name" | "modelServer" | "loadBalancer" | "inferenceFlavor"
-  | "gpusPerReplica" | "totalGpus" | "loadGenerator" | "requestRates" | "expectedSeconds">;
+export type BenchmarkFacts = Pick<
+  ResolvedBenchmark,
+  | "name"
+  | "modelServer"
+  | "loadBalancer"
+  | "inferenceFlavor"
+  | "gpusPerReplica"
+  | "totalGpus"
+  | "loadGenerator"
+  | "requestRates"
+  | "expectedSeconds"
+>;
 
 /** One benchmark of a run, as the stack records it when the run starts. */
 export interface SnapshotRecord {
@@ -64,7 +81,9 @@ export interface SnapshotRecord {
 
 /** A benchmark's snapshot files (from `paths`, relative to its folder). */
 export function relativeFiles(paths: BenchmarkPaths, files: Array<{ path: string; content: string }>): FileSet {
-  return Object.fromEntries(files.map((file) => [path.relative(paths.dir, file.path).split(path.sep).join("/"), file.content]));
+  return Object.fromEntries(
+    files.map((file) => [path.relative(paths.dir, file.path).split(path.sep).join("/"), file.content]),
+  );
 }
 
 /** A benchmark as the catalog gives it (lib/plan/prepare.ts PreparedBenchmark). */
@@ -84,9 +103,15 @@ export function snapshotRecordOf(prepared: CatalogBenchmark, runUid: string, now
     run_uid: runUid,
     recorded_at: now.toISOString(),
     benchmark: {
-      name: r.name, modelServer: r.modelServer, loadBalancer: r.loadBalancer, inferenceFlavor: r.inferenceFlavor,
-      gpusPerReplica: r.gpusPerReplica, totalGpus: r.totalGpus, loadGenerator: r.loadGenerator,
-      requestRates: r.requestRates, expectedSeconds: r.expectedSeconds,
+      name: r.name,
+      modelServer: r.modelServer,
+      loadBalancer: r.loadBalancer,
+      inferenceFlavor: r.inferenceFlavor,
+      gpusPerReplica: r.gpusPerReplica,
+      totalGpus: r.totalGpus,
+      loadGenerator: r.loadGenerator,
+      requestRates: r.requestRates,
+      expectedSeconds: r.expectedSeconds,
     },
     namespace: prepared.built.namespace,
     target: prepared.built.target,
@@ -107,13 +132,20 @@ export interface RunSnapshotRecord {
 
 function isSnapshotRecord(value: unknown): value is SnapshotRecord {
   const v = value as SnapshotRecord | undefined;
-  return v?.kind === "snapshot" && v.version === 1 && typeof v.benchmark?.name === "string" && v.files?.encoding === "gzip+base64";
+  return (
+    v?.kind === "snapshot" &&
+    v.version === 1 &&
+    typeof v.benchmark?.name === "string" &&
+    v.files?.encoding === "gzip+base64"
+  );
 }
 
 /** Is this a run's snapshot record (a Stash's value), of this version? */
 export function isRunSnapshotRecord(value: unknown): value is RunSnapshotRecord {
   const v = value as RunSnapshotRecord | undefined;
-  return v?.kind === "run-snapshot" && v.version === 1 && Array.isArray(v.benchmarks) && v.benchmarks.every(isSnapshotRecord);
+  return (
+    v?.kind === "run-snapshot" && v.version === 1 && Array.isArray(v.benchmarks) && v.benchmarks.every(isSnapshotRecord)
+  );
 }
 
 export function runSnapshotRecord(benchmarks: SnapshotRecord[]): RunSnapshotRecord {
@@ -133,11 +165,18 @@ export function recordedBenchmark(record: SnapshotRecord): RecordedBenchmark {
   const text = files["benchmark.pbtxt"];
   if (text === undefined) throw new SnapshotError(`${source}: no benchmark.pbtxt`);
   const benchmark: Benchmark = parseTextFormat(BenchmarkType, text, `${source}/benchmark.pbtxt`);
-  const manifests = Object.fromEntries(PARTS.map((part) => {
-    const yaml = files[`manifests/${part}.yaml`];
-    if (yaml === undefined) throw new SnapshotError(`${source}: no manifests/${part}.yaml`);
-    return [part, YAML.parseAllDocuments(yaml).map((document) => document.toJS() as K8sObject).filter(Boolean)];
-  })) as BuiltBenchmark["manifests"];
+  const manifests = Object.fromEntries(
+    PARTS.map((part) => {
+      const yaml = files[`manifests/${part}.yaml`];
+      if (yaml === undefined) throw new SnapshotError(`${source}: no manifests/${part}.yaml`);
+      return [
+        part,
+        YAML.parseAllDocuments(yaml)
+          .map((document) => document.toJS() as K8sObject)
+          .filter(Boolean),
+      ];
+    }),
+  ) as BuiltBenchmark["manifests"];
   return {
     resolved: { ...record.benchmark, file: source, line: 0, benchmark, warnings: [] },
     built: { namespace: record.namespace, benchmark, target: record.target, manifests },

@@ -2,14 +2,15 @@
 // database a team shares (`--db postgres://user@host:port/db`, or INFERENCE_BENCH_DB). Both are
 // reached through Kysely, so the schema, its migrations and every query are written once; only
 // opening a connection, where the schema version is kept and how a writer takes the lock differ.
-import Database from "better-sqlite3";
-import { Kysely, PostgresDialect, sql, SqliteDialect } from "kysely";
+
 import * as fs from "node:fs";
 import * as path from "node:path";
+import Database from "better-sqlite3";
+import { Kysely, PostgresDialect, SqliteDialect, sql } from "kysely";
 import { Pool } from "pg";
 import { parse as parseConnectionString } from "pg-connection-string";
 import { oneLine, UserError } from "../errors";
-import { MIGRATIONS, type Schema, SCHEMA_VERSION } from "./schema";
+import { MIGRATIONS, SCHEMA_VERSION, type Schema } from "./schema";
 
 /** The environment variable that names the database when a command has no --db. */
 export const DB_ENV = "INFERENCE_BENCH_DB";
@@ -37,12 +38,18 @@ function postgresLabel(url: string): string {
     throw new UserError("--db: not a PostgreSQL URL (expected postgres://user@host:port/database)");
   }
   const host = parsed.host || "localhost";
-  const where = host.startsWith("/") ? `socket ${host}` : `${host.includes(":") ? `[${host}]` : host}:${parsed.port || 5432}`;
+  const where = host.startsWith("/")
+    ? `socket ${host}`
+    : `${host.includes(":") ? `[${host}]` : host}:${parsed.port || 5432}`;
   return `database "${parsed.database || parsed.user || "postgres"}" on ${where}`;
 }
 
 /** The database a command uses: --db, else INFERENCE_BENCH_DB, else <output>/results.db. */
-export function databaseLocation(db: string | undefined, outputDir: string, env: NodeJS.ProcessEnv = process.env): DatabaseLocation {
+export function databaseLocation(
+  db: string | undefined,
+  outputDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): DatabaseLocation {
   const chosen = db ?? (env[DB_ENV] || undefined) ?? databasePath(outputDir);
   if (isPostgresUrl(chosen)) return { engine: "postgres", url: chosen, label: postgresLabel(chosen) };
   return { engine: "sqlite", file: chosen, label: chosen };
@@ -59,13 +66,19 @@ function databaseProblem(location: DatabaseLocation, error: unknown): string | u
   const message = oneLine(String((error as Error)?.message ?? error));
   if (location.engine === "sqlite") {
     if (!code.startsWith("SQLITE_")) return undefined;
-    const why = code.startsWith("SQLITE_NOTADB") ? "is not an SQLite database (move it away, or pass another --db)"
-      : code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED") ? "is locked by another process; try again when it has finished"
-      : code.startsWith("SQLITE_READONLY") || code.startsWith("SQLITE_PERM") ? "is read-only; fix its permissions or pass another --db"
-      : code.startsWith("SQLITE_FULL") ? "cannot grow: no space left on the device"
-      : code.startsWith("SQLITE_CANTOPEN") ? "cannot be opened (its folder is missing or not writable); pass another --db"
-      : code.startsWith("SQLITE_CORRUPT") ? "is corrupt; move it away and run import again"
-      : `failed (${code}: ${message})`;
+    const why = code.startsWith("SQLITE_NOTADB")
+      ? "is not an SQLite database (move it away, or pass another --db)"
+      : code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED")
+        ? "is locked by another process; try again when it has finished"
+        : code.startsWith("SQLITE_READONLY") || code.startsWith("SQLITE_PERM")
+          ? "is read-only; fix its permissions or pass another --db"
+          : code.startsWith("SQLITE_FULL")
+            ? "cannot grow: no space left on the device"
+            : code.startsWith("SQLITE_CANTOPEN")
+              ? "cannot be opened (its folder is missing or not writable); pass another --db"
+              : code.startsWith("SQLITE_CORRUPT")
+                ? "is corrupt; move it away and run import again"
+                : `failed (${code}: ${message})`;
     return `${location.file}: the results database ${why}`;
   }
   const network: Record<string, string> = {
@@ -81,15 +94,26 @@ function databaseProblem(location: DatabaseLocation, error: unknown): string | u
     "28P01": "password authentication failed (check the URL's password or PGPASSWORD)",
     "28000": "the server refused this user (pg_hba.conf)",
     "3D000": "the database does not exist (create it first: createdb)",
-    "42501": "permission denied (the user needs CREATE on the database, and SELECT, INSERT, UPDATE, DELETE on its tables)",
+    "42501":
+      "permission denied (the user needs CREATE on the database, and SELECT, INSERT, UPDATE, DELETE on its tables)",
     "53300": "too many connections",
     "57P03": "the server is starting up or shutting down",
   };
   // A file the URL names (sslrootcert, sslcert, sslkey) that cannot be read.
-  const file = (error as { path?: string; syscall?: string }).syscall === "open" ? (error as { path?: string }).path : undefined;
-  const why = (file ? `cannot read ${file} (${code}), named in the URL` : undefined) ?? network[code] ?? server[code]
-    ?? (/SSL|TLS|certificate/i.test(message) && !/^[0-9A-Z]{5}$/.test(code) ? `TLS: ${message} (see sslmode in the URL)` : undefined)
-    ?? (/^[0-9A-Z]{5}$/.test(code) ? `${message} (SQLSTATE ${code})` : /timeout/i.test(message) ? "the connection timed out" : undefined);
+  const file =
+    (error as { path?: string; syscall?: string }).syscall === "open" ? (error as { path?: string }).path : undefined;
+  const why =
+    (file ? `cannot read ${file} (${code}), named in the URL` : undefined) ??
+    network[code] ??
+    server[code] ??
+    (/SSL|TLS|certificate/i.test(message) && !/^[0-9A-Z]{5}$/.test(code)
+      ? `TLS: ${message} (see sslmode in the URL)`
+      : undefined) ??
+    (/^[0-9A-Z]{5}$/.test(code)
+      ? `${message} (SQLSTATE ${code})`
+      : /timeout/i.test(message)
+        ? "the connection timed out"
+        : undefined);
   return why && `results ${location.label}: ${why}`;
 }
 
@@ -119,21 +143,35 @@ function connect(location: DatabaseLocation, create: boolean): Kysely<Schema> {
     return new Kysely<Schema>({ dialect: new SqliteDialect({ database }) });
   }
   // libpq's meaning of sslmode (disable, prefer, require, verify-ca, verify-full) unless the URL says otherwise.
-  const url = /[?&]uselibpqcompat=/.test(location.url) ? location.url : `${location.url}${location.url.includes("?") ? "&" : "?"}uselibpqcompat=true`;
-  const pool = new Pool({ connectionString: url, max: 4, connectionTimeoutMillis: 15_000, application_name: "inference-bench" });
+  const url = /[?&]uselibpqcompat=/.test(location.url)
+    ? location.url
+    : `${location.url}${location.url.includes("?") ? "&" : "?"}uselibpqcompat=true`;
+  const pool = new Pool({
+    connectionString: url,
+    max: 4,
+    connectionTimeoutMillis: 15_000,
+    application_name: "inference-bench",
+  });
   // An idle connection that fails is reported by the query that uses it; without a listener it would crash the process.
   pool.on("error", () => undefined);
   return new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
 }
 
-/** A key every inference-bench writer takes on PostgreSQL (pg_advisory_xact_lock): migrations and imports queue on it. */
+/**
+ * A key every inference-bench writer takes on PostgreSQL (pg_advisory_xact_lock): migrations and imports
+ * queue on it.
+ */
 const LOCK_KEY = 0x1b_e7c4;
 
 /**
  * Runs `fn` in a transaction that no other writer runs beside: SQLite's BEGIN IMMEDIATE (the write
  * lock at once, so no transaction reads a state another has changed), PostgreSQL's advisory lock.
  */
-export async function exclusively<T>(db: Kysely<Schema>, engine: DatabaseLocation["engine"], fn: (tx: Kysely<Schema>) => Promise<T>): Promise<T> {
+export async function exclusively<T>(
+  db: Kysely<Schema>,
+  engine: DatabaseLocation["engine"],
+  fn: (tx: Kysely<Schema>) => Promise<T>,
+): Promise<T> {
   return db.connection().execute(async (connection) => {
     await sql.raw(engine === "sqlite" ? "begin immediate" : "begin").execute(connection);
     try {
@@ -142,7 +180,10 @@ export async function exclusively<T>(db: Kysely<Schema>, engine: DatabaseLocatio
       await sql.raw("commit").execute(connection);
       return value;
     } catch (error) {
-      await sql.raw("rollback").execute(connection).catch(() => undefined);
+      await sql
+        .raw("rollback")
+        .execute(connection)
+        .catch(() => undefined);
       throw error;
     }
   });
@@ -151,7 +192,10 @@ export async function exclusively<T>(db: Kysely<Schema>, engine: DatabaseLocatio
 const OUR_TABLES = ["runs", "benchmarks", "stats", "snapshot_files", "schema_version"];
 
 /** The schema version the database has; 0 for one with no tables. */
-async function schemaVersion(db: Kysely<Schema>, engine: DatabaseLocation["engine"]): Promise<{ version: number; fresh: boolean }> {
+async function schemaVersion(
+  db: Kysely<Schema>,
+  engine: DatabaseLocation["engine"],
+): Promise<{ version: number; fresh: boolean }> {
   // Other applications' tables may share a PostgreSQL database: only ours count.
   const tables = (await db.introspection.getTables()).map((t) => t.name).filter((name) => OUR_TABLES.includes(name));
   if (engine === "sqlite") {
@@ -163,13 +207,21 @@ async function schemaVersion(db: Kysely<Schema>, engine: DatabaseLocation["engin
   return { version: Number(row.rows[0]?.version ?? 0), fresh: false };
 }
 
-async function setSchemaVersion(tx: Kysely<Schema>, engine: DatabaseLocation["engine"], version: number): Promise<void> {
+async function setSchemaVersion(
+  tx: Kysely<Schema>,
+  engine: DatabaseLocation["engine"],
+  version: number,
+): Promise<void> {
   if (engine === "sqlite") {
     await sql.raw(`pragma user_version = ${version}`).execute(tx);
     return;
   }
-  await sql`create table if not exists schema_version (version integer primary key, applied_at text not null)`.execute(tx);
-  await sql`insert into schema_version (version, applied_at) values (${version}, ${new Date().toISOString()})`.execute(tx);
+  await sql`create table if not exists schema_version (version integer primary key, applied_at text not null)`.execute(
+    tx,
+  );
+  await sql`insert into schema_version (version, applied_at) values (${version}, ${new Date().toISOString()})`.execute(
+    tx,
+  );
 }
 
 export interface OpenOptions {
@@ -195,22 +247,34 @@ export async function openDatabase(location: DatabaseLocation, options: OpenOpti
     const where = location.engine === "sqlite" ? `${location.file}: results database` : `results ${location.label}`;
     const current = await schemaVersion(db, location.engine);
     if (current.version > SCHEMA_VERSION) {
-      throw new UserError(`${where}: schema ${current.version} was written by a newer inference-bench (this one reads up to ${SCHEMA_VERSION}); upgrade inference-bench`);
+      throw new UserError(
+        `${where}: schema ${current.version} was written by a newer inference-bench (this one ` +
+          `reads up to ${SCHEMA_VERSION}); upgrade inference-bench`,
+      );
     }
     if (current.version === SCHEMA_VERSION) return db;
     const fresh = current.version === 0 && current.fresh;
     if (!fresh && location.engine === "postgres" && !options.upgrade) {
-      throw new UserError(`${where}: schema ${current.version} is older than this inference-bench's ${SCHEMA_VERSION}; upgrade it once for everyone with npm run -s import -- --db <url> --upgrade-db`);
+      throw new UserError(
+        `${where}: schema ${current.version} is older than this inference-bench's ${SCHEMA_VERSION}; ` +
+          `upgrade it once for everyone with npm run -s import -- --db <url> --upgrade-db`,
+      );
     }
     if (!options.write) {
       if (fresh) throw new UserError(`${where}: empty (no run has been imported into it)`);
-      if (location.engine === "postgres") throw new UserError(`${where}: schema ${current.version} is older than ${SCHEMA_VERSION}; import --upgrade-db`);
+      if (location.engine === "postgres")
+        throw new UserError(`${where}: schema ${current.version} is older than ${SCHEMA_VERSION}; import --upgrade-db`);
     }
     await exclusively(db, location.engine, async (tx) => {
       // Another writer may have migrated it while this one waited for the lock.
       const locked = await schemaVersion(tx, location.engine);
-      if (locked.version > SCHEMA_VERSION) throw new UserError(`${where}: schema ${locked.version} was written by a newer inference-bench (this one reads up to ${SCHEMA_VERSION})`);
-      for (const migration of MIGRATIONS.filter((m) => m.version > locked.version)) await migration.up(tx, options.recompute);
+      if (locked.version > SCHEMA_VERSION)
+        throw new UserError(
+          `${where}: schema ${locked.version} was written by a newer inference-bench (this one ` +
+            `reads up to ${SCHEMA_VERSION})`,
+        );
+      for (const migration of MIGRATIONS.filter((m) => m.version > locked.version))
+        await migration.up(tx, options.recompute);
       if (locked.version < SCHEMA_VERSION) await setSchemaVersion(tx, location.engine, SCHEMA_VERSION);
     });
     return db;

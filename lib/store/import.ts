@@ -11,14 +11,19 @@ import type { ResultStore } from "./store";
  */
 export function runOnDisk(outputDir: string, runId: string): boolean {
   const dir = path.join(outputDir, runId);
-  return fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory() === true
-    && fs.readdirSync(dir).some((child) => child.endsWith(`-${runId}`) && fs.statSync(path.join(dir, child)).isDirectory());
+  return (
+    fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory() === true &&
+    fs.readdirSync(dir).some((child) => child.endsWith(`-${runId}`) && fs.statSync(path.join(dir, child)).isDirectory())
+  );
 }
 
 /** Run ids under an output folder. */
 export function runIdsIn(outputDir: string): string[] {
   if (!fs.existsSync(outputDir)) return [];
-  return fs.readdirSync(outputDir).filter((entry) => runOnDisk(outputDir, entry)).sort();
+  return fs
+    .readdirSync(outputDir)
+    .filter((entry) => runOnDisk(outputDir, entry))
+    .sort();
 }
 
 /** Imports the given runs (default: every run in the folder); returns the run ids imported. */
@@ -33,7 +38,8 @@ export async function importRuns(store: ResultStore, outputDir: string, runIds?:
 export async function refreshRuns(store: ResultStore, outputDir: string, runIds: string[]): Promise<void> {
   for (const runId of runIds) {
     if (runOnDisk(outputDir, runId)) await store.importRun(runId, outputDir, () => readRunRecords(outputDir, runId));
-    else if (!(await store.hasRun(runId))) throw new SnapshotError(neitherMessage(runId, outputDir, store.location.label));
+    else if (!(await store.hasRun(runId)))
+      throw new SnapshotError(neitherMessage(runId, outputDir, store.location.label));
   }
 }
 

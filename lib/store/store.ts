@@ -8,8 +8,9 @@
 // Each stat row keeps the whole Stat (stat_json) and, as columns, the figures that queries and
 // the report use, each named for what it is (ntpot_* is NTPOT; tpot_* a true TPOT, null where
 // the load generator writes none, as the LPG does).
-import type { Kysely } from "kysely";
+
 import * as path from "node:path";
+import type { Kysely } from "kysely";
 import type { BenchmarkResult, Metric, Stat } from "../../proto/benchmark-types";
 import { parseProtoJson, stringifyProtoJson } from "../../proto/json";
 import { BenchmarkType } from "../../proto/schema";
@@ -112,7 +113,12 @@ export interface StatDetail {
 }
 
 /** What a benchmark ran on, from its resolved config: GPUs = replicas × tensor parallelism (0 for the simulator). */
-export function benchmarkFacts(config: BenchmarkRecord["config"]): Pick<BenchmarkRow, "model_server" | "accelerator" | "replicas" | "tensor_parallelism" | "gpus" | "load_balancer" | "model"> {
+export function benchmarkFacts(
+  config: BenchmarkRecord["config"],
+): Pick<
+  BenchmarkRow,
+  "model_server" | "accelerator" | "replicas" | "tensor_parallelism" | "gpus" | "load_balancer" | "model"
+> {
   const server = config?.config?.model_server;
   const replicas = server?.replicas ?? null;
   const tensorParallelism = server?.vllm ? Number(server.vllm.tensor_parallelism || "1") : server?.sim ? 0 : null;
@@ -152,7 +158,10 @@ function chunks<T>(rows: T[], columns: number): T[][] {
 }
 
 /** Rows for the database of one benchmark: its benchmark row, one stat row per rate, its snapshot's files. */
-function rowsOf(runId: string, b: BenchmarkRecord): { benchmark: BenchmarksTable; stats: StatsTable[]; files: Schema["snapshot_files"][] } {
+function rowsOf(
+  runId: string,
+  b: BenchmarkRecord,
+): { benchmark: BenchmarksTable; stats: StatsTable[]; files: Schema["snapshot_files"][] } {
   const provenance = b.provenance;
   const stats = b.state.result?.stats ?? [];
   const result = b.state.result;
@@ -183,28 +192,57 @@ function rowsOf(runId: string, b: BenchmarkRecord): { benchmark: BenchmarksTable
     const rate = Number.isFinite(stat.request_rate) ? stat.request_rate! : 0;
     if (seen.has(rate)) return;
     seen.add(rate);
-    statRows.push({ run_id: runId, name: b.name, request_rate: rate, ...statColumns(stat), stat_json: stringifyProtoJson(stat), position });
+    statRows.push({
+      run_id: runId,
+      name: b.name,
+      request_rate: rate,
+      ...statColumns(stat),
+      stat_json: stringifyProtoJson(stat),
+      position,
+    });
   });
-  const files = Object.entries(b.snapshot).map(([file, content]) => ({ run_id: runId, name: b.name, path: file, content }));
+  const files = Object.entries(b.snapshot).map(([file, content]) => ({
+    run_id: runId,
+    name: b.name,
+    path: file,
+    content,
+  }));
   return { benchmark, stats: statRows, files };
 }
 
-const STAT_ROW_COLUMNS = ["run_id", "name", "request_rate", ...Object.keys(STAT_COLUMNS)] as Array<keyof StatRow & keyof StatsTable>;
-const BENCHMARK_ROW_COLUMNS = ["run_id", "name", "status", ...Object.keys(BENCHMARK_COLUMNS).filter((c) => !c.startsWith("config_") || c === "config_sha256")] as Array<keyof BenchmarkRow & keyof BenchmarksTable>;
+const STAT_ROW_COLUMNS = ["run_id", "name", "request_rate", ...Object.keys(STAT_COLUMNS)] as Array<
+  keyof StatRow & keyof StatsTable
+>;
+const BENCHMARK_ROW_COLUMNS = [
+  "run_id",
+  "name",
+  "status",
+  ...Object.keys(BENCHMARK_COLUMNS).filter((c) => !c.startsWith("config_") || c === "config_sha256"),
+] as Array<keyof BenchmarkRow & keyof BenchmarksTable>;
 
 function byNameAndRate(a: { name: string; request_rate: number }, b: { name: string; request_rate: number }): number {
   return byName(a, b) || a.request_rate - b.request_rate;
 }
 
 export class ResultStore {
-  private constructor(readonly location: DatabaseLocation, private readonly db: Kysely<Schema>) {}
+  private constructor(
+    readonly location: DatabaseLocation,
+    private readonly db: Kysely<Schema>,
+  ) {}
 
   /**
    * Opens the database at `location` (`write`: create or migrate it as needed; readers only read
    * one that is there). Faults become one line naming the file, or the host and database.
    */
-  static async open(location: DatabaseLocation, options: { write: boolean; upgrade?: boolean } = { write: true }): Promise<ResultStore> {
-    return withDatabaseErrors(location, async () => new ResultStore(location, await openDatabase(location, { ...options, recompute: recomputeStatColumns })));
+  static async open(
+    location: DatabaseLocation,
+    options: { write: boolean; upgrade?: boolean } = { write: true },
+  ): Promise<ResultStore> {
+    return withDatabaseErrors(
+      location,
+      async () =>
+        new ResultStore(location, await openDatabase(location, { ...options, recompute: recomputeStatColumns })),
+    );
   }
 
   async close(): Promise<void> {
@@ -222,42 +260,86 @@ export class ResultStore {
    * writer stored. `only`: replace these benchmarks' rows and keep the run's others; else the
    * run's rows are replaced whole.
    */
-  async importRun(runId: string, outputDir: string, read: () => BenchmarkRecord[], options: { only?: string[] } = {}): Promise<void> {
-    await this.run(() => exclusively(this.db, this.location.engine, async (tx) => {
-      const benchmarks = read().filter((b) => !options.only || options.only.includes(b.name));
-      const run = { run_id: runId, output_dir: path.resolve(outputDir), imported_at: new Date().toISOString() };
-      await tx.insertInto("runs").values(run)
-        .onConflict((oc) => oc.column("run_id").doUpdateSet({ output_dir: run.output_dir, imported_at: run.imported_at })).execute();
-      if (options.only) {
-        for (const names of chunks(options.only, 1)) await tx.deleteFrom("benchmarks").where("run_id", "=", runId).where("name", "in", names).execute();
-      } else {
-        await tx.deleteFrom("benchmarks").where("run_id", "=", runId).execute();
-      }
-      const rows = benchmarks.map((b) => rowsOf(runId, b));
-      const insert = async <T extends keyof Schema>(table: T, values: Array<Schema[T]>) => {
-        if (!values.length) return;
-        for (const chunk of chunks(values, Object.keys(values[0] as object).length)) await tx.insertInto(table).values(chunk as never).execute();
-      };
-      await insert("benchmarks", rows.map((r) => r.benchmark));
-      await insert("stats", rows.flatMap((r) => r.stats));
-      await insert("snapshot_files", rows.flatMap((r) => r.files));
-    }));
+  async importRun(
+    runId: string,
+    outputDir: string,
+    read: () => BenchmarkRecord[],
+    options: { only?: string[] } = {},
+  ): Promise<void> {
+    await this.run(() =>
+      exclusively(this.db, this.location.engine, async (tx) => {
+        const benchmarks = read().filter((b) => !options.only || options.only.includes(b.name));
+        const run = { run_id: runId, output_dir: path.resolve(outputDir), imported_at: new Date().toISOString() };
+        await tx
+          .insertInto("runs")
+          .values(run)
+          .onConflict((oc) =>
+            oc.column("run_id").doUpdateSet({ output_dir: run.output_dir, imported_at: run.imported_at }),
+          )
+          .execute();
+        if (options.only) {
+          for (const names of chunks(options.only, 1))
+            await tx.deleteFrom("benchmarks").where("run_id", "=", runId).where("name", "in", names).execute();
+        } else {
+          await tx.deleteFrom("benchmarks").where("run_id", "=", runId).execute();
+        }
+        const rows = benchmarks.map((b) => rowsOf(runId, b));
+        const insert = async <T extends keyof Schema>(table: T, values: Array<Schema[T]>) => {
+          if (!values.length) return;
+          for (const chunk of chunks(values, Object.keys(values[0] as object).length))
+            await tx
+              .insertInto(table)
+              .values(chunk as never)
+              .execute();
+        };
+        await insert(
+          "benchmarks",
+          rows.map((r) => r.benchmark),
+        );
+        await insert(
+          "stats",
+          rows.flatMap((r) => r.stats),
+        );
+        await insert(
+          "snapshot_files",
+          rows.flatMap((r) => r.files),
+        );
+      }),
+    );
   }
 
   async runs(): Promise<RunRow[]> {
-    const rows = await this.run(() => this.db.selectFrom("runs as r").leftJoin("benchmarks as b", "b.run_id", "r.run_id")
-      .select(["r.run_id", "r.output_dir", "r.imported_at"]).select((eb) => eb.fn.count<number | string>("b.name").as("benchmarks"))
-      .groupBy(["r.run_id", "r.output_dir", "r.imported_at"]).execute());
-    return rows.map((r) => ({ ...r, benchmarks: Number(r.benchmarks) }))
-      .sort((a, b) => (a.imported_at < b.imported_at ? -1 : a.imported_at > b.imported_at ? 1 : byName({ name: a.run_id }, { name: b.run_id })));
+    const rows = await this.run(() =>
+      this.db
+        .selectFrom("runs as r")
+        .leftJoin("benchmarks as b", "b.run_id", "r.run_id")
+        .select(["r.run_id", "r.output_dir", "r.imported_at"])
+        .select((eb) => eb.fn.count<number | string>("b.name").as("benchmarks"))
+        .groupBy(["r.run_id", "r.output_dir", "r.imported_at"])
+        .execute(),
+    );
+    return rows
+      .map((r) => ({ ...r, benchmarks: Number(r.benchmarks) }))
+      .sort((a, b) =>
+        a.imported_at < b.imported_at
+          ? -1
+          : a.imported_at > b.imported_at
+            ? 1
+            : byName({ name: a.run_id }, { name: b.run_id }),
+      );
   }
 
   async hasRun(runId: string): Promise<boolean> {
-    return (await this.run(() => this.db.selectFrom("runs").select("run_id").where("run_id", "=", runId).execute())).length > 0;
+    return (
+      (await this.run(() => this.db.selectFrom("runs").select("run_id").where("run_id", "=", runId).execute())).length >
+      0
+    );
   }
 
   async benchmarks(runId: string): Promise<BenchmarkRow[]> {
-    const rows = await this.run(() => this.db.selectFrom("benchmarks").select(BENCHMARK_ROW_COLUMNS).where("run_id", "=", runId).execute());
+    const rows = await this.run(() =>
+      this.db.selectFrom("benchmarks").select(BENCHMARK_ROW_COLUMNS).where("run_id", "=", runId).execute(),
+    );
     return (rows as BenchmarkRow[]).sort(byName);
   }
 
@@ -269,30 +351,61 @@ export class ResultStore {
 
   /** Every rate of a run with its whole Stat, by benchmark name and rate. */
   async statDetails(runId: string): Promise<StatDetail[]> {
-    const rows = await this.run(() => this.db.selectFrom("stats").select(["name", "request_rate", "stat_json"]).where("run_id", "=", runId).execute());
-    return rows.sort(byNameAndRate).map((r) => ({ name: r.name, request_rate: r.request_rate, stat: parseProtoJson<Stat>(r.stat_json) }));
+    const rows = await this.run(() =>
+      this.db.selectFrom("stats").select(["name", "request_rate", "stat_json"]).where("run_id", "=", runId).execute(),
+    );
+    return rows
+      .sort(byNameAndRate)
+      .map((r) => ({ name: r.name, request_rate: r.request_rate, stat: parseProtoJson<Stat>(r.stat_json) }));
   }
 
   /** The same benchmark name across runs, oldest import first. */
   async acrossRuns(name: string): Promise<StatRow[]> {
-    const rows = await this.run(() => this.db.selectFrom("stats as s").innerJoin("runs as r", "r.run_id", "s.run_id")
-      .select(STAT_ROW_COLUMNS.map((c) => `s.${c}` as const)).select("r.imported_at").where("s.name", "=", name).execute());
-    return rows.sort((a, b) => (a.imported_at < b.imported_at ? -1 : a.imported_at > b.imported_at ? 1 : a.request_rate - b.request_rate))
+    const rows = await this.run(() =>
+      this.db
+        .selectFrom("stats as s")
+        .innerJoin("runs as r", "r.run_id", "s.run_id")
+        .select(STAT_ROW_COLUMNS.map((c) => `s.${c}` as const))
+        .select("r.imported_at")
+        .where("s.name", "=", name)
+        .execute(),
+    );
+    return rows
+      .sort((a, b) =>
+        a.imported_at < b.imported_at ? -1 : a.imported_at > b.imported_at ? 1 : a.request_rate - b.request_rate,
+      )
       .map(({ imported_at: _, ...row }) => row as StatRow);
   }
 
   /** A run's benchmarks as they were read from disk when imported: what `results` and `export` print. */
   async records(runId: string): Promise<BenchmarkRecord[]> {
-    const [benchmarks, stats, files] = await this.run(() => Promise.all([
-      this.db.selectFrom("benchmarks").selectAll().where("run_id", "=", runId).execute(),
-      this.db.selectFrom("stats").select(["name", "request_rate", "position", "stat_json"]).where("run_id", "=", runId).execute(),
-      this.db.selectFrom("snapshot_files").select(["name", "path", "content"]).where("run_id", "=", runId).execute(),
-    ]));
+    const [benchmarks, stats, files] = await this.run(() =>
+      Promise.all([
+        this.db.selectFrom("benchmarks").selectAll().where("run_id", "=", runId).execute(),
+        this.db
+          .selectFrom("stats")
+          .select(["name", "request_rate", "position", "stat_json"])
+          .where("run_id", "=", runId)
+          .execute(),
+        this.db.selectFrom("snapshot_files").select(["name", "path", "content"]).where("run_id", "=", runId).execute(),
+      ]),
+    );
     return benchmarks.sort(byName).map((row) => {
-      const snapshot = Object.fromEntries(files.filter((f) => f.name === row.name).sort((a, b) => (a.path < b.path ? -1 : 1)).map((f) => [f.path, f.content]));
-      const config = snapshot["benchmark.pbtxt"] !== undefined ? parseTextFormat(BenchmarkType, snapshot["benchmark.pbtxt"], `${row.name}/benchmark.pbtxt`)
-        : row.config_json ? JSON.parse(row.config_json) : undefined;
-      const rates = stats.filter((s) => s.name === row.name).sort((a, b) => (a.position ?? 0) - (b.position ?? 0) || a.request_rate - b.request_rate);
+      const snapshot = Object.fromEntries(
+        files
+          .filter((f) => f.name === row.name)
+          .sort((a, b) => (a.path < b.path ? -1 : 1))
+          .map((f) => [f.path, f.content]),
+      );
+      const config =
+        snapshot["benchmark.pbtxt"] !== undefined
+          ? parseTextFormat(BenchmarkType, snapshot["benchmark.pbtxt"], `${row.name}/benchmark.pbtxt`)
+          : row.config_json
+            ? JSON.parse(row.config_json)
+            : undefined;
+      const rates = stats
+        .filter((s) => s.name === row.name)
+        .sort((a, b) => (a.position ?? 0) - (b.position ?? 0) || a.request_rate - b.request_rate);
       let result: BenchmarkResult | undefined;
       if (row.result_json !== null) {
         result = parseProtoJson<BenchmarkResult>(row.result_json);
@@ -310,8 +423,17 @@ export class ResultStore {
         ...(row.config_sha256 !== null ? { config_sha256: row.config_sha256 } : {}),
         ...(row.snapshot_sha256 !== null ? { snapshot_sha256: row.snapshot_sha256 } : {}),
       };
-      const record = status === "pending" ? undefined : { status, job_state: "absent" as const, missing, problems, collected_at: "" };
-      return { name: row.name, config, state: { status, ...(record ? { record } : {}), ...(result ? { result } : {}) }, provenance, snapshot };
+      const record =
+        status === "pending"
+          ? undefined
+          : { status, job_state: "absent" as const, missing, problems, collected_at: "" };
+      return {
+        name: row.name,
+        config,
+        state: { status, ...(record ? { record } : {}), ...(result ? { result } : {}) },
+        provenance,
+        snapshot,
+      };
     });
   }
 }
@@ -321,14 +443,28 @@ async function recomputeStatColumns(db: Kysely<Schema>): Promise<void> {
   const rows = await db.selectFrom("stats").select(["run_id", "name", "request_rate", "stat_json"]).execute();
   for (const row of rows) {
     const stat = migrateLegacyStat(parseProtoJson<Stat>(row.stat_json));
-    await db.updateTable("stats").set({ ...statColumns(stat), stat_json: stringifyProtoJson(stat) })
-      .where("run_id", "=", row.run_id).where("name", "=", row.name).where("request_rate", "=", row.request_rate).execute();
+    await db
+      .updateTable("stats")
+      .set({ ...statColumns(stat), stat_json: stringifyProtoJson(stat) })
+      .where("run_id", "=", row.run_id)
+      .where("name", "=", row.name)
+      .where("request_rate", "=", row.request_rate)
+      .execute();
   }
 }
 
-/** Opens the results database named by `db` (a file or a postgres:// URL; default: INFERENCE_BENCH_DB, else <output>/results.db). */
-export async function openStore(db: string | undefined, options: { output?: string; write?: boolean; upgrade?: boolean } = {}): Promise<ResultStore> {
-  return ResultStore.open(databaseLocation(db, options.output ?? "output"), { write: options.write ?? true, upgrade: options.upgrade });
+/**
+ * Opens the results database named by `db` (a file or a postgres:// URL; default: INFERENCE_BENCH_DB, else
+ * <output>/results.db).
+ */
+export async function openStore(
+  db: string | undefined,
+  options: { output?: string; write?: boolean; upgrade?: boolean } = {},
+): Promise<ResultStore> {
+  return ResultStore.open(databaseLocation(db, options.output ?? "output"), {
+    write: options.write ?? true,
+    upgrade: options.upgrade,
+  });
 }
 
 function percentiles(metric: Metric | undefined): [number | null, number | null, number | null, number | null] {
@@ -351,11 +487,26 @@ export function statColumns(stat: Stat): Omit<StatRow, "run_id" | "name" | "requ
     requests_per_second: finite(stat.throughput_rps),
     successful_rps: finite(stat.successful_rps),
     achieved_rate: finite(achievedRate(stat)),
-    latency_mean_ms, latency_p50_ms, latency_p90_ms, latency_p99_ms,
-    ttft_mean_ms, ttft_p50_ms, ttft_p90_ms, ttft_p99_ms,
-    ntpot_mean_ms, ntpot_p50_ms, ntpot_p90_ms, ntpot_p99_ms,
-    tpot_mean_ms, tpot_p50_ms, tpot_p90_ms, tpot_p99_ms,
-    itl_mean_ms, itl_p50_ms, itl_p90_ms, itl_p99_ms,
+    latency_mean_ms,
+    latency_p50_ms,
+    latency_p90_ms,
+    latency_p99_ms,
+    ttft_mean_ms,
+    ttft_p50_ms,
+    ttft_p90_ms,
+    ttft_p99_ms,
+    ntpot_mean_ms,
+    ntpot_p50_ms,
+    ntpot_p90_ms,
+    ntpot_p99_ms,
+    tpot_mean_ms,
+    tpot_p50_ms,
+    tpot_p90_ms,
+    tpot_p99_ms,
+    itl_mean_ms,
+    itl_p50_ms,
+    itl_p90_ms,
+    itl_p99_ms,
     input_length_mean: finite(stat.input_length?.mean),
     output_length_mean: finite(stat.output_length?.mean),
     prompts_attempted: finite(stat.num_prompts_attempted),

@@ -20,24 +20,54 @@ const STAGE_FILE = /^stage_(\d+)_lifecycle_metrics\.json$/;
  * native_to_br0_2_1.py _stats).
  */
 const DIST_FIELDS: Array<[Exclude<keyof Metric, "name" | "unit">, string]> = [
-  ["mean", "mean"], ["median", "median"], ["min", "min"], ["max", "max"], ["p0p1", "p0.1"], ["p1", "p1"], ["p5", "p5"],
-  ["p10", "p10"], ["p25", "p25"], ["p75", "p75"], ["p90", "p90"], ["p95", "p95"], ["p99", "p99"], ["p99p9", "p99.9"], ["rate", "rate"],
+  ["mean", "mean"],
+  ["median", "median"],
+  ["min", "min"],
+  ["max", "max"],
+  ["p0p1", "p0.1"],
+  ["p1", "p1"],
+  ["p5", "p5"],
+  ["p10", "p10"],
+  ["p25", "p25"],
+  ["p75", "p75"],
+  ["p90", "p90"],
+  ["p95", "p95"],
+  ["p99", "p99"],
+  ["p99p9", "p99.9"],
+  ["rate", "rate"],
 ];
 
 /** Model-server (Prometheus) figures in seconds, reported in ms. */
 const SERVER_SECONDS = new Set([
-  "request_latency", "time_to_first_token", "time_per_output_token", "inter_token_latency", "request_queue_time",
-  "request_inference_time", "request_prefill_time", "request_decode_time", "kv_block_idle_before_evict", "kv_block_lifetime", "kv_block_reuse_gap",
+  "request_latency",
+  "time_to_first_token",
+  "time_per_output_token",
+  "inter_token_latency",
+  "request_queue_time",
+  "request_inference_time",
+  "request_prefill_time",
+  "request_decode_time",
+  "kv_block_idle_before_evict",
+  "kv_block_lifetime",
+  "kv_block_reuse_gap",
 ]);
 const SERVER_UNITS: Record<string, string> = {
   // avg_over_time(rate(vllm:prompt_tokens[d])[d:d]): tokens per second, not tokens per request.
-  prompt_len: "tokens/s", output_len: "tokens/s",
-  queue_len: "requests", num_requests_running: "requests",
+  prompt_len: "tokens/s",
+  output_len: "tokens/s",
+  queue_len: "requests",
+  num_requests_running: "requests",
   // vllm:kv_cache_usage_perc is a 0–1 fraction despite its name.
   kv_cache_usage_percentage: "fraction",
-  prefix_cache_hit_percent: "%", external_prefix_cache_hit_percent: "%", mm_cache_hit_percent: "%",
-  request_success_count: "requests", num_preemptions_total: "preemptions", num_requests_swapped: "requests",
-  prompt_tokens_cached: "tokens", prompt_tokens_recomputed: "tokens", corrupted_requests: "requests",
+  prefix_cache_hit_percent: "%",
+  external_prefix_cache_hit_percent: "%",
+  mm_cache_hit_percent: "%",
+  request_success_count: "requests",
+  num_preemptions_total: "preemptions",
+  num_requests_swapped: "requests",
+  prompt_tokens_cached: "tokens",
+  prompt_tokens_recomputed: "tokens",
+  corrupted_requests: "requests",
 };
 
 export interface StagePlan {
@@ -116,7 +146,7 @@ export function serverMetrics(file: string, text: string): Metric[] {
       metrics.push({ name: key, increase: n, unit: SERVER_UNITS[key] ?? "" });
     } else {
       const seconds = SERVER_SECONDS.has(key);
-      const metric = distribution(value, key, seconds ? "ms" : SERVER_UNITS[key] ?? "tokens", seconds ? 1000 : 1);
+      const metric = distribution(value, key, seconds ? "ms" : (SERVER_UNITS[key] ?? "tokens"), seconds ? 1000 : 1);
       if (metric) {
         // These are increases over the window, reported as their "mean" by inference-perf.
         if (["num_preemptions_total", "num_requests_swapped"].includes(key) && metric.mean !== undefined) {
@@ -164,9 +194,11 @@ function parseStage(file: string, text: string, plannedRate: number | undefined,
   const load = object(root.load_summary);
   const successes = object(root.successes);
   const failures = object(root.failures);
-  if (!load || !successes) throw new CollectionError(`${file}: no "load_summary" or "successes"; is this an inference-perf stage report?`);
+  if (!load || !successes)
+    throw new CollectionError(`${file}: no "load_summary" or "successes"; is this an inference-perf stage report?`);
   const rate = plannedRate ?? num(load.requested_rate);
-  if (rate === undefined) throw new CollectionError(`${file}: no requested rate in load_summary and none planned for this stage`);
+  if (rate === undefined)
+    throw new CollectionError(`${file}: no requested rate in load_summary and none planned for this stage`);
   const basename = file.slice(file.lastIndexOf("/") + 1);
   const stat: Stat = { request_rate: rate, source_file: basename, load_generator: LOAD_GENERATOR };
 
@@ -190,7 +222,8 @@ function parseStage(file: string, text: string, plannedRate: number | undefined,
 
   const throughput = object(successes.throughput);
   const outputRate = num(throughput?.output_tokens_per_sec);
-  if (outputRate !== undefined) stat.throughput = { name: "output_tokens_per_second", mean: outputRate, unit: "tokens/s" };
+  if (outputRate !== undefined)
+    stat.throughput = { name: "output_tokens_per_second", mean: outputRate, unit: "tokens/s" };
   const inputRate = num(throughput?.input_tokens_per_sec);
   if (inputRate !== undefined) stat.input_tokens_per_second = inputRate;
   const totalRate = num(throughput?.total_tokens_per_sec);
@@ -220,10 +253,17 @@ function parseStage(file: string, text: string, plannedRate: number | undefined,
  * Parses an inference-perf report folder (file name → text). Without a plan, each stage's rate
  * is its file's requested_rate and no stage is a warm-up.
  */
-export function parseInferencePerfReports(files: Array<{ name: string; file?: string; text: string }>, plan?: StagePlan): InferencePerfParse {
+export function parseInferencePerfReports(
+  files: Array<{ name: string; file?: string; text: string }>,
+  plan?: StagePlan,
+): InferencePerfParse {
   const problems: string[] = [];
   const byName = new Map(files.map((f) => [f.name, f]));
-  const stageIndexes = files.map((f) => STAGE_FILE.exec(f.name)).filter((m): m is RegExpExecArray => m !== null).map((m) => Number(m[1])).sort((a, b) => a - b);
+  const stageIndexes = files
+    .map((f) => STAGE_FILE.exec(f.name))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => Number(m[1]))
+    .sort((a, b) => a - b);
   const warmupStages = plan?.warmupStages ?? 0;
   const stageCount = plan ? warmupStages + plan.requestRates.length : (stageIndexes.at(-1) ?? -1) + 1;
   const stats: Stat[] = [];
@@ -248,7 +288,12 @@ export function parseInferencePerfReports(files: Array<{ name: string; file?: st
       continue;
     }
     if (index < warmupStages) {
-      warmup = { rate: stat.request_rate!, seconds: stat.benchmark_time_seconds ?? 0, requests: stat.num_prompts_attempted ?? 0, succeeded: stat.num_prompts_succeeded ?? 0 };
+      warmup = {
+        rate: stat.request_rate!,
+        seconds: stat.benchmark_time_seconds ?? 0,
+        requests: stat.num_prompts_attempted ?? 0,
+        succeeded: stat.num_prompts_succeeded ?? 0,
+      };
       continue;
     }
     const prometheus = byName.get(`stage_${index}_prometheus_metrics.json`);
@@ -265,7 +310,10 @@ export function parseInferencePerfReports(files: Array<{ name: string; file?: st
   }
   if (plan) {
     const extra = stageIndexes.filter((index) => index >= stageCount);
-    if (extra.length) problems.push(`stage files beyond the ${stageCount} planned stages: ${extra.map((i) => `stage_${i}`).join(", ")}`);
+    if (extra.length)
+      problems.push(
+        `stage files beyond the ${stageCount} planned stages: ${extra.map((i) => `stage_${i}`).join(", ")}`,
+      );
   }
   return { stats, missing, problems, ...(warmup ? { warmup } : {}) };
 }

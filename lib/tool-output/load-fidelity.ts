@@ -11,7 +11,8 @@ export const DELIVERED_SHARE = 0.95;
 /** The rate actually delivered: the tool's own figure when it has one, else prompts attempted ÷ duration. */
 export function achievedRate(stat: Stat): number | undefined {
   if (stat.achieved_rate !== undefined) return stat.achieved_rate;
-  if (stat.num_prompts_attempted !== undefined && stat.benchmark_time_seconds) return stat.num_prompts_attempted / stat.benchmark_time_seconds;
+  if (stat.num_prompts_attempted !== undefined && stat.benchmark_time_seconds)
+    return stat.num_prompts_attempted / stat.benchmark_time_seconds;
   return undefined;
 }
 
@@ -43,8 +44,10 @@ export function loadFidelity(stat: Stat, evidence: LoadEvidence): LoadFidelity |
       load.achieved_rate = achieved;
       load.delivered_ratio = achieved / requested;
       if (load.delivered_ratio < DELIVERED_SHARE) {
-        reasons.push(`delivered ${percent(load.delivered_ratio)} of the ${requested} requests/s requested `
-          + `(${achieved.toFixed(2)} achieved), below ${percent(DELIVERED_SHARE)}`);
+        reasons.push(
+          `delivered ${percent(load.delivered_ratio)} of the ${requested} requests/s requested ` +
+            `(${achieved.toFixed(2)} achieved), below ${percent(DELIVERED_SHARE)}`,
+        );
       }
     }
   }
@@ -61,8 +64,10 @@ export function loadFidelity(stat: Stat, evidence: LoadEvidence): LoadFidelity |
     load.cpu_throttled_seconds = cpu.throttledUsec / 1e6;
     load.cpu_throttled_fraction = load.cpu_throttled_seconds / cpu.seconds;
     if (load.cpu_throttled_fraction > MAX_THROTTLED_SHARE) {
-      reasons.push(`load generator CPU-throttled ${percent(load.cpu_throttled_fraction)} of the rate `
-        + `(${load.cpu_throttled_seconds.toFixed(2)} s of ${cpu.seconds.toFixed(1)} s), above ${percent(MAX_THROTTLED_SHARE)}`);
+      reasons.push(
+        `load generator CPU-throttled ${percent(load.cpu_throttled_fraction)} of the rate ` +
+          `(${load.cpu_throttled_seconds.toFixed(2)} s of ${cpu.seconds.toFixed(1)} s), above ${percent(MAX_THROTTLED_SHARE)}`,
+      );
     }
   }
   if (Object.keys(load).length === 0) return undefined;

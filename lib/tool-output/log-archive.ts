@@ -26,23 +26,33 @@ export function parseResultLog(log: string): ResultLog {
   const lines = log.split("\n");
   const begin = lines.indexOf(RESULT_MARKERS.begin);
   const toolLines = begin === -1 ? lines : lines.slice(0, begin);
-  const result: ResultLog = { toolLog: toolLines.join("\n"), files: [], finished: log.includes(RESULT_MARKERS.finished) };
+  const result: ResultLog = {
+    toolLog: toolLines.join("\n"),
+    files: [],
+    finished: log.includes(RESULT_MARKERS.finished),
+  };
   if (begin === -1) return result;
   let current: { name: string; sha256: string; size: number; chunks: string[] } | undefined;
   const finish = () => {
     if (!current) return;
     const data = Buffer.from(current.chunks.join(""), "base64");
     const digest = crypto.createHash("sha256").update(data).digest("hex");
-    const problem = data.length !== current.size
-      ? `arrived with ${data.length} of ${current.size} bytes`
-      : digest !== current.sha256 ? "arrived corrupted (SHA-256 mismatch)" : undefined;
+    const problem =
+      data.length !== current.size
+        ? `arrived with ${data.length} of ${current.size} bytes`
+        : digest !== current.sha256
+          ? "arrived corrupted (SHA-256 mismatch)"
+          : undefined;
     result.files.push({ name: current.name, data, ...(problem ? { problem } : {}) });
     current = undefined;
   };
   for (const line of lines.slice(begin + 1)) {
     if (line.startsWith(`${RESULT_MARKERS.file} `)) {
       finish();
-      const [name, sha256, size] = line.slice(RESULT_MARKERS.file.length + 1).trim().split(/\s+/);
+      const [name, sha256, size] = line
+        .slice(RESULT_MARKERS.file.length + 1)
+        .trim()
+        .split(/\s+/);
       // Names come from the pod: never let one escape the results folder.
       current = SAFE_NAME.test(name ?? "") ? { name, sha256, size: Number(size), chunks: [] } : undefined;
     } else if (line.startsWith(RESULT_MARKERS.end)) {

@@ -29,22 +29,48 @@ type Statistic = "mean" | "median" | "sd" | "min" | "max" | "p90" | "p99";
 
 /** The LPG's statistic prefixes (get_stats_for_set) and the Metric field each fills. */
 const STATISTICS: Array<[Statistic, string]> = [
-  ["mean", "avg"], ["median", "median"], ["sd", "sd"], ["min", "min"], ["max", "max"], ["p90", "p90"], ["p99", "p99"],
+  ["mean", "avg"],
+  ["median", "median"],
+  ["sd", "sd"],
+  ["min", "min"],
+  ["max", "max"],
+  ["p90", "p90"],
+  ["p99", "p99"],
 ];
 
 /** The six error counters of init_errors_map(), written at the top level of `metrics`. */
-const LPG_ERROR_TYPES = ["ClientConnectorError", "TimeoutError", "ContentTypeError", "ClientOSError", "ServerDisconnectedError", "unknown_error"] as const;
+const LPG_ERROR_TYPES = [
+  "ClientConnectorError",
+  "TimeoutError",
+  "ContentTypeError",
+  "ClientOSError",
+  "ServerDisconnectedError",
+  "unknown_error",
+] as const;
 
 type Generation = "07628c9" | "c29b163";
 
 /** Per generation: the LPG's base name of each per-request figure and the factor to milliseconds. */
 const FIGURES: Record<Generation, Record<"request_latency" | "ntpot" | "ttft" | "itl", [string, number]>> = {
-  "07628c9": { request_latency: ["latency", 1], ntpot: ["per_output_token_latency", 1], ttft: ["TTFT", 1000], itl: ["ITL", 1000] },
-  c29b163: { request_latency: ["latency_ms", 1], ntpot: ["normalized_time_per_output_token_ms", 1], ttft: ["TTFT_ms", 1], itl: ["ITL_ms", 1] },
+  "07628c9": {
+    request_latency: ["latency", 1],
+    ntpot: ["per_output_token_latency", 1],
+    ttft: ["TTFT", 1000],
+    itl: ["ITL", 1000],
+  },
+  c29b163: {
+    request_latency: ["latency_ms", 1],
+    ntpot: ["normalized_time_per_output_token_ms", 1],
+    ttft: ["TTFT_ms", 1],
+    itl: ["ITL_ms", 1],
+  },
 };
 
 /** Stat's name and unit of each figure. */
-export const FIGURE_NAMES: Record<"request_latency" | "ntpot" | "ttft" | "itl" | "input_length" | "output_length", { name: string; unit: string }> = {
+export const FIGURE_NAMES: Record<
+  "request_latency" | "ntpot" | "ttft" | "itl" | "input_length" | "output_length",
+  { name: string; unit: string }
+> = {
   request_latency: { name: "request_latency_ms", unit: "ms" },
   ntpot: { name: "normalized_time_per_output_token_ms", unit: "ms" },
   ttft: { name: "time_to_first_token_ms", unit: "ms" },
@@ -55,8 +81,10 @@ export const FIGURE_NAMES: Record<"request_latency" | "ntpot" | "ttft" | "itl" |
 
 /** Python's json.dump writes NaN and Infinity, which JSON.parse rejects. */
 export function parsePythonJson(text: string): unknown {
-  const fixed = text.replace(/([:,[]\s*)(-?)(NaN|Infinity)(?=\s*[,}\]])/g, (_, before: string, sign: string, word: string) =>
-    `${before}${word === "NaN" ? "null" : `${sign}1e999`}`);
+  const fixed = text.replace(
+    /([:,[]\s*)(-?)(NaN|Infinity)(?=\s*[,}\]])/g,
+    (_, before: string, sign: string, word: string) => `${before}${word === "NaN" ? "null" : `${sign}1e999`}`,
+  );
   return JSON.parse(fixed);
 }
 
@@ -64,7 +92,11 @@ function asNumber(value: unknown): number | undefined {
   return typeof value === "number" && !Number.isNaN(value) ? value : undefined;
 }
 
-function figure(metrics: Json, [base, factor]: [string, number], named: { name: string; unit: string }): Metric | undefined {
+function figure(
+  metrics: Json,
+  [base, factor]: [string, number],
+  named: { name: string; unit: string },
+): Metric | undefined {
   const metric: Metric = { ...named };
   let found = false;
   for (const [field, prefix] of STATISTICS) {
@@ -83,13 +115,19 @@ function figure(metrics: Json, [base, factor]: [string, number], named: { name: 
  * increase) are rates of the counter, so their unit is per second.
  */
 function serverMetricUnit(name: string, counter: boolean): string {
-  const base = /_seconds$|time_in_queue/.test(name) ? "s"
-    : /_perc$|_hit_rate$/.test(name) ? "fraction"
-    : /percentage$/.test(name) ? "percent"
-    : /toks_per_s$/.test(name) ? "tokens/s"
-    : /tokens/.test(name) ? "tokens"
-    : /requests|request_success/.test(name) ? "requests"
-    : "count";
+  const base = /_seconds$|time_in_queue/.test(name)
+    ? "s"
+    : /_perc$|_hit_rate$/.test(name)
+      ? "fraction"
+      : /percentage$/.test(name)
+        ? "percent"
+        : /toks_per_s$/.test(name)
+          ? "tokens/s"
+          : /tokens/.test(name)
+            ? "tokens"
+            : /requests|request_success/.test(name)
+              ? "requests"
+              : "count";
   return counter && base !== "tokens/s" ? `${base}/s` : base;
 }
 
@@ -105,8 +143,16 @@ function serverMetrics(metrics: Json, generation: Generation): Metric[] {
     const values = (raw ?? {}) as Json;
     const counter = ["Sum", "Rate", "Increase"].some((key) => key in values);
     const keys: Array<[keyof Metric, string]> = [
-      ["mean", "Mean"], ["median", "Median"], ["sd", "Sd"], ["min", "Min"], ["max", "Max"], ["p90", "P90"],
-      ["p99", "P99"], ["sum", "Sum"], ["rate", "Rate"], ["increase", "Increase"],
+      ["mean", "Mean"],
+      ["median", "Median"],
+      ["sd", "Sd"],
+      ["min", "Min"],
+      ["max", "Max"],
+      ["p90", "P90"],
+      ["p99", "P99"],
+      ["sum", "Sum"],
+      ["rate", "Rate"],
+      ["increase", "Increase"],
       [counter && generation === "07628c9" ? "median" : "p95", "P95"],
     ];
     const metric: Metric = { name, unit: serverMetricUnit(name, counter) };
@@ -121,7 +167,10 @@ function serverMetrics(metrics: Json, generation: Generation): Metric[] {
 /** The rate a file was run at: its metrics, else its file name (`…-{rate}qps-…`). */
 function rateOf(metrics: Json, file: string): number | undefined {
   const fromName = /-(inf|[0-9]+(?:\.[0-9]+)?)qps-/.exec(path.basename(file))?.[1];
-  return asNumber(metrics.request_rate) ?? (fromName === "inf" ? Infinity : fromName === undefined ? undefined : Number(fromName));
+  return (
+    asNumber(metrics.request_rate) ??
+    (fromName === "inf" ? Infinity : fromName === undefined ? undefined : Number(fromName))
+  );
 }
 
 export interface ParsedResultFile {
@@ -141,10 +190,12 @@ export function parseLpgResult(file: string, text: string): ParsedResultFile {
   } catch (error) {
     throw new CollectionError(`${file}: not valid JSON (${(error as Error).message})`);
   }
-  if (!json || typeof json !== "object" || Array.isArray(json)) throw new CollectionError(`${file}: expected a JSON object with "metrics"`);
+  if (!json || typeof json !== "object" || Array.isArray(json))
+    throw new CollectionError(`${file}: expected a JSON object with "metrics"`);
   const root = json as Json;
   const metrics = root.metrics;
-  if (!metrics || typeof metrics !== "object") throw new CollectionError(`${file}: no "metrics" object; is this a Latency Profile Generator result file?`);
+  if (!metrics || typeof metrics !== "object")
+    throw new CollectionError(`${file}: no "metrics" object; is this a Latency Profile Generator result file?`);
   const m = metrics as Json;
   const rate = rateOf(m, file);
   if (rate === undefined) throw new CollectionError(`${file}: no request rate in "metrics" or the file name`);
@@ -167,14 +218,19 @@ export function parseLpgResult(file: string, text: string): ParsedResultFile {
       const metric = figure(m, figures[field], FIGURE_NAMES[field]);
       if (metric) stat[field] = metric;
     }
-    for (const [field, base] of [["input_length", "input_len"], ["output_length", "output_len"]] as const) {
+    for (const [field, base] of [
+      ["input_length", "input_len"],
+      ["output_length", "output_len"],
+    ] as const) {
       const metric = figure(m, [base, 1], FIGURE_NAMES[field]);
       if (metric) stat[field] = metric;
     }
   }
   const throughput = asNumber(m.throughput);
-  if (throughput !== undefined) stat.throughput = { name: "output_tokens_per_second", unit: "tokens/s", mean: throughput };
-  const perSecond = (perSec: unknown, perMin: unknown) => asNumber(perSec) ?? (asNumber(perMin) === undefined ? undefined : asNumber(perMin)! / 60);
+  if (throughput !== undefined)
+    stat.throughput = { name: "output_tokens_per_second", unit: "tokens/s", mean: throughput };
+  const perSecond = (perSec: unknown, perMin: unknown) =>
+    asNumber(perSec) ?? (asNumber(perMin) === undefined ? undefined : asNumber(perMin)! / 60);
   const inputTokens = perSecond(m.input_tokens_per_sec, m.input_tokens_per_min);
   const totalTokens = perSecond(m.tokens_per_sec, m.tokens_per_min);
   if (inputTokens !== undefined) stat.input_tokens_per_second = inputTokens;
@@ -182,7 +238,10 @@ export function parseLpgResult(file: string, text: string): ParsedResultFile {
   const rps = asNumber(m.throughput_rps);
   if (rps !== undefined) stat.throughput_rps = rps;
 
-  const errors: ErrorCount[] = LPG_ERROR_TYPES.map((type) => ({ type, count: Math.round(asNumber(m[type]) ?? 0) })).filter((e) => e.count > 0);
+  const errors: ErrorCount[] = LPG_ERROR_TYPES.map((type) => ({
+    type,
+    count: Math.round(asNumber(m[type]) ?? 0),
+  })).filter((e) => e.count > 0);
   if (errors.length) stat.errors = errors;
   const server = serverMetrics(m, generation);
   if (server.length) stat.model_server_metrics = server;
@@ -192,7 +251,10 @@ export function parseLpgResult(file: string, text: string): ParsedResultFile {
   const model = String(dimensions?.model_id ?? config?.model ?? "unknown");
   if (model !== "weighted" && attempted !== undefined && succeeded !== undefined) {
     // A per-model file counts only successes as attempts; its own error counters hold the rest.
-    stat.num_prompts_attempted = Math.max(Math.round(attempted), Math.round(succeeded) + errors.reduce((sum, e) => sum + e.count!, 0));
+    stat.num_prompts_attempted = Math.max(
+      Math.round(attempted),
+      Math.round(succeeded) + errors.reduce((sum, e) => sum + e.count!, 0),
+    );
   }
   if (time) {
     if (succeeded !== undefined) stat.successful_rps = succeeded / time;
@@ -210,7 +272,10 @@ export function parseLpgResult(file: string, text: string): ParsedResultFile {
  * run's per-model file stands in; in a multi-model run the rate is missing, since one model's
  * figures are not the run's.
  */
-export function statsPerRate(files: ParsedResultFile[], expectedRates: number[] = []): { stats: Stat[]; missing: string[] } {
+export function statsPerRate(
+  files: ParsedResultFile[],
+  expectedRates: number[] = [],
+): { stats: Stat[]; missing: string[] } {
   const byRate = new Map<number, ParsedResultFile[]>();
   for (const file of files) byRate.set(file.stat.request_rate!, [...(byRate.get(file.stat.request_rate!) ?? []), file]);
   const stats: Stat[] = [];
@@ -220,7 +285,11 @@ export function statsPerRate(files: ParsedResultFile[], expectedRates: number[] 
     const weighted = sorted.find((f) => f.model === "weighted");
     if (weighted) stats.push(weighted.stat);
     else if (sorted.every((f) => f.numModels <= 1)) stats.push(sorted[0].stat);
-    else missing.push(`${rateLabel(rate)}: no weighted file (only per-model files of a ${Math.max(...sorted.map((f) => f.numModels))}-model run)`);
+    else
+      missing.push(
+        `${rateLabel(rate)}: no weighted file (only per-model files of a ${Math.max(...sorted.map((f) => f.numModels))}-model ` +
+          `run)`,
+      );
   }
   for (const rate of expectedRates) {
     if (!files.some((p) => sameRate(rate, p.stat.request_rate!))) missing.push(`${rateLabel(rate)}: no result file`);

@@ -26,7 +26,10 @@ export interface RateWindow {
 function figuresOf(text: string): Partial<Record<Figure, number>> {
   const byName = new Map<string, number[]>();
   for (const family of parseExposition(text)) {
-    byName.set(family.name, family.metrics.map((m) => Number(m.value)).filter((v) => !Number.isNaN(v)));
+    byName.set(
+      family.name,
+      family.metrics.map((m) => Number(m.value)).filter((v) => !Number.isNaN(v)),
+    );
   }
   const values: Partial<Record<Figure, number>> = {};
   for (const [figure, names] of Object.entries(POD_METRIC_NAMES) as Array<[Figure, readonly string[]]>) {
@@ -108,18 +111,22 @@ function podPart(pod: string, samples: PodSample[], window: RateWindow): PodPart
   const inside = samples.filter((s) => s.time > window.start && s.time < window.end);
   const after = samples.find((s) => s.time >= window.end);
   if (!before && !inside.length) return undefined;
-  if (!before) notes.push(`pod ${pod}: no scrape before the rate began; counted from its first at +${at(inside[0].time)}`);
+  if (!before)
+    notes.push(`pod ${pod}: no scrape before the rate began; counted from its first at +${at(inside[0].time)}`);
   if (!after) {
     const last = inside.at(-1) ?? before!;
-    notes.push(`pod ${pod}: no scrape at the rate's end (last at +${at(last.time)} of ${seconds(window.end - window.start)}): `
-      + "it died or stopped answering; its requests are counted to then");
+    notes.push(
+      `pod ${pod}: no scrape at the rate's end (last at +${at(last.time)} of ${seconds(window.end - window.start)}): ` +
+        "it died or stopped answering; its requests are counted to then",
+    );
   }
   const series = [...(before ? [before] : []), ...inside, ...(after ? [after] : [])];
   const resets: number[] = [];
   const requests = increase(series, "requests", resets) ?? 0;
   const hits = increase(series, "prefixHits", resets);
   const queries = increase(series, "prefixQueries", resets);
-  for (const time of [...new Set(resets)]) notes.push(`pod ${pod}: counters reset at +${at(time)} (restarted?); counted from zero after it`);
+  for (const time of [...new Set(resets)])
+    notes.push(`pod ${pod}: counters reset at +${at(time)} (restarted?); counted from zero after it`);
   // Gauges: the scrapes inside the window; the bracketing ones (before the load, after it) only when there are none.
   const gaugeSamples = inside.length ? inside : series;
   const kv = gaugeSamples.map((s) => s.values.kvCacheUsage).filter((v): v is number => v !== undefined);
@@ -135,10 +142,14 @@ function podPart(pod: string, samples: PodSample[], window: RateWindow): PodPart
 }
 
 /** Each pod's part in a rate and the spread of its requests; undefined when no pod was scraped around it. */
-export function attributeRate(samples: PodSample[], window: RateWindow): { pods: PodShare[]; routing: Routing } | undefined {
+export function attributeRate(
+  samples: PodSample[],
+  window: RateWindow,
+): { pods: PodShare[]; routing: Routing } | undefined {
   const byPod = new Map<string, PodSample[]>();
   for (const sample of samples) byPod.set(sample.pod, [...(byPod.get(sample.pod) ?? []), sample]);
-  const parts = [...byPod.entries()].sort(([a], [b]) => a.localeCompare(b))
+  const parts = [...byPod.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
     .map(([pod, podSamples]) => podPart(pod, podSamples, window))
     .filter((part): part is PodPart => part !== undefined);
   if (!parts.length) return undefined;

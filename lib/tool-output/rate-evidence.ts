@@ -7,7 +7,7 @@ import type { Stat } from "../../proto/benchmark-types";
 import type { LoadGeneratorKind } from "../catalog/tool";
 import { type LoadEvidence, loadFidelity } from "./load-fidelity";
 import { parsePythonJson, rateLabel, sameRate } from "./lpg";
-import { attributeRate, readPodMetrics, type RateWindow } from "./pod-metrics";
+import { attributeRate, type RateWindow, readPodMetrics } from "./pod-metrics";
 import type { RateMark } from "./tool-log";
 
 export interface RateInputs {
@@ -51,9 +51,11 @@ function stageOf(stat: Stat): number | undefined {
 
 function marksOf(stat: Stat, inputs: RateInputs): { begin?: RateMark; end?: RateMark } {
   const stage = stageOf(stat);
-  const mine = inputs.rateMarks.filter((m) => (inputs.tool === "inference-perf"
-    ? m.stage !== undefined && m.stage === stage
-    : m.rate !== undefined && sameRate(m.rate, stat.request_rate ?? NaN)));
+  const mine = inputs.rateMarks.filter((m) =>
+    inputs.tool === "inference-perf"
+      ? m.stage !== undefined && m.stage === stage
+      : m.rate !== undefined && sameRate(m.rate, stat.request_rate ?? NaN),
+  );
   return { begin: mine.find((m) => m.edge === "begin"), end: mine.find((m) => m.edge === "end") };
 }
 
@@ -66,14 +68,22 @@ function lpgWindow(stat: Stat, text: string | undefined): { start: number; end: 
   return { start: begin, end: begin + stat.benchmark_time_seconds };
 }
 
-function windowOf(stat: Stat, inputs: RateInputs, marks: { begin?: RateMark; end?: RateMark }, notes: string[]): RateWindow | undefined {
+function windowOf(
+  stat: Stat,
+  inputs: RateInputs,
+  marks: { begin?: RateMark; end?: RateMark },
+  notes: string[],
+): RateWindow | undefined {
   const label = rateLabel(stat.request_rate ?? 0);
   const fromMarks = marks.begin && marks.end ? { start: marks.begin.time, end: marks.end.time } : undefined;
   if (inputs.tool === "inference-perf") return fromMarks && { label, ...fromMarks };
   const fromFile = lpgWindow(stat, inputs.files.find((f) => f.name === stat.source_file)?.text);
   if (fromFile && marks.begin && Math.abs(fromFile.start - marks.begin.time) > START_TIME_TOLERANCE_SECONDS) {
-    notes.push(`the result file's start_time is ${((fromFile.start - marks.begin.time) / 3600).toFixed(2)} h from when the rate began `
-      + "(the LPG stamps local time as UTC); the wrapper's marks are the window");
+    notes.push(
+      `the result file's start_time is ${((fromFile.start - marks.begin.time) / 3600).toFixed(2)} ` +
+        `h from when the rate began ` +
+        "(the LPG stamps local time as UTC); the wrapper's marks are the window",
+    );
     return fromMarks && { label, ...fromMarks };
   }
   return (fromFile ?? fromMarks) && { label, ...(fromFile ?? fromMarks)! };
@@ -81,7 +91,9 @@ function windowOf(stat: Stat, inputs: RateInputs, marks: { begin?: RateMark; end
 
 function scheduleDelay(stat: Stat, inputs: RateInputs): LoadEvidence["scheduleDelayMs"] {
   if (inputs.tool !== "inference-perf") return undefined;
-  const delay = record(record(jsonOf(inputs.files.find((f) => f.name === stat.source_file)?.text)?.load_summary)?.schedule_delay);
+  const delay = record(
+    record(jsonOf(inputs.files.find((f) => f.name === stat.source_file)?.text)?.load_summary)?.schedule_delay,
+  );
   const ms = (value: unknown) => (typeof value === "number" ? value * 1000 : undefined);
   return delay && { p50: ms(delay.median), p99: ms(delay.p99) };
 }
@@ -110,11 +122,16 @@ export function annotateRates(stats: Stat[], inputs: RateInputs): string[] {
       const allNotes = [...notes, ...(attribution.routing.notes ?? [])];
       stat.routing = { ...attribution.routing, ...(allNotes.length ? { notes: allNotes } : {}) };
     }
-    const load = loadFidelity(stat, { scheduleDelayMs: scheduleDelay(stat, inputs), cpu: cpuOf(marks), rateIsLoad: inputs.rateIsLoad });
+    const load = loadFidelity(stat, {
+      scheduleDelayMs: scheduleDelay(stat, inputs),
+      cpu: cpuOf(marks),
+      rateIsLoad: inputs.rateIsLoad,
+    });
     if (!load) continue;
     stat.load = load;
     for (const reason of load.reasons ?? []) {
-      if (!reason.startsWith("delivered ")) problems.push(`${rateLabel(stat.request_rate ?? 0)}: load not valid: ${reason}`);
+      if (!reason.startsWith("delivered "))
+        problems.push(`${rateLabel(stat.request_rate ?? 0)}: load not valid: ${reason}`);
     }
   }
   return problems;

@@ -11,11 +11,11 @@ import { CollectionError } from "../errors";
 import { inferencePerfWarmupStages } from "../manifests/load-generator-inference-perf";
 import type { BenchmarkPaths } from "../snapshot/layout";
 import { parseInferencePerfReports } from "./inference-perf";
+import { achievedRate, DELIVERED_SHARE } from "./load-fidelity";
 import type { ResultLog } from "./log-archive";
 import { type ParsedResultFile, parseLpgResult, rateLabel, sameRate, statsPerRate } from "./lpg";
-import { scrubSecrets } from "./secrets";
-import { achievedRate, DELIVERED_SHARE } from "./load-fidelity";
 import { annotateRates } from "./rate-evidence";
+import { scrubSecrets } from "./secrets";
 import { type Crash, readToolLog } from "./tool-log";
 
 export type ResultStatus = "collected" | "partial" | "failed";
@@ -45,14 +45,20 @@ export interface ToolResults {
   loadGenerator: LoadGeneratorRecord;
 }
 
-/** Where an archived file is kept: LPG files by kind under json/ and txt/, inference-perf's report unchanged under inference-perf/. */
+/**
+ * Where an archived file is kept: LPG files by kind under json/ and txt/, inference-perf's report unchanged
+ * under inference-perf/.
+ */
 export function resultFolder(kind: LoadGeneratorKind, name: string, paths: BenchmarkPaths): string {
   if (kind === "inference-perf") return paths.resultsInferencePerfDir;
   return name.endsWith(".json") ? paths.resultsJsonDir : paths.resultsTxtDir;
 }
 
 /** Turns LPG JSON result files into a BenchmarkResult, noting rates without a file. */
-export function resultFromFiles(jsonFiles: Array<{ file: string; text: string }>, expectedRates: number[]): { result: BenchmarkResult; missing: string[]; problems: string[] } {
+export function resultFromFiles(
+  jsonFiles: Array<{ file: string; text: string }>,
+  expectedRates: number[],
+): { result: BenchmarkResult; missing: string[]; problems: string[] } {
   const parsed: ParsedResultFile[] = [];
   const problems: string[] = [];
   for (const { file, text } of jsonFiles) {
@@ -71,10 +77,17 @@ export function resultFromFiles(jsonFiles: Array<{ file: string; text: string }>
  * Removes secrets from the tool log and every archived file before anything is written
  * (lib/tool-output/secrets.ts); a secret found is a problem, since the pod's log in the cluster holds it too.
  */
-export function scrubResultLog(archive: ResultLog, knownSecrets: readonly string[] = []): { archive: ResultLog; problems: string[] } {
+export function scrubResultLog(
+  archive: ResultLog,
+  knownSecrets: readonly string[] = [],
+): { archive: ResultLog; problems: string[] } {
   const problems: string[] = [];
   const log = scrubSecrets(archive.toolLog, knownSecrets);
-  if (log.removed) problems.push(`the load generator's log held ${log.removed} secret(s), redacted before it was saved; the pod's log in the cluster still holds them`);
+  if (log.removed)
+    problems.push(
+      `the load generator's log held ${log.removed} secret(s), redacted before it was saved; the ` +
+        `pod's log in the cluster still holds them`,
+    );
   const files = archive.files.map((file) => {
     const scrubbed = scrubSecrets(file.data.toString("utf8"), knownSecrets);
     if (!scrubbed.removed) return file;
@@ -86,13 +99,29 @@ export function scrubResultLog(archive: ResultLog, knownSecrets: readonly string
 
 /** What a known LPG crash means, by its exception line (AI-Hypercomputer/inference-benchmark history). */
 const KNOWN_CRASHES: Array<[RegExp, string]> = [
-  [/^TypeError: cannot unpack non-iterable NoneType object/, "a request failed: LPG builds up to 07628c9 crash then instead of counting it, fixed in d699be9; see README, Load generators"],
-  [/^KeyError: 'vllm:/, "a vLLM metric this build scrapes is missing, as vLLM V1 dropped several: builds up to 07628c9 crash then, fixed in 030623c; see README, Load generators"],
-  [/^AttributeError: .*_end_time/, "this build's streaming path never sets its request counter, since fd39679: run it with streaming off"],
+  [
+    /^TypeError: cannot unpack non-iterable NoneType object/,
+    "a request failed: LPG builds up to 07628c9 crash then instead of counting it, fixed in " +
+      "d699be9; see README, Load generators",
+  ],
+  [
+    /^KeyError: 'vllm:/,
+    "a vLLM metric this build scrapes is missing, as vLLM V1 dropped several: builds up to " +
+      "07628c9 crash then, fixed in 030623c; see README, Load generators",
+  ],
+  [
+    /^AttributeError: .*_end_time/,
+    "this build's streaming path never sets its request counter, since fd39679: run it with streaming off",
+  ],
 ];
 
 function crashLine(tool: string, crash: Crash): string {
-  const where = crash.section.kind === "rate" ? `${rateLabel(crash.section.rate)}: ` : crash.section.kind === "warm-up" ? "warm-up: " : "";
+  const where =
+    crash.section.kind === "rate"
+      ? `${rateLabel(crash.section.rate)}: `
+      : crash.section.kind === "warm-up"
+        ? "warm-up: "
+        : "";
   const known = KNOWN_CRASHES.find(([pattern]) => pattern.test(crash.exception));
   return `${where}${tool} crashed: ${crash.exception}${known ? ` (${known[1]})` : ""}`;
 }
@@ -101,17 +130,25 @@ function crashLine(tool: string, crash: Crash): string {
  * The LPG crashes that cost something: a rate's last traceback when that rate wrote no result
  * file, the warm-up's when it exited non-zero, one before any rate when the wrapper did.
  */
-function lpgCrashes(crashes: Crash[], stats: Stat[], warmupStatus: number | undefined, exitStatus: number | undefined): string[] {
+function lpgCrashes(
+  crashes: Crash[],
+  stats: Stat[],
+  warmupStatus: number | undefined,
+  exitStatus: number | undefined,
+): string[] {
   const last = new Map<string, Crash>();
-  for (const crash of crashes) last.set(crash.section.kind === "rate" ? `rate ${crash.section.rate}` : crash.section.kind, crash);
-  return [...last.values()].filter((crash) => {
-    if (crash.section.kind === "rate") {
-      const rate = crash.section.rate;
-      return !stats.some((s) => sameRate(rate, s.request_rate!));
-    }
-    if (crash.section.kind === "warm-up") return warmupStatus !== undefined && warmupStatus !== 0;
-    return exitStatus !== undefined && exitStatus !== 0;
-  }).map((crash) => crashLine("LPG", crash));
+  for (const crash of crashes)
+    last.set(crash.section.kind === "rate" ? `rate ${crash.section.rate}` : crash.section.kind, crash);
+  return [...last.values()]
+    .filter((crash) => {
+      if (crash.section.kind === "rate") {
+        const rate = crash.section.rate;
+        return !stats.some((s) => sameRate(rate, s.request_rate!));
+      }
+      if (crash.section.kind === "warm-up") return warmupStatus !== undefined && warmupStatus !== 0;
+      return exitStatus !== undefined && exitStatus !== 0;
+    })
+    .map((crash) => crashLine("LPG", crash));
 }
 
 /**
@@ -122,10 +159,16 @@ function lpgCrashes(crashes: Crash[], stats: Stat[], warmupStatus: number | unde
 function drainNote(stat: Stat): string {
   const slowestMs = stat.request_latency?.max;
   if (stat.achieved_rate !== undefined || !slowestMs || !stat.benchmark_time_seconds) return "";
-  return `; its ${stat.benchmark_time_seconds.toFixed(1)} s include up to ${(slowestMs / 1000).toFixed(1)} s waiting for the last responses`;
+  return (
+    `; its ${stat.benchmark_time_seconds.toFixed(1)} s include up to ${(slowestMs / 1000).toFixed(1)} ` +
+    `s waiting for the last responses`
+  );
 }
 
-/** Failed requests and undelivered load, one line per rate. `rateIsLoad`: false when request_rate holds a concurrency level. */
+/**
+ * Failed requests and undelivered load, one line per rate. `rateIsLoad`: false when request_rate holds a
+ * concurrency level.
+ */
 export function checkStats(stats: Stat[], rateIsLoad = true): string[] {
   const lines: string[] = [];
   for (const stat of stats) {
@@ -134,19 +177,34 @@ export function checkStats(stats: Stat[], rateIsLoad = true): string[] {
     const succeeded = stat.num_prompts_succeeded;
     if (attempted !== undefined && succeeded !== undefined && succeeded < attempted) {
       const byType = (stat.errors ?? []).map((e) => `${e.type}: ${e.count}`).join(", ");
-      const what = succeeded === 0 ? `all ${attempted} requests failed` : `${attempted - succeeded} of ${attempted} requests failed`;
+      const what =
+        succeeded === 0
+          ? `all ${attempted} requests failed`
+          : `${attempted - succeeded} of ${attempted} requests failed`;
       lines.push(`${label}: ${what}${byType ? ` (${byType})` : ""}`);
     }
     const requested = stat.request_rate;
     const achieved = achievedRate(stat);
-    if (rateIsLoad && requested && Number.isFinite(requested) && achieved !== undefined && achieved < DELIVERED_SHARE * requested) {
-      lines.push(`${label}: load not delivered: ${achieved.toFixed(2)} requests/s achieved, ${Math.round((100 * achieved) / requested)}% of the ${requested} requested${drainNote(stat)}`);
+    if (
+      rateIsLoad &&
+      requested &&
+      Number.isFinite(requested) &&
+      achieved !== undefined &&
+      achieved < DELIVERED_SHARE * requested
+    ) {
+      lines.push(
+        `${label}: load not delivered: ${achieved.toFixed(2)} requests/s achieved, ${Math.round((100 * achieved) / requested)}% ` +
+          `of the ${requested} requested${drainNote(stat)}`,
+      );
     }
   }
   return lines;
 }
 
-/** failed: nothing measured, or no request of any rate succeeded; partial: something missing or wrong; else collected. */
+/**
+ * failed: nothing measured, or no request of any rate succeeded; partial: something missing or wrong; else
+ * collected.
+ */
 export function statusOf(result: BenchmarkResult, missing: string[], problems: string[]): ResultStatus {
   const stats = result.stats ?? [];
   if (stats.length === 0 || stats.every((s) => s.num_prompts_succeeded === 0)) return "failed";
@@ -198,32 +256,62 @@ export interface ToolOutputs extends Pick<ResultLog, "toolLog" | "exitStatus"> {
 export function resultsOf(plan: ToolPlan, files: ToolFile[], archive: ToolOutputs): ToolResults {
   const facts = readToolLog(archive.toolLog);
   // Each rate's routing (per pod) and load verdict, from the sampler's scrapes and the wrapper's marks.
-  const annotate = (stats: Stat[]) => annotateRates(stats, { tool: plan.tool, files, podMetrics: archive.podMetrics, rateMarks: facts.rateMarks, rateIsLoad: !plan.concurrent });
+  const annotate = (stats: Stat[]) =>
+    annotateRates(stats, {
+      tool: plan.tool,
+      files,
+      podMetrics: archive.podMetrics,
+      rateMarks: facts.rateMarks,
+      rateIsLoad: !plan.concurrent,
+    });
   if (plan.tool === "inference-perf") {
-    const stagePlan = plan.requestRates.length ? { requestRates: plan.requestRates, warmupStages: plan.warmupStages, concurrent: plan.concurrent } : undefined;
+    const stagePlan = plan.requestRates.length
+      ? { requestRates: plan.requestRates, warmupStages: plan.warmupStages, concurrent: plan.concurrent }
+      : undefined;
     const parsed = parseInferencePerfReports(files, stagePlan);
     // inference-perf logs a traceback for every failed request (logger.exception in
     // client/modelserver/openai_client.py) and goes on: only a non-zero exit is a crash, and its
     // traceback is the last one.
     const fatal = archive.exitStatus !== undefined && archive.exitStatus !== 0 ? facts.crashes.at(-1) : undefined;
-    const problems = [...parsed.problems, ...(fatal ? [crashLine("inference-perf", { ...fatal, section: { kind: "start" } })] : []), ...checkStats(parsed.stats, !plan.concurrent), ...annotate(parsed.stats)];
+    const problems = [
+      ...parsed.problems,
+      ...(fatal ? [crashLine("inference-perf", { ...fatal, section: { kind: "start" } })] : []),
+      ...checkStats(parsed.stats, !plan.concurrent),
+      ...annotate(parsed.stats),
+    ];
     // A warm-up stage of the run, or (concurrent load) its own run, stopped after warmup_seconds.
-    const warmup = parsed.warmup ? { ...parsed.warmup, seconds: plan.warmupSeconds ?? parsed.warmup.seconds } : facts.warmup;
+    const warmup = parsed.warmup
+      ? { ...parsed.warmup, seconds: plan.warmupSeconds ?? parsed.warmup.seconds }
+      : facts.warmup;
     return {
       result: { stats: parsed.stats },
       missing: parsed.missing,
       problems,
-      loadGenerator: { tool: "inference-perf", streaming: plan.streaming, ...(warmup ? { warmup } : {}), notes: facts.notes },
+      loadGenerator: {
+        tool: "inference-perf",
+        streaming: plan.streaming,
+        ...(warmup ? { warmup } : {}),
+        notes: facts.notes,
+      },
     };
   }
   const json = files.filter((f) => f.name.endsWith(".json"));
   const { result, missing, problems } = resultFromFiles(json, plan.requestRates);
-  problems.push(...lpgCrashes(facts.crashes, result.stats ?? [], facts.warmup?.exit_status, archive.exitStatus), ...checkStats(result.stats ?? []), ...annotate(result.stats ?? []));
+  problems.push(
+    ...lpgCrashes(facts.crashes, result.stats ?? [], facts.warmup?.exit_status, archive.exitStatus),
+    ...checkStats(result.stats ?? []),
+    ...annotate(result.stats ?? []),
+  );
   return {
     result,
     missing,
     problems,
-    loadGenerator: { tool: "lpg", ...(facts.streaming !== undefined ? { streaming: facts.streaming } : {}), ...(facts.warmup ? { warmup: facts.warmup } : {}), notes: facts.notes },
+    loadGenerator: {
+      tool: "lpg",
+      ...(facts.streaming !== undefined ? { streaming: facts.streaming } : {}),
+      ...(facts.warmup ? { warmup: facts.warmup } : {}),
+      notes: facts.notes,
+    },
   };
 }
 
