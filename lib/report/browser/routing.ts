@@ -21,8 +21,10 @@ const TEXT_HEIGHT = 14;
 /** A digit's width at the axis' font size, rounded up: enough to tell whether the rates fit side by side. */
 const CHAR_WIDTH = 0.65 * AXIS_FONT_SIZE;
 const LABEL_GAP = 8;
-/** The legend (shares) or the colour scale (heat map) beneath the rates' axis name. */
-const BOTTOM_KEY_HEIGHT = 24;
+/** The heat map's colour scale beneath the rates' axis name: its bar and padding. */
+const COLOUR_SCALE_HEIGHT = 30;
+/** The shares' legend of pods, whole (never paged), in rows beneath the rates' axis name. */
+const LEGEND = { padding: 5, itemGap: 10, itemWidth: 25, itemHeight: 14, textGap: 5 };
 const SHARES_GRID = { left: 60, right: 20, top: 45 };
 /** Room for the pods' names, cut to fit (the tooltip gives them whole). */
 const HEAT_GRID = { left: 130, right: 20, top: 45 };
@@ -40,11 +42,12 @@ export function rateLabels(chart: RoutingChart): string[] {
 export function rateAxisLayout(
   labels: string[],
   plotWidth: number,
+  keyHeight: number,
 ): { rotate: number; nameGap: number; bottom: number } {
   const widest = Math.max(0, ...labels.map((label) => label.length)) * CHAR_WIDTH;
   const upright = widest > plotWidth / Math.max(1, labels.length) - LABEL_GAP;
   const nameGap = (upright ? widest : TEXT_HEIGHT) + 2 * LABEL_GAP;
-  return { rotate: upright ? 90 : 0, nameGap, bottom: nameGap + TEXT_HEIGHT + LABEL_GAP + BOTTOM_KEY_HEIGHT };
+  return { rotate: upright ? 90 : 0, nameGap, bottom: nameGap + TEXT_HEIGHT + LABEL_GAP + keyHeight };
 }
 
 function percent(value: number | null): string {
@@ -67,9 +70,25 @@ function title(text: string, width: number): EChartsOption["title"] {
   return { text, left: "center", textStyle: { fontSize: 13, width: width - 20, overflow: "truncate" } };
 }
 
-function rateAxis(chart: RoutingChart, plotWidth: number) {
+/** The height of a legend of `names` laid in rows across `width` pixels, as ECharts wraps it (rounded up). */
+export function legendHeight(names: string[], width: number): number {
+  const room = width - 2 * LEGEND.padding;
+  let rows = 1;
+  let used = 0;
+  for (const name of names) {
+    const item = LEGEND.itemWidth + LEGEND.textGap + name.length * CHAR_WIDTH;
+    if (used > 0 && used + item > room) {
+      rows += 1;
+      used = 0;
+    }
+    used += item + LEGEND.itemGap;
+  }
+  return rows * LEGEND.itemHeight + (rows - 1) * LEGEND.itemGap + 2 * LEGEND.padding;
+}
+
+function rateAxis(chart: RoutingChart, plotWidth: number, keyHeight: number) {
   const labels = rateLabels(chart);
-  const { rotate, nameGap, bottom } = rateAxisLayout(labels, plotWidth);
+  const { rotate, nameGap, bottom } = rateAxisLayout(labels, plotWidth, keyHeight);
   const axis = {
     type: "category" as const,
     data: labels,
@@ -83,7 +102,8 @@ function rateAxis(chart: RoutingChart, plotWidth: number) {
 
 /** Each pod's share of each rate's requests, stacked to 1, in a chart `width` pixels wide. */
 export function sharesOption(chart: RoutingChart, width: number): EChartsOption {
-  const { axis, bottom } = rateAxis(chart, width - SHARES_GRID.left - SHARES_GRID.right);
+  const plotWidth = width - SHARES_GRID.left - SHARES_GRID.right;
+  const { axis, bottom } = rateAxis(chart, plotWidth, legendHeight(chart.pods, width));
   const series: BarSeriesOption[] = chart.pods.map((pod, i) => ({
     name: pod,
     type: "bar",
@@ -100,7 +120,16 @@ export function sharesOption(chart: RoutingChart, width: number): EChartsOption 
         return routingTooltip(chart, "share", seriesIndex!, dataIndex);
       },
     },
-    legend: { bottom: 0, type: "scroll" },
+    legend: {
+      type: "plain",
+      bottom: 0,
+      left: "center",
+      padding: LEGEND.padding,
+      itemGap: LEGEND.itemGap,
+      itemWidth: LEGEND.itemWidth,
+      itemHeight: LEGEND.itemHeight,
+      textStyle: { fontSize: AXIS_FONT_SIZE },
+    },
     grid: { ...SHARES_GRID, bottom },
     xAxis: axis,
     yAxis: { type: "value", min: 0, max: 1, name: "share", nameLocation: "middle", nameGap: 40 },
@@ -113,7 +142,7 @@ export type HeatCell = [number, number, number | "-"];
 
 /** Each pod's prefix-cache hit rate at each rate, 0–1, in a chart `width` pixels wide. */
 export function prefixOption(chart: RoutingChart, width: number): EChartsOption {
-  const { axis, bottom } = rateAxis(chart, width - HEAT_GRID.left - HEAT_GRID.right);
+  const { axis, bottom } = rateAxis(chart, width - HEAT_GRID.left - HEAT_GRID.right, COLOUR_SCALE_HEIGHT);
   const cells: HeatCell[] = chart.pods.flatMap((_, y) =>
     chart.rates.map((_, x): HeatCell => {
       const value = chart.prefixHitRates[y][x];
