@@ -9,6 +9,7 @@ import {
   prefixOption,
   rateAxisLayout,
   rateLabels,
+  routingChartHeight,
   routingTooltip,
   sharesOption,
 } from "../lib/report/browser/routing";
@@ -94,6 +95,9 @@ describe("report routing charts: options", () => {
     const wide = { ...routed, rates: many.map(Number), invalidRates: [] };
     assert.equal(shares(wide).xAxis.axisLabel.rotate, 90);
     assert.equal(shares(wide).grid.bottom, rateAxisLayout(many, 340, legendHeight(routed.pods, WIDTH)).bottom);
+    const twelve = rateAxisLayout(many.slice(0, 12), 340, 30);
+    assert.deepEqual([twelve.rotate, twelve.interval], [90, 0], "12 upright labels fit 340 px: every rate labelled");
+    assert.equal(upright.interval, 1, "24 do not: every other one, the tooltips naming the rest");
   });
 
   it("the legend names every pod, unpaged, in as many rows as it needs, and the plot makes room for them", () => {
@@ -104,6 +108,21 @@ describe("report routing charts: options", () => {
     assert.ok(rows >= oneRow + 5 * 24, `12 long names need 6 or more rows: ${oneRow} → ${rows} px`);
     const crowded = { ...routed, pods, shares: pods.map(() => [0.1, 0.1, 0.1]) };
     assert.equal(shares(crowded).grid.bottom - shares().grid.bottom, rows - oneRow);
+  });
+
+  it("charts grow taller where many pods or rates need the room, never below a readable plot", () => {
+    const base = routingChartHeight(routed, WIDTH);
+    assert.ok(base >= 45 + 160, String(base));
+    const pods = Array.from({ length: 16 }, (_, i) => `model-server-7d9f8b6c4-pod${i}`);
+    const many = {
+      ...routed,
+      pods,
+      shares: pods.map(() => [0.1, 0.1, 0.1]),
+      prefixHitRates: pods.map(() => [1, 1, 1]),
+    };
+    const tall = routingChartHeight(many, WIDTH);
+    assert.ok(tall >= 45 + 16 * 18 + heat(many).grid.bottom, `a readable row per pod: ${tall}`);
+    assert.ok(tall - shares(many).grid.bottom - 45 >= 160, "the shares' plot stays readable over a long legend");
   });
 
   it("tooltips name benchmark, pod and rate (and the figure); the options' formatters point at the right cell", () => {
@@ -132,7 +151,14 @@ describe("report routing charts: options", () => {
 
   it("no text over another or off the chart: cell figures yield where cells are small, long names are cut", () => {
     const [cells] = heat().series as HeatmapSeriesOption[];
-    assert.deepEqual(cells.labelLayout, { hideOverlap: true });
+    assert.deepEqual([cells.label!.show, cells.labelLayout], [true, { hideOverlap: true }]);
+    const narrow = { ...routed, rates: Array.from({ length: 12 }, (_, i) => i + 1), invalidRates: [] };
+    narrow.prefixHitRates = routed.pods.map(() => narrow.rates.map(() => 0.5));
+    assert.equal(
+      (heat(narrow).series as HeatmapSeriesOption[])[0].label!.show,
+      false,
+      'cells narrower than "100%": colour and tooltip only',
+    );
     const podAxis = heat().yAxis;
     assert.equal(podAxis.axisLabel.overflow, "truncate");
     assert.ok(podAxis.axisLabel.width < heat().grid.left, "pod names within the margin left for them");

@@ -4,7 +4,7 @@
 import type * as ECharts from "echarts";
 import type { ReportData } from "./data";
 import { chartOption } from "./options";
-import { prefixOption, sharesOption } from "./routing";
+import { prefixOption, routingChartHeight, sharesOption } from "./routing";
 
 declare const echarts: typeof ECharts;
 declare const REPORT: ReportData;
@@ -23,6 +23,9 @@ for (const routing of REPORT.routing) {
   ] as const) {
     const element = document.getElementById(`${kind}-${routing.benchmark}`)!;
     const instance = echarts.init(element, null, { renderer: "canvas" });
+    // Taller where many pods or rates need the room (the page's height is the least).
+    element.style.minHeight = `${routingChartHeight(routing, instance.getWidth())}px`;
+    instance.resize();
     instance.setOption(option(routing, instance.getWidth()));
     element.dataset.rendered = "true";
   }

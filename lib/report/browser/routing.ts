@@ -18,7 +18,7 @@ export type RoutingFigure = "share" | "prefix-cache hit rate";
 const INVALID_MARK = " ✗";
 const AXIS_FONT_SIZE = 12;
 const TEXT_HEIGHT = 14;
-/** A digit's width at the axis' font size, rounded up: enough to tell whether the rates fit side by side. */
+/** A character's width at the font size, rounded up: enough to tell what fits side by side. */
 const CHAR_WIDTH = 0.65 * AXIS_FONT_SIZE;
 const LABEL_GAP = 8;
 /** The heat map's colour scale beneath the rates' axis name: its bar and padding. */
@@ -36,18 +36,22 @@ export function rateLabels(chart: RoutingChart): string[] {
 }
 
 /**
- * Every rate's label is shown: side by side where the widest fits its category, else upright.
- * Returns the labels' rotation, the axis name's gap below the axis and the grid's bottom margin.
+ * Every rate's label is shown: side by side where the widest fits its category, else upright; only
+ * where even upright labels would touch (more rates than the width has lines for) is every
+ * `interval + 1`th shown, the tooltips naming the rest. Returns also the axis name's gap below the
+ * axis and the grid's bottom margin, above a key `keyHeight` high.
  */
 export function rateAxisLayout(
   labels: string[],
   plotWidth: number,
   keyHeight: number,
-): { rotate: number; nameGap: number; bottom: number } {
+): { rotate: number; interval: number; nameGap: number; bottom: number } {
   const widest = Math.max(0, ...labels.map((label) => label.length)) * CHAR_WIDTH;
-  const upright = widest > plotWidth / Math.max(1, labels.length) - LABEL_GAP;
+  const category = plotWidth / Math.max(1, labels.length);
+  const upright = widest > category - LABEL_GAP;
+  const interval = upright ? Math.max(0, Math.ceil((TEXT_HEIGHT + 2) / category) - 1) : 0;
   const nameGap = (upright ? widest : TEXT_HEIGHT) + 2 * LABEL_GAP;
-  return { rotate: upright ? 90 : 0, nameGap, bottom: nameGap + TEXT_HEIGHT + LABEL_GAP + keyHeight };
+  return { rotate: upright ? 90 : 0, interval, nameGap, bottom: nameGap + TEXT_HEIGHT + LABEL_GAP + keyHeight };
 }
 
 function percent(value: number | null): string {
@@ -66,8 +70,17 @@ export function routingTooltip(chart: RoutingChart, figure: RoutingFigure, pod: 
   ].join("<br>");
 }
 
+/**
+ * Every text's line height, explicit: else ECharts measures a text's height from a CJK glyph, a few
+ * pixels where no CJK font is installed, and neither its own label layout nor the browser test sees overlaps.
+ */
+const TEXT_STYLE = { fontSize: AXIS_FONT_SIZE, lineHeight: TEXT_HEIGHT };
+/** The least height of a plot, and of a heat-map row, that still reads. */
+const MIN_PLOT_HEIGHT = 160;
+const MIN_ROW_HEIGHT = TEXT_HEIGHT + 4;
+
 function title(text: string, width: number): EChartsOption["title"] {
-  return { text, left: "center", textStyle: { fontSize: 13, width: width - 20, overflow: "truncate" } };
+  return { text, left: "center", textStyle: { ...TEXT_STYLE, fontSize: 13, width: width - 20, overflow: "truncate" } };
 }
 
 /** The height of a legend of `names` laid in rows across `width` pixels, as ECharts wraps it (rounded up). */
@@ -88,16 +101,36 @@ export function legendHeight(names: string[], width: number): number {
 
 function rateAxis(chart: RoutingChart, plotWidth: number, keyHeight: number) {
   const labels = rateLabels(chart);
-  const { rotate, nameGap, bottom } = rateAxisLayout(labels, plotWidth, keyHeight);
+  const { rotate, interval, nameGap, bottom } = rateAxisLayout(labels, plotWidth, keyHeight);
   const axis = {
     type: "category" as const,
     data: labels,
     name: "request rate (QPS; ✗ invalid load)",
     nameLocation: "middle" as const,
     nameGap,
-    axisLabel: { interval: 0, rotate, fontSize: AXIS_FONT_SIZE },
+    nameTextStyle: TEXT_STYLE,
+    axisLabel: { ...TEXT_STYLE, interval, rotate },
   };
   return { axis, bottom };
+}
+
+function sharesBottom(chart: RoutingChart, width: number): number {
+  const plotWidth = width - SHARES_GRID.left - SHARES_GRID.right;
+  return rateAxisLayout(rateLabels(chart), plotWidth, legendHeight(chart.pods, width)).bottom;
+}
+
+function heatBottom(chart: RoutingChart, width: number): number {
+  return rateAxisLayout(rateLabels(chart), width - HEAT_GRID.left - HEAT_GRID.right, COLOUR_SCALE_HEIGHT).bottom;
+}
+
+/**
+ * The height in pixels both of a benchmark's routing charts need, `width` pixels wide, to keep a
+ * readable plot beside their rates, legend and colour scale, and a row per pod that fits its name.
+ */
+export function routingChartHeight(chart: RoutingChart, width: number): number {
+  const shares = SHARES_GRID.top + MIN_PLOT_HEIGHT + sharesBottom(chart, width);
+  const heat = HEAT_GRID.top + Math.max(MIN_PLOT_HEIGHT, chart.pods.length * MIN_ROW_HEIGHT) + heatBottom(chart, width);
+  return Math.max(shares, heat);
 }
 
 /** Each pod's share of each rate's requests, stacked to 1, in a chart `width` pixels wide. */
@@ -128,11 +161,20 @@ export function sharesOption(chart: RoutingChart, width: number): EChartsOption 
       itemGap: LEGEND.itemGap,
       itemWidth: LEGEND.itemWidth,
       itemHeight: LEGEND.itemHeight,
-      textStyle: { fontSize: AXIS_FONT_SIZE },
+      textStyle: TEXT_STYLE,
     },
     grid: { ...SHARES_GRID, bottom },
     xAxis: axis,
-    yAxis: { type: "value", min: 0, max: 1, name: "share", nameLocation: "middle", nameGap: 40 },
+    yAxis: {
+      type: "value",
+      min: 0,
+      max: 1,
+      name: "share",
+      nameLocation: "middle",
+      nameGap: 40,
+      nameTextStyle: TEXT_STYLE,
+      axisLabel: TEXT_STYLE,
+    },
     series,
   };
 }
@@ -149,20 +191,19 @@ export function prefixOption(chart: RoutingChart, width: number): EChartsOption 
       return [x, y, value === null ? "-" : value];
     }),
   );
+  // A cell's figure shows where the cell is wide enough for "100%"; else its colour and tooltip tell.
+  const cellWidth = (width - HEAT_GRID.left - HEAT_GRID.right) / Math.max(1, chart.rates.length);
   const series: HeatmapSeriesOption = {
     type: "heatmap",
     data: cells,
     label: {
-      // An explicit line height, as on the curves: ECharts otherwise misjudges a label's height and misses overlaps.
-      show: true,
-      fontSize: AXIS_FONT_SIZE,
-      lineHeight: TEXT_HEIGHT,
+      ...TEXT_STYLE,
+      show: cellWidth >= "100%".length * CHAR_WIDTH + LABEL_GAP,
       formatter: (params) => {
         const value = (params.value as HeatCell)[2];
         return value === "-" ? "–" : `${(100 * value).toFixed(0)}%`;
       },
     },
-    // Where cells are too small for their figures, some go unlabelled (the tooltip still has them).
     labelLayout: { hideOverlap: true },
   };
   return {
@@ -180,7 +221,7 @@ export function prefixOption(chart: RoutingChart, width: number): EChartsOption 
     yAxis: {
       type: "category",
       data: chart.pods,
-      axisLabel: { width: POD_LABEL_WIDTH, overflow: "truncate", fontSize: AXIS_FONT_SIZE },
+      axisLabel: { ...TEXT_STYLE, width: POD_LABEL_WIDTH, overflow: "truncate" },
     },
     visualMap: {
       min: 0,
@@ -191,6 +232,7 @@ export function prefixOption(chart: RoutingChart, width: number): EChartsOption 
       bottom: 0,
       itemHeight: 120,
       text: ["1", "0"],
+      textStyle: TEXT_STYLE,
     },
     series: [series],
   };
