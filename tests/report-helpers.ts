@@ -6,8 +6,9 @@ import addFormats from "ajv-formats";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
-import type { ChartData } from "../lib/report/browser/data";
-import { pointLabel } from "../lib/report/browser/options";
+import type { ChartData, RoutingChart } from "../lib/report/browser/data";
+import { formatRate, pointLabel } from "../lib/report/browser/options";
+import { rateLabels } from "../lib/report/browser/routing";
 import { PROJECT_ROOT } from "./helpers";
 import { closeSchema } from "./validators";
 
@@ -49,9 +50,40 @@ function overlap(a: DrawnText["rect"], b: DrawnText["rect"]): boolean {
 }
 
 /**
+ * The tooltip ECharts shows over the first pod and rate that have a figure (as a pointer over it
+ * would show it) names benchmark, pod and rate. A chart with no figure (no prefix-cache queries)
+ * has nothing to point at.
+ */
+async function checkRoutingTooltip(page: Page, id: string, kind: string, chart: RoutingChart): Promise<void> {
+  const values = kind === "shares" ? chart.shares : chart.prefixHitRates;
+  const pod = values.findIndex((row) => row.some((value) => value !== null));
+  if (pod < 0) return;
+  const rate = values[pod].findIndex((value) => value !== null);
+  // Shares: one series per pod; the heat map: one cell per pod and rate, pod by pod.
+  const target = kind === "shares"
+    ? { seriesIndex: pod, dataIndex: rate }
+    : { seriesIndex: 0, dataIndex: pod * chart.rates.length + rate };
+  const text = await page.evaluate(([id, target]) => {
+    const element = document.getElementById(id as string)!;
+    const instance = (window as any).echarts.getInstanceByDom(element);
+    instance.dispatchAction({ type: "showTip", ...(target as object) });
+    // The tooltip is the container's child beside ECharts' own canvas holder.
+    const shown = [...element.children].slice(1).map((child) => child.textContent ?? "").join("\n");
+    instance.dispatchAction({ type: "hideTip" });
+    return shown;
+  }, [id, target] as const);
+  for (const said of [chart.benchmark, `pod: ${chart.pods[pod]}`, `rate: ${formatRate(chart.rates[rate])}`]) {
+    assert.ok(text.includes(said), `${id} tooltip names ${said}: ${text}`);
+  }
+}
+
+/**
  * Opens a report in Chromium with no network, checks there are no console errors and no request
  * leaves the file, and that every chart draws exactly `expected` (series, colours, dash, points,
- * marks; value axes from zero; points labelled with their rate and marks, no text over another).
+ * marks; value axes from zero; points labelled with their rate and marks, no text over another), and
+ * every routing chart its data (shares and hit rates on 0–1 scales, every rate labelled, or at an
+ * interval where too many for the width; tooltips naming benchmark, pod and rate; no text over
+ * another or off the canvas).
  * A visible skip (a failure in CI) without Chromium.
  */
 export async function openReport(context: Mocha.Context, file: string, expected: ChartData[]): Promise<OpenReport> {
@@ -74,8 +106,13 @@ export async function openReport(context: Mocha.Context, file: string, expected:
     page.on("request", (request) => !request.url().startsWith("file:") && requests.push(request.url()));
     await page.goto(`file://${file}`);
     await page.waitForFunction((count) => document.querySelectorAll('.chart[data-rendered="true"]').length === count, expected.length);
-    const drawn = await page.evaluate(() =>
-      [...document.querySelectorAll<HTMLElement>(".chart")].map((element) => {
+    const routing: RoutingChart[] = await page.evaluate("REPORT.routing");
+    const routingDrawn = (count: number) =>
+      document.querySelectorAll('.routing-chart[data-rendered="true"]').length === count;
+    await page.waitForFunction(routingDrawn, 2 * routing.length);
+    // One pass over both kinds of chart: a function declared in here would not survive the page's serialisation.
+    const drawnAll = await page.evaluate(() =>
+      [...document.querySelectorAll<HTMLElement>(".chart, .routing-chart")].map((element) => {
         const instance = (window as any).echarts.getInstanceByDom(element);
         const option = instance.getOption();
         // Every text zrender shows: ECharts' own label layout may hide some, never lets two overprint.
@@ -93,16 +130,31 @@ export async function openReport(context: Mocha.Context, file: string, expected:
           if (el.getTextContent?.()) stack.push(el.getTextContent());
           el.eachChild?.((child: any) => stack.push(child));
         }
+        const routing = element.classList.contains("routing-chart");
+        // The routing charts' ratio: the heat map's colour scale, the shares' y axis.
+        const scale = option.visualMap?.[0] ?? option.yAxis[0];
         return {
+          routing,
           texts,
           axisMins: [option.xAxis[0].min, option.yAxis[0].min],
-          id: element.dataset.chart!,
+          id: routing ? element.id : element.dataset.chart!,
           title: option.title[0].text,
           axes: [option.xAxis[0].name, option.yAxis[0].name],
-          legendShown: option.legend[0].show,
-          series: option.series.map((s: any) => ({ name: s.name, color: s.color, dash: s.lineStyle.type, points: s.data, marks: (s.markPoint?.data ?? []).map((m: any) => [m.name, m.coord]) })),
+          legendShown: option.legend?.[0]?.show,
+          series: option.series.map((s: any) => ({
+            name: s.name, color: s.color, dash: s.lineStyle?.type, points: s.data,
+            marks: (s.markPoint?.data ?? []).map((m: any) => [m.name, m.coord]),
+          })),
+          kind: element.dataset.routing,
+          benchmark: element.dataset.benchmark,
+          size: [instance.getWidth(), instance.getHeight()],
+          rates: option.xAxis[0].data,
+          rateInterval: option.xAxis[0].axisLabel?.interval,
+          scale: [scale.min, scale.max],
         };
       }));
+    const drawn = drawnAll.filter((c) => !c.routing);
+    const drawnRouting = drawnAll.filter((c) => c.routing);
     assert.deepEqual(errors, []);
     assert.deepEqual(requests, []);
     assert.deepEqual(drawn.map((c) => c.id), expected.map((c) => c.id));
@@ -131,6 +183,28 @@ export async function openReport(context: Mocha.Context, file: string, expected:
           assert.ok(!overlap(a.rect, b.rect), `${chart.id}: "${a.text}" overprints "${b.text}"`);
         }
       }
+    }
+    const routingIds = routing.flatMap((r) => [`shares-${r.benchmark}`, `prefix-${r.benchmark}`]);
+    assert.deepEqual(drawnRouting.map((c) => c.id), routingIds);
+    for (const got of drawnRouting) {
+      const chart = routing.find((r) => r.benchmark === got.benchmark)!;
+      assert.deepEqual(got.scale, [0, 1], `${got.id}: a ratio, on a scale from 0 to 1`);
+      assert.deepEqual(got.rates, rateLabels(chart), got.id);
+      const shown = new Set(got.texts.map((t) => t.text));
+      // Every rate, or (too many for the width) every rate at the axis' interval.
+      const every = (got.rateInterval ?? 0) + 1;
+      for (const rate of got.rates.filter((_: string, i: number) => i % every === 0)) {
+        assert.ok(shown.has(rate), `${got.id}: rate "${rate}" is labelled`);
+      }
+      const [width, height] = got.size;
+      for (const [i, a] of got.texts.entries()) {
+        const { x, y, width: w, height: h } = a.rect;
+        assert.ok(x >= 0 && y >= 0 && x + w <= width && y + h <= height, `${got.id}: "${a.text}" is off the canvas`);
+        for (const b of got.texts.slice(i + 1)) {
+          assert.ok(!overlap(a.rect, b.rect), `${got.id}: "${a.text}" overprints "${b.text}"`);
+        }
+      }
+      await checkRoutingTooltip(page, got.id, got.kind!, chart);
     }
     const artifacts = path.join(PROJECT_ROOT, "tests", ".artifacts");
     fs.mkdirSync(artifacts, { recursive: true });

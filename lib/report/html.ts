@@ -13,7 +13,7 @@ import { errorsByType, saturationRate, successRatio } from "./analysis";
 import type { ChartData, ReportData, SeriesData } from "./browser/data";
 import { compareSides, formatDelta, GATE_METRICS } from "./compare";
 import { escapeHtml, table } from "./markup";
-import { pairsSection, ROUTING_RENDER, routingCharts, routingSection } from "./routing";
+import { pairsSection, routingCharts, routingSection } from "./routing";
 import type { Capacity, Slo } from "./slo";
 
 export interface ReportRun {
@@ -299,7 +299,7 @@ ${sections}
 ${provenanceSection(primary)}
 <script>${echartsSource}</script>
 <script>const REPORT = ${data};
-${browserBundle()}${ROUTING_RENDER}</script>
+${browserBundle()}</script>
 </body></html>
 `;
 }

@@ -4,21 +4,9 @@
 // server, replicas and load. Data from each Stat's `pods`, `routing` and `load`.
 import type { LoadFidelity, PodShare, Routing } from "../../proto/benchmark-types";
 import type { BenchmarkRow, StatDetail, StatRow } from "../store/store";
+import type { RoutingChart } from "./browser/data";
 import { compareSides, formatDelta, type GateMetric, type RateDelta, type Side } from "./compare";
 import { escapeHtml, table } from "./markup";
-
-/** What the routing charts draw for one benchmark; also what the browser test checks. */
-export interface RoutingChart {
-  benchmark: string;
-  rates: number[];
-  pods: string[];
-  /** shares[pod][rate], 0–1; null where the pod was not scraped around that rate. */
-  shares: Array<Array<number | null>>;
-  /** prefixHitRates[pod][rate], 0–1; null without prefix-cache queries. */
-  prefixHitRates: Array<Array<number | null>>;
-  /** Rates whose load verdict is invalid. */
-  invalidRates: number[];
-}
 
 interface RateDetail {
   rate: number;
@@ -80,7 +68,7 @@ function routingTable(rates: RateDetail[]): string {
   return table(["rate (QPS)", "pods", "requests", "CV of shares", "largest share", "per pod", "notes"], rows, "routing");
 }
 
-/** The section: charts, routing and load tables per benchmark (charts drawn by ROUTING_RENDER). */
+/** The section: charts, routing and load tables per benchmark (charts drawn by browser/routing.ts). */
 export function routingSection(benchmarks: BenchmarkRow[], details: StatDetail[], charts: RoutingChart[]): string {
   const parts = benchmarks.map((b) => {
     const rates = ratesOf(details, b.name);
@@ -172,33 +160,3 @@ ${pairs.map((pair) => `<section class="pair" data-picker="${escapeHtml(pair.pick
 ${table(["rate (QPS)", ...PAIR_FIGURES.map((m) => `Δ ${m.label}`), `routing: ${pair.service}`, `routing: ${pair.picker}`], pairRows(run, pair), "pair")}
 </section>`).join("\n")}`;
 }
-
-/** Draws the routing charts from REPORT.routing (in the page, after ECharts). */
-export const ROUTING_RENDER = `
-for (const r of REPORT.routing) {
-  const labels = r.rates.map((rate) => rate.toFixed(1) + (r.invalidRates.includes(rate) ? " ✗" : ""));
-  const shares = echarts.init(document.getElementById("shares-" + r.benchmark), null, { renderer: "canvas" });
-  shares.setOption({
-    animation: false,
-    title: { text: r.benchmark + ": share of requests per pod", left: "center", textStyle: { fontSize: 13 } },
-    tooltip: { trigger: "axis" }, legend: { bottom: 0, type: "scroll" },
-    grid: { left: 60, right: 20, top: 45, bottom: 60 },
-    xAxis: { type: "category", data: labels, name: "request rate (QPS; ✗ invalid load)", nameLocation: "middle", nameGap: 28 },
-    yAxis: { type: "value", min: 0, max: 1, name: "share", nameLocation: "middle", nameGap: 40 },
-    series: r.pods.map((pod, i) => ({ name: pod, type: "bar", stack: "shares", data: r.shares[i] })),
-  });
-  const heat = echarts.init(document.getElementById("prefix-" + r.benchmark), null, { renderer: "canvas" });
-  const cells = r.pods.flatMap((pod, y) => r.rates.map((_, x) => [x, y, r.prefixHitRates[y][x] === null ? "-" : r.prefixHitRates[y][x]]));
-  heat.setOption({
-    animation: false,
-    title: { text: r.benchmark + ": prefix-cache hit rate", left: "center", textStyle: { fontSize: 13 } },
-    tooltip: { position: "top" },
-    grid: { left: 130, right: 20, top: 45, bottom: 70 },
-    xAxis: { type: "category", data: labels, name: "request rate (QPS)", nameLocation: "middle", nameGap: 28 },
-    yAxis: { type: "category", data: r.pods },
-    visualMap: { min: 0, max: 1, calculable: false, orient: "horizontal", left: "center", bottom: 0, itemHeight: 120, text: ["1", "0"] },
-    series: [{ type: "heatmap", data: cells, label: { show: true, formatter: (p) => (p.value[2] === "-" ? "–" : (100 * p.value[2]).toFixed(0) + "%") } }],
-  });
-  document.getElementById("shares-" + r.benchmark).dataset.rendered = "true";
-  document.getElementById("prefix-" + r.benchmark).dataset.rendered = "true";
-}`;

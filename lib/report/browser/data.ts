@@ -1,6 +1,5 @@
 // The report's data as the page reads it (embedded as REPORT): what html.ts computes and the
 // browser code draws. Types only, so the page's bundle carries none of the Node side.
-import type { RoutingChart } from "../routing";
 
 export type MarkName = "saturation" | "SLO capacity" | "invalid load";
 
@@ -32,6 +31,19 @@ export interface ChartData {
   /** A fixed y range, where the quantity has one. */
   range?: [number, number];
   series: SeriesData[];
+}
+
+/** What the routing charts draw for one benchmark; also what the browser test checks. */
+export interface RoutingChart {
+  benchmark: string;
+  rates: number[];
+  pods: string[];
+  /** shares[pod][rate], 0–1; null where the pod was not scraped around that rate. */
+  shares: Array<Array<number | null>>;
+  /** prefixHitRates[pod][rate], 0–1; null without prefix-cache queries. */
+  prefixHitRates: Array<Array<number | null>>;
+  /** Rates whose load verdict is invalid. */
+  invalidRates: number[];
 }
 
 export interface ReportData {
