@@ -475,42 +475,39 @@ async function pool<T>(jobs: Array<() => Promise<T>>, limit: number): Promise<T[
 }
 
 describe("CLI error contract", () => {
-  it(
-    `answers each of ${CASES.length} mistakes with one clear line, exit 1, nothing on stdout and ` + `nothing written`,
-    async function () {
-      this.timeout(600_000);
-      assert.ok(CASES.length >= 150, `${CASES.length} cases`);
-      const distinct = new Set(CASES.map(([command, args]) => JSON.stringify([command, args])));
-      assert.equal(distinct.size, CASES.length, "every case is a distinct input");
-      const root = tempDir("cli-errors-");
-      fs.chmodSync(root, 0o755);
-      const template = path.join(root, "template");
-      buildFixture(template);
-      const failures: string[] = [];
-      await pool(
-        CASES.map(([command, args, expected, options], i) => async () => {
-          const dir = path.join(root, `case-${i}`);
-          fs.cpSync(template, dir, { recursive: true, preserveTimestamps: true });
-          restrict(dir, options?.unprivileged ?? false);
-          const before = listing(dir);
-          const result = await runCase(command, args, dir, options);
-          const label = `case ${i}: ${command} ${args.map((a) => (a.length > 40 ? `${a.slice(0, 20)}…` : JSON.stringify(a))).join(" ")}`;
-          const lines = result.stderr.split("\n").filter(Boolean);
-          const problems = [
-            result.status !== 1 && `exit status ${result.status}`,
-            result.stdout !== "" && `stdout: ${result.stdout.slice(0, 200)}`,
-            lines.length !== 1 && `${lines.length} lines on stderr`,
-            !/^error: /.test(lines[0] ?? "") && "stderr does not start with error:",
-            /internal error|\n\s+at /.test(result.stderr) && "internal error or stack trace",
-            !expected.test((lines[0] ?? "").replace(/^error: /, "")) && `expected ${expected}`,
-            JSON.stringify(listing(dir)) !== JSON.stringify(before) && "the folder changed",
-          ].filter(Boolean);
-          if (problems.length)
-            failures.push(`${label}\n    ${problems.join("; ")}\n    stderr: ${result.stderr.slice(0, 400)}`);
-        }),
-        Math.max(2, Math.min(6, os.availableParallelism() * 2)),
-      );
-      assert.equal(failures.length, 0, `\n${failures.join("\n")}`);
-    },
-  );
+  it(`answers each of ${CASES.length} mistakes with one clear line, exit 1, nothing on stdout and nothing written`, async function () {
+    this.timeout(600_000);
+    assert.ok(CASES.length >= 150, `${CASES.length} cases`);
+    const distinct = new Set(CASES.map(([command, args]) => JSON.stringify([command, args])));
+    assert.equal(distinct.size, CASES.length, "every case is a distinct input");
+    const root = tempDir("cli-errors-");
+    fs.chmodSync(root, 0o755);
+    const template = path.join(root, "template");
+    buildFixture(template);
+    const failures: string[] = [];
+    await pool(
+      CASES.map(([command, args, expected, options], i) => async () => {
+        const dir = path.join(root, `case-${i}`);
+        fs.cpSync(template, dir, { recursive: true, preserveTimestamps: true });
+        restrict(dir, options?.unprivileged ?? false);
+        const before = listing(dir);
+        const result = await runCase(command, args, dir, options);
+        const label = `case ${i}: ${command} ${args.map((a) => (a.length > 40 ? `${a.slice(0, 20)}…` : JSON.stringify(a))).join(" ")}`;
+        const lines = result.stderr.split("\n").filter(Boolean);
+        const problems = [
+          result.status !== 1 && `exit status ${result.status}`,
+          result.stdout !== "" && `stdout: ${result.stdout.slice(0, 200)}`,
+          lines.length !== 1 && `${lines.length} lines on stderr`,
+          !/^error: /.test(lines[0] ?? "") && "stderr does not start with error:",
+          /internal error|\n\s+at /.test(result.stderr) && "internal error or stack trace",
+          !expected.test((lines[0] ?? "").replace(/^error: /, "")) && `expected ${expected}`,
+          JSON.stringify(listing(dir)) !== JSON.stringify(before) && "the folder changed",
+        ].filter(Boolean);
+        if (problems.length)
+          failures.push(`${label}\n    ${problems.join("; ")}\n    stderr: ${result.stderr.slice(0, 400)}`);
+      }),
+      Math.max(2, Math.min(6, os.availableParallelism() * 2)),
+    );
+    assert.equal(failures.length, 0, `\n${failures.join("\n")}`);
+  });
 });

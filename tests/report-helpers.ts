@@ -1,10 +1,10 @@
 // Test helpers for the results' outputs: the llm-d Benchmark Report validator, and the HTML
 // report opened in a real Chromium with every chart's drawn data checked against chartData().
 import * as assert from "node:assert/strict";
-import Ajv2020, { type ValidateFunction } from "ajv/dist/2020";
-import addFormats from "ajv-formats";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import Ajv2020, { type ValidateFunction } from "ajv/dist/2020";
+import addFormats from "ajv-formats";
 import { type Browser, chromium, type Page } from "playwright-core";
 import type { ChartData, RoutingChart } from "../lib/report/browser/data";
 import { formatRate, pointLabel } from "../lib/report/browser/options";
@@ -19,10 +19,17 @@ import { closeSchema } from "./validators";
  * `discriminator` is an annotation over a oneOf that ajv checks anyway.
  */
 export function brValidator(shared: string): ValidateFunction {
-  const schema = JSON.parse(fs.readFileSync(path.join(shared, "schemas", "llm-d-benchmark-report", "br_v0_2_1_json_schema.json"), "utf8"));
+  const schema = JSON.parse(
+    fs.readFileSync(path.join(shared, "schemas", "llm-d-benchmark-report", "br_v0_2_1_json_schema.json"), "utf8"),
+  );
   const ajv = new Ajv2020({ allErrors: true, strict: true, strictTypes: false });
   addFormats(ajv);
-  ajv.addKeyword({ keyword: "ge", type: "number", schemaType: "number", validate: (limit: number, data: number) => data >= limit });
+  ajv.addKeyword({
+    keyword: "ge",
+    type: "number",
+    schemaType: "number",
+    validate: (limit: number, data: number) => data >= limit,
+  });
   ajv.addKeyword({ keyword: "discriminator" });
   return ajv.compile(closeSchema(schema) as object);
 }
@@ -45,8 +52,12 @@ interface DrawnText {
 
 function overlap(a: DrawnText["rect"], b: DrawnText["rect"]): boolean {
   const slack = 0.5;
-  return a.x + a.width - slack > b.x && b.x + b.width - slack > a.x
-    && a.y + a.height - slack > b.y && b.y + b.height - slack > a.y;
+  return (
+    a.x + a.width - slack > b.x &&
+    b.x + b.width - slack > a.x &&
+    a.y + a.height - slack > b.y &&
+    b.y + b.height - slack > a.y
+  );
 }
 
 /**
@@ -60,18 +71,25 @@ async function checkRoutingTooltip(page: Page, id: string, kind: string, chart: 
   if (pod < 0) return;
   const rate = values[pod].findIndex((value) => value !== null);
   // Shares: one series per pod; the heat map: one cell per pod and rate, pod by pod.
-  const target = kind === "shares"
-    ? { seriesIndex: pod, dataIndex: rate }
-    : { seriesIndex: 0, dataIndex: pod * chart.rates.length + rate };
-  const text = await page.evaluate(([id, target]) => {
-    const element = document.getElementById(id as string)!;
-    const instance = (window as any).echarts.getInstanceByDom(element);
-    instance.dispatchAction({ type: "showTip", ...(target as object) });
-    // The tooltip is the container's child beside ECharts' own canvas holder.
-    const shown = [...element.children].slice(1).map((child) => child.textContent ?? "").join("\n");
-    instance.dispatchAction({ type: "hideTip" });
-    return shown;
-  }, [id, target] as const);
+  const target =
+    kind === "shares"
+      ? { seriesIndex: pod, dataIndex: rate }
+      : { seriesIndex: 0, dataIndex: pod * chart.rates.length + rate };
+  const text = await page.evaluate(
+    ([id, target]) => {
+      const element = document.getElementById(id as string)!;
+      const instance = (window as any).echarts.getInstanceByDom(element);
+      instance.dispatchAction({ type: "showTip", ...(target as object) });
+      // The tooltip is the container's child beside ECharts' own canvas holder.
+      const shown = [...element.children]
+        .slice(1)
+        .map((child) => child.textContent ?? "")
+        .join("\n");
+      instance.dispatchAction({ type: "hideTip" });
+      return shown;
+    },
+    [id, target] as const,
+  );
   for (const said of [chart.benchmark, `pod: ${chart.pods[pod]}`, `rate: ${formatRate(chart.rates[rate])}`]) {
     assert.ok(text.includes(said), `${id} tooltip names ${said}: ${text}`);
   }
@@ -96,7 +114,16 @@ export async function openReport(context: Mocha.Context, file: string, expected:
   }
   const html = fs.readFileSync(file, "utf8");
   assert.doesNotMatch(html, /<script[^>]+src=|<link[^>]+href=["']?http/, "nothing is loaded from elsewhere");
-  const browser: Browser = await chromium.launch({ executablePath, args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"] });
+  const browser: Browser = await chromium.launch({
+    executablePath,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--no-first-run",
+    ],
+  });
   try {
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     const errors: string[] = [];
@@ -105,7 +132,10 @@ export async function openReport(context: Mocha.Context, file: string, expected:
     page.on("pageerror", (error) => errors.push(error.message));
     page.on("request", (request) => !request.url().startsWith("file:") && requests.push(request.url()));
     await page.goto(`file://${file}`);
-    await page.waitForFunction((count) => document.querySelectorAll('.chart[data-rendered="true"]').length === count, expected.length);
+    await page.waitForFunction(
+      (count) => document.querySelectorAll('.chart[data-rendered="true"]').length === count,
+      expected.length,
+    );
     const routing: RoutingChart[] = await page.evaluate("REPORT.routing");
     const routingDrawn = (count: number) =>
       document.querySelectorAll('.routing-chart[data-rendered="true"]').length === count;
@@ -142,7 +172,10 @@ export async function openReport(context: Mocha.Context, file: string, expected:
           axes: [option.xAxis[0].name, option.yAxis[0].name],
           legendShown: option.legend?.[0]?.show,
           series: option.series.map((s: any) => ({
-            name: s.name, color: s.color, dash: s.lineStyle?.type, points: s.data,
+            name: s.name,
+            color: s.color,
+            dash: s.lineStyle?.type,
+            points: s.data,
             marks: (s.markPoint?.data ?? []).map((m: any) => [m.name, m.coord]),
           })),
           kind: element.dataset.routing,
@@ -152,24 +185,40 @@ export async function openReport(context: Mocha.Context, file: string, expected:
           rateInterval: option.xAxis[0].axisLabel?.interval,
           scale: [scale.min, scale.max],
         };
-      }));
+      }),
+    );
     const drawn = drawnAll.filter((c) => !c.routing);
     const drawnRouting = drawnAll.filter((c) => c.routing);
     assert.deepEqual(errors, []);
     assert.deepEqual(requests, []);
-    assert.deepEqual(drawn.map((c) => c.id), expected.map((c) => c.id));
+    assert.deepEqual(
+      drawn.map((c) => c.id),
+      expected.map((c) => c.id),
+    );
     for (const chart of expected) {
       const got = drawn.find((c) => c.id === chart.id)!;
       assert.equal(got.title, chart.title);
-      assert.deepEqual(got.axes, [`${chart.x.label} (${chart.x.unit})`, `${chart.y.label} (${chart.y.unit})`], chart.id);
+      assert.deepEqual(
+        got.axes,
+        [`${chart.x.label} (${chart.x.unit})`, `${chart.y.label} (${chart.y.unit})`],
+        chart.id,
+      );
       assert.equal(got.legendShown, false, "the page's own legend: never paged");
-      assert.deepEqual(got.series.map((s: any) => s.name), chart.series.map((s) => s.name), chart.id);
+      assert.deepEqual(
+        got.series.map((s: any) => s.name),
+        chart.series.map((s) => s.name),
+        chart.id,
+      );
       for (const [i, series] of chart.series.entries()) {
         const s = got.series[i];
         assert.deepEqual(s.points, series.points, `${chart.id} ${series.name}`);
         assert.equal(s.color, series.color, `${chart.id} ${series.name} colour`);
         assert.equal(s.dash, series.dashed ? "dashed" : "solid", `${chart.id} ${series.name} dash`);
-        assert.deepEqual(s.marks, series.marks.map((m) => [m.name, m.coord]), `${chart.id} ${series.name} marks`);
+        assert.deepEqual(
+          s.marks,
+          series.marks.map((m) => [m.name, m.coord]),
+          `${chart.id} ${series.name} marks`,
+        );
       }
       assert.deepEqual(got.axisMins, [0, chart.range?.[0] ?? 0], `${chart.id}: value axes from zero`);
       const labels = new Set(chart.series.flatMap((s) => s.rates.map((_, i) => pointLabel(chart, s, i))));
@@ -185,7 +234,10 @@ export async function openReport(context: Mocha.Context, file: string, expected:
       }
     }
     const routingIds = routing.flatMap((r) => [`shares-${r.benchmark}`, `prefix-${r.benchmark}`]);
-    assert.deepEqual(drawnRouting.map((c) => c.id), routingIds);
+    assert.deepEqual(
+      drawnRouting.map((c) => c.id),
+      routingIds,
+    );
     for (const got of drawnRouting) {
       const chart = routing.find((r) => r.benchmark === got.benchmark)!;
       assert.deepEqual(got.scale, [0, 1], `${got.id}: a ratio, on a scale from 0 to 1`);
@@ -208,7 +260,10 @@ export async function openReport(context: Mocha.Context, file: string, expected:
     }
     const artifacts = path.join(PROJECT_ROOT, "tests", ".artifacts");
     fs.mkdirSync(artifacts, { recursive: true });
-    await page.screenshot({ path: path.join(artifacts, `${path.basename(path.dirname(file))}-report.png`), fullPage: true });
+    await page.screenshot({
+      path: path.join(artifacts, `${path.basename(path.dirname(file))}-report.png`),
+      fullPage: true,
+    });
     return {
       page,
       marks: (chart, series) => drawn.find((c) => c.id === chart)!.series.find((s: any) => s.name === series)!.marks,

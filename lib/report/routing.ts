@@ -16,7 +16,9 @@ interface RateDetail {
 }
 
 function ratesOf(details: StatDetail[], name: string): RateDetail[] {
-  return details.filter((d) => d.name === name).sort((a, b) => a.request_rate - b.request_rate)
+  return details
+    .filter((d) => d.name === name)
+    .sort((a, b) => a.request_rate - b.request_rate)
     .map((d) => ({ rate: d.request_rate, pods: d.stat.pods ?? [], routing: d.stat.routing, load: d.stat.load }));
 }
 
@@ -25,15 +27,18 @@ export function routingCharts(benchmarks: BenchmarkRow[], details: StatDetail[])
     const rates = ratesOf(details, b.name);
     const pods = [...new Set(rates.flatMap((r) => r.pods.map((p) => p.pod!)))].sort();
     if (!pods.length) return [];
-    const cell = (pod: string, key: "share" | "prefix_cache_hit_rate") => rates.map((r) => r.pods.find((p) => p.pod === pod)?.[key] ?? null);
-    return [{
-      benchmark: b.name,
-      rates: rates.map((r) => r.rate),
-      pods,
-      shares: pods.map((pod) => cell(pod, "share")),
-      prefixHitRates: pods.map((pod) => cell(pod, "prefix_cache_hit_rate")),
-      invalidRates: rates.filter((r) => r.load?.valid === false).map((r) => r.rate),
-    }];
+    const cell = (pod: string, key: "share" | "prefix_cache_hit_rate") =>
+      rates.map((r) => r.pods.find((p) => p.pod === pod)?.[key] ?? null);
+    return [
+      {
+        benchmark: b.name,
+        rates: rates.map((r) => r.rate),
+        pods,
+        shares: pods.map((pod) => cell(pod, "share")),
+        prefixHitRates: pods.map((pod) => cell(pod, "prefix_cache_hit_rate")),
+        invalidRates: rates.filter((r) => r.load?.valid === false).map((r) => r.rate),
+      },
+    ];
   });
 }
 
@@ -46,42 +51,85 @@ function percent(value: number | undefined): string {
 }
 
 function loadTable(rates: RateDetail[]): string {
-  const rows = rates.filter((r) => r.load).map(({ rate, load }) => [
-    fixed(rate, 1), fixed(load!.requested_rate), fixed(load!.achieved_rate), percent(load!.delivered_ratio),
-    fixed(load!.schedule_delay_p50_ms), fixed(load!.schedule_delay_p99_ms), percent(load!.cpu_throttled_fraction),
-    load!.valid ? '<span class="better">valid</span>' : '<span class="worse">not valid</span>',
-    escapeHtml((load!.reasons ?? []).join("; ")),
-  ]);
+  const rows = rates
+    .filter((r) => r.load)
+    .map(({ rate, load }) => [
+      fixed(rate, 1),
+      fixed(load!.requested_rate),
+      fixed(load!.achieved_rate),
+      percent(load!.delivered_ratio),
+      fixed(load!.schedule_delay_p50_ms),
+      fixed(load!.schedule_delay_p99_ms),
+      percent(load!.cpu_throttled_fraction),
+      load!.valid ? '<span class="better">valid</span>' : '<span class="worse">not valid</span>',
+      escapeHtml((load!.reasons ?? []).join("; ")),
+    ]);
   if (!rows.length) return "";
-  return table(["rate (QPS)", "requested /s", "achieved /s", "delivered", "schedule delay p50 ms", "schedule delay p99 ms",
-    "CPU throttled", "verdict", "why"], rows, "load");
+  return table(
+    [
+      "rate (QPS)",
+      "requested /s",
+      "achieved /s",
+      "delivered",
+      "schedule delay p50 ms",
+      "schedule delay p99 ms",
+      "CPU throttled",
+      "verdict",
+      "why",
+    ],
+    rows,
+    "load",
+  );
 }
 
 function routingTable(rates: RateDetail[]): string {
-  const rows = rates.filter((r) => r.routing).map(({ rate, routing, pods }) => [
-    fixed(rate, 1), String(routing!.pod_count ?? "–"), fixed(routing!.requests, 0), fixed(routing!.share_cv),
-    percent(routing!.largest_share), pods.map((p) => `${escapeHtml(p.pod!)}: ${percent(p.share)}, hit ${percent(p.prefix_cache_hit_rate)}`
-      + `, KV ${percent(p.kv_cache_usage_mean)} (max ${percent(p.kv_cache_usage_max)}), waiting p90 ${fixed(p.waiting_p90, 1)}`).join("<br>"),
-    escapeHtml((routing!.notes ?? []).join("; ")),
-  ]);
+  const rows = rates
+    .filter((r) => r.routing)
+    .map(({ rate, routing, pods }) => [
+      fixed(rate, 1),
+      String(routing!.pod_count ?? "–"),
+      fixed(routing!.requests, 0),
+      fixed(routing!.share_cv),
+      percent(routing!.largest_share),
+      pods
+        .map(
+          (p) =>
+            `${escapeHtml(p.pod!)}: ${percent(p.share)}, hit ${percent(p.prefix_cache_hit_rate)}` +
+            `, KV ${percent(p.kv_cache_usage_mean)} (max ${percent(p.kv_cache_usage_max)}), ` +
+            `waiting p90 ${fixed(p.waiting_p90, 1)}`,
+        )
+        .join("<br>"),
+      escapeHtml((routing!.notes ?? []).join("; ")),
+    ]);
   if (!rows.length) return "";
-  return table(["rate (QPS)", "pods", "requests", "CV of shares", "largest share", "per pod", "notes"], rows, "routing");
+  return table(
+    ["rate (QPS)", "pods", "requests", "CV of shares", "largest share", "per pod", "notes"],
+    rows,
+    "routing",
+  );
 }
 
 /** The section: charts, routing and load tables per benchmark (charts drawn by browser/routing.ts). */
 export function routingSection(benchmarks: BenchmarkRow[], details: StatDetail[], charts: RoutingChart[]): string {
-  const parts = benchmarks.map((b) => {
-    const rates = ratesOf(details, b.name);
-    const chart = charts.find((c) => c.benchmark === b.name);
-    const routing = routingTable(rates);
-    const load = loadTable(rates);
-    if (!chart && !routing && !load) return "";
-    const id = escapeHtml(b.name);
-    return `<section class="routing-benchmark"><h3>${id}</h3>
-${chart ? `<div class="charts"><div class="routing-chart" id="shares-${id}" data-routing="shares" data-benchmark="${id}"></div>`
-  + `<div class="routing-chart" id="prefix-${id}" data-routing="prefix" data-benchmark="${id}"></div></div>` : ""}
+  const parts = benchmarks
+    .map((b) => {
+      const rates = ratesOf(details, b.name);
+      const chart = charts.find((c) => c.benchmark === b.name);
+      const routing = routingTable(rates);
+      const load = loadTable(rates);
+      if (!chart && !routing && !load) return "";
+      const id = escapeHtml(b.name);
+      return `<section class="routing-benchmark"><h3>${id}</h3>
+${
+  chart
+    ? `<div class="charts"><div class="routing-chart" id="shares-${id}" data-routing="shares" ` +
+      `data-benchmark="${id}"></div>` +
+      `<div class="routing-chart" id="prefix-${id}" data-routing="prefix" data-benchmark="${id}"></div></div>`
+    : ""
+}
 ${routing}${load ? `<h4>Load fidelity</h4>${load}` : ""}</section>`;
-  }).join("");
+    })
+    .join("");
   if (!parts) return "";
   return `<section id="routing"><h2>Routing and load fidelity</h2>
 <p class="note">Where each rate's successful requests went, from the load generator's own scrapes of every model-server pod's
@@ -97,41 +145,74 @@ export interface PickerPair {
   service: string;
 }
 
-const SAME: Array<keyof BenchmarkRow> = ["model_server", "accelerator", "replicas", "tensor_parallelism", "model", "load_generator"];
+const SAME: Array<keyof BenchmarkRow> = [
+  "model_server",
+  "accelerator",
+  "replicas",
+  "tensor_parallelism",
+  "model",
+  "load_generator",
+];
 
 export function pickerServicePairs(benchmarks: BenchmarkRow[], stats: StatRow[]): PickerPair[] {
-  const ratesOfName = (name: string) => stats.filter((s) => s.name === name).map((s) => s.request_rate).sort((a, b) => a - b).join(",");
+  const ratesOfName = (name: string) =>
+    stats
+      .filter((s) => s.name === name)
+      .map((s) => s.request_rate)
+      .sort((a, b) => a - b)
+      .join(",");
   const pickers = benchmarks.filter((b) => b.load_balancer?.includes("epp"));
   const services = benchmarks.filter((b) => b.load_balancer === "k8s_service");
-  return pickers.flatMap((p) => services
-    .filter((s) => SAME.every((key) => p[key] === s[key]) && ratesOfName(p.name) === ratesOfName(s.name) && ratesOfName(p.name) !== "")
-    .map((s) => ({ picker: p.name, service: s.name })));
+  return pickers.flatMap((p) =>
+    services
+      .filter(
+        (s) =>
+          SAME.every((key) => p[key] === s[key]) &&
+          ratesOfName(p.name) === ratesOfName(s.name) &&
+          ratesOfName(p.name) !== "",
+      )
+      .map((s) => ({ picker: p.name, service: s.name })),
+  );
 }
 
 /** The four figures the pairing sets side by side, from the gate's own metric definitions. */
-const PAIR_FIGURES: GateMetric[] = (["ttft_p50_ms", "ttft_p99_ms", "ntpot_p50_ms", "ntpot_p99_ms"] as const).map((column) => ({
-  id: column.replace(/_ms$/, ""),
-  label: column.replace(/_(p\d+)_ms$/, " $1").replace("ttft", "TTFT").replace("ntpot", "NTPOT"),
-  worse: "higher",
-  relative: true,
-  value: (row: StatRow) => row[column],
-}));
+const PAIR_FIGURES: GateMetric[] = (["ttft_p50_ms", "ttft_p99_ms", "ntpot_p50_ms", "ntpot_p99_ms"] as const).map(
+  (column) => ({
+    id: column.replace(/_ms$/, ""),
+    label: column
+      .replace(/_(p\d+)_ms$/, " $1")
+      .replace("ttft", "TTFT")
+      .replace("ntpot", "NTPOT"),
+    worse: "higher",
+    relative: true,
+    value: (row: StatRow) => row[column],
+  }),
+);
 
 type RunData = Side["runs"][number];
 
 /** One benchmark of a run as a side of its own, under a shared name, so that two benchmarks of one run compare. */
 export function benchmarkSide(run: RunData, name: string, as: string): Side {
-  return { runs: [{
-    runId: run.runId,
-    benchmarks: run.benchmarks.filter((b) => b.name === name).map((b) => ({ ...b, name: as })),
-    stats: run.stats.filter((s) => s.name === name).map((s) => ({ ...s, name: as })),
-    details: (run.details ?? []).filter((d) => d.name === name).map((d) => ({ ...d, name: as })),
-  }] };
+  return {
+    runs: [
+      {
+        runId: run.runId,
+        benchmarks: run.benchmarks.filter((b) => b.name === name).map((b) => ({ ...b, name: as })),
+        stats: run.stats.filter((s) => s.name === name).map((s) => ({ ...s, name: as })),
+        details: (run.details ?? []).filter((d) => d.name === name).map((d) => ({ ...d, name: as })),
+      },
+    ],
+  };
 }
 
 function pairRows(run: RunData, pair: PickerPair): string[][] {
   const as = `${pair.service}=${pair.picker}`;
-  const { deltas } = compareSides(benchmarkSide(run, pair.service, as), benchmarkSide(run, pair.picker, as), undefined, PAIR_FIGURES);
+  const { deltas } = compareSides(
+    benchmarkSide(run, pair.service, as),
+    benchmarkSide(run, pair.picker, as),
+    undefined,
+    PAIR_FIGURES,
+  );
   const details = run.details ?? [];
   const at = (name: string, rate: number) => details.find((d) => d.name === name && d.request_rate === rate)?.stat;
   const routingCell = (name: string, rate: number) => {
@@ -142,9 +223,15 @@ function pairRows(run: RunData, pair: PickerPair): string[][] {
   };
   return deltas.map((d: RateDelta) => [
     fixed(d.rate, 1),
-    ...PAIR_FIGURES.map((m) => (d.not_comparable ? `<span class="note" title="${escapeHtml(d.not_comparable.join("; "))}">not comparable</span>`
-      : d.metrics[m.id] ? escapeHtml(formatDelta(m, d.metrics[m.id]!)) : "–")),
-    routingCell(pair.service, d.rate), routingCell(pair.picker, d.rate),
+    ...PAIR_FIGURES.map((m) =>
+      d.not_comparable
+        ? `<span class="note" title="${escapeHtml(d.not_comparable.join("; "))}">not comparable</span>`
+        : d.metrics[m.id]
+          ? escapeHtml(formatDelta(m, d.metrics[m.id]!))
+          : "–",
+    ),
+    routingCell(pair.service, d.rate),
+    routingCell(pair.picker, d.rate),
   ]);
 }
 
@@ -155,8 +242,14 @@ export function pairsSection(run: RunData): string {
 <p class="note">Benchmarks of this run that differ only in their load balancer, drawn on the same curves above. Δ is the picker
 against the Service at each matched rate (negative: the picker is faster). The picker's own request-processing latency is not
 scraped by this tool; its metrics go to managed Prometheus where a GCP project is set.</p>
-${pairs.map((pair) => `<section class="pair" data-picker="${escapeHtml(pair.picker)}" data-service="${escapeHtml(pair.service)}">
+${pairs
+  .map(
+    (
+      pair,
+    ) => `<section class="pair" data-picker="${escapeHtml(pair.picker)}" data-service="${escapeHtml(pair.service)}">
 <h3>${escapeHtml(pair.picker)} against ${escapeHtml(pair.service)}</h3>
 ${table(["rate (QPS)", ...PAIR_FIGURES.map((m) => `Δ ${m.label}`), `routing: ${pair.service}`, `routing: ${pair.picker}`], pairRows(run, pair), "pair")}
-</section>`).join("\n")}`;
+</section>`,
+  )
+  .join("\n")}`;
 }

@@ -7,7 +7,9 @@ import { escapeHtml } from "../markup";
 import type { ChartData, MarkName, SeriesData } from "./data";
 
 const MARK_COLORS: Record<MarkName, string> = {
-  "saturation": "#bc4c00", "SLO capacity": "#1a7f37", "invalid load": "#cf222e",
+  saturation: "#bc4c00",
+  "SLO capacity": "#1a7f37",
+  "invalid load": "#cf222e",
 };
 const MARK_SYMBOLS: Partial<Record<MarkName, string>> = { "invalid load": "path://M0,0L10,10M10,0L0,10" };
 const LABEL_FONT_SIZE = 10;
@@ -20,7 +22,7 @@ const MARKED_POINT_SIZE = 10;
  * Marks on one point ring one another instead of covering: saturation around the SLO's capacity,
  * a compared run's marks larger and beneath the primary run's.
  */
-const MARK_SIZE: Record<MarkName, number> = { "SLO capacity": 12, "invalid load": 14, "saturation": 18 };
+const MARK_SIZE: Record<MarkName, number> = { "SLO capacity": 12, "invalid load": 14, saturation: 18 };
 const COMPARED_MARK_GROWTH = 8;
 const MARK_Z = { primary: 5, compared: 4 };
 
@@ -71,9 +73,8 @@ export interface TooltipTarget {
 /** Tooltip of a point or of a mark on it (a mark's tooltip is its point's). */
 export function tooltipFor(chart: ChartData, target: TooltipTarget): string {
   const series = chart.series[target.seriesIndex ?? 0];
-  const index = target.componentType === "markPoint"
-    ? series.rates.indexOf(series.marks[target.dataIndex].rate)
-    : target.dataIndex;
+  const index =
+    target.componentType === "markPoint" ? series.rates.indexOf(series.marks[target.dataIndex].rate) : target.dataIndex;
   return pointTooltip(chart, series, index);
 }
 
@@ -100,31 +101,45 @@ function seriesOption(chart: ChartData, series: SeriesData, width: number): Line
     label: {
       // An explicit line height: without it ECharts measures a label's height from a CJK glyph,
       // which is a few pixels where no CJK font is installed, and then misses overlaps.
-      show: true, position: "top", fontSize: LABEL_FONT_SIZE, lineHeight: LABEL_LINE_HEIGHT, color: "#59636e",
+      show: true,
+      position: "top",
+      fontSize: LABEL_FONT_SIZE,
+      lineHeight: LABEL_LINE_HEIGHT,
+      color: "#59636e",
       formatter: (params) => pointLabel(chart, series, params.dataIndex),
     },
     labelLayout: labelLayout(width),
-    markPoint: series.marks.length ? {
-      z: series.dashed ? MARK_Z.compared : MARK_Z.primary,
-      // The names show in the point's label; a second label here would overprint it.
-      label: { show: false },
-      data: series.marks.map((m) => ({
-        name: m.name, coord: m.coord, symbol: MARK_SYMBOLS[m.name] ?? "circle",
-        // The smaller on top.
-        symbolSize: markSize(m.name, series.dashed), z2: -markSize(m.name, series.dashed),
-        itemStyle: m.name === "invalid load"
-          ? { color: "none", borderColor: MARK_COLORS[m.name], borderWidth: 3 }
-          : { color: MARK_COLORS[m.name], borderColor: "#fff", borderWidth: 2 },
-      })),
-    } : undefined,
+    markPoint: series.marks.length
+      ? {
+          z: series.dashed ? MARK_Z.compared : MARK_Z.primary,
+          // The names show in the point's label; a second label here would overprint it.
+          label: { show: false },
+          data: series.marks.map((m) => ({
+            name: m.name,
+            coord: m.coord,
+            symbol: MARK_SYMBOLS[m.name] ?? "circle",
+            // The smaller on top.
+            symbolSize: markSize(m.name, series.dashed),
+            z2: -markSize(m.name, series.dashed),
+            itemStyle:
+              m.name === "invalid load"
+                ? { color: "none", borderColor: MARK_COLORS[m.name], borderWidth: 3 }
+                : { color: MARK_COLORS[m.name], borderColor: "#fff", borderWidth: 2 },
+          })),
+        }
+      : undefined,
   };
 }
 
 /** The option of one chart `width` pixels wide. */
 export function chartOption(chart: ChartData, width: number): EChartsOption {
   const axis = (a: ChartData["x"]) => ({
-    type: "value" as const, name: `${a.label} (${a.unit})`, nameLocation: "middle" as const, nameGap: 32,
-    scale: false, min: 0,
+    type: "value" as const,
+    name: `${a.label} (${a.unit})`,
+    nameLocation: "middle" as const,
+    nameGap: 32,
+    scale: false,
+    min: 0,
   });
   return {
     animation: false,
