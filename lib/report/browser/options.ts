@@ -131,6 +131,9 @@ function seriesOption(chart: ChartData, series: SeriesData, width: number): Line
   };
 }
 
+/** Axis texts with an explicit line height too, so that overlaps between them are measured. */
+const AXIS_TEXT = { fontSize: 12, lineHeight: 16 };
+
 /** The option of one chart `width` pixels wide. */
 export function chartOption(chart: ChartData, width: number): EChartsOption {
   const axis = (a: ChartData["x"]) => ({
@@ -140,10 +143,12 @@ export function chartOption(chart: ChartData, width: number): EChartsOption {
     nameGap: 32,
     scale: false,
     min: 0,
+    nameTextStyle: AXIS_TEXT,
+    axisLabel: AXIS_TEXT,
   });
   return {
     animation: false,
-    title: { text: chart.title, left: "center", textStyle: { fontSize: 13 } },
+    title: { text: chart.title, left: "center", textStyle: { fontSize: 13, lineHeight: 18 } },
     tooltip: { trigger: "item", formatter: (params) => tooltipFor(chart, params as TooltipTarget) },
     legend: { show: false },
     grid: GRID,
