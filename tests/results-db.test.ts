@@ -240,7 +240,7 @@ describe("results database: SQLite and a real PostgreSQL server", function () {
       const writer = path.join(tempDir("db-writer-"), "store-one.ts");
       fs.writeFileSync(
         writer,
-        `import { ResultsService } from ${JSON.stringify(path.join(PROJECT_ROOT, "lib", "results", "service"))};
+        `import { ResultsService } from ${JSON.stringify(path.join(PROJECT_ROOT, "lib", "run", "results-service"))};
 const [output, runId, name, db] = process.argv.slice(2);
 const warnings: string[] = [];
 void new ResultsService({ runId, outputDir: output, waitForResults: false, resultsDb: db }, { info: () => undefined, warn: (m) => warnings.push(m) })
