@@ -18,7 +18,10 @@ function tourCommands(): string[][] {
   assert.ok(section.startsWith(TOUR_HEADING), `README.md has a section "${TOUR_HEADING.slice(3)}"`);
   const block = /```bash\n([\s\S]*?)```/.exec(section);
   assert.ok(block, "the tour's section holds a bash block");
-  return block[1].split("\n").map((line) => line.replace(/\s+#.*$/, "").trim()).filter(Boolean).map((line) => line.split(/\s+/));
+  return block[1].split("\n")
+    .map((line) => line.replace(/\s+#.*$/, "").trim())
+    .filter(Boolean)
+    .map((line) => line.split(/\s+/));
 }
 
 /** The LPG's weighted file of each rate of a benchmark, by rate. */
@@ -33,7 +36,13 @@ function lpgFiles(benchmark: string): Map<number, Record<string, any>> {
 }
 
 /** A figure as the report prints it (lib/report/html.ts number()). */
-const printed = (value: number) => value.toLocaleString("en-US", { maximumFractionDigits: 1, minimumFractionDigits: 1 });
+const printed = (value: number) =>
+  value.toLocaleString("en-US", { maximumFractionDigits: 1, minimumFractionDigits: 1 });
+
+/** Every file under a folder, with its content. */
+const filesUnder = (dir: string) => (fs.readdirSync(dir, { recursive: true }) as string[]).sort()
+  .filter((name) => fs.statSync(path.join(dir, name)).isFile())
+  .map((name) => [name, fs.readFileSync(path.join(dir, name), "utf8")]);
 
 describe("examples: the README's tour without a cluster", function () {
   this.timeout(240_000);
@@ -62,13 +71,18 @@ describe("examples: the README's tour without a cluster", function () {
       for (const [rate, file] of files) {
         const p90 = file.metrics.p90_latency_ms as number;
         assert.ok(p90 > 0, `${benchmark} rate ${rate}: the LPG measured a latency`);
-        assert.ok(html.includes(`<td>${printed(p90)}</td>`), `${benchmark} rate ${rate}: latency p90 ${printed(p90)} ms is in the report`);
+        const figure = printed(p90);
+        assert.ok(html.includes(`<td>${figure}</td>`),
+          `${benchmark} rate ${rate}: latency p90 ${figure} ms is in the report`);
       }
     }
-    const stage = JSON.parse(fs.readFileSync(path.join(EXAMPLES, RUN_ID, `example-svc-ip-${RUN_ID}`, "results", "inference-perf", "stage_0_lifecycle_metrics.json"), "utf8"));
+    const inferencePerf = path.join(EXAMPLES, RUN_ID, `example-svc-ip-${RUN_ID}`, "results", "inference-perf");
+    const stage = JSON.parse(fs.readFileSync(path.join(inferencePerf, "stage_0_lifecycle_metrics.json"), "utf8"));
     const ttftP90 = printed(stage.successes.latency.time_to_first_token.p90 * 1000);
-    assert.ok(html.includes(`<td>${ttftP90}</td>`), `example-svc-ip: inference-perf's TTFT p90 ${ttftP90} ms is in the report`);
-    assert.deepEqual(fs.readdirSync(path.join(dir, "examples")).sort(), fs.readdirSync(EXAMPLES).sort(), "the tour writes nothing into examples/");
+    assert.ok(html.includes(`<td>${ttftP90}</td>`),
+      `example-svc-ip: inference-perf's TTFT p90 ${ttftP90} ms is in the report`);
+    assert.deepEqual(filesUnder(path.join(dir, "examples")), filesUnder(EXAMPLES),
+      "the tour writes nothing into examples/");
   });
 
   // The fake server keeps up, but a 30 s LPG rate holds few Poisson arrivals, so the load verdict
@@ -84,6 +98,7 @@ describe("examples: the README's tour without a cluster", function () {
       for (const problem of problems) assert.match(problem, /^rate [\d.]+: load not delivered: /, name);
       assert.equal(status, problems.length ? "partial" : "collected", `${name}: ${problems.join("; ")}`);
     }
-    assert.equal(benchmarks.find((b) => b.name === "example-svc-ip")?.status, "collected", "inference-perf's run is whole");
+    const inferencePerf = benchmarks.find((b) => b.name === "example-svc-ip");
+    assert.equal(inferencePerf?.status, "collected", "inference-perf's run is whole");
   });
 });
