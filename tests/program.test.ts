@@ -292,21 +292,23 @@ describe("Pulumi.yaml and Pulumi.dev.yaml", () => {
     }
   });
 
-  it("gives every declared key a default unless the README says it is required, and no secret key a default", () => {
+  it("gives every declared key a default unless the docs say it is required, and no secret key a default", () => {
     // A declared key without a default is required on every stack, used or not; a key declared
     // secret with a default fails validation on every stack that leaves it unset, because the
     // default is plain text (pulumi/pulumi@v3.259.0 pkg/workspace/config.go mergeConfig,
     // validateStackConfigValue; tests/lifecycle.test.ts shows both under the engine harness).
-    const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8").split("\n");
-    const rowOf = (key: string) => readme.find((line) => /^\s*\|/.test(line) && line.split("|")[1].includes(`\`${key}\``));
+    // The config tables: the project's in docs/configuration.md, deployments/'s in docs/running.md.
+    const docs = ["configuration.md", "running.md"]
+      .flatMap((doc) => fs.readFileSync(path.join(PROJECT_ROOT, "docs", doc), "utf8").split("\n"));
+    const rowOf = (key: string) => docs.find((line) => /^\s*\|/.test(line) && line.split("|")[1].includes(`\`${key}\``));
     const projects = { "Pulumi.yaml": project, "deployments/Pulumi.yaml": YAML.parse(fs.readFileSync(path.join(PROJECT_ROOT, "deployments", "Pulumi.yaml"), "utf8")) };
     for (const [file, declared] of Object.entries(projects)) {
       for (const [key, type] of Object.entries(declared.config as Record<string, { default?: unknown; value?: unknown; secret?: boolean }>)) {
         const row = rowOf(key);
-        assert.ok(row, `${file}: ${key} is in a README config table`);
+        assert.ok(row, `${file}: ${key} is in a config table of docs/configuration.md or docs/running.md`);
         const required = row.split("|")[2].trim() === "required";
         const hasDefault = type.default !== undefined || type.value !== undefined;
-        assert.equal(required, !hasDefault, `${file}: ${key} ${hasDefault ? "has a default but the README says it is required" : "has no default, so it is required on every stack: give it one, or say so in the README"}`);
+        assert.equal(required, !hasDefault, `${file}: ${key} ${hasDefault ? "has a default but the docs say it is required" : "has no default, so it is required on every stack: give it one, or say so in the docs"}`);
         assert.ok(!(type.secret && hasDefault), `${file}: ${key} is secret with a default, which no stack without it can validate`);
       }
     }
