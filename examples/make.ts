@@ -30,8 +30,15 @@ function resultsDir(benchmark: string): string {
 async function main(): Promise<void> {
   if (!fs.existsSync(LPG_KIT)) throw new Error(`${LPG_KIT}: not found (set INFERENCE_BENCH_SHARED)`);
   fs.rmSync(path.join(EXAMPLES, RUN_ID), { recursive: true, force: true });
-  tsx(path.join(PROJECT_ROOT, "cli", "manifests.ts"),
-    "--catalog", path.join(EXAMPLES, "catalog.pbtxt"), "--run-id", RUN_ID, "--output", EXAMPLES);
+  tsx(
+    path.join(PROJECT_ROOT, "cli", "manifests.ts"),
+    "--catalog",
+    path.join(EXAMPLES, "catalog.pbtxt"),
+    "--run-id",
+    RUN_ID,
+    "--output",
+    EXAMPLES,
+  );
   for (const benchmark of LPG_BENCHMARKS) {
     const run = await runRealLpg(LPG_KIT, "c29b163", { env: LPG_ENV });
     if (run.exitStatus !== 0 || run.jsonFiles.length === 0) {

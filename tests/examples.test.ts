@@ -18,7 +18,8 @@ function tourCommands(): string[][] {
   assert.ok(section.startsWith(TOUR_HEADING), `README.md has a section "${TOUR_HEADING.slice(3)}"`);
   const block = /```bash\n([\s\S]*?)```/.exec(section);
   assert.ok(block, "the tour's section holds a bash block");
-  return block[1].split("\n")
+  return block[1]
+    .split("\n")
     .map((line) => line.replace(/\s+#.*$/, "").trim())
     .filter(Boolean)
     .map((line) => line.split(/\s+/));
@@ -40,9 +41,11 @@ const printed = (value: number) =>
   value.toLocaleString("en-US", { maximumFractionDigits: 1, minimumFractionDigits: 1 });
 
 /** Every file under a folder, with its content. */
-const filesUnder = (dir: string) => (fs.readdirSync(dir, { recursive: true }) as string[]).sort()
-  .filter((name) => fs.statSync(path.join(dir, name)).isFile())
-  .map((name) => [name, fs.readFileSync(path.join(dir, name), "utf8")]);
+const filesUnder = (dir: string) =>
+  (fs.readdirSync(dir, { recursive: true }) as string[])
+    .sort()
+    .filter((name) => fs.statSync(path.join(dir, name)).isFile())
+    .map((name) => [name, fs.readFileSync(path.join(dir, name), "utf8")]);
 
 describe("examples: the README's tour without a cluster", function () {
   this.timeout(240_000);
@@ -72,17 +75,24 @@ describe("examples: the README's tour without a cluster", function () {
         const p90 = file.metrics.p90_latency_ms as number;
         assert.ok(p90 > 0, `${benchmark} rate ${rate}: the LPG measured a latency`);
         const figure = printed(p90);
-        assert.ok(html.includes(`<td>${figure}</td>`),
-          `${benchmark} rate ${rate}: latency p90 ${figure} ms is in the report`);
+        assert.ok(
+          html.includes(`<td>${figure}</td>`),
+          `${benchmark} rate ${rate}: latency p90 ${figure} ms is in the report`,
+        );
       }
     }
     const inferencePerf = path.join(EXAMPLES, RUN_ID, `example-svc-ip-${RUN_ID}`, "results", "inference-perf");
     const stage = JSON.parse(fs.readFileSync(path.join(inferencePerf, "stage_0_lifecycle_metrics.json"), "utf8"));
     const ttftP90 = printed(stage.successes.latency.time_to_first_token.p90 * 1000);
-    assert.ok(html.includes(`<td>${ttftP90}</td>`),
-      `example-svc-ip: inference-perf's TTFT p90 ${ttftP90} ms is in the report`);
-    assert.deepEqual(filesUnder(path.join(dir, "examples")), filesUnder(EXAMPLES),
-      "the tour writes nothing into examples/");
+    assert.ok(
+      html.includes(`<td>${ttftP90}</td>`),
+      `example-svc-ip: inference-perf's TTFT p90 ${ttftP90} ms is in the report`,
+    );
+    assert.deepEqual(
+      filesUnder(path.join(dir, "examples")),
+      filesUnder(EXAMPLES),
+      "the tour writes nothing into examples/",
+    );
   });
 
   // The fake server keeps up, but a 30 s LPG rate holds few Poisson arrivals, so the load verdict

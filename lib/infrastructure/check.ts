@@ -18,8 +18,8 @@ import { INFERENCE_CRDS } from "./pinned";
 
 /** How a user installs what is missing. */
 const INSTALL_HINT =
-  "install it with `pulumi up` in cluster/ (the inference-bench-cluster project; see README, " +
-  "Shared cluster infrastructure)";
+  "install it with `pulumi up` in cluster/ (the inference-bench-cluster project; see " +
+  "docs/running.md, Shared cluster infrastructure)";
 
 export interface InfrastructureNeeds {
   /** CRDs by name, with the versions that must be served. */

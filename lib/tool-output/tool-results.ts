@@ -102,12 +102,12 @@ const KNOWN_CRASHES: Array<[RegExp, string]> = [
   [
     /^TypeError: cannot unpack non-iterable NoneType object/,
     "a request failed: LPG builds up to 07628c9 crash then instead of counting it, fixed in " +
-      "d699be9; see README, Load generators",
+      "d699be9; see docs/configuration.md, Load generators",
   ],
   [
     /^KeyError: 'vllm:/,
     "a vLLM metric this build scrapes is missing, as vLLM V1 dropped several: builds up to " +
-      "07628c9 crash then, fixed in 030623c; see README, Load generators",
+      "07628c9 crash then, fixed in 030623c; see docs/configuration.md, Load generators",
   ],
   [
     /^AttributeError: .*_end_time/,
