@@ -68,6 +68,11 @@ function column(key: keyof StatRow): (row: StatRow) => number | null {
   return (row) => row[key] as number | null;
 }
 
+/** A chart of one figure against the request rate. */
+function byRate(id: string, title: string, label: string, unit: string, key: keyof StatRow): ChartSpec {
+  return { id, title, group: "rate", x: RATE, y: { label, unit, value: column(key) } };
+}
+
 export const CHARTS: ChartSpec[] = [
   ...LATENCIES.flatMap(([id, short, label, keys]) =>
     (["p50", "p90", "p99"] as const).map(
@@ -92,55 +97,13 @@ export const CHARTS: ChartSpec[] = [
       value: (r, b) => (r.output_tokens_per_second === null || !b.gpus ? null : r.output_tokens_per_second / b.gpus),
     },
   },
-  {
-    id: "successful-rps",
-    title: "Successful requests/s",
-    group: "rate",
-    x: RATE,
-    y: { label: "successful requests/s", unit: "requests/s", value: column("successful_rps") },
-  },
-  {
-    id: "latency-p90",
-    title: "Request latency p90",
-    group: "rate",
-    x: RATE,
-    y: { label: "request latency p90", unit: "ms", value: column("latency_p90_ms") },
-  },
-  {
-    id: "ttft-p90",
-    title: "TTFT p90",
-    group: "rate",
-    x: RATE,
-    y: { label: "TTFT p90", unit: "ms", value: column("ttft_p90_ms") },
-  },
-  {
-    id: "ntpot-p90",
-    title: "NTPOT p90 (latency ÷ output tokens)",
-    group: "rate",
-    x: RATE,
-    y: { label: "NTPOT p90", unit: "ms", value: column("ntpot_p90_ms") },
-  },
-  {
-    id: "tpot-p90",
-    title: "TPOT p90 (first token excluded)",
-    group: "rate",
-    x: RATE,
-    y: { label: "TPOT p90", unit: "ms", value: column("tpot_p90_ms") },
-  },
-  {
-    id: "itl-p50",
-    title: "ITL p50 (inter-token latency)",
-    group: "rate",
-    x: RATE,
-    y: { label: "ITL p50", unit: "ms", value: column("itl_p50_ms") },
-  },
-  {
-    id: "itl-p90",
-    title: "ITL p90 (inter-token latency)",
-    group: "rate",
-    x: RATE,
-    y: { label: "ITL p90", unit: "ms", value: column("itl_p90_ms") },
-  },
+  byRate("successful-rps", "Successful requests/s", "successful requests/s", "requests/s", "successful_rps"),
+  byRate("latency-p90", "Request latency p90", "request latency p90", "ms", "latency_p90_ms"),
+  byRate("ttft-p90", "TTFT p90", "TTFT p90", "ms", "ttft_p90_ms"),
+  byRate("ntpot-p90", "NTPOT p90 (latency ÷ output tokens)", "NTPOT p90", "ms", "ntpot_p90_ms"),
+  byRate("tpot-p90", "TPOT p90 (first token excluded)", "TPOT p90", "ms", "tpot_p90_ms"),
+  byRate("itl-p50", "ITL p50 (inter-token latency)", "ITL p50", "ms", "itl_p50_ms"),
+  byRate("itl-p90", "ITL p90 (inter-token latency)", "ITL p90", "ms", "itl_p90_ms"),
   {
     id: "success",
     title: "Success ratio",
@@ -156,13 +119,7 @@ export const CHARTS: ChartSpec[] = [
     },
     range: [0, 100],
   },
-  {
-    id: "failed-requests",
-    title: "Failed requests (by type in the tables)",
-    group: "rate",
-    x: RATE,
-    y: { label: "failed requests", unit: "requests", value: column("errors_total") },
-  },
+  byRate("failed-requests", "Failed requests (by type in the tables)", "failed requests", "requests", "errors_total"),
 ];
 
 /** Distinct colours, one per benchmark name across every run in the report. */
