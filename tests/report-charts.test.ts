@@ -139,7 +139,9 @@ describe("report charts: options", () => {
     assert.deepEqual(line.markPoint!.label, { show: false }, "a mark has no label of its own");
     const layout = line.labelLayout as ReturnType<typeof labelLayout>;
     const inside = layout({ labelRect: { x: 100, y: 60, width: 80, height: 12 } as never });
-    assert.deepEqual(inside, { moveOverlap: "shiftY", hideOverlap: true, dx: 0 });
+    assert.deepEqual(inside, { moveOverlap: "shiftY", hideOverlap: true, dx: 0, dy: 0 });
+    const above = layout({ labelRect: { x: 100, y: 10, width: 80, height: 12 } as never });
+    assert.ok(10 + above.dy >= 40, "never above the plot, where the title is");
     const shift = (x: number) => layout({ labelRect: { x, y: 60, width: 80, height: 12 } as never }).dx;
     assert.equal(shift(30), 40, "off the y axis' labels");
     assert.equal(shift(330), -30, "inside the canvas");

@@ -14,7 +14,8 @@ const MARK_COLORS: Record<MarkName, string> = {
 const MARK_SYMBOLS: Partial<Record<MarkName, string>> = { "invalid load": "path://M0,0L10,10M10,0L0,10" };
 const LABEL_FONT_SIZE = 10;
 const LABEL_LINE_HEIGHT = 12;
-const GRID = { left: 70, right: 40, top: 50, bottom: 50 };
+/** The plot's margins; the top one leaves a label above the highest point clear of the title. */
+const GRID = { left: 70, right: 40, top: 64, bottom: 50 };
 const POINT_SIZE = 6;
 /** Larger than a plain point: ECharts hides the label of the smaller symbol where two overlap. */
 const MARKED_POINT_SIZE = 10;
@@ -85,7 +86,9 @@ export function tooltipFor(chart: ChartData, target: TooltipTarget): string {
 export function labelLayout(width: number) {
   return ({ labelRect }: Pick<LabelLayoutOptionCallbackParams, "labelRect">) => {
     const left = Math.min(Math.max(labelRect.x, GRID.left), width - GRID.right - labelRect.width);
-    return { moveOverlap: "shiftY" as const, hideOverlap: true, dx: left - labelRect.x };
+    // Never above the plot, where the title is.
+    const top = Math.max(labelRect.y, GRID.top - labelRect.height);
+    return { moveOverlap: "shiftY" as const, hideOverlap: true, dx: left - labelRect.x, dy: top - labelRect.y };
   };
 }
 
