@@ -119,4 +119,21 @@ describe("CI: the GitHub workflow and Pulumi Deployments", () => {
       );
     },
   );
+
+  it("ends .ci/run with the README's test command, so CI runs what a user runs", () => {
+    const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
+    const section = readme.slice(readme.indexOf("## Two commands on a fresh machine"));
+    const block = /```bash\n([\s\S]*?)```/.exec(section)?.[1] ?? "";
+    const commands = block
+      .split("\n")
+      .map((line) => line.replace(/#.*/, "").trim())
+      .filter(Boolean);
+    assert.equal(commands.length, 2, "the README gives two commands");
+    const ci = fs.readFileSync(path.join(PROJECT_ROOT, ".ci", "run"), "utf8");
+    const lines = ci
+      .split("\n")
+      .map((line) => line.trim())
+      .filter((line) => line && !line.startsWith("#"));
+    assert.equal(lines.at(-1), commands[1]);
+  });
 });

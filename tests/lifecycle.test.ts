@@ -170,6 +170,18 @@ function driverStack(engine: Engine): DriverStack {
   };
 }
 
+/** The driver, uninterrupted, until the run is torn down (what `npm run -s run` does). */
+function driveToTheEnd(run: Run, service: ResultsService) {
+  return driveRun(
+    {
+      stack: driverStack(run.engine),
+      waitForAnyFinished: (ns, signal) => service.waitForAnyFinished(ns, signal),
+      print: () => undefined,
+    },
+    { skipTearDown: false, signal: new AbortController().signal },
+  );
+}
+
 function results(run: Run, kubeconfig: string): ResultsService {
   return new ResultsService(
     { runId: run.engine.options.stack, outputDir: run.outputDir, kubeconfig, waitForResults: false },
@@ -249,14 +261,7 @@ describe("a run's whole life under the engine's rules (tests/engine.ts)", functi
       assert.equal(preview.hooksRun.length, 0, "hooks do not run in a preview");
 
       // The same command again: resumes and finishes.
-      const second = await driveRun(
-        {
-          stack: driverStack(run.engine),
-          waitForAnyFinished: (ns, signal) => service.waitForAnyFinished(ns, signal),
-          print: () => undefined,
-        },
-        { skipTearDown: false, signal: new AbortController().signal },
-      );
+      const second = await driveToTheEnd(run, service);
       assert.equal(second.interrupted, false);
       assert.equal(second.tornDown, true);
 
@@ -402,15 +407,7 @@ describe("a run's whole life under the engine's rules (tests/engine.ts)", functi
       assert.equal(grantsOfB.length, 4, "run b reads metrics through its own four principals");
 
       // Run a, from start to teardown, while run b is deployed.
-      const serviceA = results(a, kubeconfig);
-      const summaryA = await driveRun(
-        {
-          stack: driverStack(a.engine),
-          waitForAnyFinished: (ns, signal) => serviceA.waitForAnyFinished(ns, signal),
-          print: () => undefined,
-        },
-        { skipTearDown: false, signal: new AbortController().signal },
-      );
+      const summaryA = await driveToTheEnd(a, results(a, kubeconfig));
       assert.equal(summaryA.tornDown, true);
       assertAllSucceeded(a.engine);
       assert.ok(
@@ -452,15 +449,7 @@ describe("a run's whole life under the engine's rules (tests/engine.ts)", functi
       await a.engine.destroy({ runProgram: true });
       assertAllSucceeded(a.engine);
 
-      const serviceB = results(b, kubeconfig);
-      const summaryB = await driveRun(
-        {
-          stack: driverStack(b.engine),
-          waitForAnyFinished: (ns, signal) => serviceB.waitForAnyFinished(ns, signal),
-          print: () => undefined,
-        },
-        { skipTearDown: false, signal: new AbortController().signal },
-      );
+      const summaryB = await driveToTheEnd(b, results(b, kubeconfig));
       assert.equal(summaryB.tornDown, true);
       assertAllSucceeded(b.engine);
       assertTornDown(kube, "run-b");
